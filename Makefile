@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# gmemtrace build. Artifacts go to build/ (static variants for the VM suite
+# in build/static/). V=1 shows full commands.
+#
+#   make            gmemtrace and gmem-workload
+#   make demo       install deps, build, trace the built-in workload
+#   make test       install deps, build, run unit + live + VM suites
+#   make unit | live | vmtest [VM_KERNELS=name] [TESTS=pattern]
+#   make bench      overhead benchmark (ratios against a bare baseline)
+#   make vmtest-kernel   build the conversion kernel from linux-source-7.3
+
+OUTPUT		?= build
+STATIC_OUT	:= $(OUTPUT)/static
+CLANG		?= clang
+CC		?= gcc
+BPFTOOL		?= bpftool
+LLVM_STRIP	?= llvm-strip
+ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+CFLAGS		?= -O2 -g
+WARNFLAGS	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
+		   -Wstrict-prototypes -Wshadow -Wformat=2
+CPPFLAGS	+= -Iinclude -I$(OUTPUT) -D_GNU_SOURCE -DGMT_VERSION='"$(VERSION)"'
+LDLIBS_BPF	:= -lbpf -lelf -lz
+LDLIBS_JSON	:= -ljson-c
+STATIC_LDLIBS	:= -static -l:libbpf.a -l:libelf.a -l:libz.a -l:libzstd.a -l:libjson-c.a -lpthread
+
+# clang needs the system include dirs for asm/ headers on every distro
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__bpf__ -Wall -Werror \
+		   -I. -Iinclude -Ibpf $(CLANG_BPF_SYS_INCLUDES)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_OBJS	:= gmemtrace probes
+BPF_HDRS	:= $(wildcard bpf/*.bpf.h) include/gmemtrace.h include/kvm_uapi.h vmlinux.h
+
+# gmemtrace sources (everything in src/ but main-less libraries for tests)
+GMT_SRCS	:= $(wildcard src/*.c)
+GMT_LIB_SRCS	:= $(filter-out src/main.c,$(GMT_SRCS))
+GMT_OBJS	:= $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(GMT_SRCS))
+GMT_LIB_OBJS	:= $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(GMT_LIB_SRCS))
+SKELS		:= $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_OBJS))
+
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+LIVE_SRCS	:= $(wildcard tests/live/test_*.c)
+LIVE_BINS	:= $(patsubst tests/live/%.c,$(OUTPUT)/tests/%,$(LIVE_SRCS))
+LIVE_LIB	:= $(wildcard tests/live/live_util.c)
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps demo test unit live vmtest vmtest-kernel bench static clean install \
+	format vmlinux check-deps
+
+all: $(OUTPUT)/gmemtrace $(OUTPUT)/gmem-workload
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+check-deps:
+	$(Q)scripts/install-deps.sh --check
+
+$(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tools $(STATIC_OUT) $(STATIC_OUT)/src:
+	$(Q)mkdir -p $@
+
+# BPF objects and skeletons
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# user space
+$(OUTPUT)/src/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS) | $(OUTPUT)/src
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc -c $< -o $@
+
+$(OUTPUT)/gmemtrace: $(GMT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_JSON) -lm
+
+$(OUTPUT)/gmem-workload: tools/gmem-workload.c $(wildcard include/*.h) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $< -o $@ $(LDLIBS_JSON) -l:liburing.a
+
+# static variants for the initramfs of the VM suite
+$(STATIC_OUT)/src/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS) | $(STATIC_OUT)/src
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc -c $< -o $@
+
+$(STATIC_OUT)/gmemtrace: $(patsubst src/%.c,$(STATIC_OUT)/src/%.o,$(GMT_SRCS))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(STATIC_LDLIBS) -lm
+
+$(STATIC_OUT)/gmem-workload: tools/gmem-workload.c $(wildcard include/*.h) | $(STATIC_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $< -o $@ -static -l:libjson-c.a -l:liburing.a
+
+static: $(STATIC_OUT)/gmemtrace $(STATIC_OUT)/gmem-workload $(LIVE_BINS)
+
+# tests: cmocka unit tests link the gmemtrace library objects
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc $^ -o $@ -lcmocka \
+		$(LDLIBS_BPF) $(LDLIBS_JSON) -lm
+
+$(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc -Itests/live $(filter %.c,$^) -o $@ \
+		-lcmocka $(LDLIBS_JSON)
+
+$(OUTPUT)/tests/test_%: tests/live/test_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc -Itests/live $(filter %.c,$^) -o $@ \
+		-lcmocka $(LDLIBS_JSON)
+
+demo: deps all
+	$(Q)scripts/demo.sh $(OUTPUT)
+
+unit: all $(UNIT_BINS)
+	$(Q)tests/run.sh unit $(OUTPUT)
+
+live: all $(LIVE_BINS)
+	$(Q)tests/run.sh live $(OUTPUT)
+
+vmtest: all static
+	$(Q)tests/run.sh vm $(OUTPUT)
+
+# The README's test command: everything a clean machine can run.
+test: deps all static $(UNIT_BINS) $(LIVE_BINS)
+	$(Q)tests/run.sh all $(OUTPUT)
+
+vmtest-kernel:
+	$(Q)tests/vm/build-kernel.sh
+
+bench: all
+	$(Q)$(MAKE) -s -C bench OUTPUT=$(abspath $(OUTPUT))
+
+vmlinux:
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
+
+format:
+	$(Q)clang-format -i $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h include/*.h tools/*.c tests/*/*.c)
+
+PREFIX ?= /usr/local
+install: all
+	install -D -m 0755 $(OUTPUT)/gmemtrace $(DESTDIR)$(PREFIX)/sbin/gmemtrace
+	install -D -m 0755 $(OUTPUT)/gmem-workload $(DESTDIR)$(PREFIX)/bin/gmem-workload
+	install -D -m 0644 docs/gmemtrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/gmemtrace.8
+
+clean:
+	$(Q)rm -rf $(OUTPUT)

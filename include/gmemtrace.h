@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * gmemtrace event ABI: the records BPF programs write to the ring buffer and
+ * the keys/values of the maps user space reads. Shared by bpf/ and src/.
+ *
+ * Rules: plain __u8..__u64 fields, explicit padding, no pointers exposed as
+ * such (kernel addresses travel as __u64 keys only), sizes pinned by static
+ * asserts. New event kinds get a new type value and a new union member; the
+ * record size only grows, and existing offsets never move.
+ */
+#ifndef GMEMTRACE_H
+#define GMEMTRACE_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define GMT_COMM_LEN		16
+#define GMT_EVENT_SIZE		256	/* every ring buffer record */
+
+/* Event kinds */
+enum gmt_event_type {
+	GMT_EV_CONVERT		= 1,	/* a conversion ioctl (G1/G2/G3) */
+	GMT_EV_GMEM_CREATE	= 2,	/* KVM_CREATE_GUEST_MEMFD */
+	GMT_EV_MEMSLOT		= 3,	/* KVM_SET_USER_MEMORY_REGION2 */
+	GMT_EV_FALLOCATE	= 4,	/* fallocate() on a guest_memfd */
+	GMT_EV_VM_CREATE	= 5,	/* KVM_CREATE_VM */
+	GMT_EV_TYPE_MAX,
+};
+
+/* Conversion uAPI generation */
+enum gmt_gen {
+	GMT_GEN_NONE	= 0,
+	GMT_GEN_G1	= 1,	/* KVM_SET_MEMORY_ATTRIBUTES, VM fd */
+	GMT_GEN_G2	= 2,	/* KVM_GMEM_CONVERT_*, guest_memfd fd */
+	GMT_GEN_G3	= 3,	/* KVM_SET_MEMORY_ATTRIBUTES2, guest_memfd fd */
+	GMT_GEN_MAX,
+};
+
+enum gmt_dir {
+	GMT_DIR_TO_SHARED	= 0,
+	GMT_DIR_TO_PRIVATE	= 1,
+	GMT_DIR_MAX,
+};
+
+/* What produced the event's timing (more backends come with deep probes) */
+enum gmt_source {
+	GMT_SRC_SYSCALL_TP	= 1,	/* syscalls:sys_enter/exit_* tracepoints */
+};
+
+/* Counters user space reads from the per-CPU gmt_counters array */
+enum gmt_counter {
+	GMT_CNT_RB_DROPS	= 0,	/* bpf_ringbuf_reserve failed: event lost */
+	GMT_CNT_INFLIGHT_FULL,		/* per-thread in-flight map full */
+	GMT_CNT_INFLIGHT_MISS,		/* exit seen without its enter */
+	GMT_CNT_READ_USER_ERR,		/* bpf_probe_read_user of the ioctl struct failed */
+	GMT_CNT_READ_KERN_ERR,		/* fd -> file walk failed */
+	GMT_CNT_STATS_FULL,		/* per-VM stats map full */
+	GMT_CNT_WRONG_FD,		/* conversion cmd on an fd of the wrong kind */
+	GMT_CNT_MAX,
+};
+
+/* Latency histogram: log-linear, 8 sub-buckets per power of two.
+ * Values below 8 ns land in slots 0..7 directly; a value v >= 8 with
+ * highest bit b lands in slot (b - 2) * 8 + ((v >> (b - 3)) & 7).
+ * 40 powers of two cover 2^42 ns (about 73 minutes). */
+#define GMT_HIST_SUB_BITS	3
+#define GMT_HIST_SUB		(1 << GMT_HIST_SUB_BITS)
+#define GMT_HIST_POWERS		40
+#define GMT_HIST_SLOTS		(GMT_HIST_POWERS * GMT_HIST_SUB)
+
+/* Common header of every event */
+struct gmt_event_hdr {
+	__u16 type;		/* enum gmt_event_type */
+	__u16 size;		/* GMT_EVENT_SIZE; lets readers skip unknown kinds */
+	__u32 cpu;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC at the start of the operation */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u64 cgroup_id;
+	char comm[GMT_COMM_LEN];
+	__u64 vm_key;		/* opaque VM identity (0 = unknown) */
+	__s32 vm_pid;		/* process that owns the VM, -1 = unknown */
+	__s32 vm_fd;		/* the VM's fd in that process, -1 = unknown */
+	__u64 latency_ns;	/* syscall enter -> exit */
+	__s32 ret;		/* syscall return value (negative errno) */
+	__s32 fd;		/* fd the syscall was issued on */
+};
+
+/* GMT_EV_CONVERT */
+struct gmt_convert {
+	__u32 cmd;		/* full ioctl number */
+	__u8 gen;		/* enum gmt_gen */
+	__u8 dir;		/* enum gmt_dir */
+	__u8 source;		/* enum gmt_source */
+	__u8 has_error_offset;	/* error_offset valid (kernel reported EAGAIN) */
+	__u64 gmem_ino;		/* guest_memfd inode (G2/G3), 0 for G1 */
+	__u64 start;		/* G1: GPA; G2/G3: byte offset in the guest_memfd */
+	__u64 size;
+	__u64 attributes;	/* G1/G3 attributes, G2: derived from the cmd */
+	__u64 flags;		/* G1/G3 flags field */
+	__u64 error_offset;
+	__u64 kernel_latency_ns;	/* in-kernel time, 0 = not measured */
+};
+
+/* GMT_EV_GMEM_CREATE */
+struct gmt_gmem_create {
+	__u64 size;
+	__u64 flags;
+	__u64 gmem_ino;		/* inode of the new fd (ret), 0 on failure */
+};
+
+/* GMT_EV_MEMSLOT */
+struct gmt_memslot {
+	__u32 slot;
+	__u32 flags;
+	__u64 gpa;
+	__u64 size;
+	__u64 uaddr;
+	__u64 gmem_offset;
+	__u64 gmem_ino;		/* inode of guest_memfd, 0 if not bound */
+	__s32 gmem_fd;
+	__u32 pad;
+};
+
+/* GMT_EV_FALLOCATE */
+struct gmt_fallocate {
+	__u32 mode;
+	__u32 pad;
+	__u64 offset;
+	__u64 len;
+	__u64 gmem_ino;
+};
+
+/* GMT_EV_VM_CREATE */
+struct gmt_vm_create {
+	__u64 vm_type;
+};
+
+#define GMT_EVENT_HDR_SIZE	80
+#define GMT_EVENT_BODY_SIZE	(GMT_EVENT_SIZE - GMT_EVENT_HDR_SIZE)
+
+struct gmt_event {
+	struct gmt_event_hdr hdr;
+	union {
+		struct gmt_convert convert;
+		struct gmt_gmem_create gmem_create;
+		struct gmt_memslot memslot;
+		struct gmt_fallocate fallocate;
+		struct gmt_vm_create vm_create;
+		__u8 body[GMT_EVENT_BODY_SIZE];
+	};
+};
+
+/* Per-VM, per-direction, per-generation aggregates (map gmt_stats) */
+struct gmt_stats_key {
+	__u64 vm_key;
+	__u8 dir;
+	__u8 gen;
+	__u8 pad[6];
+};
+
+struct gmt_stats {
+	__s32 vm_pid;
+	__s32 vm_fd;
+	__u64 count;		/* completed conversion ioctls */
+	__u64 ok;		/* returned 0 */
+	__u64 bytes;		/* bytes of the successful ones */
+	__u64 failed;		/* returned < 0, EAGAIN included */
+	__u64 blocked;		/* returned -EAGAIN */
+	__u64 lat_sum_ns;
+	__u64 lat_max_ns;
+	__u64 hist[GMT_HIST_SLOTS];
+};
+
+/* Failures by errno (map gmt_errors) */
+struct gmt_err_key {
+	__u64 vm_key;
+	__u8 dir;
+	__u8 gen;
+	__u16 err;		/* positive errno */
+	__u32 pad;
+};
+
+/* Known VMs (map gmt_vms), keyed by vm_key */
+struct gmt_vm_info {
+	__s32 pid;
+	__s32 fd;
+	__u64 first_seen_ns;
+};
+
+/* Per-thread in-flight syscall (map gmt_inflight), keyed by tid */
+struct gmt_inflight {
+	__u64 start_ns;
+	__u64 uarg;		/* user pointer of the ioctl argument */
+	__u64 vm_key;
+	__u64 gmem_ino;
+	__u32 cmd;
+	__s32 fd;
+	__u8 kind;		/* enum gmt_event_type being built */
+	__u8 gen;
+	__u8 dir;
+	__u8 pad[5];
+	union {
+		struct gmt_convert convert;
+		struct gmt_gmem_create gmem_create;
+		struct gmt_memslot memslot;
+		struct gmt_fallocate fallocate;
+		struct gmt_vm_create vm_create;
+	};
+};
+
+#ifndef __bpf__
+#include <stddef.h>
+_Static_assert(sizeof(struct gmt_event_hdr) == GMT_EVENT_HDR_SIZE, "event header ABI");
+_Static_assert(sizeof(struct gmt_event) == GMT_EVENT_SIZE, "event ABI");
+_Static_assert(sizeof(struct gmt_convert) <= GMT_EVENT_BODY_SIZE, "convert body");
+_Static_assert(sizeof(struct gmt_memslot) <= GMT_EVENT_BODY_SIZE, "memslot body");
+_Static_assert(offsetof(struct gmt_event, convert) == GMT_EVENT_HDR_SIZE, "body offset");
+_Static_assert(sizeof(struct gmt_stats_key) == 16, "stats key ABI");
+_Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");
+#endif
+
+#endif /* GMEMTRACE_H */

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* gmemtrace features: what this kernel lets gmemtrace do, each item found
+ * by actually loading, attaching or issuing it, with the reason when not. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <json-c/json.h>
+
+#include "backends.h"
+#include "cli.h"
+#include "kvm_probe.h"
+#include "loader.h"
+#include "probe.h"
+#include "util.h"
+
+static const char features_doc[] =
+"Probe and list every backend, attach point and KVM conversion uAPI that\n"
+"gmemtrace knows, on the running kernel: programs are really loaded and\n"
+"attached, ioctls really issued (on a throw-away VM, with empty ranges).\n"
+"\n"
+"EXAMPLES:\n"
+"  gmemtrace features\n"
+"  gmemtrace features -f json | jq '.capabilities[] | select(.available|not)'\n"
+"\v"
+"Exit status: 0 listed, 1 runtime error, 2 usage error, 3 not root.";
+
+enum { F_NO = 0, F_YES = 1, F_NA = 2 };
+
+struct frow {
+	const char *section;
+	char name[64];
+	int state;
+	char detail[240];
+};
+
+struct ftable {
+	struct frow rows[96];
+	int n;
+};
+
+static struct frow *add(struct ftable *t, const char *section, int state, const char *name,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static struct frow *add(struct ftable *t, const char *section, int state, const char *name,
+			const char *fmt, ...)
+{
+	struct frow *r;
+	va_list ap;
+
+	if (t->n >= (int)(sizeof(t->rows) / sizeof(t->rows[0])))
+		return NULL;
+	r = &t->rows[t->n++];
+	r->section = section;
+	r->state = state;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static bool path_exists(const char *p)
+{
+	struct stat st;
+
+	return !stat(p, &st);
+}
+
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	if (!fgets(buf, len, f))
+		buf[0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}
+
+static void environment(struct ftable *t)
+{
+	const char *S = "environment";
+	char buf[256];
+
+	add(t, S, geteuid() == 0, "root", geteuid() == 0 ? "running as root" :
+	    "not root: BPF loading needs root (sudo)");
+	add(t, S, path_exists("/sys/kernel/btf/vmlinux"), "btf",
+	    path_exists("/sys/kernel/btf/vmlinux") ? "/sys/kernel/btf/vmlinux present (CO-RE works)" :
+	    "no /sys/kernel/btf/vmlinux: the kernel was built without CONFIG_DEBUG_INFO_BTF");
+	if (path_exists("/sys/kernel/tracing/events"))
+		add(t, S, F_YES, "tracefs", "mounted at /sys/kernel/tracing");
+	else if (path_exists("/sys/kernel/debug/tracing/events"))
+		add(t, S, F_YES, "tracefs", "mounted at /sys/kernel/debug/tracing");
+	else
+		add(t, S, F_NO, "tracefs", "not mounted; trace/stat mount it, or: "
+		    "mount -t tracefs tracefs /sys/kernel/tracing");
+	{
+		struct statfs sfs;
+		bool bpffs = !statfs("/sys/fs/bpf", &sfs) && sfs.f_type == 0xcafe4a11; /* BPF_FS_MAGIC */
+
+		add(t, S, bpffs, "bpffs", "%s; not needed by gmemtrace (nothing is pinned)",
+		    bpffs ? "mounted at /sys/fs/bpf" : "not mounted");
+	}
+	/* the LSM list lives in securityfs, which some systems leave unmounted */
+	if (!path_exists("/sys/kernel/security/lsm"))
+		mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL);
+	read_line("/sys/kernel/security/lsm", buf, sizeof(buf));
+	if (!buf[0])
+		add(t, S, F_NO, "lsm_list", "cannot read /sys/kernel/security/lsm "
+		    "(mount -t securityfs securityfs /sys/kernel/security)");
+	else
+		add(t, S, strstr(buf, "bpf") != NULL, "lsm_list", "%s%s", buf,
+		    strstr(buf, "bpf") ? "" : " (no bpf: BPF LSM programs cannot run; boot with lsm=...,bpf)");
+	read_line("/proc/sys/kernel/bpf_stats_enabled", buf, sizeof(buf));
+	add(t, S, buf[0] == '1', "bpf_stats", "kernel.bpf_stats_enabled=%s%s", buf[0] ? buf : "?",
+	    buf[0] == '1' ? "" : " (per-program run time not counted)");
+	read_line("/sys/kernel/security/lockdown", buf, sizeof(buf));
+	if (buf[0])
+		add(t, S, strstr(buf, "[confidentiality]") == NULL, "lockdown", "%s", buf);
+}
+
+static void capabilities(struct ftable *t)
+{
+	int i;
+
+	for (i = 0; i < gmt_nr_capabilities; i++) {
+		struct gmt_probe_result r;
+
+		gmt_probe_capability(gmt_capabilities[i].prog, &r);
+		add(t, "capabilities", r.ok, gmt_capabilities[i].name, "%s: %s",
+		    gmt_capabilities[i].what, r.reason);
+	}
+}
+
+static void programs(struct ftable *t)
+{
+	int i;
+
+	for (i = 0; i < gmt_nr_prog_specs; i++) {
+		const struct gmt_prog_spec *sp = &gmt_prog_specs[i];
+		struct gmt_probe_result r;
+
+		gmt_probe_program(sp->prog, &r);
+		add(t, "programs", r.ok, sp->prog, "[%s] %s: %s; gives: %s",
+		    gmt_backend_name(sp->backend), sp->hook, r.reason, sp->gives);
+	}
+}
+
+static void ioctl_row(struct ftable *t, const char *name, const char *what, bool tried, int err)
+{
+	if (!tried)
+		add(t, "kvm", F_NA, name, "%s: not probed (no guest_memfd to issue it on)", what);
+	else if (!gmt_ioctl_exists(err))
+		add(t, "kvm", F_NO, name, "%s: not supported by this kernel (ENOTTY)", what);
+	else
+		add(t, "kvm", F_YES, name, "%s: present (empty-range probe answered %s)", what,
+		    err ? gmt_errno_name(err) ? gmt_errno_name(err) : "an error" : "0");
+}
+
+static void kvm(struct ftable *t)
+{
+	struct gmt_kvm_probe p;
+
+	gmt_kvm_probe(&p);
+	if (p.kvm_err) {
+		add(t, "kvm", F_NO, "dev_kvm", "cannot open /dev/kvm: %s%s", strerror(p.kvm_err),
+		    p.kvm_err == ENOENT ? " (KVM not loaded: modprobe kvm_amd or kvm_intel)" : "");
+		return;
+	}
+	add(t, "kvm", F_YES, "dev_kvm", "/dev/kvm opens");
+	if (p.vm_err) {
+		add(t, "kvm", F_NO, "create_vm", "KVM_CREATE_VM failed: %s", strerror(p.vm_err));
+		return;
+	}
+	add(t, "kvm", p.sw_protected, "private_memory",
+	    "KVM_CAP_VM_TYPES=0x%lx: %s", p.vm_types < 0 ? 0 : p.vm_types,
+	    p.sw_protected ? "KVM_X86_SW_PROTECTED_VM available: private guest_memfd memory, "
+			     "real conversions" :
+			     "no protected VM type: no private memory, conversions cannot succeed here");
+	add(t, "kvm", p.cap_mem_attrs > 0, "memory_attributes",
+	    "KVM_CAP_MEMORY_ATTRIBUTES=0x%lx%s", p.cap_mem_attrs < 0 ? 0 : p.cap_mem_attrs,
+	    p.cap_mem_attrs > 0 ? "" : " (0: G1 conversions not supported)");
+	if (p.gmem_err)
+		add(t, "kvm", F_NO, "guest_memfd", "KVM_CREATE_GUEST_MEMFD: not supported by this "
+		    "kernel (%s)", gmt_errno_name(p.gmem_err) ? gmt_errno_name(p.gmem_err) : "?");
+	else
+		add(t, "kvm", F_YES, "guest_memfd", "KVM_CREATE_GUEST_MEMFD works, flags 0x%llx%s%s",
+		    p.gmem_flags, p.gmem_flags & 1 ? " MMAP" : "", p.gmem_flags & 2 ? " INIT_SHARED" : "");
+	ioctl_row(t, "g1_set_memory_attributes", "G1 KVM_SET_MEMORY_ATTRIBUTES on the VM fd",
+		  true, p.g1_err);
+	ioctl_row(t, "g2_gmem_convert", "G2 KVM_GMEM_CONVERT_SHARED/PRIVATE on the guest_memfd fd",
+		  p.g2_tried, p.g2_err);
+	ioctl_row(t, "g3_set_memory_attributes2",
+		  "G3 KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd fd", p.g3_tried, p.g3_err);
+	add(t, "kvm", path_exists("/sys/kernel/tracing/events/kvm/kvm_vm_set_mem_attributes") ||
+	    path_exists("/sys/kernel/debug/tracing/events/kvm/kvm_vm_set_mem_attributes"),
+	    "tp_kvm_vm_set_mem_attributes",
+	    "tracepoint kvm:kvm_vm_set_mem_attributes (G1 in-kernel start; needs "
+	    "CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES)");
+}
+
+static void print_text(const struct ftable *t)
+{
+	static const char *const titles[][2] = {
+		{ "environment", "Environment" },
+		{ "capabilities", "BPF capabilities (each loaded and attached on this kernel)" },
+		{ "programs", "gmemtrace programs (the backend table, each loaded and attached alone)" },
+		{ "kvm", "KVM conversion uAPI (real ioctls on a throw-away VM, empty ranges)" },
+	};
+	static const char *const st[] = { "no ", "yes", "n/a" };
+	struct utsname u;
+	size_t s;
+	int i;
+
+	uname(&u);
+	printf("gmemtrace features on Linux %s (%s)\n", u.release, u.machine);
+	for (s = 0; s < sizeof(titles) / sizeof(titles[0]); s++) {
+		printf("\n%s\n", titles[s][1]);
+		for (i = 0; i < t->n; i++)
+			if (!strcmp(t->rows[i].section, titles[s][0]))
+				printf("  %-30s %s  %s\n", t->rows[i].name, st[t->rows[i].state],
+				       t->rows[i].detail);
+	}
+}
+
+static void print_json(const struct ftable *t)
+{
+	json_object *obj = json_object_new_object();
+	struct utsname u;
+	int i;
+
+	uname(&u);
+	json_object_object_add(obj, "type", json_object_new_string("features"));
+	json_object_object_add(obj, "kernel", json_object_new_string(u.release));
+	for (i = 0; i < t->n; i++) {
+		const struct frow *r = &t->rows[i];
+		json_object *sec, *row = json_object_new_object();
+
+		if (!json_object_object_get_ex(obj, r->section, &sec)) {
+			sec = json_object_new_array();
+			json_object_object_add(obj, r->section, sec);
+		}
+		json_object_object_add(row, "name", json_object_new_string(r->name));
+		json_object_object_add(row, "available",
+				       r->state == F_NA ? NULL : json_object_new_boolean(r->state));
+		json_object_object_add(row, "detail", json_object_new_string(r->detail));
+		json_object_array_add(sec, row);
+	}
+	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+	json_object_put(obj);
+}
+
+struct features_opts {
+	enum gmt_format fmt;
+};
+
+static error_t features_parse(int key, char *arg, struct argp_state *state)
+{
+	struct features_opts *o = state->input;
+
+	switch (key) {
+	case 'f':
+		if (gmt_parse_format(arg, &o->fmt)) {
+			argp_error(state, "unknown format '%s' (text or json)", arg);
+			return EINVAL;
+		}
+		break;
+	case 'v':
+		gmt_verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int cmd_features(int argc, char **argv)
+{
+	static const struct argp_option opts[] = {
+		{ "format", 'f', "text|json", 0, "Output format (default text)", 0 },
+		{ "verbose", 'v', NULL, 0, "Show libbpf messages", 0 },
+		{ 0 },
+	};
+	struct argp argp = { opts, features_parse, NULL, features_doc, NULL, NULL, NULL };
+	struct features_opts o = { GMT_FMT_TEXT };
+	struct ftable *t;
+	char why[256];
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
+		return GMT_EXIT_USAGE;
+	if (gmt_check_privilege(why, sizeof(why))) {
+		gmt_err("features %s", why);
+		return GMT_EXIT_UNSUPPORTED;
+	}
+	gmt_libbpf_setup();
+	gmt_ensure_tracefs(why, sizeof(why));	/* attach probes need it; rows say if missing */
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return GMT_EXIT_RUNTIME;
+	environment(t);
+	capabilities(t);
+	programs(t);
+	kvm(t);
+	if (o.fmt == GMT_FMT_JSON)
+		print_json(t);
+	else
+		print_text(t);
+	free(t);
+	return GMT_EXIT_OK;
+}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <string.h>
+
+#include "gmemtrace.h"
+#include "hist.h"
+
+/* the BPF side's slot function, compiled for user space */
+#ifndef __always_inline
+#define __always_inline inline
+#endif
+#include "../bpf/gmt_hist.bpf.h"
+
+__u32 gmt_hist_slot_of(__u64 v)
+{
+	return gmt_hist_slot(v);
+}
+
+void gmt_hist_bounds(__u32 slot, __u64 *lo, __u64 *hi)
+{
+	__u32 b, sub;
+
+	if (slot < GMT_HIST_SUB) {
+		*lo = *hi = slot;
+		return;
+	}
+	b = slot / GMT_HIST_SUB + GMT_HIST_SUB_BITS - 1;
+	sub = slot % GMT_HIST_SUB;
+	*lo = (__u64)(GMT_HIST_SUB + sub) << (b - GMT_HIST_SUB_BITS);
+	*hi = *lo + (1ULL << (b - GMT_HIST_SUB_BITS)) - 1;
+	if (slot == GMT_HIST_SLOTS - 1)
+		*hi = ~0ULL;	/* the last slot also holds everything above */
+}
+
+__u64 gmt_hist_total(const __u64 *hist)
+{
+	__u64 n = 0;
+	int i;
+
+	for (i = 0; i < GMT_HIST_SLOTS; i++)
+		n += hist[i];
+	return n;
+}
+
+__u64 gmt_hist_percentile(const __u64 *hist, double p)
+{
+	__u64 total = gmt_hist_total(hist), seen = 0, lo, hi;
+	double rank;
+	int i;
+
+	if (!total)
+		return 0;
+	if (p < 0)
+		p = 0;
+	if (p > 100)
+		p = 100;
+	/* nearest-rank: the smallest value with at least p% at or below it */
+	rank = p / 100.0 * total;
+	if (rank < 1)
+		rank = 1;
+	for (i = 0; i < GMT_HIST_SLOTS; i++) {
+		if (!hist[i])
+			continue;
+		if (seen + hist[i] >= rank) {
+			double frac = (rank - seen) / hist[i];
+
+			gmt_hist_bounds(i, &lo, &hi);
+			if (hi == ~0ULL)
+				return lo;
+			return lo + (__u64)(frac * (hi - lo));
+		}
+		seen += hist[i];
+	}
+	return 0;
+}
+
+void gmt_hist_log2(const __u64 *hist, __u64 *out, int nout)
+{
+	__u64 lo, hi;
+	int i, b;
+
+	memset(out, 0, sizeof(*out) * nout);
+	for (i = 0; i < GMT_HIST_SLOTS; i++) {
+		if (!hist[i])
+			continue;
+		gmt_hist_bounds(i, &lo, &hi);
+		b = lo ? 63 - __builtin_clzll(lo) : 0;
+		if (b >= nout)
+			b = nout - 1;
+		out[b] += hist[i];
+	}
+}
+
+void gmt_hist_print_log2(FILE *f, const __u64 *hist, const char *unit)
+{
+	__u64 buckets[64], max = 0;
+	int i, first = -1, last = -1, stars, j;
+
+	gmt_hist_log2(hist, buckets, 64);
+	for (i = 0; i < 64; i++) {
+		if (!buckets[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (buckets[i] > max)
+			max = buckets[i];
+	}
+	if (first < 0) {
+		fprintf(f, "     (no samples)\n");
+		return;
+	}
+	fprintf(f, "     %-27s : count    distribution\n", unit);
+	for (i = first; i <= last; i++) {
+		__u64 lo = i ? 1ULL << i : 0, hi = (1ULL << (i + 1)) - 1;
+
+		stars = max ? (int)(buckets[i] * 40 / max) : 0;
+		fprintf(f, "%12llu -> %-12llu : %-8llu |", lo, hi, buckets[i]);
+		for (j = 0; j < 40; j++)
+			fputc(j < stars ? '*' : ' ', f);
+		fputs("|\n", f);
+	}
+}

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "gmemtrace.h"
+#include "gmemtrace.skel.h"
+#include "loader.h"
+#include "util.h"
+
+static char last_libbpf_msg[512];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	va_list cp;
+
+	/* keep the last warning: it usually says why a load failed */
+	if (level <= LIBBPF_WARN) {
+		va_copy(cp, ap);
+		vsnprintf(last_libbpf_msg, sizeof(last_libbpf_msg), fmt, cp);
+		va_end(cp);
+		last_libbpf_msg[strcspn(last_libbpf_msg, "\n")] = 0;
+	}
+	if (level == LIBBPF_DEBUG && !gmt_verbose)
+		return 0;
+	if (!gmt_verbose && level == LIBBPF_WARN)
+		return 0;	/* reported through our own messages */
+	return vfprintf(stderr, fmt, ap);
+}
+
+void gmt_libbpf_setup(void)
+{
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	libbpf_set_print(libbpf_print);
+}
+
+const char *gmt_libbpf_last_error(void)
+{
+	return last_libbpf_msg;
+}
+
+int gmt_check_privilege(char *why, size_t len)
+{
+	if (geteuid() == 0)
+		return 0;
+	snprintf(why, len, "needs root (or CAP_BPF and CAP_PERFMON): run with sudo");
+	return -EPERM;
+}
+
+/* libbpf attaches syscall tracepoints by name through tracefs */
+int gmt_ensure_tracefs(char *why, size_t len)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st) ||
+	    !stat("/sys/kernel/debug/tracing/events", &st))
+		return 0;
+	if (!mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		gmt_info("mounted tracefs on /sys/kernel/tracing");
+		return 0;
+	}
+	snprintf(why, len, "tracefs is not mounted and mounting it failed (%s): "
+		 "mount -t tracefs tracefs /sys/kernel/tracing", strerror(errno));
+	return -ENOENT;
+}
+
+static bool spec_wanted(const struct gmt_prog_spec *spec, const struct gmt_config *cfg)
+{
+	if ((spec->flags & GMT_PS_FOLLOW) && !cfg->filter_pid)
+		return false;
+	if ((spec->flags & GMT_PS_CONTEXT) && !(cfg->emit_events && cfg->emit_context))
+		return false;
+	return spec->backend == GMT_BE_UAPI || spec->backend == GMT_BE_TP_BTF;
+}
+
+static int configure(struct gmt_session *s, const struct gmt_config *cfg)
+{
+	struct gmemtrace_bpf *skel = s->skel;
+	struct bpf_program *prog;
+
+	skel->rodata->cfg_filter_pid = cfg->filter_pid;
+	skel->rodata->cfg_emit_events = cfg->emit_events;
+	skel->rodata->cfg_emit_context = cfg->emit_context;
+	if (cfg->comm) {
+		skel->rodata->cfg_filter_comm = true;
+		strncpy((char *)skel->rodata->cfg_comm, cfg->comm, GMT_COMM_LEN - 1);
+	}
+	if (cfg->cgroup)
+		skel->rodata->cfg_filter_cgroup = true;
+	if (cfg->ringbuf_bytes &&
+	    bpf_map__set_max_entries(skel->maps.gmt_events, cfg->ringbuf_bytes)) {
+		gmt_err("invalid ring buffer size %zu (a power of two of at least 4096)",
+			cfg->ringbuf_bytes);
+		return GMT_EXIT_USAGE;
+	}
+
+	s->nr_status = 0;
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+		const struct gmt_prog_spec *spec = gmt_prog_spec_find(name);
+		struct gmt_attach_status *st;
+
+		if (!spec) {
+			/* a program nobody listed would load unexamined */
+			gmt_err("internal: BPF program %s is not in the backend table", name);
+			return GMT_EXIT_RUNTIME;
+		}
+		if (s->nr_status >= (int)(sizeof(s->status) / sizeof(s->status[0])))
+			return GMT_EXIT_RUNTIME;
+		st = &s->status[s->nr_status++];
+		st->spec = spec;
+		st->state = GMT_ATT_NOT_WANTED;
+		st->reason[0] = 0;
+		bpf_program__set_autoload(prog, spec_wanted(spec, cfg));
+	}
+	return 0;
+}
+
+static struct gmt_attach_status *status_of(struct gmt_session *s, const char *prog)
+{
+	int i;
+
+	for (i = 0; i < s->nr_status; i++)
+		if (!strcmp(s->status[i].spec->prog, prog))
+			return &s->status[i];
+	return NULL;
+}
+
+static int attach(struct gmt_session *s)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, s->skel->obj) {
+		struct gmt_attach_status *st = status_of(s, bpf_program__name(prog));
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			int err = errno;
+
+			st->state = GMT_ATT_FAILED;
+			snprintf(st->reason, sizeof(st->reason), "attach failed: %s",
+				 strerror(err));
+			if (st->spec->flags & GMT_PS_REQUIRED) {
+				gmt_err("cannot attach %s (%s): %s", st->spec->prog,
+					st->spec->hook, strerror(err));
+				return err == EPERM || err == ENOENT ? GMT_EXIT_UNSUPPORTED :
+								      GMT_EXIT_RUNTIME;
+			}
+			continue;
+		}
+		bpf_program__set_autoattach(prog, false);
+		/* the skeleton destroys links it knows; keep ours there */
+		{
+			int i;
+
+			for (i = 0; i < s->skel->skeleton->prog_cnt; i++)
+				if (*s->skel->skeleton->progs[i].prog == prog)
+					*s->skel->skeleton->progs[i].link = link;
+		}
+		st->state = GMT_ATT_ATTACHED;
+	}
+	return 0;
+}
+
+int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)
+{
+	char why[256];
+	int i, err;
+
+	memset(s, 0, sizeof(*s));
+	s->cgroup_fd = -1;
+	if (gmt_check_privilege(why, sizeof(why))) {
+		gmt_err("%s", why);
+		return GMT_EXIT_UNSUPPORTED;
+	}
+	if (gmt_ensure_tracefs(why, sizeof(why))) {
+		gmt_err("%s", why);
+		return GMT_EXIT_UNSUPPORTED;
+	}
+	gmt_libbpf_setup();
+
+	s->skel = gmemtrace_bpf__open();
+	if (!s->skel) {
+		gmt_err("cannot open the BPF object: %s", strerror(errno));
+		return GMT_EXIT_RUNTIME;
+	}
+	err = configure(s, cfg);
+	if (err)
+		goto fail;
+	if (cfg->cgroup) {
+		s->cgroup_fd = open(cfg->cgroup, O_RDONLY | O_DIRECTORY);
+		if (s->cgroup_fd < 0) {
+			gmt_err("cannot open cgroup %s: %s (give a cgroup v2 directory, "
+				"e.g. /sys/fs/cgroup/machine.slice)", cfg->cgroup, strerror(errno));
+			err = GMT_EXIT_USAGE;
+			goto fail;
+		}
+	}
+
+	err = gmemtrace_bpf__load(s->skel);
+	if (err) {
+		gmt_err("cannot load the BPF programs: %s%s%s", strerror(-err),
+			last_libbpf_msg[0] ? "; libbpf: " : "", last_libbpf_msg);
+		err = (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */ ||
+		       err == -ESRCH) ? GMT_EXIT_UNSUPPORTED : GMT_EXIT_RUNTIME;
+		goto fail;
+	}
+
+	if (s->cgroup_fd >= 0) {
+		__u32 zero = 0;
+
+		if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.gmt_cgroup), &zero,
+					&s->cgroup_fd, BPF_ANY)) {
+			gmt_err("cannot use %s as a cgroup filter: %s (is it cgroup v2?)",
+				cfg->cgroup, strerror(errno));
+			err = GMT_EXIT_USAGE;
+			goto fail;
+		}
+	}
+	for (i = 0; i < cfg->nr_pids; i++) {
+		if (gmt_session_add_pid(s, cfg->pids[i])) {
+			err = GMT_EXIT_RUNTIME;
+			goto fail;
+		}
+	}
+
+	err = attach(s);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	gmt_session_stop(s);
+	return err;
+}
+
+int gmt_session_add_pid(struct gmt_session *s, pid_t pid)
+{
+	__u32 key = pid;
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.gmt_pids), &key, &one, BPF_ANY)) {
+		gmt_err("cannot add pid %d to the filter: %s", pid, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void gmt_session_stop(struct gmt_session *s)
+{
+	if (s->skel)
+		gmemtrace_bpf__destroy(s->skel);
+	s->skel = NULL;
+	if (s->cgroup_fd >= 0)
+		close(s->cgroup_fd);
+	s->cgroup_fd = -1;
+}
+
+__u64 gmt_session_counter(struct gmt_session *s, unsigned int which)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	__u64 vals[ncpu > 0 ? ncpu : 1], sum = 0;
+
+	if (ncpu <= 0 || !s->skel)
+		return 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.gmt_counters), &which, vals))
+		return 0;
+	for (i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}

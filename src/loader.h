@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The open -> configure -> load -> attach lifecycle of the gmemtrace BPF
+ * object, driven by the backend table.
+ */
+#ifndef GMT_LOADER_H
+#define GMT_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+#include "backends.h"
+
+#define GMT_MAX_PIDS	64
+
+struct gmt_config {
+	pid_t pids[GMT_MAX_PIDS];	/* -p; empty: all processes */
+	int nr_pids;
+	bool filter_pid;		/* also set for -- CMD */
+	const char *comm;		/* -c */
+	const char *cgroup;		/* --cgroup PATH */
+	bool emit_events;		/* false for stat */
+	bool emit_context;		/* gmem create / memslot / fallocate events */
+	size_t ringbuf_bytes;
+};
+
+enum gmt_attach_state {
+	GMT_ATT_NOT_WANTED = 0,
+	GMT_ATT_ATTACHED,
+	GMT_ATT_FAILED,
+};
+
+struct gmt_attach_status {
+	const struct gmt_prog_spec *spec;
+	enum gmt_attach_state state;
+	char reason[160];
+};
+
+struct gmemtrace_bpf;
+
+struct gmt_session {
+	struct gmemtrace_bpf *skel;
+	int cgroup_fd;
+	struct gmt_attach_status status[16];
+	int nr_status;
+};
+
+/* Returns a GMT_EXIT_* code; on failure a message has been printed. */
+int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg);
+void gmt_session_stop(struct gmt_session *s);
+int gmt_session_add_pid(struct gmt_session *s, pid_t pid);
+
+/* sum of a per-CPU counter (enum gmt_counter) */
+__u64 gmt_session_counter(struct gmt_session *s, unsigned int which);
+
+/* checks shared with `features`: a reason string when not satisfied */
+int gmt_check_privilege(char *why, size_t len);
+int gmt_ensure_tracefs(char *why, size_t len);
+void gmt_libbpf_setup(void);
+/* libbpf's last message, for error reports */
+const char *gmt_libbpf_last_error(void);
+
+#endif /* GMT_LOADER_H */

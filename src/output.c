@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "output.h"
+#include "util.h"
+
+int gmt_parse_format(const char *s, enum gmt_format *fmt)
+{
+	if (!strcmp(s, "text"))
+		*fmt = GMT_FMT_TEXT;
+	else if (!strcmp(s, "json"))
+		*fmt = GMT_FMT_JSON;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int gmt_out_open(struct gmt_out *o, enum gmt_format fmt, const char *path)
+{
+	memset(o, 0, sizeof(*o));
+	o->fmt = fmt;
+	o->ops = fmt == GMT_FMT_JSON ? &gmt_out_json_ops : &gmt_out_text_ops;
+	o->real_off = gmt_mono_to_real_offset();
+	if (!path || !strcmp(path, "-")) {
+		o->f = stdout;
+	} else {
+		o->f = fopen(path, "w");
+		if (!o->f) {
+			gmt_err("cannot open output file %s: %s", path, strerror(errno));
+			return -errno;
+		}
+		o->own_file = true;
+	}
+	/* line-buffered so `trace | grep` and tail -f see events as they happen */
+	setvbuf(o->f, NULL, _IOLBF, 0);
+	return 0;
+}
+
+void gmt_out_close(struct gmt_out *o)
+{
+	if (o->f) {
+		fflush(o->f);
+		if (o->own_file)
+			fclose(o->f);
+	}
+	o->f = NULL;
+	gmt_memslots_free(&o->slots);
+}
+
+/* KVM's own name for a VM is "<pid>-<fd>" (its debugfs directory) */
+void gmt_vm_label(char *buf, size_t len, __s32 pid, __s32 fd)
+{
+	if (pid > 0 && fd >= 0)
+		snprintf(buf, len, "%d-%d", pid, fd);
+	else if (pid > 0)
+		snprintf(buf, len, "%d-?", pid);
+	else
+		snprintf(buf, len, "?");
+}
+
+const char *gmt_counter_name(unsigned int c)
+{
+	static const char *const n[GMT_CNT_MAX] = {
+		[GMT_CNT_RB_DROPS] = "ringbuf_drops",
+		[GMT_CNT_INFLIGHT_FULL] = "inflight_full",
+		[GMT_CNT_INFLIGHT_MISS] = "inflight_miss",
+		[GMT_CNT_READ_USER_ERR] = "read_user_errors",
+		[GMT_CNT_READ_KERN_ERR] = "read_kernel_errors",
+		[GMT_CNT_STATS_FULL] = "stats_map_full",
+		[GMT_CNT_WRONG_FD] = "cmd_on_other_fd",
+	};
+
+	return c < GMT_CNT_MAX && n[c] ? n[c] : "?";
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The output layer: one interface, a text and a JSON (NDJSON, one object per
+ * line with a "type" field) implementation. Commands never printf records
+ * themselves, so new record kinds (blocked folios, policy verdicts, metrics)
+ * are a new method here, not a rewrite of every command.
+ */
+#ifndef GMT_OUTPUT_H
+#define GMT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "gmemtrace.h"
+#include "memslots.h"
+
+enum gmt_format {
+	GMT_FMT_TEXT = 0,
+	GMT_FMT_JSON,
+};
+
+struct gmt_session;
+struct gmt_stat_snapshot;
+struct gmt_out;
+
+/* end-of-run totals for `trace` */
+struct gmt_trace_summary {
+	__u64 events[GMT_EV_TYPE_MAX];
+	__u64 lost;			/* ring buffer drops */
+	__u64 counters[GMT_CNT_MAX];
+	double duration_s;
+	int cmd_status;			/* -- CMD exit status, -1 = none */
+	bool cmd_ran;
+};
+
+struct gmt_out_ops {
+	void (*event)(struct gmt_out *o, const struct gmt_event *e);
+	void (*lost)(struct gmt_out *o, __u64 new_lost, __u64 total);
+	void (*attach)(struct gmt_out *o, const struct gmt_session *s);
+	void (*summary)(struct gmt_out *o, const struct gmt_trace_summary *sum);
+	void (*stat)(struct gmt_out *o, const struct gmt_stat_snapshot *snap, bool hist);
+	void (*error)(struct gmt_out *o, const char *what, const char *msg);
+};
+
+struct gmt_out {
+	const struct gmt_out_ops *ops;
+	enum gmt_format fmt;
+	FILE *f;
+	bool own_file;
+	bool iso_time;		/* text: RFC 3339 timestamps */
+	__u64 real_off;		/* CLOCK_MONOTONIC -> CLOCK_REALTIME */
+	unsigned long long lines;
+	struct gmt_memslots slots;
+};
+
+int gmt_out_open(struct gmt_out *o, enum gmt_format fmt, const char *path);
+void gmt_out_close(struct gmt_out *o);
+int gmt_parse_format(const char *s, enum gmt_format *fmt);
+
+static inline void gmt_out_event(struct gmt_out *o, const struct gmt_event *e)
+{
+	if (e->hdr.type == GMT_EV_MEMSLOT)
+		gmt_memslots_update(&o->slots, e);
+	o->ops->event(o, e);
+}
+
+static inline void gmt_out_lost(struct gmt_out *o, __u64 n, __u64 total)
+{
+	o->ops->lost(o, n, total);
+}
+
+static inline void gmt_out_attach(struct gmt_out *o, const struct gmt_session *s)
+{
+	o->ops->attach(o, s);
+}
+
+static inline void gmt_out_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
+{
+	o->ops->summary(o, sum);
+}
+
+static inline void gmt_out_stat(struct gmt_out *o, const struct gmt_stat_snapshot *s, bool hist)
+{
+	o->ops->stat(o, s, hist);
+}
+
+static inline void gmt_out_error(struct gmt_out *o, const char *what, const char *msg)
+{
+	o->ops->error(o, what, msg);
+}
+
+/* shared by both formats */
+void gmt_vm_label(char *buf, size_t len, __s32 pid, __s32 fd);
+const char *gmt_counter_name(unsigned int c);
+
+extern const struct gmt_out_ops gmt_out_text_ops;
+extern const struct gmt_out_ops gmt_out_json_ops;
+
+#endif /* GMT_OUTPUT_H */

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Human-readable output: one line per event, key=value after a fixed prefix
+ * so lines stay grep-able whatever the event kind. */
+#include <string.h>
+
+#include "hist.h"
+#include "kvm_uapi.h"
+#include "loader.h"
+#include "output.h"
+#include "stats.h"
+#include "util.h"
+
+static void fmt_ret(char *buf, size_t len, __s32 ret)
+{
+	const char *n = ret < 0 ? gmt_errno_name(-ret) : NULL;
+
+	if (n)
+		snprintf(buf, len, "%s", n);
+	else
+		snprintf(buf, len, "%d", ret);
+}
+
+static void text_event(struct gmt_out *o, const struct gmt_event *e)
+{
+	const struct gmt_event_hdr *h = &e->hdr;
+	char ts[40], vm[32], ret[24], lat[24];
+	FILE *f = o->f;
+
+	gmt_fmt_time(ts, sizeof(ts), h->ts_ns + o->real_off, o->iso_time);
+	gmt_vm_label(vm, sizeof(vm), h->vm_pid, h->vm_fd);
+	fmt_ret(ret, sizeof(ret), h->ret);
+	gmt_fmt_ns(lat, sizeof(lat), h->latency_ns);
+	fprintf(f, "%s %-15.16s %d/%d %-11s vm=%s ", ts, h->comm, h->pid, h->tid,
+		gmt_event_name(h->type), vm);
+
+	switch (h->type) {
+	case GMT_EV_CONVERT: {
+		const struct gmt_convert *c = &e->convert;
+		__u64 ino, off;
+
+		fprintf(f, "%s %-10s ", gmt_gen_name(c->gen), gmt_dir_name(c->dir));
+		if (c->gen == GMT_GEN_G1) {
+			fprintf(f, "gpa=0x%llx size=%llu", c->start, c->size);
+			if (gmt_memslots_translate(&o->slots, h->vm_key, c->start, &ino, &off))
+				fprintf(f, " gmem=%llu:0x%llx", ino, off);
+		} else {
+			fprintf(f, "gmem=%llu:0x%llx size=%llu", c->gmem_ino, c->start, c->size);
+		}
+		fprintf(f, " ret=%s", ret);
+		if (c->has_error_offset)
+			fprintf(f, " error_offset=0x%llx BLOCKED", c->error_offset);
+		break;
+	}
+	case GMT_EV_GMEM_CREATE:
+		fprintf(f, "size=%llu flags=0x%llx ret=%s", e->gmem_create.size,
+			e->gmem_create.flags, ret);
+		if (e->gmem_create.gmem_ino)
+			fprintf(f, " ino=%llu", e->gmem_create.gmem_ino);
+		break;
+	case GMT_EV_MEMSLOT: {
+		const struct gmt_memslot *m = &e->memslot;
+
+		fprintf(f, "slot=%u gpa=0x%llx size=%llu flags=0x%x", m->slot, m->gpa,
+			m->size, m->flags);
+		if (m->flags & GMT_KVM_MEM_GUEST_MEMFD)
+			fprintf(f, " gmem=%llu:0x%llx gmem_fd=%d", m->gmem_ino,
+				m->gmem_offset, m->gmem_fd);
+		fprintf(f, " ret=%s", ret);
+		break;
+	}
+	case GMT_EV_FALLOCATE:
+		fprintf(f, "gmem=%llu:0x%llx len=%llu mode=0x%x%s ret=%s",
+			e->fallocate.gmem_ino, e->fallocate.offset, e->fallocate.len,
+			e->fallocate.mode, (e->fallocate.mode & 2) ? " punch" : "", ret);
+		break;
+	case GMT_EV_VM_CREATE:
+		fprintf(f, "type=%llu ret=%s", e->vm_create.vm_type, ret);
+		break;
+	}
+	fprintf(f, " lat=%s\n", lat);
+	o->lines++;
+}
+
+static void text_lost(struct gmt_out *o, __u64 n, __u64 total)
+{
+	fprintf(stderr, "gmemtrace: lost %llu events (%llu in total): the ring buffer was "
+		"full; use -b to enlarge it or filter with -p/-c\n", n, total);
+}
+
+static void text_attach(struct gmt_out *o, const struct gmt_session *s)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->nr_status; i++)
+		n += s->status[i].state == GMT_ATT_ATTACHED;
+	fprintf(stderr, "gmemtrace: %d programs attached:", n);
+	for (i = 0; i < s->nr_status; i++)
+		if (s->status[i].state == GMT_ATT_ATTACHED)
+			fprintf(stderr, " %s", s->status[i].spec->hook);
+	fputc('\n', stderr);
+	for (i = 0; i < s->nr_status; i++)
+		if (s->status[i].state == GMT_ATT_FAILED)
+			fprintf(stderr, "gmemtrace: not attached: %s (%s): %s\n",
+				s->status[i].spec->prog, s->status[i].spec->hook,
+				s->status[i].reason);
+}
+
+static void text_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
+{
+	int i;
+
+	fprintf(o->f, "# %llu conversions, %llu gmem creates, %llu memslots, %llu fallocates, "
+		"%llu VM creates in %.2fs; %llu events lost",
+		sum->events[GMT_EV_CONVERT], sum->events[GMT_EV_GMEM_CREATE],
+		sum->events[GMT_EV_MEMSLOT], sum->events[GMT_EV_FALLOCATE],
+		sum->events[GMT_EV_VM_CREATE], sum->duration_s, sum->lost);
+	for (i = 1; i < GMT_CNT_MAX; i++)
+		if (sum->counters[i])
+			fprintf(o->f, "; %s %llu", gmt_counter_name(i), sum->counters[i]);
+	if (sum->cmd_ran)
+		fprintf(o->f, "; command exit status %d", sum->cmd_status);
+	fputc('\n', o->f);
+}
+
+static void text_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, bool hist)
+{
+	char ts[40];
+	int i, j;
+
+	gmt_fmt_time(ts, sizeof(ts), snap->real_ns, o->iso_time);
+	fprintf(o->f, "%s  interval %.2fs  ringbuf drops %llu\n", ts, snap->interval_s,
+		snap->counters[GMT_CNT_RB_DROPS]);
+	if (!snap->nr_rows) {
+		fprintf(o->f, "  (no conversions yet)\n");
+		return;
+	}
+	fprintf(o->f, "  %-12s %-3s %-10s %9s %10s %9s %9s %9s %7s %7s %8s\n", "VM", "GEN",
+		"DIR", "CONV/s", "BYTES/s", "P50", "P99", "MAX", "FAIL", "BLOCKED", "TOTAL");
+	for (i = 0; i < snap->nr_rows; i++) {
+		const struct gmt_stat_row *r = &snap->rows[i];
+		double iv = snap->interval_s > 0 ? snap->interval_s : 1;
+		char vm[32], bytes[24], p50[16], p99[16], max[16];
+
+		gmt_vm_label(vm, sizeof(vm), r->total.vm_pid, r->total.vm_fd);
+		gmt_fmt_bytes(bytes, sizeof(bytes), r->delta.bytes / iv);
+		gmt_fmt_ns(p50, sizeof(p50), gmt_hist_percentile(r->delta.hist, 50));
+		gmt_fmt_ns(p99, sizeof(p99), gmt_hist_percentile(r->delta.hist, 99));
+		gmt_fmt_ns(max, sizeof(max), r->total.lat_max_ns);
+		fprintf(o->f, "  %-12s %-3s %-10s %9.1f %10s %9s %9s %9s %7llu %7llu %8llu\n", vm,
+			gmt_gen_name(r->key.gen), gmt_dir_name(r->key.dir), r->delta.count / iv,
+			bytes, r->delta.count ? p50 : "-", r->delta.count ? p99 : "-", max,
+			r->delta.failed, r->delta.blocked, r->total.count);
+		for (j = 0; j < snap->nr_errs; j++) {
+			const struct gmt_stat_err *e = &snap->errs[j];
+			const char *n = gmt_errno_name(e->key.err);
+
+			if (e->key.vm_key != r->key.vm_key || e->key.dir != r->key.dir ||
+			    e->key.gen != r->key.gen || !e->delta)
+				continue;
+			if (n)
+				fprintf(o->f, "  %-27s failed with %s: %llu\n", "", n, e->delta);
+			else
+				fprintf(o->f, "  %-27s failed with errno %u: %llu\n", "",
+					e->key.err, e->delta);
+		}
+		if (hist) {
+			fprintf(o->f, "\n  %s %s %s latency:\n", vm, gmt_gen_name(r->key.gen),
+				gmt_dir_name(r->key.dir));
+			gmt_hist_print_log2(o->f, r->delta.hist, "nsecs");
+			fputc('\n', o->f);
+		}
+	}
+}
+
+static void text_error(struct gmt_out *o, const char *what, const char *msg)
+{
+	fprintf(stderr, "gmemtrace: %s: %s\n", what, msg);
+}
+
+const struct gmt_out_ops gmt_out_text_ops = {
+	.event = text_event,
+	.lost = text_lost,
+	.attach = text_attach,
+	.summary = text_summary,
+	.stat = text_stat,
+	.error = text_error,
+};

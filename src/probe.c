@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "gmemtrace.h"
+#include "gmemtrace.skel.h"
+#include "loader.h"
+#include "probe.h"
+#include "probes.skel.h"
+#include "util.h"
+
+const struct gmt_capability gmt_capabilities[] = {
+	{ "tracepoint", "probe_tp", "perf-style tracepoints (syscalls:*)" },
+	{ "raw_tp", "probe_raw_tp", "raw tracepoints" },
+	{ "tp_btf", "probe_tp_btf", "BTF-typed tracepoints" },
+	{ "fentry", "probe_fentry", "function entry trampolines" },
+	{ "fexit", "probe_fexit", "function exit trampolines" },
+	{ "fmod_ret", "probe_fmod_ret", "return-value override on security_* (policy fallback)" },
+	{ "kprobe", "probe_kprobe", "kprobes" },
+	{ "kretprobe", "probe_kretprobe", "kretprobes" },
+	{ "lsm", "probe_lsm", "BPF LSM hook file_ioctl (policy)" },
+	{ "iter_task_file", "probe_iter", "task_file iterator (fd discovery)" },
+	{ "task_storage", "probe_task_stor", "task local storage (per-thread state)" },
+};
+const int gmt_nr_capabilities = sizeof(gmt_capabilities) / sizeof(gmt_capabilities[0]);
+
+static void explain(struct gmt_probe_result *r, const char *stage, int err)
+{
+	r->ok = false;
+	r->err = err < 0 ? -err : err;
+	if (r->err == EPERM && !strcmp(stage, "load"))
+		snprintf(r->reason, sizeof(r->reason), "refused by the kernel at load (EPERM)");
+	else if (r->err == ENOENT && !strcmp(stage, "attach"))
+		snprintf(r->reason, sizeof(r->reason),
+			 "attach target or mechanism missing (ENOENT)");
+	else if (r->err == ESRCH && !strcmp(stage, "load"))
+		snprintf(r->reason, sizeof(r->reason),
+			 "attach target not in this kernel's BTF (ESRCH)");
+	else
+		snprintf(r->reason, sizeof(r->reason), "%s failed: %s (%s)", stage,
+			 strerror(r->err), gmt_errno_name(r->err) ? gmt_errno_name(r->err) : "?");
+}
+
+static bool needs_iter_link(const struct bpf_program *p)
+{
+	return bpf_program__type(p) == BPF_PROG_TYPE_TRACING &&
+	       bpf_program__expected_attach_type(p) == BPF_TRACE_ITER;
+}
+
+/* load and attach exactly one program of an object, report why not */
+static void probe_one(struct bpf_object *obj, const char *prog, struct gmt_probe_result *r)
+{
+	struct bpf_program *p, *want = NULL;
+	struct bpf_link *link;
+	struct bpf_map *m;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	bpf_object__for_each_program(p, obj) {
+		bool me = !strcmp(bpf_program__name(p), prog);
+
+		bpf_program__set_autoload(p, me);
+		if (me)
+			want = p;
+	}
+	if (!want) {
+		snprintf(r->reason, sizeof(r->reason), "internal: no program %s", prog);
+		return;
+	}
+	/* a map type this kernel lacks must not fail unrelated probes */
+	bpf_object__for_each_map(m, obj)
+		if (bpf_map__type(m) == BPF_MAP_TYPE_TASK_STORAGE && strcmp(prog, "probe_task_stor") &&
+		    strstr(bpf_map__name(m), "probe"))
+			bpf_map__set_autocreate(m, false);
+	err = bpf_object__load(obj);
+	if (err) {
+		explain(r, "load", err);
+		return;
+	}
+	if (needs_iter_link(want))
+		link = bpf_program__attach_iter(want, NULL);
+	else
+		link = bpf_program__attach(want);
+	if (!link) {
+		explain(r, "attach", errno);
+		return;
+	}
+	bpf_link__destroy(link);
+	r->ok = true;
+	snprintf(r->reason, sizeof(r->reason), "loaded and attached");
+}
+
+void gmt_probe_capability(const char *prog, struct gmt_probe_result *r)
+{
+	struct probes_bpf *skel = probes_bpf__open();
+
+	if (!skel) {
+		explain(r, "open", errno);
+		return;
+	}
+	probe_one(skel->obj, prog, r);
+	probes_bpf__destroy(skel);
+}
+
+void gmt_probe_program(const char *prog, struct gmt_probe_result *r)
+{
+	struct gmemtrace_bpf *skel = gmemtrace_bpf__open();
+
+	if (!skel) {
+		explain(r, "open", errno);
+		return;
+	}
+	/* a small ring buffer: this is only a probe */
+	bpf_map__set_max_entries(skel->maps.gmt_events, 4096);
+	probe_one(skel->obj, prog, r);
+	gmemtrace_bpf__destroy(skel);
+}

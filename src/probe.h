@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Probing by loading: BPF capabilities, gmemtrace's own programs. */
+#ifndef GMT_PROBE_H
+#define GMT_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gmt_probe_result {
+	bool ok;
+	int err;		/* positive errno when !ok */
+	char reason[200];	/* "refused by the kernel at load (EPERM)" */
+};
+
+/* one capability program of bpf/probes.bpf.c, loaded and attached alone */
+void gmt_probe_capability(const char *prog, struct gmt_probe_result *r);
+/* one row of the backend table, loaded and attached alone */
+void gmt_probe_program(const char *prog, struct gmt_probe_result *r);
+
+struct gmt_capability {
+	const char *name;	/* shown by features */
+	const char *prog;	/* in probes.bpf.c */
+	const char *what;
+};
+extern const struct gmt_capability gmt_capabilities[];
+extern const int gmt_nr_capabilities;
+
+#endif /* GMT_PROBE_H */

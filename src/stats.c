@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "stats.h"
+#include "util.h"
+
+void gmt_stats_delta(const struct gmt_stats *cur, const struct gmt_stats *prev,
+		     struct gmt_stats *d)
+{
+	int i;
+
+	*d = *cur;
+	if (!prev)
+		return;
+	d->count -= prev->count;
+	d->ok -= prev->ok;
+	d->bytes -= prev->bytes;
+	d->failed -= prev->failed;
+	d->blocked -= prev->blocked;
+	d->lat_sum_ns -= prev->lat_sum_ns;
+	for (i = 0; i < GMT_HIST_SLOTS; i++)
+		d->hist[i] -= prev->hist[i];
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct gmt_stats_key *x = a, *y = b;
+
+	if (x->vm_key != y->vm_key)
+		return x->vm_key < y->vm_key ? -1 : 1;
+	if (x->gen != y->gen)
+		return x->gen - y->gen;
+	return x->dir - y->dir;
+}
+
+static int err_cmp(const void *a, const void *b)
+{
+	const struct gmt_err_key *x = a, *y = b;
+	int c = key_cmp(&(struct gmt_stats_key){ .vm_key = x->vm_key, .dir = x->dir, .gen = x->gen },
+			&(struct gmt_stats_key){ .vm_key = y->vm_key, .dir = y->dir, .gen = y->gen });
+
+	return c ? c : x->err - y->err;
+}
+
+int gmt_stats_read(int stats_fd, int errors_fd, const struct gmt_stat_snapshot *prev,
+		   struct gmt_stat_snapshot *out)
+{
+	struct gmt_stats_key key, next, *kp = NULL;
+	struct gmt_err_key ekey, enext, *ekp = NULL;
+	int cap = 0, ecap = 0, i;
+
+	memset(out, 0, sizeof(*out));
+	out->real_ns = gmt_mono_ns() + gmt_mono_to_real_offset();
+	while (!bpf_map_get_next_key(stats_fd, kp, &next)) {
+		struct gmt_stat_row *r;
+
+		key = next;
+		kp = &key;
+		if (out->nr_rows == cap) {
+			cap = cap ? cap * 2 : 8;
+			r = realloc(out->rows, cap * sizeof(*r));
+			if (!r)
+				return -ENOMEM;
+			out->rows = r;
+		}
+		r = &out->rows[out->nr_rows];
+		memset(r, 0, sizeof(*r));
+		if (bpf_map_lookup_elem(stats_fd, &key, &r->total))
+			continue;	/* deleted meanwhile */
+		r->key = key;
+		out->nr_rows++;
+	}
+	qsort(out->rows, out->nr_rows, sizeof(*out->rows), key_cmp);
+	while (errors_fd >= 0 && !bpf_map_get_next_key(errors_fd, ekp, &enext)) {
+		struct gmt_stat_err *e;
+
+		ekey = enext;
+		ekp = &ekey;
+		if (out->nr_errs == ecap) {
+			ecap = ecap ? ecap * 2 : 8;
+			e = realloc(out->errs, ecap * sizeof(*e));
+			if (!e)
+				return -ENOMEM;
+			out->errs = e;
+		}
+		e = &out->errs[out->nr_errs];
+		memset(e, 0, sizeof(*e));
+		if (bpf_map_lookup_elem(errors_fd, &ekey, &e->total))
+			continue;
+		e->key = ekey;
+		out->nr_errs++;
+	}
+	qsort(out->errs, out->nr_errs, sizeof(*out->errs), err_cmp);
+
+	for (i = 0; i < out->nr_rows; i++) {
+		const struct gmt_stats *p = NULL;
+		int j;
+
+		for (j = 0; prev && j < prev->nr_rows; j++)
+			if (!key_cmp(&prev->rows[j].key, &out->rows[i].key))
+				p = &prev->rows[j].total;
+		gmt_stats_delta(&out->rows[i].total, p, &out->rows[i].delta);
+	}
+	for (i = 0; i < out->nr_errs; i++) {
+		int j;
+
+		out->errs[i].delta = out->errs[i].total;
+		for (j = 0; prev && j < prev->nr_errs; j++)
+			if (!err_cmp(&prev->errs[j].key, &out->errs[i].key))
+				out->errs[i].delta -= prev->errs[j].total;
+	}
+	if (prev)
+		out->interval_s = (out->real_ns - prev->real_ns) / 1e9;
+	return 0;
+}
+
+void gmt_stats_free(struct gmt_stat_snapshot *s)
+{
+	free(s->rows);
+	free(s->errs);
+	s->rows = NULL;
+	s->errs = NULL;
+	s->nr_rows = s->nr_errs = 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Snapshots of the in-kernel per-VM aggregates, and deltas between them. */
+#ifndef GMT_STATS_H
+#define GMT_STATS_H
+
+#include <linux/types.h>
+
+#include "gmemtrace.h"
+
+struct gmt_stat_row {
+	struct gmt_stats_key key;
+	struct gmt_stats total;		/* since tracing started */
+	struct gmt_stats delta;		/* since the previous snapshot */
+};
+
+struct gmt_stat_err {
+	struct gmt_err_key key;
+	__u64 total;
+	__u64 delta;
+};
+
+struct gmt_stat_snapshot {
+	__u64 real_ns;			/* wall clock of the snapshot */
+	double interval_s;		/* since the previous one */
+	struct gmt_stat_row *rows;
+	int nr_rows;
+	struct gmt_stat_err *errs;
+	int nr_errs;
+	__u64 drops;			/* ring buffer + other counters, totals */
+	__u64 counters[GMT_CNT_MAX];
+};
+
+/* Read both maps; deltas against prev (may be NULL). Rows are sorted. */
+int gmt_stats_read(int stats_fd, int errors_fd, const struct gmt_stat_snapshot *prev,
+		   struct gmt_stat_snapshot *out);
+void gmt_stats_free(struct gmt_stat_snapshot *s);
+/* derive delta = cur - prev (counts and histogram; max stays cumulative) */
+void gmt_stats_delta(const struct gmt_stats *cur, const struct gmt_stats *prev,
+		     struct gmt_stats *delta);
+
+#endif /* GMT_STATS_H */

@@ -1,0 +1,199 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The suite run inside each test VM (copied to /gmt/suite.sh, run by /init
+# under busybox sh). First the row's expectation checks (GMT_EXPECT_*, see
+# tests/vm/kernels.list), then every /gmt/tests/live_* binary. Each check is
+# one test; cmocka binaries count what their summaries report.
+# Ends with "N passed, N failed, N skipped"; exit status 1 iff anything failed.
+set -eu
+
+GMT_TESTS=${GMT_TESTS:-}
+GMT_TEST_TIMEOUT=${GMT_TEST_TIMEOUT:-300}
+GMT_BIN=${GMT_BIN:-/gmt/bin}
+export GMT_BIN GMT_IN_VM=1 GMT_KERNEL="${GMT_KERNEL:-unknown}"
+# cmocka summaries are parsed below: keep its plain format
+export CMOCKA_MESSAGE_OUTPUT=stdout
+
+npass=0 nfail=0 nskip=0
+pass() { npass=$((npass + 1)); echo "PASS $1"; }
+fail() { nfail=$((nfail + 1)); echo "FAIL $1: $2"; }
+skip() { nskip=$((nskip + 1)); echo "SKIP $1: $2"; }
+
+# --tests PATTERN (an extended regex) selects checks and binaries by name
+selected() { [ -z "$GMT_TESTS" ] || printf '%s\n' "$1" | grep -Eq -- "$GMT_TESTS"; }
+
+# expect KEY: the row's value for KEY (gmem, lsm...), empty when not given
+expect() {
+	eval "_v=\${GMT_EXPECT_$(echo "$1" | tr 'a-z' 'A-Z'):-}"
+	printf '%s' "$_v"
+}
+
+# run_check NAME KEY FUNC: run FUNC when selected and KEY has an expectation
+run_check() {
+	selected "$1" || return 0
+	if [ -z "$(expect "$2")" ]; then
+		skip "$1" "no $2= expectation for this kernel"
+		return 0
+	fi
+	"$3" "$1" "$(expect "$2")"
+}
+
+check_kvm_dev() { # name want
+	if [ -c /dev/kvm ]; then have=yes; else have=no; fi
+	[ "$2" = no ] || [ "$2" = module ] || [ "$2" = builtin ] || [ "$2" = yes ] ||
+		{ fail "$1" "unknown kvm=$2"; return 0; }
+	want=yes
+	[ "$2" = no ] && want=no
+	if [ "$have" = "$want" ]; then pass "$1"; else fail "$1" "/dev/kvm present: $have, expected $want"; fi
+}
+
+check_kvm_kind() { # name module|builtin|no
+	# /sys/module/kvm/initstate exists only for a loadable module
+	if [ -e /sys/module/kvm/initstate ]; then
+		have=module
+	elif [ -d /sys/module/kvm ]; then
+		have=builtin
+	else
+		have=no
+	fi
+	case $2 in
+	yes) [ "$have" != no ] && pass "$1" || fail "$1" "no kvm in /sys/module" ;;
+	*) [ "$have" = "$2" ] && pass "$1" || fail "$1" "kvm is $have, expected $2" ;;
+	esac
+}
+
+check_lsm() { # name yes|no
+	if [ ! -r /sys/kernel/security/lsm ]; then
+		[ "$2" = no ] && pass "$1" || fail "$1" "/sys/kernel/security/lsm unreadable"
+		return 0
+	fi
+	lsms=$(cat /sys/kernel/security/lsm)
+	case ",$lsms," in *,bpf,*) have=yes ;; *) have=no ;; esac
+	if [ "$have" = "$2" ]; then pass "$1"; else fail "$1" "bpf in LSM list '$lsms': $have, expected $2"; fi
+}
+
+check_btf() { # name yes|no
+	# fentry/fexit attach by BTF id: vmlinux BTF is the prerequisite visible without a loader
+	if [ -r /sys/kernel/btf/vmlinux ]; then have=yes; else have=no; fi
+	if [ "$have" = "$2" ]; then pass "$1"; else fail "$1" "/sys/kernel/btf/vmlinux present: $have, expected $2"; fi
+}
+
+check_kprobe() { # name yes|no
+	ev=/sys/kernel/tracing/kprobe_events
+	have=no
+	# a real probe, not just the file: kprobe_events exists without working kprobes on some configs
+	if [ -w "$ev" ] && echo 'p:gmt_vm_probe vfs_read' >>"$ev" 2>/dev/null; then
+		have=yes
+		echo '-:gmt_vm_probe' >>"$ev" 2>/dev/null || true
+	fi
+	if [ "$have" = "$2" ]; then pass "$1"; else fail "$1" "kprobe on vfs_read works: $have, expected $2"; fi
+}
+
+# The kernel's own config (from the .deb or beside the bzImage) must agree
+# with the row: catches a matrix row that no longer describes its kernel.
+check_kconfig() { # name (any)
+	cfg=/gmt/kernel.config
+	if [ ! -r "$cfg" ]; then
+		skip "$1" "no kernel config shipped for this kernel"
+		return 0
+	fi
+	bad=""
+	for pair in "kvm:CONFIG_KVM" "gmem:CONFIG_KVM_GUEST_MEMFD|CONFIG_KVM_PRIVATE_MEM" \
+		"private:CONFIG_KVM_SW_PROTECTED_VM" "conversions:CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES" \
+		"fentry:CONFIG_DEBUG_INFO_BTF" "lsm:CONFIG_BPF_LSM" "kprobe:CONFIG_KPROBES"; do
+		key=${pair%%:*} opts=${pair#*:}
+		want=$(expect "$key")
+		[ -n "$want" ] || continue
+		val=$(grep -E "^($opts)=" "$cfg" | sed 's/^[^=]*=//' | sort | tail -n 1)
+		case $val in y) have=builtin ;; m) have=module ;; *) have=no ;; esac
+		case $want in
+		yes) [ "$have" != no ] || bad="$bad $key=$want but $opts unset;" ;;
+		no) [ "$have" = no ] || bad="$bad $key=$want but $opts=$val;" ;;
+		module | builtin) [ "$have" = "$want" ] || bad="$bad $key=$want but $opts=${val:-unset};" ;;
+		esac
+	done
+	if [ -z "$bad" ]; then pass "$1"; else fail "$1" "${bad# }"; fi
+}
+
+# KVM_CREATE_GUEST_MEMFD, private memory and conversions are probed by the
+# real workload (static, from $OUTPUT/static), in JSON mode.
+WL_OUT=""
+workload_probe() {
+	[ -n "$WL_OUT" ] && return 0
+	WL_OUT=/tmp/gmem-workload.json
+	"$GMT_BIN/gmem-workload" --json >"$WL_OUT" 2>/tmp/gmem-workload.err && WL_RC=0 || WL_RC=$?
+	return 0
+}
+
+check_workload() { # name want key
+	wl=$GMT_BIN/gmem-workload
+	if [ ! -x "$wl" ]; then
+		skip "$1" "$wl not in the initramfs (build it: make static)"
+		return 0
+	fi
+	workload_probe
+	skip "$1" "gmem-workload --json ran (rc=$WL_RC); its report is not interpreted yet"
+}
+check_gmem() { check_workload "$1" "$2" gmem; }
+check_private() { check_workload "$1" "$2" private; }
+check_conversions() { check_workload "$1" "$2" conversions; }
+
+run_check expect_kvm_dev kvm check_kvm_dev
+run_check expect_kvm_kind kvm check_kvm_kind
+run_check expect_lsm lsm check_lsm
+run_check expect_btf fentry check_btf
+run_check expect_kprobe kprobe check_kprobe
+selected expect_kconfig && check_kconfig expect_kconfig
+run_check expect_gmem gmem check_gmem
+run_check expect_private private check_private
+run_check expect_conversions conversions check_conversions
+
+# sum_summary FILE WORD: total N of cmocka's "[  WORD  ] N test(s)" lines
+sum_summary() {
+	awk -v w="$2" '
+		$0 ~ "^\\[ *" w " *\\] [0-9]+ test\\(s\\)" {
+			sub("^\\[ *" w " *\\] ", ""); n += $1 }
+		END { print n + 0 }' "$1"
+}
+
+run_live() { # path
+	name=${1##*/}
+	out=/tmp/$name.out
+	echo "=== $name"
+	# output streams to the console (lost if the VM dies otherwise); the
+	# status comes back through a file since a pipeline hides it
+	{
+		rc=0
+		timeout "$GMT_TEST_TIMEOUT" "$1" 2>&1 || rc=$?
+		echo "$rc" >/tmp/live.rc
+	} | tee "$out"
+	rc=$(cat /tmp/live.rc)
+	p=$(sum_summary "$out" PASSED)
+	f=$(sum_summary "$out" FAILED)
+	s=$(sum_summary "$out" SKIPPED)
+	# cmocka's PASSED count excludes skipped tests; its exit status counts failures
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		case $rc in
+		124 | 143) echo "FAIL $name: timed out after $GMT_TEST_TIMEOUT s" ;;
+		*) echo "FAIL $name: exit status $rc, no failed test reported (crash?)" ;;
+		esac
+		f=1
+	elif [ "$rc" = 0 ] && [ $((p + f + s)) = 0 ]; then
+		echo "FAIL $name: exit status 0 but no cmocka summary"
+		f=1
+	fi
+	echo "=== $name: $p passed, $f failed, $s skipped (rc=$rc)"
+	npass=$((npass + p)) nfail=$((nfail + f)) nskip=$((nskip + s))
+}
+
+found=0
+for t in /gmt/tests/live_*; do
+	[ -x "$t" ] || continue
+	found=1
+	selected "${t##*/}" || continue
+	run_live "$t"
+done
+[ "$found" = 1 ] || echo "note: no live test binaries in /gmt/tests"
+
+echo "$npass passed, $nfail failed, $nskip skipped"
+[ "$nfail" = 0 ]

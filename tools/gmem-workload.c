@@ -1,0 +1,1751 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * gmem-workload: a real KVM workload for gmemtrace. It creates VMs with a
+ * guest_memfd and a memslot, issues shared<->private conversions through
+ * every uAPI generation (G1 VM ioctl, G2 RFC gmem ioctls, G3 gmem ioctl),
+ * optionally pins guest_memfd pages with io_uring fixed buffers, and
+ * reports exactly what it did as JSON: the ground truth tests compare the
+ * tracer's output against.
+ *
+ * A kernel that lacks an ioctl answers with its errno; that is recorded as
+ * data, never treated as a failure of the tool.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <linux/types.h>
+#include <linux/falloc.h>
+#include <json-c/json.h>
+#include <liburing.h>
+
+#include "kvm_uapi.h"
+
+#ifndef GMT_VERSION
+#define GMT_VERSION "0.1"
+#endif
+
+#define EXIT_OK		0
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+#define EXIT_NOKVM	3
+
+#define GMW_MAX_VMS		1024
+#define GMW_DEF_MAX_CALLS	100000
+#define GMW_MAX_RETS		32	/* distinct return values kept per op */
+#define GMW_MAX_PIN_PAGES	16384	/* io_uring's fixed buffer limit */
+#define GMW_GMEM_TRIES		3
+#define GMW_MAX_FOPS		1000000	/* --punch/--allocate per VM */
+
+/* not in kvm_uapi.h: only this tool asks for it */
+#define GMW_KVM_GET_API_VERSION	0x0000ae00u
+
+enum uapi_bit {
+	UAPI_G1 = 1 << 0,
+	UAPI_G2 = 1 << 1,
+	UAPI_G3 = 1 << 2,
+	UAPI_ALL = UAPI_G1 | UAPI_G2 | UAPI_G3,
+};
+
+enum dir_mode {
+	DIR_ALTERNATE,
+	DIR_PRIVATE,
+	DIR_SHARED,
+};
+
+/* Order = order of the "summary" object */
+enum op {
+	OP_G1,
+	OP_G2_SHARED,
+	OP_G2_PRIVATE,
+	OP_G3,
+	OP_CREATE_GMEM,
+	OP_MEMSLOT,
+	OP_FALLOCATE,
+	OP_CREATE_VCPU,
+	OP_IOURING_REG,
+	OP_MAX,
+};
+
+static const char *const op_names[OP_MAX] = {
+	[OP_G1]		= "set_memory_attributes",
+	[OP_G2_SHARED]	= "gmem_convert_shared",
+	[OP_G2_PRIVATE]	= "gmem_convert_private",
+	[OP_G3]		= "set_memory_attributes2",
+	[OP_CREATE_GMEM] = "create_guest_memfd",
+	[OP_MEMSLOT]	= "set_user_memory_region2",
+	[OP_FALLOCATE]	= "fallocate",
+	[OP_CREATE_VCPU] = "create_vcpu",
+	[OP_IOURING_REG] = "io_uring_register_buffers",
+};
+
+struct cfg {
+	unsigned int vms;
+	int vm_type;		/* -1 = auto */
+	__u64 gmem_size;
+	bool gmem_flags_set;
+	__u64 gmem_flags;
+	__u64 gpa_base;
+	bool vcpu;
+	__u64 conversions;
+	unsigned int uapi;	/* enum uapi_bit mask */
+	__u64 size;
+	enum dir_mode dir;
+	__u64 interval_us;
+	__u64 punch;
+	__u64 allocate;
+	bool touch;
+	__u64 pin_pages;
+	__u64 pin_offset;
+	__u64 hold_s;
+	bool hold_until_signal;
+	__u64 start_delay_ms;
+	bool wait_signal;
+	bool json;
+	const char *json_out;
+	bool no_calls;
+	__u64 max_calls;
+	bool bench;
+};
+
+/* One conversion ioctl as issued; fd, cmd, gen and attributes derive from op/vm */
+struct call_rec {
+	__u64 start;
+	__u64 size;
+	__u64 error_offset;
+	__u64 round;
+	__s32 ret;
+	__u16 vm;
+	__u8 op;
+	__u8 flags;
+};
+
+#define CALL_SKIPPED	(1 << 0)
+#define CALL_HAS_EO	(1 << 1)
+
+struct ret_hist {
+	__u64 calls;
+	__u64 skipped;
+	__u64 other;		/* returns beyond GMW_MAX_RETS distinct values */
+	unsigned int n;
+	long ret[GMW_MAX_RETS];
+	__u64 count[GMW_MAX_RETS];
+};
+
+struct gmem_try {
+	__u64 flags;
+	long ret;
+};
+
+struct touch_res {
+	bool done;
+	long mmap_ret;
+	__u64 pages;
+	__s64 sigbus_off;	/* -1: no SIGBUS */
+};
+
+struct vm {
+	int vm_fd;
+	int vm_type;
+	int gmem_fd;		/* -1: none */
+	long create_gmem_ret;
+	__u64 gmem_flags;
+	__u64 gmem_ino;
+	unsigned int ntries;
+	struct gmem_try tries[GMW_GMEM_TRIES];
+	void *backing;
+	__u32 memslot_flags;
+	long memslot_ret;
+	int vcpu_fd;
+	long vcpu_ret;
+	struct touch_res touch;
+};
+
+struct fop_rec {
+	__u64 offset;
+	__u64 len;
+	__s32 ret;
+	__u16 vm;
+	__u8 mode;
+	__u8 skipped;
+};
+
+struct pin_state {
+	bool requested;
+	const char *error;
+	bool mmap_tried;
+	long mmap_ret;
+	void *map;
+	struct touch_res touch;
+	bool ring_tried;
+	long ring_ret;
+	bool ring_ok;
+	struct io_uring ring;
+	long register_ret;
+	long long pin_delta;	/* net FOLL_PIN pages added, LLONG_MIN unknown */
+	bool unregistered;
+	long unregister_ret;
+	bool released;
+};
+
+struct caps {
+	long api_version;
+	long vm_types;
+	long guest_memfd;
+	long guest_memfd_flags;
+	long memory_attributes;
+	long gmem_memory_attributes;
+};
+
+struct run {
+	const struct cfg *cfg;
+	int kvm_fd;
+	pid_t pid;
+	pid_t tid;
+	__u64 page_size;
+	struct caps caps;
+	struct vm *vms;
+	unsigned int nvms;
+	struct call_rec *calls;
+	__u64 ncalls;
+	__u64 calls_cap;
+	__u64 calls_truncated;
+	struct fop_rec *punches;
+	__u64 npunches;
+	struct fop_rec *allocs;
+	__u64 nallocs;
+	struct pin_state pin;
+	struct ret_hist hist[OP_MAX];
+	bool interrupted;
+	const char *hold_end;	/* NULL: no hold */
+	__u64 t_start;
+	__u64 conv_ns;
+	__u64 conv_issued;
+};
+
+static volatile sig_atomic_t got_usr1;
+static volatile sig_atomic_t got_term;
+
+/* ------------------------------------------------------------------ */
+/* argument parsing                                                    */
+
+/* Decimal, or hex with 0x; optional K/M/G (binary) suffix when allowed */
+static int parse_u64(const char *s, bool suffix, __u64 *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+	int base = 10;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ' || *s == '\t')
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		base = 16;
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (errno || end == s)
+		return -EINVAL;
+	if (suffix && *end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return -EINVAL;
+		}
+		end++;
+	}
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (ULLONG_MAX >> shift))
+		return -ERANGE;
+	*out = (__u64)v << shift;
+	return 0;
+}
+
+/* "g1,g2,g3" or "all" into a uapi mask */
+static int parse_uapi(const char *s, unsigned int *mask)
+{
+	const char *p = s;
+	unsigned int m = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (len == 3 && !strncmp(p, "all", 3))
+			m |= UAPI_ALL;
+		else if (len == 2 && !strncmp(p, "g1", 2))
+			m |= UAPI_G1;
+		else if (len == 2 && !strncmp(p, "g2", 2))
+			m |= UAPI_G2;
+		else if (len == 2 && !strncmp(p, "g3", 2))
+			m |= UAPI_G3;
+		else
+			return -EINVAL;
+		p += len;
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				return -EINVAL;
+		}
+	}
+	*mask = m;
+	return 0;
+}
+
+static int parse_vm_type(const char *s, int *type)
+{
+	__u64 v;
+
+	if (!strcmp(s, "auto"))
+		*type = -1;
+	else if (!strcmp(s, "default"))
+		*type = GMT_KVM_X86_DEFAULT_VM;
+	else if (!strcmp(s, "sw-protected"))
+		*type = GMT_KVM_X86_SW_PROTECTED_VM;
+	else if (!parse_u64(s, false, &v) && v <= INT_MAX)
+		*type = (int)v;	/* raw numbers let tests provoke EINVAL */
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_dir(const char *s, enum dir_mode *dir)
+{
+	if (!strcmp(s, "alternate"))
+		*dir = DIR_ALTERNATE;
+	else if (!strcmp(s, "private"))
+		*dir = DIR_PRIVATE;
+	else if (!strcmp(s, "shared"))
+		*dir = DIR_SHARED;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const char *dir_mode_name(enum dir_mode d)
+{
+	return d == DIR_PRIVATE ? "private" : d == DIR_SHARED ? "shared" : "alternate";
+}
+
+/* Range of round r: walks the guest_memfd and wraps (128-bit: no overflow) */
+static __u64 round_offset(__u64 round, __u64 size, __u64 gmem_size)
+{
+	return (__u64)(((unsigned __int128)round * size) % gmem_size);
+}
+
+static bool round_to_private(enum dir_mode d, __u64 round)
+{
+	if (d == DIR_ALTERNATE)
+		return !(round & 1);
+	return d == DIR_PRIVATE;
+}
+
+enum {
+	OPT_VMS = 0x100, OPT_VM_TYPE, OPT_GMEM_SIZE, OPT_GMEM_FLAGS, OPT_GPA_BASE,
+	OPT_VCPU, OPT_CONVERSIONS, OPT_UAPI, OPT_SIZE, OPT_DIR, OPT_INTERVAL,
+	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
+	OPT_HOLD_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
+	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH,
+};
+
+const char *argp_program_version = "gmem-workload " GMT_VERSION;
+
+static const char args_doc[] = "";
+static const char doc[] =
+"gmem-workload -- drive KVM guest_memfd shared<->private conversions\n"
+"\n"
+"Creates VMs with a guest_memfd and a memslot, then issues conversions through\n"
+"the three uAPI generations: G1 KVM_SET_MEMORY_ATTRIBUTES (VM fd), G2\n"
+"KVM_GMEM_CONVERT_SHARED/PRIVATE and G3 KVM_SET_MEMORY_ATTRIBUTES2 (guest_memfd\n"
+"fd). Every ioctl result is recorded; ENOTTY from a kernel that lacks an ioctl\n"
+"is data, not an error. Order: setup, --allocate, --touch, --pin,\n"
+"--start-delay-ms/--wait-signal, conversions, --punch, --hold, release.\n"
+"\n"
+"SIZE accepts a K, M or G suffix; numbers may be given in hex (0x...).";
+
+static const char doc_after[] =
+"EXIT STATUS:\n"
+"  0  done, whatever the ioctls returned\n"
+"  1  runtime or setup error (e.g. KVM_CREATE_VM failed, output not writable)\n"
+"  2  usage error (bad option or value)\n"
+"  3  KVM not available (/dev/kvm missing or not openable)\n"
+"\n"
+"EXAMPLES:\n"
+"  gmem-workload --json\n"
+"      defaults: 1 VM, 2M guest_memfd, 16 rounds of G1+G2+G3, alternating\n"
+"  gmem-workload --vms 3 --uapi g1 --dir private --conversions 100\n"
+"  gmem-workload --pin 4 --hold 10 --uapi g3 --dir private --json\n"
+"      pin 4 guest_memfd pages with io_uring, convert them, keep pins 10 s\n"
+"  gmem-workload --wait-signal --json-out /tmp/wl.json &\n"
+"      prints 'ready <pid>' on stderr; kill -USR1 <pid> starts the conversions\n"
+"  gmem-workload --bench --uapi g1 --conversions 200000\n"
+"      one JSON line with total_ns and ns_per_call\n";
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "VM setup:", 1 },
+	{ "vms", OPT_VMS, "N", 0, "number of VMs (default 1)", 1 },
+	{ "vm-type", OPT_VM_TYPE, "TYPE",  0,
+	  "auto|default|sw-protected|NUMBER (default auto: sw-protected when "
+	  "KVM_CAP_VM_TYPES has bit 1)", 1 },
+	{ "gmem-size", OPT_GMEM_SIZE, "SIZE", 0, "guest_memfd size (default 2M)", 1 },
+	{ "gmem-flags", OPT_GMEM_FLAGS, "N", 0,
+	  "force the guest_memfd create flags (default: MMAP|INIT_SHARED as "
+	  "supported, falling back to MMAP, then 0)", 1 },
+	{ "gpa-base", OPT_GPA_BASE, "ADDR", 0, "memslot guest physical address "
+	  "(default 0x100000000)", 1 },
+	{ "vcpu", OPT_VCPU, NULL, 0, "also create vCPU 0 per VM", 1 },
+
+	{ NULL, 0, NULL, 0, "Conversions:", 2 },
+	{ "conversions", OPT_CONVERSIONS, "K", 0, "rounds per VM (default 16)", 2 },
+	{ "uapi", OPT_UAPI, "LIST", 0, "g1,g2,g3 or all (default all)", 2 },
+	{ "size", OPT_SIZE, "SIZE", 0, "bytes per conversion (default 4096; "
+	  "unaligned sizes are allowed to provoke EINVAL)", 2 },
+	{ "dir", OPT_DIR, "DIR", 0, "private|shared|alternate (default "
+	  "alternate, starting with to-private)", 2 },
+	{ "interval-us", OPT_INTERVAL, "U", 0, "sleep between conversions "
+	  "(default 0)", 2 },
+
+	{ NULL, 0, NULL, 0, "guest_memfd operations:", 3 },
+	{ "punch", OPT_PUNCH, "N", 0, "N fallocate(PUNCH_HOLE|KEEP_SIZE) per VM "
+	  "after the conversions", 3 },
+	{ "allocate", OPT_ALLOCATE, "N", 0, "N fallocate(KEEP_SIZE) per VM "
+	  "before the conversions", 3 },
+	{ "touch", OPT_TOUCH, NULL, 0, "mmap each guest_memfd and write one byte "
+	  "per page (SIGBUS is caught and recorded)", 3 },
+	{ "pin", OPT_PIN, "PAGES", 0, "pin PAGES pages of VM 0's guest_memfd as "
+	  "io_uring fixed buffers", 3 },
+	{ "pin-offset", OPT_PIN_OFFSET, "OFF", 0, "guest_memfd offset of the "
+	  "first pinned page (default 0)", 3 },
+
+	{ NULL, 0, NULL, 0, "Start and hold control:", 4 },
+	{ "start-delay-ms", OPT_START_DELAY, "MS", 0, "sleep after setup, before "
+	  "the conversions", 4 },
+	{ "wait-signal", OPT_WAIT_SIGNAL, NULL, 0, "print 'ready <pid>' on stderr "
+	  "and wait for SIGUSR1 before the conversions", 4 },
+	{ "hold", OPT_HOLD, "SECONDS", 0, "keep everything (pins included) alive "
+	  "SECONDS before exiting; prints 'holding <pid>' on stderr (SIGUSR1 or "
+	  "SIGTERM end it early)", 4 },
+	{ "hold-until-signal", OPT_HOLD_SIGNAL, NULL, 0, "hold until SIGUSR1 or "
+	  "SIGTERM", 4 },
+
+	{ NULL, 0, NULL, 0, "Output:", 5 },
+	{ "json", OPT_JSON, NULL, 0, "print one JSON document on stdout", 5 },
+	{ "json-out", OPT_JSON_OUT, "FILE", 0, "write the JSON document to FILE", 5 },
+	{ "no-calls", OPT_NO_CALLS, NULL, 0, "do not list each call (\"calls\" "
+	  "is null; the summary still counts them)", 5 },
+	{ "max-calls", OPT_MAX_CALLS, "N", 0, "list at most N calls (default "
+	  "100000; the rest are counted in calls_truncated)", 5 },
+	{ "bench", OPT_BENCH, NULL, 0, "print only one JSON line with the "
+	  "conversion loop's total_ns and ns_per_call (implies --no-calls)", 5 },
+	{ NULL, 0, NULL, 0, NULL, 0 },
+};
+
+static void cfg_init(struct cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->vms = 1;
+	c->vm_type = -1;
+	c->gmem_size = 2ULL << 20;
+	c->gpa_base = 0x100000000ULL;
+	c->conversions = 16;
+	c->uapi = UAPI_ALL;
+	c->size = 4096;
+	c->dir = DIR_ALTERNATE;
+	c->max_calls = GMW_DEF_MAX_CALLS;
+}
+
+/* argp_error exits with argp_err_exit_status (2) unless ARGP_NO_EXIT */
+#define BAD_VALUE(state, opt, arg) do {					\
+	argp_error(state, "invalid value for --%s: '%s'", opt, arg);	\
+	return EINVAL;							\
+} while (0)
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct cfg *c = state->input;
+	__u64 v;
+
+	switch (key) {
+	case OPT_VMS:
+		if (parse_u64(arg, false, &v) || !v || v > GMW_MAX_VMS)
+			BAD_VALUE(state, "vms", arg);
+		c->vms = (unsigned int)v;
+		break;
+	case OPT_VM_TYPE:
+		if (parse_vm_type(arg, &c->vm_type))
+			BAD_VALUE(state, "vm-type", arg);
+		break;
+	case OPT_GMEM_SIZE:
+		if (parse_u64(arg, true, &c->gmem_size) || !c->gmem_size)
+			BAD_VALUE(state, "gmem-size", arg);
+		break;
+	case OPT_GMEM_FLAGS:
+		if (parse_u64(arg, false, &c->gmem_flags))
+			BAD_VALUE(state, "gmem-flags", arg);
+		c->gmem_flags_set = true;
+		break;
+	case OPT_GPA_BASE:
+		if (parse_u64(arg, true, &c->gpa_base))
+			BAD_VALUE(state, "gpa-base", arg);
+		break;
+	case OPT_VCPU:
+		c->vcpu = true;
+		break;
+	case OPT_CONVERSIONS:
+		if (parse_u64(arg, false, &c->conversions))
+			BAD_VALUE(state, "conversions", arg);
+		break;
+	case OPT_UAPI:
+		if (parse_uapi(arg, &c->uapi))
+			BAD_VALUE(state, "uapi", arg);
+		break;
+	case OPT_SIZE:
+		if (parse_u64(arg, true, &c->size) || !c->size)
+			BAD_VALUE(state, "size", arg);
+		break;
+	case OPT_DIR:
+		if (parse_dir(arg, &c->dir))
+			BAD_VALUE(state, "dir", arg);
+		break;
+	case OPT_INTERVAL:
+		if (parse_u64(arg, false, &c->interval_us) || c->interval_us > 3600000000ULL)
+			BAD_VALUE(state, "interval-us", arg);
+		break;
+	case OPT_PUNCH:
+		if (parse_u64(arg, false, &c->punch) || c->punch > GMW_MAX_FOPS)
+			BAD_VALUE(state, "punch", arg);
+		break;
+	case OPT_ALLOCATE:
+		if (parse_u64(arg, false, &c->allocate) || c->allocate > GMW_MAX_FOPS)
+			BAD_VALUE(state, "allocate", arg);
+		break;
+	case OPT_TOUCH:
+		c->touch = true;
+		break;
+	case OPT_PIN:
+		if (parse_u64(arg, false, &c->pin_pages) || !c->pin_pages ||
+		    c->pin_pages > GMW_MAX_PIN_PAGES)
+			BAD_VALUE(state, "pin", arg);
+		break;
+	case OPT_PIN_OFFSET:
+		if (parse_u64(arg, true, &c->pin_offset))
+			BAD_VALUE(state, "pin-offset", arg);
+		break;
+	case OPT_HOLD:
+		if (parse_u64(arg, false, &c->hold_s) || c->hold_s > 86400ULL * 365)
+			BAD_VALUE(state, "hold", arg);
+		break;
+	case OPT_HOLD_SIGNAL:
+		c->hold_until_signal = true;
+		break;
+	case OPT_START_DELAY:
+		if (parse_u64(arg, false, &c->start_delay_ms) ||
+		    c->start_delay_ms > 86400000ULL)
+			BAD_VALUE(state, "start-delay-ms", arg);
+		break;
+	case OPT_WAIT_SIGNAL:
+		c->wait_signal = true;
+		break;
+	case OPT_JSON:
+		c->json = true;
+		break;
+	case OPT_JSON_OUT:
+		if (!*arg)
+			BAD_VALUE(state, "json-out", arg);
+		c->json_out = arg;
+		break;
+	case OPT_NO_CALLS:
+		c->no_calls = true;
+		break;
+	case OPT_MAX_CALLS:
+		if (parse_u64(arg, false, &c->max_calls))
+			BAD_VALUE(state, "max-calls", arg);
+		break;
+	case OPT_BENCH:
+		c->bench = true;
+		c->no_calls = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return EINVAL;
+	case ARGP_KEY_END:
+		if (c->pin_pages) {
+			long ps = sysconf(_SC_PAGESIZE);
+			__u64 page = ps > 0 ? (__u64)ps : 4096;
+
+			if (c->pin_offset % page) {
+				argp_error(state, "--pin-offset must be page aligned");
+				return EINVAL;
+			}
+			if (c->pin_offset >= c->gmem_size ||
+			    c->pin_pages > (c->gmem_size - c->pin_offset) / page) {
+				argp_error(state, "--pin %llu pages at offset %llu do not fit in --gmem-size %llu",
+					   (unsigned long long)c->pin_pages,
+					   (unsigned long long)c->pin_offset,
+					   (unsigned long long)c->gmem_size);
+				return EINVAL;
+			}
+		} else if (c->pin_offset) {
+			argp_error(state, "--pin-offset needs --pin");
+			return EINVAL;
+		}
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	.options = options,
+	.parser = parse_opt,
+	.args_doc = args_doc,
+	.doc = NULL,	/* set in parse_args: doc "\v" doc_after */
+};
+
+/* Returns 0 or an errno; flags are argp_parse flags (tests pass ARGP_SILENT) */
+static int parse_args(int argc, char **argv, struct cfg *c, unsigned int flags)
+{
+	static char full_doc[sizeof(doc) + sizeof(doc_after) + 1];
+	struct argp a = argp;
+
+	snprintf(full_doc, sizeof(full_doc), "%s\v%s", doc, doc_after);
+	a.doc = full_doc;
+	argp_err_exit_status = EXIT_USAGE;
+	cfg_init(c);
+	return argp_parse(&a, argc, argv, flags, NULL, c);
+}
+
+/* ------------------------------------------------------------------ */
+/* small helpers                                                       */
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static const char *errname(long ret)
+{
+	const char *n = ret < 0 ? strerrorname_np((int)-ret) : NULL;
+
+	return n ? n : "?";
+}
+
+static long sys_ret(long r)
+{
+	return r < 0 ? -errno : r;
+}
+
+static long check_ext(int fd, long cap)
+{
+	return sys_ret(ioctl(fd, GMT_KVM_CHECK_EXTENSION, cap));
+}
+
+static void hist_add(struct ret_hist *h, long ret)
+{
+	unsigned int i;
+
+	h->calls++;
+	for (i = 0; i < h->n; i++) {
+		if (h->ret[i] == ret) {
+			h->count[i]++;
+			return;
+		}
+	}
+	if (h->n == GMW_MAX_RETS) {
+		h->other++;
+		return;
+	}
+	h->ret[h->n] = ret;
+	h->count[h->n++] = 1;
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_term = 1;
+}
+
+/* SIGBUS while touching guest_memfd pages (private memory) is data */
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_armed;
+static void *volatile bus_addr;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	if (!bus_armed) {
+		signal(SIGBUS, SIG_DFL);
+		raise(SIGBUS);
+		return;
+	}
+	bus_armed = 0;
+	bus_addr = si->si_addr;
+	siglongjmp(bus_jmp, 1);
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGINT, &sa, NULL))
+		return -errno;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Wait until timeout_ns passes (UINT64_MAX: forever), SIGTERM/SIGINT, or
+ * SIGUSR1 when usr1_ends. Signals stay blocked except inside ppoll, so
+ * none is lost between the flag check and the sleep.
+ */
+static void wait_for(__u64 timeout_ns, bool usr1_ends)
+{
+	__u64 deadline = timeout_ns == UINT64_MAX ? UINT64_MAX : now_ns() + timeout_ns;
+	sigset_t block, old;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	for (;;) {
+		struct timespec ts, *tsp = NULL;
+		__u64 now;
+
+		if (got_term || (usr1_ends && got_usr1))
+			break;
+		if (deadline != UINT64_MAX) {
+			__u64 left;
+
+			now = now_ns();
+			if (now >= deadline)
+				break;
+			left = deadline - now;
+			ts.tv_sec = (time_t)(left / 1000000000ULL);
+			ts.tv_nsec = (long)(left % 1000000000ULL);
+			tsp = &ts;
+		}
+		ppoll(NULL, 0, tsp, &old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Write one byte per page; stops at the first SIGBUS */
+static void touch_range(char *base, __u64 len, __u64 page, struct touch_res *t)
+{
+	volatile __u64 off = 0;
+
+	t->done = true;
+	t->sigbus_off = -1;
+	if (sigsetjmp(bus_jmp, 1)) {
+		t->pages = off / page;
+		t->sigbus_off = (__s64)((char *)bus_addr - base);
+		return;
+	}
+	bus_armed = 1;
+	for (; off < len; off += page)
+		((volatile char *)base)[off] = 1;
+	bus_armed = 0;
+	t->pages = off / page;
+}
+
+/*
+ * Pages FOLL_PIN-pinned system-wide right now (acquired - released in
+ * /proc/vmstat), after folding per-CPU deltas when allowed; -1 unknown.
+ * Net, because a long-term pin may pin, unpin and re-pin (migration retry).
+ */
+static long long read_vmstat_pins(void)
+{
+	long long acq = -1, rel = -1;
+	char line[256];
+	FILE *f;
+	int fd;
+
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0) {
+			/* best effort: unfolded counters only lag */
+		}
+		close(fd);
+	}
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "nr_foll_pin_acquired ", 21))
+			acq = strtoll(line + 21, NULL, 10);
+		else if (!strncmp(line, "nr_foll_pin_released ", 21))
+			rel = strtoll(line + 21, NULL, 10);
+	}
+	fclose(f);
+	return acq >= 0 && rel >= 0 ? acq - rel : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* setup                                                               */
+
+static void probe_caps(struct run *r)
+{
+	struct caps *c = &r->caps;
+	int fd = r->nvms ? r->vms[0].vm_fd : r->kvm_fd;
+
+	c->guest_memfd = check_ext(fd, GMT_KVM_CAP_GUEST_MEMFD);
+	c->guest_memfd_flags = check_ext(fd, GMT_KVM_CAP_GUEST_MEMFD_FLAGS);
+	c->memory_attributes = check_ext(fd, GMT_KVM_CAP_MEMORY_ATTRIBUTES);
+	c->gmem_memory_attributes = check_ext(fd, GMT_KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES);
+}
+
+static void create_gmem(struct run *r, struct vm *vm)
+{
+	const struct cfg *cfg = r->cfg;
+	__u64 want[GMW_GMEM_TRIES];
+	unsigned int n = 0, i;
+
+	if (cfg->gmem_flags_set) {
+		want[n++] = cfg->gmem_flags;
+	} else {
+		__u64 sup = r->caps.guest_memfd_flags > 0 ? (__u64)r->caps.guest_memfd_flags : 0;
+		__u64 best = sup & (GMT_GUEST_MEMFD_FLAG_MMAP | GMT_GUEST_MEMFD_FLAG_INIT_SHARED);
+
+		/* a sw-protected VM may refuse INIT_SHARED: degrade step by step */
+		want[n++] = best;
+		if ((best & GMT_GUEST_MEMFD_FLAG_MMAP) && best != GMT_GUEST_MEMFD_FLAG_MMAP)
+			want[n++] = GMT_GUEST_MEMFD_FLAG_MMAP;
+		if (best)
+			want[n++] = 0;
+	}
+
+	vm->gmem_fd = -1;
+	vm->create_gmem_ret = -ENOTTY;
+	for (i = 0; i < n; i++) {
+		struct gmt_kvm_create_guest_memfd g;
+		long ret;
+
+		memset(&g, 0, sizeof(g));
+		g.size = cfg->gmem_size;
+		g.flags = want[i];
+		ret = sys_ret(ioctl(vm->vm_fd, GMT_KVM_CREATE_GUEST_MEMFD, &g));
+		vm->tries[vm->ntries].flags = want[i];
+		vm->tries[vm->ntries++].ret = ret;
+		hist_add(&r->hist[OP_CREATE_GMEM], ret >= 0 ? 0 : ret);
+		vm->create_gmem_ret = ret;
+		if (ret >= 0) {
+			struct stat st;
+
+			vm->gmem_fd = (int)ret;
+			vm->gmem_flags = want[i];
+			if (!fstat(vm->gmem_fd, &st))
+				vm->gmem_ino = st.st_ino;
+			break;
+		}
+		/* only a refused flag combination is worth another try */
+		if (ret != -EINVAL)
+			break;
+	}
+}
+
+static int setup_vm(struct run *r, unsigned int idx, int type)
+{
+	const struct cfg *cfg = r->cfg;
+	struct vm *vm = &r->vms[idx];
+	struct gmt_kvm_userspace_memory_region2 mr;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->gmem_fd = -1;
+	vm->vcpu_fd = -1;
+	vm->vm_type = type;
+	vm->vm_fd = ioctl(r->kvm_fd, GMT_KVM_CREATE_VM, (unsigned long)type);
+	if (vm->vm_fd < 0) {
+		fprintf(stderr, "gmem-workload: KVM_CREATE_VM (type %d) for VM %u: %s\n",
+			type, idx, strerror(errno));
+		return -1;
+	}
+	r->nvms++;
+	if (idx == 0)
+		probe_caps(r);
+
+	create_gmem(r, vm);
+
+	/* the shared half: plain anonymous memory, never touched here */
+	vm->backing = mmap(NULL, cfg->gmem_size, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->backing == MAP_FAILED) {
+		vm->backing = NULL;
+		fprintf(stderr, "gmem-workload: mmap of %llu bytes of shared backing: %s\n",
+			(unsigned long long)cfg->gmem_size, strerror(errno));
+		return -1;
+	}
+
+	/* without a guest_memfd still bind the GPA range, as a plain memslot */
+	memset(&mr, 0, sizeof(mr));
+	mr.slot = 0;
+	mr.flags = vm->gmem_fd >= 0 ? GMT_KVM_MEM_GUEST_MEMFD : 0;
+	mr.guest_phys_addr = cfg->gpa_base;
+	mr.memory_size = cfg->gmem_size;
+	mr.userspace_addr = (__u64)(uintptr_t)vm->backing;
+	mr.guest_memfd_offset = 0;
+	mr.guest_memfd = vm->gmem_fd >= 0 ? (__u32)vm->gmem_fd : 0;
+	vm->memslot_flags = mr.flags;
+	vm->memslot_ret = sys_ret(ioctl(vm->vm_fd, GMT_KVM_SET_USER_MEMORY_REGION2, &mr));
+	hist_add(&r->hist[OP_MEMSLOT], vm->memslot_ret);
+
+	if (cfg->vcpu) {
+		vm->vcpu_ret = sys_ret(ioctl(vm->vm_fd, GMT_KVM_CREATE_VCPU, 0UL));
+		if (vm->vcpu_ret >= 0)
+			vm->vcpu_fd = (int)vm->vcpu_ret;
+		hist_add(&r->hist[OP_CREATE_VCPU], vm->vcpu_ret >= 0 ? 0 : vm->vcpu_ret);
+	}
+	return 0;
+}
+
+static void do_fallocates(struct run *r, int mode, __u64 n, struct fop_rec *out)
+{
+	const struct cfg *cfg = r->cfg;
+	unsigned int v;
+	__u64 i, k = 0;
+
+	for (v = 0; v < r->nvms; v++) {
+		struct vm *vm = &r->vms[v];
+
+		for (i = 0; i < n; i++) {
+			struct fop_rec *f = &out[k++];
+
+			f->vm = (__u16)v;
+			f->mode = (__u8)mode;
+			f->offset = round_offset(i, cfg->size, cfg->gmem_size);
+			f->len = cfg->size;
+			if (vm->gmem_fd < 0) {
+				f->skipped = 1;
+				r->hist[OP_FALLOCATE].skipped++;
+				continue;
+			}
+			f->ret = (__s32)sys_ret(fallocate(vm->gmem_fd, mode, (off_t)f->offset,
+							  (off_t)f->len));
+			hist_add(&r->hist[OP_FALLOCATE], f->ret);
+		}
+	}
+}
+
+static void do_touch(struct run *r)
+{
+	unsigned int v;
+
+	for (v = 0; v < r->nvms; v++) {
+		struct vm *vm = &r->vms[v];
+		void *p;
+
+		vm->touch.sigbus_off = -1;
+		if (vm->gmem_fd < 0)
+			continue;
+		vm->touch.done = true;
+		p = mmap(NULL, r->cfg->gmem_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 vm->gmem_fd, 0);
+		if (p == MAP_FAILED) {
+			vm->touch.mmap_ret = -errno;
+			continue;
+		}
+		touch_range(p, r->cfg->gmem_size, r->page_size, &vm->touch);
+		munmap(p, r->cfg->gmem_size);
+	}
+}
+
+static void do_pin(struct run *r)
+{
+	const struct cfg *cfg = r->cfg;
+	struct pin_state *p = &r->pin;
+	struct vm *vm = &r->vms[0];
+	__u64 len = cfg->pin_pages * r->page_size, i;
+	long long before, after;	/* net pinned pages around the register */
+	struct iovec *iov;
+
+	p->requested = true;
+	p->pin_delta = LLONG_MIN;
+	p->touch.sigbus_off = -1;
+	if (vm->gmem_fd < 0) {
+		p->error = "no guest_memfd";
+		return;
+	}
+	p->mmap_tried = true;
+	p->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, vm->gmem_fd,
+		      (off_t)cfg->pin_offset);
+	if (p->map == MAP_FAILED) {
+		p->map = NULL;
+		p->mmap_ret = -errno;
+		p->error = "mmap of the guest_memfd failed";
+		return;
+	}
+	touch_range(p->map, len, r->page_size, &p->touch);
+
+	p->ring_tried = true;
+	p->ring_ret = io_uring_queue_init(1, &p->ring, 0);
+	if (p->ring_ret < 0) {
+		p->error = "io_uring_queue_init failed";
+		return;
+	}
+	p->ring_ok = true;
+
+	iov = calloc(cfg->pin_pages, sizeof(*iov));
+	if (!iov) {
+		p->error = "out of memory";
+		return;
+	}
+	/* one buffer per page: each pinned offset is a separate registration */
+	for (i = 0; i < cfg->pin_pages; i++) {
+		iov[i].iov_base = (char *)p->map + i * r->page_size;
+		iov[i].iov_len = r->page_size;
+	}
+	before = read_vmstat_pins();
+	p->register_ret = io_uring_register_buffers(&p->ring, iov, (unsigned int)cfg->pin_pages);
+	after = read_vmstat_pins();
+	if (before >= 0 && after >= 0)
+		p->pin_delta = after - before;
+	hist_add(&r->hist[OP_IOURING_REG], p->register_ret);
+	free(iov);
+}
+
+static void release_pin(struct run *r)
+{
+	struct pin_state *p = &r->pin;
+
+	if (!p->requested)
+		return;
+	if (p->ring_ok) {
+		if (p->register_ret == 0) {
+			p->unregister_ret = io_uring_unregister_buffers(&p->ring);
+			p->unregistered = true;
+		}
+		/* the kernel drops the pins when the ring context goes away */
+		io_uring_queue_exit(&p->ring);
+		p->ring_ok = false;
+		p->released = true;
+	}
+	if (p->map) {
+		munmap(p->map, r->cfg->pin_pages * r->page_size);
+		p->map = NULL;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* conversions                                                         */
+
+static void record_call(struct run *r, const struct call_rec *c)
+{
+	if (r->cfg->no_calls)
+		return;
+	if (r->ncalls >= r->cfg->max_calls) {
+		r->calls_truncated++;
+		return;
+	}
+	if (r->ncalls == r->calls_cap) {
+		__u64 ncap = r->calls_cap ? r->calls_cap * 2 : 1024;
+		struct call_rec *n;
+
+		if (ncap > r->cfg->max_calls)
+			ncap = r->cfg->max_calls;
+		n = realloc(r->calls, ncap * sizeof(*n));
+		if (!n) {
+			r->calls_truncated++;
+			return;
+		}
+		r->calls = n;
+		r->calls_cap = ncap;
+	}
+	r->calls[r->ncalls++] = *c;
+}
+
+/* One conversion of VM v through uAPI generation gen (1..3) */
+static void issue(struct run *r, unsigned int v, int gen, __u64 round)
+{
+	const struct cfg *cfg = r->cfg;
+	struct vm *vm = &r->vms[v];
+	bool priv = round_to_private(cfg->dir, round);
+	__u64 off = round_offset(round, cfg->size, cfg->gmem_size);
+	struct call_rec c = { .size = cfg->size, .round = round, .vm = (__u16)v };
+	long ret;
+
+	if (gen == 1) {
+		struct gmt_kvm_memory_attributes a = {
+			.address = cfg->gpa_base + off,
+			.size = cfg->size,
+			.attributes = priv ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+		};
+
+		c.op = OP_G1;
+		c.start = a.address;
+		ret = ioctl(vm->vm_fd, GMT_KVM_SET_MEMORY_ATTRIBUTES, &a);
+		ret = ret < 0 ? -errno : ret;
+	} else if (gen == 2) {
+		struct gmt_kvm_gmem_convert g;
+
+		c.op = priv ? OP_G2_PRIVATE : OP_G2_SHARED;
+		c.start = off;
+		if (vm->gmem_fd < 0)
+			goto skipped;
+		memset(&g, 0, sizeof(g));
+		g.offset = off;
+		g.size = cfg->size;
+		ret = ioctl(vm->gmem_fd, priv ? GMT_KVM_GMEM_CONVERT_PRIVATE :
+				     GMT_KVM_GMEM_CONVERT_SHARED, &g);
+		ret = ret < 0 ? -errno : ret;
+		c.error_offset = g.error_offset;
+	} else {
+		struct gmt_kvm_memory_attributes2 g;
+
+		c.op = OP_G3;
+		c.start = off;
+		if (vm->gmem_fd < 0)
+			goto skipped;
+		memset(&g, 0, sizeof(g));
+		g.offset = off;
+		g.size = cfg->size;
+		g.attributes = priv ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+		ret = ioctl(vm->gmem_fd, GMT_KVM_SET_MEMORY_ATTRIBUTES2, &g);
+		ret = ret < 0 ? -errno : ret;
+		c.error_offset = g.error_offset;
+	}
+	r->conv_issued++;
+	c.ret = (__s32)ret;
+	/* error_offset means something only with EAGAIN (G2/G3) */
+	if (ret == -EAGAIN && gen != 1)
+		c.flags |= CALL_HAS_EO;
+	hist_add(&r->hist[c.op], ret);
+	record_call(r, &c);
+	return;
+skipped:
+	c.flags |= CALL_SKIPPED;
+	r->hist[c.op].skipped++;
+	record_call(r, &c);
+}
+
+static void sleep_us(__u64 us)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(us / 1000000ULL),
+		.tv_nsec = (long)(us % 1000000ULL) * 1000L,
+	};
+
+	/* a signal cuts the sleep short: the loop then sees got_term */
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+}
+
+static void run_conversions(struct run *r)
+{
+	const struct cfg *cfg = r->cfg;
+	bool first = true;
+	__u64 t0, round;
+
+	t0 = now_ns();
+	for (round = 0; round < cfg->conversions; round++) {
+		unsigned int v;
+
+		for (v = 0; v < r->nvms; v++) {
+			int gen;
+
+			for (gen = 1; gen <= 3; gen++) {
+				if (!(cfg->uapi & (1u << (gen - 1))))
+					continue;
+				if (got_term)
+					goto out;
+				if (cfg->interval_us && !first)
+					sleep_us(cfg->interval_us);
+				first = false;
+				issue(r, v, gen, round);
+			}
+		}
+	}
+out:
+	r->conv_ns = now_ns() - t0;
+	if (got_term)
+		r->interrupted = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* output                                                              */
+
+static struct json_object *jnum_or_null(bool ok, __s64 v)
+{
+	return ok ? json_object_new_int64(v) : NULL;
+}
+
+static struct json_object *j_hist(const struct ret_hist *h)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *rets = json_object_new_object();
+	unsigned int i;
+
+	json_object_object_add(o, "calls", json_object_new_uint64(h->calls));
+	if (h->skipped)
+		json_object_object_add(o, "skipped", json_object_new_uint64(h->skipped));
+	for (i = 0; i < h->n; i++) {
+		char key[24];
+
+		snprintf(key, sizeof(key), "%ld", h->ret[i]);
+		json_object_object_add(rets, key, json_object_new_uint64(h->count[i]));
+	}
+	if (h->other)
+		json_object_object_add(rets, "other", json_object_new_uint64(h->other));
+	json_object_object_add(o, "returns", rets);
+	return o;
+}
+
+static struct json_object *j_summary(const struct run *r)
+{
+	struct json_object *o = json_object_new_object();
+	int i;
+
+	for (i = 0; i < OP_MAX; i++) {
+		/* optional ops appear only when they were asked for */
+		if (i == OP_CREATE_VCPU && !r->cfg->vcpu)
+			continue;
+		if (i == OP_IOURING_REG && !r->cfg->pin_pages)
+			continue;
+		json_object_object_add(o, op_names[i], j_hist(&r->hist[i]));
+	}
+	return o;
+}
+
+static struct json_object *j_uapi_list(unsigned int mask)
+{
+	struct json_object *a = json_object_new_array();
+
+	if (mask & UAPI_G1)
+		json_object_array_add(a, json_object_new_string("g1"));
+	if (mask & UAPI_G2)
+		json_object_array_add(a, json_object_new_string("g2"));
+	if (mask & UAPI_G3)
+		json_object_array_add(a, json_object_new_string("g3"));
+	return a;
+}
+
+static struct json_object *j_args(const struct cfg *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "vms", json_object_new_int64(c->vms));
+	json_object_object_add(o, "conversions", json_object_new_uint64(c->conversions));
+	json_object_object_add(o, "uapi", j_uapi_list(c->uapi));
+	json_object_object_add(o, "size", json_object_new_uint64(c->size));
+	json_object_object_add(o, "dir", json_object_new_string(dir_mode_name(c->dir)));
+	json_object_object_add(o, "interval_us", json_object_new_uint64(c->interval_us));
+	json_object_object_add(o, "gmem_size", json_object_new_uint64(c->gmem_size));
+	json_object_object_add(o, "gpa_base", json_object_new_uint64(c->gpa_base));
+	json_object_object_add(o, "punch", json_object_new_uint64(c->punch));
+	json_object_object_add(o, "allocate", json_object_new_uint64(c->allocate));
+	json_object_object_add(o, "touch", json_object_new_boolean(c->touch));
+	json_object_object_add(o, "pin", json_object_new_uint64(c->pin_pages));
+	return o;
+}
+
+static struct json_object *j_kvm(const struct run *r)
+{
+	const struct caps *c = &r->caps;
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "api_version", json_object_new_int64(c->api_version));
+	json_object_object_add(o, "vm_types", json_object_new_int64(c->vm_types));
+	json_object_object_add(o, "guest_memfd", json_object_new_int64(c->guest_memfd));
+	json_object_object_add(o, "guest_memfd_flags",
+			       json_object_new_int64(c->guest_memfd_flags));
+	json_object_object_add(o, "memory_attributes",
+			       json_object_new_int64(c->memory_attributes));
+	json_object_object_add(o, "guest_memfd_memory_attributes",
+			       json_object_new_int64(c->gmem_memory_attributes));
+	return o;
+}
+
+static struct json_object *j_touch(const struct touch_res *t)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mmap_ret", json_object_new_int64(t->mmap_ret));
+	json_object_object_add(o, "pages", json_object_new_uint64(t->pages));
+	json_object_object_add(o, "sigbus_offset",
+			       jnum_or_null(t->sigbus_off >= 0, t->sigbus_off));
+	return o;
+}
+
+static struct json_object *j_vm(const struct run *r, unsigned int idx)
+{
+	const struct vm *vm = &r->vms[idx];
+	struct json_object *o = json_object_new_object();
+	struct json_object *tries = json_object_new_array();
+	bool g = vm->gmem_fd >= 0;
+	unsigned int i;
+
+	json_object_object_add(o, "index", json_object_new_int64(idx));
+	json_object_object_add(o, "vm_fd", json_object_new_int64(vm->vm_fd));
+	json_object_object_add(o, "vm_type", json_object_new_int64(vm->vm_type));
+	json_object_object_add(o, "gmem_fd", jnum_or_null(g, vm->gmem_fd));
+	json_object_object_add(o, "gmem_ino", jnum_or_null(g, (__s64)vm->gmem_ino));
+	json_object_object_add(o, "gmem_size", json_object_new_uint64(r->cfg->gmem_size));
+	json_object_object_add(o, "gmem_flags", jnum_or_null(g, (__s64)vm->gmem_flags));
+	json_object_object_add(o, "create_gmem_ret", json_object_new_int64(vm->create_gmem_ret));
+	for (i = 0; i < vm->ntries; i++) {
+		struct json_object *t = json_object_new_object();
+
+		json_object_object_add(t, "flags", json_object_new_uint64(vm->tries[i].flags));
+		json_object_object_add(t, "ret", json_object_new_int64(vm->tries[i].ret));
+		json_object_array_add(tries, t);
+	}
+	json_object_object_add(o, "create_gmem_tries", tries);
+	json_object_object_add(o, "gpa_base", json_object_new_uint64(r->cfg->gpa_base));
+	json_object_object_add(o, "slot", json_object_new_int64(0));
+	json_object_object_add(o, "memslot_flags", json_object_new_int64(vm->memslot_flags));
+	json_object_object_add(o, "userspace_addr",
+			       json_object_new_uint64((__u64)(uintptr_t)vm->backing));
+	json_object_object_add(o, "memslot_ret", json_object_new_int64(vm->memslot_ret));
+	if (r->cfg->vcpu) {
+		json_object_object_add(o, "vcpu_fd", jnum_or_null(vm->vcpu_fd >= 0, vm->vcpu_fd));
+		json_object_object_add(o, "create_vcpu_ret", json_object_new_int64(vm->vcpu_ret));
+	}
+	if (r->cfg->touch)
+		json_object_object_add(o, "touch", vm->touch.done ? j_touch(&vm->touch) : NULL);
+	return o;
+}
+
+static const __u32 op_cmd[] = {
+	[OP_G1]		= GMT_KVM_SET_MEMORY_ATTRIBUTES,
+	[OP_G2_SHARED]	= GMT_KVM_GMEM_CONVERT_SHARED,
+	[OP_G2_PRIVATE]	= GMT_KVM_GMEM_CONVERT_PRIVATE,
+	[OP_G3]		= GMT_KVM_SET_MEMORY_ATTRIBUTES2,
+};
+
+static struct json_object *j_call(const struct run *r, const struct call_rec *c)
+{
+	const struct vm *vm = &r->vms[c->vm];
+	struct json_object *o = json_object_new_object();
+	bool priv = c->op == OP_G2_PRIVATE ||
+		    (c->op != OP_G2_SHARED && round_to_private(r->cfg->dir, c->round));
+	int gen = c->op == OP_G1 ? 1 : c->op == OP_G3 ? 3 : 2;
+	char cmd[16];
+
+	snprintf(cmd, sizeof(cmd), "0x%08x", op_cmd[c->op]);
+	json_object_object_add(o, "op", json_object_new_string(op_names[c->op]));
+	json_object_object_add(o, "gen", json_object_new_int(gen));
+	json_object_object_add(o, "cmd", json_object_new_string(cmd));
+	json_object_object_add(o, "vm", json_object_new_int(c->vm));
+	json_object_object_add(o, "fd", gen == 1 ? json_object_new_int(vm->vm_fd) :
+				     jnum_or_null(vm->gmem_fd >= 0, vm->gmem_fd));
+	json_object_object_add(o, "tid", json_object_new_int(r->tid));
+	json_object_object_add(o, "round", json_object_new_uint64(c->round));
+	json_object_object_add(o, "dir", json_object_new_string(priv ? "to_private" :
+								  "to_shared"));
+	json_object_object_add(o, "start", json_object_new_uint64(c->start));
+	json_object_object_add(o, "size", json_object_new_uint64(c->size));
+	json_object_object_add(o, "attributes", gen == 2 ? NULL :
+			       json_object_new_uint64(priv ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0));
+	if (c->flags & CALL_SKIPPED) {
+		json_object_object_add(o, "ret", NULL);
+		json_object_object_add(o, "skipped", json_object_new_string("no guest_memfd"));
+	} else {
+		json_object_object_add(o, "ret", json_object_new_int64(c->ret));
+	}
+	json_object_object_add(o, "error_offset", c->flags & CALL_HAS_EO ?
+			       json_object_new_uint64(c->error_offset) : NULL);
+	return o;
+}
+
+static struct json_object *j_fops(const struct run *r, const struct fop_rec *f, __u64 n)
+{
+	struct json_object *a = json_object_new_array();
+	__u64 i;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		const struct vm *vm = &r->vms[f[i].vm];
+
+		json_object_object_add(o, "vm", json_object_new_int(f[i].vm));
+		json_object_object_add(o, "fd", jnum_or_null(vm->gmem_fd >= 0, vm->gmem_fd));
+		json_object_object_add(o, "mode", json_object_new_int(f[i].mode));
+		json_object_object_add(o, "offset", json_object_new_uint64(f[i].offset));
+		json_object_object_add(o, "len", json_object_new_uint64(f[i].len));
+		if (f[i].skipped) {
+			json_object_object_add(o, "ret", NULL);
+			json_object_object_add(o, "skipped",
+					       json_object_new_string("no guest_memfd"));
+		} else {
+			json_object_object_add(o, "ret", json_object_new_int64(f[i].ret));
+		}
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static struct json_object *j_pins(const struct run *r)
+{
+	const struct pin_state *p = &r->pin;
+	struct json_object *o, *offs;
+	bool reg = p->ring_ok || p->released;
+	__u64 i;
+
+	if (!p->requested)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "vm", json_object_new_int(0));
+	json_object_object_add(o, "fd", jnum_or_null(r->vms[0].gmem_fd >= 0, r->vms[0].gmem_fd));
+	json_object_object_add(o, "pages", json_object_new_uint64(r->cfg->pin_pages));
+	offs = json_object_new_array();
+	if (reg && p->register_ret == 0)
+		for (i = 0; i < r->cfg->pin_pages; i++)
+			json_object_array_add(offs, json_object_new_uint64(r->cfg->pin_offset +
+									   i * r->page_size));
+	json_object_object_add(o, "offsets", offs);
+	json_object_object_add(o, "mmap_ret", jnum_or_null(p->mmap_tried, p->mmap_ret));
+	json_object_object_add(o, "touched", json_object_new_uint64(p->touch.pages));
+	json_object_object_add(o, "sigbus_offset",
+			       jnum_or_null(p->touch.sigbus_off >= 0, p->touch.sigbus_off));
+	json_object_object_add(o, "ring_ret", jnum_or_null(p->ring_tried, p->ring_ret));
+	json_object_object_add(o, "register_ret", jnum_or_null(reg, p->register_ret));
+	json_object_object_add(o, "foll_pins_delta",
+			       jnum_or_null(p->pin_delta != LLONG_MIN, p->pin_delta));
+	json_object_object_add(o, "unregister_ret", jnum_or_null(p->unregistered, p->unregister_ret));
+	json_object_object_add(o, "released", json_object_new_boolean(p->released));
+	json_object_object_add(o, "error", p->error ? json_object_new_string(p->error) : NULL);
+	return o;
+}
+
+/* "key":value, taking the reference; streamed so calls never sit in one tree */
+static void emit(FILE *f, bool *first, const char *key, struct json_object *val)
+{
+	fprintf(f, "%s\"%s\":%s", *first ? "{" : ",\n", key,
+		val ? json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN) : "null");
+	*first = false;
+	json_object_put(val);
+}
+
+static int write_json(const struct run *r, FILE *f, __u64 elapsed)
+{
+	bool first = true;
+	struct json_object *vms = json_object_new_array();
+	unsigned int v;
+	__u64 i;
+
+	emit(f, &first, "tool", json_object_new_string("gmem-workload"));
+	emit(f, &first, "version", json_object_new_string(GMT_VERSION));
+	emit(f, &first, "pid", json_object_new_int(r->pid));
+	emit(f, &first, "args", j_args(r->cfg));
+	emit(f, &first, "kvm", j_kvm(r));
+	for (v = 0; v < r->nvms; v++)
+		json_object_array_add(vms, j_vm(r, v));
+	emit(f, &first, "vms", vms);
+	if (r->cfg->no_calls) {
+		emit(f, &first, "calls", NULL);
+	} else {
+		fputs(",\n\"calls\":[", f);
+		for (i = 0; i < r->ncalls; i++) {
+			struct json_object *c = j_call(r, &r->calls[i]);
+
+			fprintf(f, "%s\n%s", i ? "," : "",
+				json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN));
+			json_object_put(c);
+		}
+		fputs("]", f);
+	}
+	emit(f, &first, "calls_truncated", json_object_new_uint64(r->calls_truncated));
+	emit(f, &first, "punches", j_fops(r, r->punches, r->npunches));
+	emit(f, &first, "allocates", j_fops(r, r->allocs, r->nallocs));
+	emit(f, &first, "pins", j_pins(r));
+	emit(f, &first, "summary", j_summary(r));
+	emit(f, &first, "interrupted", json_object_new_boolean(r->interrupted));
+	emit(f, &first, "hold_end", r->hold_end ? json_object_new_string(r->hold_end) : NULL);
+	emit(f, &first, "conversion_ns", json_object_new_uint64(r->conv_ns));
+	emit(f, &first, "elapsed_ns", json_object_new_uint64(elapsed));
+	fputs("}\n", f);
+	return fflush(f) || ferror(f) ? -EIO : 0;
+}
+
+static struct json_object *j_ns_per_call(const struct run *r)
+{
+	double per = r->conv_issued ? (double)r->conv_ns / (double)r->conv_issued : 0.0;
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.1f", per);
+	return json_object_new_double_s(per, buf);
+}
+
+static int write_bench(const struct run *r, FILE *f)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *b = json_object_new_object();
+	struct json_object *rets = json_object_new_object();
+	__u64 skipped = 0;
+	int i;
+
+	for (i = OP_G1; i <= OP_G3; i++) {
+		const struct ret_hist *h = &r->hist[i];
+		unsigned int k;
+
+		skipped += h->skipped;
+		for (k = 0; k < h->n; k++) {
+			struct json_object *cur;
+			char key[24];
+			__u64 n = h->count[k];
+
+			snprintf(key, sizeof(key), "%ld", h->ret[k]);
+			if (json_object_object_get_ex(rets, key, &cur))
+				n += (__u64)json_object_get_uint64(cur);
+			json_object_object_add(rets, key, json_object_new_uint64(n));
+		}
+	}
+	json_object_object_add(b, "uapi", j_uapi_list(r->cfg->uapi));
+	json_object_object_add(b, "vms", json_object_new_int64(r->nvms));
+	json_object_object_add(b, "conversions", json_object_new_uint64(r->cfg->conversions));
+	json_object_object_add(b, "calls", json_object_new_uint64(r->conv_issued));
+	json_object_object_add(b, "skipped", json_object_new_uint64(skipped));
+	json_object_object_add(b, "total_ns", json_object_new_uint64(r->conv_ns));
+	json_object_object_add(b, "ns_per_call", j_ns_per_call(r));
+	json_object_object_add(b, "returns", rets);
+	json_object_object_add(b, "interrupted", json_object_new_boolean(r->interrupted));
+	json_object_object_add(o, "tool", json_object_new_string("gmem-workload"));
+	json_object_object_add(o, "bench", b);
+	fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return fflush(f) || ferror(f) ? -EIO : 0;
+}
+
+static void print_hist_line(FILE *f, const char *name, const struct ret_hist *h)
+{
+	unsigned int i;
+
+	fprintf(f, "  %-26s %8llu calls", name, (unsigned long long)h->calls);
+	for (i = 0; i < h->n; i++) {
+		if (h->ret[i] < 0)
+			fprintf(f, "  %ld (%s) x%llu", h->ret[i], errname(h->ret[i]),
+				(unsigned long long)h->count[i]);
+		else
+			fprintf(f, "  %ld x%llu", h->ret[i], (unsigned long long)h->count[i]);
+	}
+	if (h->skipped)
+		fprintf(f, "  skipped (no guest_memfd) x%llu", (unsigned long long)h->skipped);
+	fputc('\n', f);
+}
+
+static int write_human(const struct run *r, FILE *f, __u64 elapsed)
+{
+	const struct vm *vm0 = &r->vms[0];
+	const struct pin_state *p = &r->pin;
+	int i;
+
+	fprintf(f, "gmem-workload: pid %d, %u VM(s) of type %d, KVM caps: vm_types %ld "
+		"guest_memfd %ld guest_memfd_flags %ld memory_attributes %ld\n",
+		r->pid, r->nvms, vm0->vm_type, r->caps.vm_types, r->caps.guest_memfd,
+		r->caps.guest_memfd_flags, r->caps.memory_attributes);
+	if (vm0->gmem_fd >= 0)
+		fprintf(f, "  VM 0: guest_memfd fd %d ino %llu flags 0x%llx, memslot ret %ld\n",
+			vm0->gmem_fd, (unsigned long long)vm0->gmem_ino,
+			(unsigned long long)vm0->gmem_flags, vm0->memslot_ret);
+	else
+		fprintf(f, "  VM 0: no guest_memfd (%ld %s), memslot ret %ld\n",
+			vm0->create_gmem_ret, errname(vm0->create_gmem_ret), vm0->memslot_ret);
+	for (i = 0; i < OP_MAX; i++) {
+		if (!r->hist[i].calls && !r->hist[i].skipped)
+			continue;
+		print_hist_line(f, op_names[i], &r->hist[i]);
+	}
+	if (p->requested)
+		fprintf(f, "  pins: %llu page(s) at offset %llu, register ret %ld, released %s%s%s\n",
+			(unsigned long long)r->cfg->pin_pages,
+			(unsigned long long)r->cfg->pin_offset, p->register_ret,
+			p->released ? "yes" : "no", p->error ? ", error: " : "",
+			p->error ? p->error : "");
+	fprintf(f, "  conversions: %llu ioctl(s) in %llu ns (%.1f ns each)%s; elapsed %llu ns\n",
+		(unsigned long long)r->conv_issued, (unsigned long long)r->conv_ns,
+		r->conv_issued ? (double)r->conv_ns / (double)r->conv_issued : 0.0,
+		r->interrupted ? ", interrupted" : "", (unsigned long long)elapsed);
+	return fflush(f) || ferror(f) ? -EIO : 0;
+}
+
+static int write_outputs(const struct run *r)
+{
+	const struct cfg *cfg = r->cfg;
+	__u64 elapsed = now_ns() - r->t_start;
+	int err = 0;
+
+	if (cfg->json_out) {
+		FILE *f = strcmp(cfg->json_out, "-") ? fopen(cfg->json_out, "we") : stdout;
+
+		if (!f) {
+			fprintf(stderr, "gmem-workload: cannot open %s: %s\n", cfg->json_out,
+				strerror(errno));
+			return -EIO;
+		}
+		err = write_json(r, f, elapsed);
+		if (f != stdout && fclose(f))
+			err = -EIO;
+		if (err)
+			fprintf(stderr, "gmem-workload: writing %s failed\n", cfg->json_out);
+	}
+	if (cfg->bench)
+		err = write_bench(r, stdout) ?: err;
+	else if (cfg->json)
+		err = write_json(r, stdout, elapsed) ?: err;
+	else if (!cfg->json_out || strcmp(cfg->json_out, "-"))
+		err = write_human(r, stdout, elapsed) ?: err;
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void teardown(struct run *r)
+{
+	unsigned int v;
+
+	release_pin(r);
+	for (v = 0; v < r->nvms; v++) {
+		struct vm *vm = &r->vms[v];
+
+		if (vm->vcpu_fd >= 0)
+			close(vm->vcpu_fd);
+		if (vm->gmem_fd >= 0)
+			close(vm->gmem_fd);
+		if (vm->backing)
+			munmap(vm->backing, r->cfg->gmem_size);
+		close(vm->vm_fd);
+	}
+}
+
+static void free_run(struct run *r)
+{
+	free(r->vms);
+	free(r->calls);
+	free(r->punches);
+	free(r->allocs);
+	if (r->kvm_fd >= 0)
+		close(r->kvm_fd);
+}
+
+static int run_workload(const struct cfg *cfg)
+{
+	struct run r;
+	unsigned int v;
+	int type, rc = EXIT_OK;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.t_start = now_ns();
+	r.pid = getpid();
+	r.tid = gettid();
+	r.page_size = (__u64)sysconf(_SC_PAGESIZE);
+	r.pin.pin_delta = LLONG_MIN;
+
+	if (install_signals()) {
+		fprintf(stderr, "gmem-workload: sigaction: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+
+	r.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (r.kvm_fd < 0) {
+		fprintf(stderr, "gmem-workload: cannot open /dev/kvm: %s (KVM is not "
+			"available here)\n", strerror(errno));
+		return EXIT_NOKVM;
+	}
+	r.caps.api_version = sys_ret(ioctl(r.kvm_fd, GMW_KVM_GET_API_VERSION, 0UL));
+	r.caps.vm_types = check_ext(r.kvm_fd, GMT_KVM_CAP_VM_TYPES);
+	if (cfg->vm_type >= 0)
+		type = cfg->vm_type;
+	else if (r.caps.vm_types > 0 && (r.caps.vm_types & (1L << GMT_KVM_X86_SW_PROTECTED_VM)))
+		type = GMT_KVM_X86_SW_PROTECTED_VM;
+	else
+		type = GMT_KVM_X86_DEFAULT_VM;
+
+	r.vms = calloc(cfg->vms, sizeof(*r.vms));
+	/* +1: calloc(0) may return NULL */
+	r.punches = calloc(cfg->vms * cfg->punch + 1, sizeof(*r.punches));
+	r.allocs = calloc(cfg->vms * cfg->allocate + 1, sizeof(*r.allocs));
+	if (!r.vms || !r.punches || !r.allocs) {
+		fprintf(stderr, "gmem-workload: out of memory (--punch/--allocate too large?)\n");
+		rc = EXIT_RUNTIME;
+		goto out_free;
+	}
+
+	for (v = 0; v < cfg->vms; v++) {
+		if (setup_vm(&r, v, type)) {
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+
+	if (cfg->allocate) {
+		do_fallocates(&r, FALLOC_FL_KEEP_SIZE, cfg->allocate, r.allocs);
+		r.nallocs = cfg->vms * cfg->allocate;
+	}
+	if (cfg->touch)
+		do_touch(&r);
+	if (cfg->pin_pages)
+		do_pin(&r);
+
+	if (cfg->start_delay_ms)
+		wait_for(cfg->start_delay_ms * 1000000ULL, false);
+	if (cfg->wait_signal && !got_term) {
+		fprintf(stderr, "ready %d\n", r.pid);
+		wait_for(UINT64_MAX, true);
+		got_usr1 = 0;	/* consumed: a later SIGUSR1 ends --hold */
+	}
+
+	run_conversions(&r);
+
+	if (cfg->punch) {
+		do_fallocates(&r, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, cfg->punch,
+			      r.punches);
+		r.npunches = cfg->vms * cfg->punch;
+	}
+
+	if ((cfg->hold_s || cfg->hold_until_signal) && !got_term) {
+		fprintf(stderr, "holding %d\n", r.pid);
+		wait_for(cfg->hold_until_signal ? UINT64_MAX : cfg->hold_s * 1000000000ULL,
+			 true);
+		r.hold_end = got_term ? "SIGTERM" : got_usr1 ? "SIGUSR1" : "timeout";
+	}
+	release_pin(&r);
+
+	if (write_outputs(&r))
+		rc = EXIT_RUNTIME;
+out:
+	teardown(&r);
+out_free:
+	free_run(&r);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cfg cfg;
+
+	if (parse_args(argc, argv, &cfg, 0))
+		return EXIT_USAGE;
+	return run_workload(&cfg);
+}
