@@ -135,3 +135,17 @@ bool gmt_any_pid_alive(const struct gmt_config *cfg)
 			return true;
 	return false;
 }
+
+char **gmt_split_command(int *argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			argv[i] = NULL;
+			*argc = i;
+			return argv[i + 1] ? &argv[i + 1] : NULL;
+		}
+	}
+	return NULL;
+}

@@ -29,6 +29,8 @@ struct argp_option *gmt_merge_options(const struct argp_option *a, const struct 
 /* a -p PID that does not exist is a usage error, not an empty trace */
 int gmt_check_pids(const struct gmt_config *cfg);
 bool gmt_any_pid_alive(const struct gmt_config *cfg);
+/* cut argv at "--": returns the command after it (NULL if none) */
+char **gmt_split_command(int *argc, char **argv);
 
 extern volatile sig_atomic_t gmt_exiting;
 void gmt_install_signals(void);

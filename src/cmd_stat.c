@@ -71,10 +71,6 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 		}
 		o->positional++;
 		break;
-	case ARGP_KEY_ARGS:
-		/* only reached after "--" with ARGP_IN_ORDER */
-		o->c.cmd = state->argv + state->next;
-		break;
 	default:
 		return gmt_common_parse(key, arg, state, &o->c);
 	}
@@ -115,7 +111,8 @@ int cmd_stat(int argc, char **argv)
 	int err;
 
 	argp.options = gmt_merge_options(gmt_common_options, stat_options);
-	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &o))
+	o.c.cmd = gmt_split_command(&argc, argv);
+	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return GMT_EXIT_USAGE;
 	if (o.c.cfg.filter_pid && o.c.cmd) {
 		gmt_err("-p and -- CMD cannot be combined");

@@ -61,9 +61,6 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 	case OPT_NO_CONTEXT:
 		o->c.cfg.emit_context = false;
 		break;
-	case ARGP_KEY_ARGS:
-		o->c.cmd = state->argv + state->next;
-		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s' (a command goes after --)", arg);
 		return EINVAL;
@@ -104,7 +101,8 @@ int cmd_trace(int argc, char **argv)
 	int err, i;
 
 	argp.options = gmt_merge_options(gmt_common_options, trace_options);
-	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &o))
+	o.c.cmd = gmt_split_command(&argc, argv);
+	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return GMT_EXIT_USAGE;
 	o.c.cfg.ringbuf_bytes = o.rb_bytes;
 	if (o.c.cfg.filter_pid && o.c.cmd) {
