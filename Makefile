@@ -53,7 +53,7 @@ SKELS		:= $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_OBJS))
 
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-LIVE_SRCS	:= $(wildcard tests/live/test_*.c)
+LIVE_SRCS	:= $(filter-out tests/live/live_util.c,$(wildcard tests/live/live_*.c))
 LIVE_BINS	:= $(patsubst tests/live/%.c,$(OUTPUT)/tests/%,$(LIVE_SRCS))
 LIVE_LIB	:= $(wildcard tests/live/live_util.c)
 
@@ -118,12 +118,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc $^ -o $@ -lcmocka \
 		$(LDLIBS_BPF) $(LDLIBS_JSON) -lm
 
-$(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) | $(OUTPUT)/tests
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc -Itests/live $(filter %.c,$^) -o $@ \
-		-lcmocka $(LDLIBS_JSON)
-
-$(OUTPUT)/tests/test_%: tests/live/test_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) | $(OUTPUT)/tests
+$(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc -Itests/live $(filter %.c,$^) -o $@ \
 		-lcmocka $(LDLIBS_JSON)

@@ -3,6 +3,7 @@
  * gmemtrace: trace and measure guest_memfd shared<->private conversions.
  * main() only dispatches to the subcommands in cmd_*.c.
  */
+#include <argp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	/* argp exits on a bad option: with our documented usage code */
+	argp_err_exit_status = GMT_EXIT_USAGE;
 	if (argc < 2) {
 		usage(stderr);
 		return GMT_EXIT_USAGE;

@@ -143,8 +143,8 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, b
 
 		gmt_vm_label(vm, sizeof(vm), r->total.vm_pid, r->total.vm_fd);
 		gmt_fmt_bytes(bytes, sizeof(bytes), r->delta.bytes / iv);
-		gmt_fmt_ns(p50, sizeof(p50), gmt_hist_percentile(r->delta.hist, 50));
-		gmt_fmt_ns(p99, sizeof(p99), gmt_hist_percentile(r->delta.hist, 99));
+		gmt_fmt_ns(p50, sizeof(p50), gmt_stat_percentile(r, 50));
+		gmt_fmt_ns(p99, sizeof(p99), gmt_stat_percentile(r, 99));
 		gmt_fmt_ns(max, sizeof(max), r->total.lat_max_ns);
 		fprintf(o->f, "  %-12s %-3s %-10s %9.1f %10s %9s %9s %9s %7llu %7llu %8llu\n", vm,
 			gmt_gen_name(r->key.gen), gmt_dir_name(r->key.dir), r->delta.count / iv,

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "hist.h"
 #include "stats.h"
 #include "util.h"
 
@@ -124,4 +125,12 @@ void gmt_stats_free(struct gmt_stat_snapshot *s)
 	s->rows = NULL;
 	s->errs = NULL;
 	s->nr_rows = s->nr_errs = 0;
+}
+
+__u64 gmt_stat_percentile(const struct gmt_stat_row *r, double p)
+{
+	__u64 v = gmt_hist_percentile(r->delta.hist, p);
+
+	/* interpolation inside a slot can overshoot the largest sample */
+	return v > r->total.lat_max_ns ? r->total.lat_max_ns : v;
 }

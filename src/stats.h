@@ -38,4 +38,7 @@ void gmt_stats_free(struct gmt_stat_snapshot *s);
 void gmt_stats_delta(const struct gmt_stats *cur, const struct gmt_stats *prev,
 		     struct gmt_stats *delta);
 
+/* interval percentile, never above the exact maximum */
+__u64 gmt_stat_percentile(const struct gmt_stat_row *r, double p);
+
 #endif /* GMT_STATS_H */

@@ -1432,7 +1432,8 @@ static struct json_object *j_pins(const struct run *r)
 	json_object_object_add(o, "register_ret", jnum_or_null(reg, p->register_ret));
 	json_object_object_add(o, "foll_pins_delta",
 			       jnum_or_null(p->pin_delta != LLONG_MIN, p->pin_delta));
-	json_object_object_add(o, "unregister_ret", jnum_or_null(p->unregistered, p->unregister_ret));
+	json_object_object_add(o, "unregister_ret",
+			       jnum_or_null(p->unregistered, p->unregister_ret));
 	json_object_object_add(o, "released", json_object_new_boolean(p->released));
 	json_object_object_add(o, "error", p->error ? json_object_new_string(p->error) : NULL);
 	return o;

@@ -103,7 +103,8 @@ fi
 for s in "${row_source[@]}"; do
 	case $s in apt:*:*) s=${s#apt:}; GMT_APT_SUITES="$GMT_APT_SUITES ${s%%:*}" ;; esac
 done
-GMT_APT_SUITES=$(printf '%s\n' $GMT_APT_SUITES | sort -u | tr '\n' ' ')
+# shellcheck disable=SC2086 # split on purpose
+GMT_APT_SUITES=$(printf '%s\n' $GMT_APT_SUITES | sort -u | tr '\n' ' ' | sed 's/ $//')
 
 # ---- the payload: static binaries and live tests --------------------------
 VMOUT=$OUTPUT/vmtest
@@ -230,7 +231,7 @@ harvest() { # extracted-root dest
 
 resolve_apt() { # name spec
 	local name=$1 spec=${2#apt:} suite pkgs first pick prefix suffix wild version
-	local dir tmp p exact req=() opt=() why cached
+	local dir tmp p exact req=() opt=() why cached offline
 	suite=${spec%%:*} pkgs=${spec#*:}
 	IFS=, read -ra plist <<<"$pkgs"
 	first=${plist[0]%\?}
@@ -238,9 +239,10 @@ resolve_apt() { # name spec
 	if ! gmt_apt_init; then
 		why="apt-get/dpkg-deb not available"
 	else
-		gmt_apt_update || true
+		offline=""
+		gmt_apt_update || offline="apt unreachable and "
 		pick=$(gmt_apt_newest "$first")
-		[ -n "$pick" ] || why="no package matches $first in $suite"
+		[ -n "$pick" ] || why="${offline}no package matches $first in $suite"
 	fi
 	if [ -z "$why" ]; then
 		prefix=${first%%\**} suffix=${first#*\*}
@@ -260,7 +262,7 @@ resolve_apt() { # name spec
 			exact=${p%\?} exact=${exact/\*/$wild}
 			case $p in *\?) opt+=("$exact/$suite") ;; *) req+=("$exact/$suite") ;; esac
 		done
-		gmt_log "vm: $name: fetching ${req[*]} ${opt[*]} ($version)"
+		gmt_log "vm: $name: fetching ${req[*]}${opt[*]+ ${opt[*]}} ($version)"
 		mkdir -p "$GMT_CACHE/kernels"
 		tmp=$(mktemp -d "$GMT_CACHE/kernels/.fetch.XXXXXX")
 		mkdir -p "$tmp/debs" "$tmp/x" "$tmp/k"
@@ -406,6 +408,8 @@ for i in "${selected[@]}"; do
 	{
 		printf 'export GMT_KERNEL=%s GMT_ACCEL=%s\n' "$name" "$ACCEL"
 		printf 'export GMT_TESTS=%q\n' "$tests"
+		# one hung binary must not eat the whole row's time
+		printf 'export GMT_TEST_TIMEOUT=%s\n' "${GMT_TEST_TIMEOUT:-$((tmo / 2))}"
 		for kv in ${row_expect[$i]}; do
 			key=$(echo "${kv%%=*}" | tr 'a-z-' 'A-Z_')
 			printf 'export GMT_EXPECT_%s=%q\n' "$key" "${kv#*=}"
@@ -434,11 +438,18 @@ for i in "${selected[@]}"; do
 	# the serial log has CRLF line ends
 	clean=$WORK/$name.clean
 	tr -d '\r' <"$log" >"$clean"
-	p=0 f=0 s=0
 	counts=$(grep -aE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$clean" | tail -n 1 || true)
-	if [ -n "$counts" ]; then
-		read -r p _ f _ s _ <<<"${counts//,/}"
+	if [ -z "$counts" ]; then
+		# no closing line (timeout, crash): count what the suite got through
+		counts=$(awk '/^PASS / { p++ } /^FAIL / { f++ } /^SKIP / { s++ }
+			/^=== .*: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped/ {
+				sub(/^=== .*: /, ""); p += $1; f += $3; s += $5 }
+			END { printf "%d passed, %d failed, %d skipped", p, f, s }' "$clean")
+		complete=0
+	else
+		complete=1
 	fi
+	read -r p _ f _ s _ <<<"${counts//,/}"
 	sentinel=$(grep -aoE 'GMT_VM_RC=[0-9]+' "$clean" | tail -n 1 || true)
 	problems=()
 	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
@@ -446,7 +457,7 @@ for i in "${selected[@]}"; do
 	elif [ -z "$sentinel" ]; then
 		problems+=("no GMT_VM_RC sentinel (qemu exit $qrc): the VM crashed or the suite never ran")
 	fi
-	if [ -n "$sentinel" ] && [ -z "$counts" ]; then
+	if [ -n "$sentinel" ] && [ "$complete" = 0 ]; then
 		problems+=("the suite printed no 'N passed, N failed, N skipped' line")
 	fi
 	if [ -n "$sentinel" ] && [ "${sentinel#*=}" != 0 ] && [ "$f" = 0 ]; then
@@ -456,7 +467,8 @@ for i in "${selected[@]}"; do
 	[ -z "$splats" ] || problems+=("kernel splat in the log")
 
 	# the suite's own verdict lines, then the row's problems
-	grep -aE '^(PASS|FAIL|SKIP) |^=== .*: [0-9]+ passed' "$clean" | sed 's/^/  /' || true
+	grep -aE '^(PASS|FAIL|SKIP) |^=== .*: [0-9]+ passed|^\[  (FAILED  \] [^0-9]|ERROR   \])' "$clean" |
+		awk '!seen[$0]++ { print "  " $0 }' || true
 	for pr in ${problems[@]+"${problems[@]}"}; do
 		echo "  FAIL vm $name: $pr"
 		f=$((f + 1))
@@ -464,7 +476,7 @@ for i in "${selected[@]}"; do
 	if [ -n "$splats" ]; then
 		printf '%s\n' "$splats" | sed 's/^/    | /'
 	fi
-	if [ "$f" != 0 ] && [ -z "$counts" ]; then
+	if [ "$f" != 0 ] && [ "$complete" = 0 ]; then
 		echo "  last lines of $log:"
 		tail -n 15 "$clean" | sed 's/^/    | /'
 	fi

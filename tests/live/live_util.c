@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "live_util.h"
+
+static char scratch[256];
+
+const char *live_bin(const char *name)
+{
+	static char buf[8][512];
+	static int i;
+	const char *dir = getenv("GMT_BIN");
+	char *b = buf[i++ % 8];
+
+	snprintf(b, 512, "%s/%s", dir && *dir ? dir : "build", name);
+	return b;
+}
+
+const char *live_tmp(const char *name)
+{
+	static char buf[16][512];
+	static int i;
+	char *b = buf[i++ % 16];
+
+	if (!scratch[0]) {
+		snprintf(scratch, sizeof(scratch), "/tmp/gmt-live-XXXXXX");
+		if (!mkdtemp(scratch))
+			snprintf(scratch, sizeof(scratch), "/tmp");
+	}
+	snprintf(b, 512, "%s/%s", scratch, name);
+	unlink(b);
+	return b;
+}
+
+pid_t live_spawn(char *const argv[], const char *out, const char *err)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fo = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int fe = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fo < 0 || fe < 0)
+			_exit(126);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int live_wait(pid_t pid, double timeout_s)
+{
+	double end = now_s() + timeout_s;
+	int st;
+
+	while (now_s() < end) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	print_message("timeout: killing pid %d after %.0f s\n", pid, timeout_s);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+int live_run(char *const argv[], const char *out, const char *err, double timeout_s)
+{
+	return live_wait(live_spawn(argv, out, err), timeout_s);
+}
+
+bool live_wait_for(const char *path, const char *needle, double timeout_s)
+{
+	double end = now_s() + timeout_s;
+	char buf[65536];
+
+	while (now_s() < end) {
+		FILE *f = fopen(path, "r");
+
+		if (f) {
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+
+			fclose(f);
+			buf[n] = 0;
+			if (strstr(buf, needle))
+				return true;
+		}
+		usleep(20000);
+	}
+	return false;
+}
+
+json_object *live_read_json(const char *path)
+{
+	return json_object_from_file(path);
+}
+
+json_object *live_read_ndjson(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	json_object *arr;
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return NULL;
+	arr = json_object_new_array();
+	while (getline(&line, &cap, f) > 0) {
+		json_object *o;
+
+		if (line[0] != '{')
+			continue;	/* a command's own output interleaved */
+		o = json_tokener_parse(line);
+		if (o)
+			json_object_array_add(arr, o);
+	}
+	free(line);
+	fclose(f);
+	return arr;
+}
+
+json_object *live_filter(json_object *records, const char *type, const char *event)
+{
+	json_object *out = json_object_new_array();
+	size_t i;
+
+	for (i = 0; records && i < json_object_array_length(records); i++) {
+		json_object *r = json_object_array_get_idx(records, i);
+		const char *t = live_get_str(r, "type");
+
+		if (!t || strcmp(t, type))
+			continue;
+		if (event && (!live_get_str(r, "event") || strcmp(live_get_str(r, "event"), event)))
+			continue;
+		json_object_array_add(out, json_object_get(r));
+	}
+	return out;
+}
+
+long long live_get_int(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return -999999;
+	return json_object_get_int64(v);
+}
+
+const char *live_get_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+bool live_is_null(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return !json_object_object_get_ex(o, key, &v) || v == NULL;
+}
+
+bool live_require_tracing(void)
+{
+	if (geteuid() != 0) {
+		print_message("SKIP: live tests need root (BPF and /dev/kvm)\n");
+		return false;
+	}
+	if (access("/dev/kvm", R_OK | W_OK)) {
+		print_message("SKIP: no usable /dev/kvm: %s\n", strerror(errno));
+		return false;
+	}
+	if (access(live_bin("gmemtrace"), X_OK) || access(live_bin("gmem-workload"), X_OK)) {
+		print_message("SKIP: %s or gmem-workload not built (run make)\n",
+			      live_bin("gmemtrace"));
+		return false;
+	}
+	return true;
+}
+
+void live_dump(const char *path, int max_lines)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	int n = 0;
+
+	print_message("---- %s\n", path);
+	if (!f)
+		return;
+	while (n++ < max_lines && fgets(line, sizeof(line), f))
+		print_message("%s", line);
+	fclose(f);
+}
+
+static json_object *vm_of(json_object *vms, long long idx)
+{
+	if (!vms || idx < 0 || idx >= (long long)json_object_array_length(vms))
+		return NULL;
+	return json_object_array_get_idx(vms, idx);
+}
+
+void live_call_key(json_object *call, json_object *vms, char *buf, size_t len)
+{
+	json_object *vm = vm_of(vms, live_get_int(call, "vm"));
+	static const char *const gen[] = { "-", "G1", "G2", "G3" };
+	long long g = live_get_int(call, "gen");
+
+	snprintf(buf, len, "%s|%s|%lld|%lld|%lld|%s|%lld|%lld|%lld",
+		 g >= 1 && g <= 3 ? gen[g] : "?", live_get_str(call, "cmd"),
+		 vm ? live_get_int(vm, "vm_fd") : -1, live_get_int(call, "fd"),
+		 live_get_int(call, "tid"), live_get_str(call, "dir"),
+		 live_get_int(call, "start"), live_get_int(call, "size"),
+		 live_get_int(call, "ret"));
+}
+
+void live_event_key(json_object *ev, char *buf, size_t len)
+{
+	const char *gen = live_get_str(ev, "gen");
+	long long start = gen && !strcmp(gen, "G1") ? live_get_int(ev, "gpa") :
+						      live_get_int(ev, "gmem_offset");
+
+	snprintf(buf, len, "%s|%s|%lld|%lld|%lld|%s|%lld|%lld|%lld", gen,
+		 live_get_str(ev, "cmd"), live_get_int(ev, "vm_fd"), live_get_int(ev, "fd"),
+		 live_get_int(ev, "tid"), live_get_str(ev, "dir"), start,
+		 live_get_int(ev, "size"), live_get_int(ev, "ret"));
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int live_multiset_diff(char **a, int na, char **b, int nb, bool print)
+{
+	int i = 0, j = 0, diff = 0;
+
+	qsort(a, na, sizeof(*a), cmpstr);
+	qsort(b, nb, sizeof(*b), cmpstr);
+	while (i < na || j < nb) {
+		int c = i >= na ? 1 : j >= nb ? -1 : strcmp(a[i], b[j]);
+
+		if (!c) {
+			i++;
+			j++;
+			continue;
+		}
+		diff++;
+		if (print && diff <= 10)
+			print_message("  only in %s: %s\n", c < 0 ? "workload" : "tracer",
+				      c < 0 ? a[i] : b[j]);
+		if (c < 0)
+			i++;
+		else
+			j++;
+	}
+	return diff;
+}
+
+bool live_cgroup2_root(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/mounts", "r");
+	char dev[256], dir[256], type[64];
+	const char *mine = "/tmp/gmt-live-cgroup2";
+
+	while (f && fscanf(f, "%255s %255s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(buf, len, "%s", dir);
+			fclose(f);
+			return true;
+		}
+	}
+	if (f)
+		fclose(f);
+	/* none mounted: mount the hierarchy where nobody else looks */
+	mkdir(mine, 0755);
+	if (mount("cgroup2", mine, "cgroup2", 0, NULL))
+		return false;
+	snprintf(buf, len, "%s", mine);
+	return true;
+}

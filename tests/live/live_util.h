@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers for the live tests: run gmemtrace and gmem-workload as real
+ * processes on the running kernel and read what they wrote.
+ */
+#ifndef GMT_LIVE_UTIL_H
+#define GMT_LIVE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+#include <cmocka.h>
+
+/* path of a built binary: $GMT_BIN/<name> (default build/<name>) */
+const char *live_bin(const char *name);
+/* a fresh path in the per-run scratch directory */
+const char *live_tmp(const char *name);
+
+/* start argv with stdout/stderr to files (NULL: /dev/null) */
+pid_t live_spawn(char *const argv[], const char *out, const char *err);
+/* wait up to timeout_s; kills it (SIGKILL) on timeout and returns -1 */
+int live_wait(pid_t pid, double timeout_s);
+int live_run(char *const argv[], const char *out, const char *err, double timeout_s);
+
+/* wait until the file contains the string (tracer attached, "ready" printed) */
+bool live_wait_for(const char *path, const char *needle, double timeout_s);
+
+json_object *live_read_json(const char *path);
+/* NDJSON: array of the records; NULL if the file is missing */
+json_object *live_read_ndjson(const char *path);
+/* records of one "type" (and for events, one "event" kind if non-NULL) */
+json_object *live_filter(json_object *records, const char *type, const char *event);
+
+long long live_get_int(json_object *o, const char *key);
+const char *live_get_str(json_object *o, const char *key);
+bool live_is_null(json_object *o, const char *key);
+
+/* skip (with the reason printed) unless root, /dev/kvm and a tracer can attach */
+bool live_require_tracing(void);
+/* a cgroup v2 mount point: an existing one, else one mounted privately */
+bool live_cgroup2_root(char *buf, size_t len);
+/* print the file (for diagnosing a failure) */
+void live_dump(const char *path, int max_lines);
+
+/* "gen|cmd|vm_fd|fd|tid|dir|start|size|ret" for a workload call or a tracer
+ * convert event, so the two can be compared as multisets */
+void live_call_key(json_object *call, json_object *vms, char *buf, size_t len);
+void live_event_key(json_object *ev, char *buf, size_t len);
+/* how many keys of a differ from b (both arrays of strings): 0 = same multiset */
+int live_multiset_diff(char **a, int na, char **b, int nb, bool print);
+
+#endif /* GMT_LIVE_UTIL_H */

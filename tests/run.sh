@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Runs gmemtrace's test suites and prints one closing line
+#   N passed, N failed, N skipped
+# Usage: tests/run.sh unit|live|vm|all [BUILD_DIR]
+#   GMT_TESTS=PATTERN   only test binaries whose name matches (grep -E)
+#   GMT_VM_KERNELS="a b"  VM rows to run (default: all rows of tests/vm/kernels.list)
+#   GMT_SKIP_VM=1       leave the VM suite out of 'all'
+# cmocka binaries report "[  PASSED  ] N test(s)." etc.; those counts are summed.
+set -u
+suite=${1:-all}
+OUTPUT=${2:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+case "$OUTPUT" in /*) ;; *) OUTPUT="$top/$OUTPUT" ;; esac
+export OUTPUT
+export GMT_BIN="$OUTPUT"
+
+pass=0 fail=0 skip=0
+failed_names=""
+
+# parse a cmocka run's output (on stdin) into the totals
+count_cmocka() {
+	local name=$1 log=$2 p f s
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	pass=$((pass + ${p:-0}))
+	fail=$((fail + ${f:-0}))
+	skip=$((skip + ${s:-0}))
+	if [ -n "${f:-}" ] && [ "${f:-0}" != 0 ]; then
+		failed_names="$failed_names $name"
+	fi
+	echo "${p:-0} ${f:-0} ${s:-0}"
+}
+
+run_bins() {
+	local kind=$1 bin log rc res
+	for bin in "$OUTPUT"/tests/${kind}_*; do
+		[ -x "$bin" ] || continue
+		name=$(basename "$bin")
+		if [ -n "${GMT_TESTS:-}" ] && ! echo "$name" | grep -Eq "$GMT_TESTS"; then
+			continue
+		fi
+		log="$OUTPUT/tests/$name.log"
+		echo "=== $name"
+		"$bin" >"$log" 2>&1
+		rc=$?
+		cat "$log"
+		res=$(count_cmocka "$name" "$log")
+		set -- $res
+		# a crash or an exit without cmocka's summary is a failure too
+		if [ "$rc" != 0 ] && [ "$2" = 0 ]; then
+			echo "FAIL $name: exited with status $rc without reporting a failed test"
+			fail=$((fail + 1))
+			failed_names="$failed_names $name"
+		elif ! grep -q '^\[==========\]' "$log"; then
+			echo "FAIL $name: no cmocka summary (crashed?)"
+			fail=$((fail + 1))
+			failed_names="$failed_names $name"
+		fi
+	done
+}
+
+run_vm() {
+	local log="$OUTPUT/vmtest-summary.log" line p f s
+	echo "=== VM suite (tests/vm/run.sh)"
+	# shellcheck disable=SC2086
+	"$top/tests/vm/run.sh" ${GMT_VM_KERNELS:+$(for k in $GMT_VM_KERNELS; do printf -- '--kernel %s ' "$k"; done)} \
+		${GMT_TESTS:+--tests "$GMT_TESTS"} 2>&1 | tee "$log"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		echo "FAIL vm: the VM runner printed no summary"
+		fail=$((fail + 1))
+		failed_names="$failed_names vm"
+		return
+	fi
+	p=$(echo "$line" | sed 's/^\([0-9]*\) passed.*/\1/')
+	f=$(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')
+	s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+	pass=$((pass + p))
+	fail=$((fail + f))
+	skip=$((skip + ${s:-0}))
+	[ "$f" = 0 ] || failed_names="$failed_names vm"
+}
+
+case "$suite" in
+unit) run_bins test ;;
+live) run_bins live ;;
+vm) run_vm ;;
+all)
+	run_bins test
+	run_bins live
+	if [ "${GMT_SKIP_VM:-0}" = 1 ]; then
+		echo "SKIP vm: GMT_SKIP_VM=1"
+		skip=$((skip + 1))
+	else
+		run_vm
+	fi
+	;;
+*)
+	echo "usage: tests/run.sh unit|live|vm|all [BUILD_DIR]" >&2
+	exit 2
+	;;
+esac
+
+echo
+[ -n "$failed_names" ] && echo "failed:$failed_names"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
