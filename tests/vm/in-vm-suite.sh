@@ -115,28 +115,73 @@ check_kconfig() { # name (any)
 	if [ -z "$bad" ]; then pass "$1"; else fail "$1" "${bad# }"; fi
 }
 
-# KVM_CREATE_GUEST_MEMFD, private memory and conversions are probed by the
-# real workload (static, from $OUTPUT/static), in JSON mode.
-WL_OUT=""
+# KVM_CREATE_GUEST_MEMFD, private memory and conversions are probed once by
+# the real workload (static, from $OUTPUT/static; docs/gmem-workload.md):
+# one VM of the best type, its guest_memfd, 4 to-private G1 conversions.
+WL_RC=""
 workload_probe() {
-	[ -n "$WL_OUT" ] && return 0
-	WL_OUT=/tmp/gmem-workload.json
-	"$GMT_BIN/gmem-workload" --json >"$WL_OUT" 2>/tmp/gmem-workload.err && WL_RC=0 || WL_RC=$?
+	[ -n "$WL_RC" ] && return 0
+	WL_RC=0
+	"$GMT_BIN/gmem-workload" --json --no-calls --uapi g1 --dir private --conversions 4 \
+		>/tmp/gmem-workload.json 2>/tmp/gmem-workload.err || WL_RC=$?
+	# its JSON is compact ("key":value); a plain grep is enough here
+	WL_VM_TYPES=$(grep -o '"vm_types": *[0-9]*' /tmp/gmem-workload.json | grep -o '[0-9]*$' || true)
+	WL_GMEM_RET=$(grep -o '"create_gmem_ret": *-*[0-9]*' /tmp/gmem-workload.json | head -n 1 |
+		grep -o '[-0-9]*$' || true)
+	WL_G1=$(grep -o '"set_memory_attributes": *{"calls": *[0-9]*, *"returns": *{[^}]*}' \
+		/tmp/gmem-workload.json | sed 's/.*"returns": *//' || true)
+	echo "gmem-workload: rc=$WL_RC vm_types=${WL_VM_TYPES:-?} create_gmem_ret=${WL_GMEM_RET:-?} G1 returns=${WL_G1:-?}"
+}
+
+# workload_ok NAME: run the probe; fail NAME (and return 1) when it did not give an answer
+workload_ok() {
+	if [ ! -x "$GMT_BIN/gmem-workload" ]; then
+		skip "$1" "$GMT_BIN/gmem-workload not in the initramfs (build it: make static)"
+		return 1
+	fi
+	workload_probe
+	if [ "$WL_RC" != 0 ]; then
+		fail "$1" "gmem-workload exited with $WL_RC: $(head -c 200 /tmp/gmem-workload.err)"
+		return 1
+	fi
 	return 0
 }
 
-check_workload() { # name want key
-	wl=$GMT_BIN/gmem-workload
-	if [ ! -x "$wl" ]; then
-		skip "$1" "$wl not in the initramfs (build it: make static)"
-		return 0
+check_gmem() { # name yes|no
+	workload_ok "$1" || return 0
+	case $WL_GMEM_RET in
+	'') fail "$1" "no create_gmem_ret in gmem-workload's JSON"; return 0 ;;
+	-*) have=no ;;
+	*) have=yes ;;
+	esac
+	if [ "$have" = "$2" ]; then pass "$1"; else
+		fail "$1" "KVM_CREATE_GUEST_MEMFD returned $WL_GMEM_RET, expected it to work: $2"
 	fi
-	workload_probe
-	skip "$1" "gmem-workload --json ran (rc=$WL_RC); its report is not interpreted yet"
 }
-check_gmem() { check_workload "$1" "$2" gmem; }
-check_private() { check_workload "$1" "$2" private; }
-check_conversions() { check_workload "$1" "$2" conversions; }
+
+check_private() { # name yes|no
+	workload_ok "$1" || return 0
+	[ -n "$WL_VM_TYPES" ] || { fail "$1" "no vm_types in gmem-workload's JSON"; return 0; }
+	# KVM_CAP_VM_TYPES bit 1: KVM_X86_SW_PROTECTED_VM (private guest_memfd memory)
+	if [ $((WL_VM_TYPES & 2)) != 0 ]; then have=yes; else have=no; fi
+	if [ "$have" = "$2" ]; then pass "$1"; else
+		fail "$1" "KVM_CAP_VM_TYPES=$WL_VM_TYPES (SW_PROTECTED_VM: $have), expected $2"
+	fi
+}
+
+check_conversions() { # name yes|no
+	workload_ok "$1" || return 0
+	[ -n "$WL_G1" ] || { fail "$1" "no set_memory_attributes summary in gmem-workload's JSON"; return 0; }
+	# yes: every to-private KVM_SET_MEMORY_ATTRIBUTES returned 0; no: none did
+	case $WL_G1 in
+	*,*) case $WL_G1 in *'"0":'*) have=partly ;; *) have=no ;; esac ;;
+	'{"0":'*) have=yes ;;
+	*) have=no ;;
+	esac
+	if [ "$have" = "$2" ]; then pass "$1"; else
+		fail "$1" "KVM_SET_MEMORY_ATTRIBUTES to private returned $WL_G1, expected conversions=$2"
+	fi
+}
 
 run_check expect_kvm_dev kvm check_kvm_dev
 run_check expect_kvm_kind kvm check_kvm_kind
