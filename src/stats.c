@@ -37,6 +37,18 @@ static int key_cmp(const void *a, const void *b)
 	return x->dir - y->dir;
 }
 
+/* rows read in VM order: by owner pid and VM fd, as the labels show them */
+static int row_cmp(const void *a, const void *b)
+{
+	const struct gmt_stat_row *x = a, *y = b;
+
+	if (x->total.vm_pid != y->total.vm_pid)
+		return x->total.vm_pid < y->total.vm_pid ? -1 : 1;
+	if (x->total.vm_fd != y->total.vm_fd)
+		return x->total.vm_fd < y->total.vm_fd ? -1 : 1;
+	return key_cmp(&x->key, &y->key);
+}
+
 static int err_cmp(const void *a, const void *b)
 {
 	const struct gmt_err_key *x = a, *y = b;
@@ -74,7 +86,7 @@ int gmt_stats_read(int stats_fd, int errors_fd, const struct gmt_stat_snapshot *
 		r->key = key;
 		out->nr_rows++;
 	}
-	qsort(out->rows, out->nr_rows, sizeof(*out->rows), key_cmp);
+	qsort(out->rows, out->nr_rows, sizeof(*out->rows), row_cmp);
 	while (errors_fd >= 0 && !bpf_map_get_next_key(errors_fd, ekp, &enext)) {
 		struct gmt_stat_err *e;
 
