@@ -1,0 +1,1028 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gmt-bench: what gmemtrace costs a conversion ioctl, and every other syscall.
+ *
+ * One process, one VM fd, one CPU. Each round measures every configuration
+ * once (order rotated per round so drift and warm-up effects spread evenly):
+ *
+ *   bare   nothing attached
+ *   empty  empty BPF programs on gmemtrace's four syscall tracepoints: the
+ *          floor of the mechanism, what any tracer at this hook pays
+ *   stat   `gmemtrace stat 3600 -o /dev/null` running (in-kernel aggregates)
+ *   trace  `gmemtrace trace -o /dev/null` running (one record per conversion,
+ *          consumed and formatted by its user space)
+ *
+ * and reports medians over rounds, the cost each adds over bare (paired per
+ * round), and that cost relative to what the empty programs add. Optionally a
+ * last pass with BPF run-time statistics gives ns per program run.
+ *
+ * Exit: 0 done (targets missed too, unless --strict: then 1), 1 runtime
+ * error, 2 usage, 3 cannot run here (not root, no /dev/kvm).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "gmemtrace.h"
+#include "kvm_uapi.h"
+#include "empty.skel.h"
+
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+#define EXIT_CANNOT	3
+
+#define MAX_ROUNDS	64
+#define MAX_PROGS	16
+#define STAT_TARGET	1.5
+#define TRACE_TARGET	2.0
+
+enum cfg { CFG_BARE, CFG_EMPTY, CFG_STAT, CFG_TRACE, CFG_MAX };
+static const char *const cfg_name[CFG_MAX] = { "bare", "empty", "stat", "trace" };
+
+static struct {
+	long iters;
+	int rounds;
+	int cpu;
+	bool json;
+	bool strict;
+	bool same_cpu;
+	bool prog_stats;
+	bool verbose;
+	const char *gmemtrace;
+} opt = {
+	.iters = 200000,
+	.rounds = 7,
+	.cpu = -1,
+	.prog_stats = true,
+};
+
+/* what the conversion ioctl returned: index 0 is success, else errno */
+static unsigned long ret_counts[4096];
+
+static cpu_set_t tracer_cpus;
+static int vm_fd = -1, vm_type = -1;
+
+/* the tracer attached for the current measurement */
+struct tracer {
+	enum cfg cfg;
+	struct empty_bpf *skel;
+	pid_t pid;
+	int errfd;		/* the child's stderr */
+	char tail[2048];	/* last bytes of it, for error messages */
+	size_t tail_len;
+};
+
+static pid_t current_child = -1;
+
+struct prog_sample {
+	__u32 id;
+	char name[BPF_OBJ_NAME_LEN];
+	__u64 cnt, ns;
+};
+
+struct progset {
+	int n;
+	struct prog_sample p[MAX_PROGS];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: gmt-bench [OPTION...]\n"
+"Overhead of gmemtrace on KVM_SET_MEMORY_ATTRIBUTES and on getppid(2),\n"
+"against nothing attached and against empty BPF programs on the same hooks.\n"
+"Must run as root (exit 3 otherwise).\n"
+"\n"
+"  --gmemtrace PATH  the gmemtrace binary (default: ../gmemtrace next to this one)\n"
+"  --iters N         syscalls per timed loop (default 200000)\n"
+"  --rounds N        rounds over all configurations (default 7, max %d)\n"
+"  --quick           smoke run: 20000 iterations, 3 rounds\n"
+"  --cpu N           CPU the loops run on (default: the last allowed one)\n"
+"  --same-cpu        run gmemtrace on that CPU too (default: on the others),\n"
+"                    so its user space work is charged to the loop\n"
+"  --no-prog-stats   skip the pass that measures ns per BPF program run\n"
+"  --json            also print one JSON line with every number\n"
+"  --strict          exit 1 when stat or trace misses its target\n"
+"  -v, --verbose     per-round numbers\n"
+"  -h, --help\n", MAX_ROUNDS);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	enum { O_GMT = 0x100, O_ITERS, O_ROUNDS, O_QUICK, O_CPU, O_SAME, O_NOPS, O_JSON,
+	       O_STRICT };
+	static const struct option lo[] = {
+		{ "gmemtrace", required_argument, NULL, O_GMT },
+		{ "iters", required_argument, NULL, O_ITERS },
+		{ "rounds", required_argument, NULL, O_ROUNDS },
+		{ "quick", no_argument, NULL, O_QUICK },
+		{ "cpu", required_argument, NULL, O_CPU },
+		{ "same-cpu", no_argument, NULL, O_SAME },
+		{ "no-prog-stats", no_argument, NULL, O_NOPS },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "strict", no_argument, NULL, O_STRICT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool quick = false, iters_set = false, rounds_set = false;
+	long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+		switch (c) {
+		case O_GMT:
+			opt.gmemtrace = optarg;
+			break;
+		case O_ITERS:
+			if (parse_long(optarg, 1000, 100000000, &v))
+				goto bad;
+			opt.iters = v;
+			iters_set = true;
+			break;
+		case O_ROUNDS:
+			if (parse_long(optarg, 1, MAX_ROUNDS, &v))
+				goto bad;
+			opt.rounds = v;
+			rounds_set = true;
+			break;
+		case O_QUICK:
+			quick = true;
+			break;
+		case O_CPU:
+			if (parse_long(optarg, 0, CPU_SETSIZE - 1, &v))
+				goto bad;
+			opt.cpu = v;
+			break;
+		case O_SAME:
+			opt.same_cpu = true;
+			break;
+		case O_NOPS:
+			opt.prog_stats = false;
+			break;
+		case O_JSON:
+			opt.json = true;
+			break;
+		case O_STRICT:
+			opt.strict = true;
+			break;
+		case 'v':
+			opt.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "gmt-bench: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (quick) {
+		if (!iters_set)
+			opt.iters = 20000;
+		if (!rounds_set)
+			opt.rounds = 3;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "gmt-bench: invalid value '%s' for --%s\n", optarg, lo[c - O_GMT].name);
+	return -1;
+}
+
+/* ---- the measured loops ---- */
+
+static double loop_ioctl(long n)
+{
+	struct gmt_kvm_memory_attributes attr = { .address = 0, .size = 4096 };
+	__u64 t0, t1;
+	long i;
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		/* alternate so a conversion-capable kernel does real work each time */
+		attr.attributes = (i & 1) ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+		if (ioctl(vm_fd, GMT_KVM_SET_MEMORY_ATTRIBUTES, &attr) == 0)
+			ret_counts[0]++;
+		else
+			ret_counts[(unsigned int)errno < 4096 ? errno : 4095]++;
+	}
+	t1 = now_ns();
+	return (double)(t1 - t0) / n;
+}
+
+static double loop_getppid(long n)
+{
+	__u64 t0, t1;
+	long i;
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	t1 = now_ns();
+	return (double)(t1 - t0) / n;
+}
+
+static void warm_up(void)
+{
+	long n = opt.iters / 10 > 1000 ? opt.iters / 10 : 1000;
+
+	loop_ioctl(n);
+	loop_getppid(n);
+}
+
+/* ---- setup ---- */
+
+static int setup_cpus(void)
+{
+	cpu_set_t allowed, mine;
+	int i, last = -1;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+		perror("gmt-bench: sched_getaffinity");
+		return -1;
+	}
+	for (i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &allowed))
+			last = i;
+	if (opt.cpu < 0)
+		opt.cpu = last;	/* CPU 0 usually takes more interrupts */
+	if (!CPU_ISSET(opt.cpu, &allowed)) {
+		fprintf(stderr, "gmt-bench: CPU %d is not available to this process\n", opt.cpu);
+		return -1;
+	}
+	tracer_cpus = allowed;
+	if (!opt.same_cpu && CPU_COUNT(&allowed) > 1)
+		CPU_CLR(opt.cpu, &tracer_cpus);
+	else
+		opt.same_cpu = true;	/* one CPU: nothing else to put them on */
+	CPU_ZERO(&mine);
+	CPU_SET(opt.cpu, &mine);
+	if (sched_setaffinity(0, sizeof(mine), &mine)) {
+		perror("gmt-bench: sched_setaffinity");
+		return -1;
+	}
+	return 0;
+}
+
+static int open_vm(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (kvm < 0) {
+		fprintf(stderr, "gmt-bench: cannot open /dev/kvm: %s (KVM is needed: the "
+			"benchmark issues conversion ioctls on a real VM fd)\n", strerror(errno));
+		return -1;
+	}
+	/* a VM type with private memory where the kernel has one, else the default */
+	vm_type = GMT_KVM_X86_SW_PROTECTED_VM;
+	vm_fd = ioctl(kvm, GMT_KVM_CREATE_VM, GMT_KVM_X86_SW_PROTECTED_VM);
+	if (vm_fd < 0) {
+		vm_type = GMT_KVM_X86_DEFAULT_VM;
+		vm_fd = ioctl(kvm, GMT_KVM_CREATE_VM, GMT_KVM_X86_DEFAULT_VM);
+	}
+	if (vm_fd < 0) {
+		fprintf(stderr, "gmt-bench: KVM_CREATE_VM failed: %s\n", strerror(errno));
+		close(kvm);
+		return -1;
+	}
+	fcntl(vm_fd, F_SETFD, FD_CLOEXEC);
+	close(kvm);
+	return 0;
+}
+
+static int find_gmemtrace(char *buf, size_t len)
+{
+	char self[PATH_MAX - 32];
+	ssize_t n;
+	char *slash;
+
+	if (opt.gmemtrace) {
+		snprintf(buf, len, "%s", opt.gmemtrace);
+	} else {
+		/* installed as $(OUTPUT)/bench/gmt-bench next to $(OUTPUT)/gmemtrace */
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n < 0)
+			return -1;
+		self[n] = 0;
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = 0;
+		snprintf(buf, len, "%s/../gmemtrace", self);
+	}
+	if (access(buf, X_OK)) {
+		fprintf(stderr, "gmt-bench: %s: %s; build it first with `make` at the top of "
+			"the tree (or give --gmemtrace PATH)\n", buf, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- BPF program identities and run-time statistics ---- */
+
+static int prog_info(__u32 id, struct bpf_prog_info *info, __u32 *map_ids, __u32 nr_maps)
+{
+	__u32 len = sizeof(*info);
+	int fd, err;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	memset(info, 0, sizeof(*info));
+	if (map_ids) {
+		info->nr_map_ids = nr_maps;
+		info->map_ids = (__u64)(unsigned long)map_ids;
+	}
+	err = bpf_obj_get_info_by_fd(fd, info, &len);
+	err = err ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* Programs attached by a process: the prog_id of each BPF link fd it holds. */
+static int child_links(pid_t pid, struct progset *ps)
+{
+	char path[320], line[256];
+	struct dirent *de;
+	DIR *d;
+
+	ps->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && ps->n < MAX_PROGS) {
+		bool link = false;
+		__u32 id = 0;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (!strncmp(line, "link_id:", 8))
+				link = true;
+			else if (!strncmp(line, "prog_id:", 8))
+				id = strtoul(line + 8, NULL, 10);
+		}
+		fclose(f);
+		if (link && id)
+			ps->p[ps->n++].id = id;
+	}
+	closedir(d);
+	return 0;
+}
+
+static void progset_sample(struct progset *ps)
+{
+	struct bpf_prog_info info;
+	int i;
+
+	for (i = 0; i < ps->n; i++) {
+		if (prog_info(ps->p[i].id, &info, NULL, 0)) {
+			ps->p[i].cnt = ps->p[i].ns = 0;
+			continue;
+		}
+		snprintf(ps->p[i].name, sizeof(ps->p[i].name), "%s", info.name);
+		ps->p[i].cnt = info.run_cnt;
+		ps->p[i].ns = info.run_time_ns;
+	}
+}
+
+static void tracer_progs(const struct tracer *t, struct progset *ps)
+{
+	struct bpf_program *prog;
+	struct bpf_prog_info info;
+	__u32 len;
+
+	ps->n = 0;
+	if (t->cfg == CFG_EMPTY) {
+		bpf_object__for_each_program(prog, t->skel->obj) {
+			len = sizeof(info);
+			memset(&info, 0, sizeof(info));
+			if (ps->n < MAX_PROGS &&
+			    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+				ps->p[ps->n++].id = info.id;
+		}
+	} else if (t->pid > 0) {
+		child_links(t->pid, ps);
+	}
+	progset_sample(ps);
+}
+
+/* gmemtrace's ring buffer drop counter (GMT_CNT_RB_DROPS in gmt_counters) */
+static long long child_drops(const struct progset *ps)
+{
+	__u32 map_ids[32];
+	struct bpf_prog_info info;
+	struct bpf_map_info mi;
+	int i, j, ncpu = libbpf_num_possible_cpus();
+
+	for (i = 0; i < ps->n; i++) {
+		if (prog_info(ps->p[i].id, &info, map_ids, 32))
+			continue;
+		for (j = 0; j < (int)info.nr_map_ids && j < 32; j++) {
+			__u32 len = sizeof(mi), key = GMT_CNT_RB_DROPS;
+			long long sum = 0;
+			__u64 *vals;
+			int fd, k;
+
+			fd = bpf_map_get_fd_by_id(map_ids[j]);
+			if (fd < 0)
+				continue;
+			memset(&mi, 0, sizeof(mi));
+			if (bpf_obj_get_info_by_fd(fd, &mi, &len) || strcmp(mi.name, "gmt_counters") ||
+			    ncpu <= 0) {
+				close(fd);
+				continue;
+			}
+			vals = calloc(ncpu, sizeof(*vals));
+			if (vals && !bpf_map_lookup_elem(fd, &key, vals))
+				for (k = 0; k < ncpu; k++)
+					sum += vals[k];
+			else
+				sum = -1;
+			free(vals);
+			close(fd);
+			return sum;
+		}
+	}
+	return -1;
+}
+
+/* ---- attaching and detaching each configuration ---- */
+
+static void drain_stderr(struct tracer *t)
+{
+	char buf[512];	/* smaller than tail: one read never overflows it */
+	size_t keep = sizeof(t->tail) - 1;
+	ssize_t n;
+
+	if (t->errfd < 0)
+		return;
+	while ((n = read(t->errfd, buf, sizeof(buf))) > 0) {
+		if (t->tail_len + n > keep) {
+			size_t drop = t->tail_len + n - keep;
+
+			memmove(t->tail, t->tail + drop, t->tail_len - drop);
+			t->tail_len -= drop;
+		}
+		memcpy(t->tail + t->tail_len, buf, n);
+		t->tail_len += n;
+		t->tail[t->tail_len] = 0;
+	}
+}
+
+static int spawn(struct tracer *t, const char *gmt)
+{
+	static char interval[] = "3600", devnull[] = "/dev/null";
+	char *stat_argv[] = { (char *)gmt, "stat", interval, "-o", devnull, NULL };
+	char *trace_argv[] = { (char *)gmt, "trace", "-o", devnull, NULL };
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC)) {
+		perror("gmt-bench: pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("gmt-bench: fork");
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		/* never outlive the benchmark: its links would stay attached */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sched_setaffinity(0, sizeof(tracer_cpus), &tracer_cpus);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(pfd[1], 2);
+		execv(gmt, t->cfg == CFG_STAT ? stat_argv : trace_argv);
+		fprintf(stderr, "exec %s: %s\n", gmt, strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	t->pid = pid;
+	t->errfd = pfd[0];
+	current_child = pid;
+	return 0;
+}
+
+static int wait_attached(struct tracer *t)
+{
+	__u64 deadline = now_ns() + 30000000000ULL;
+	struct progset ps;
+	int status, i;
+
+	while (now_ns() < deadline) {
+		bool enter = false, exit_ = false;
+
+		drain_stderr(t);
+		if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
+			t->pid = -1;
+			current_child = -1;
+			drain_stderr(t);
+			fprintf(stderr, "gmt-bench: gmemtrace %s exited before attaching (%s %d):\n%s",
+				cfg_name[t->cfg], WIFEXITED(status) ? "status" : "signal",
+				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), t->tail);
+			return WIFEXITED(status) && WEXITSTATUS(status) == EXIT_CANNOT ?
+			       -EXIT_CANNOT : -EXIT_RUNTIME;
+		}
+		if (!child_links(t->pid, &ps)) {
+			progset_sample(&ps);
+			for (i = 0; i < ps.n; i++) {
+				enter |= !strcmp(ps.p[i].name, "gmt_ioctl_enter");
+				exit_ |= !strcmp(ps.p[i].name, "gmt_ioctl_exit");
+			}
+		}
+		if (enter && exit_) {
+			/* let it finish setting up (trace opens its ring buffer after attaching) */
+			usleep(100000);
+			return 0;
+		}
+		usleep(5000);
+	}
+	fprintf(stderr, "gmt-bench: gmemtrace %s did not attach its ioctl programs in 30 s:\n%s",
+		cfg_name[t->cfg], t->tail);
+	return -EXIT_RUNTIME;
+}
+
+static int tracer_start(struct tracer *t, enum cfg c, const char *gmt)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->cfg = c;
+	t->pid = -1;
+	t->errfd = -1;
+	switch (c) {
+	case CFG_BARE:
+		return 0;
+	case CFG_EMPTY:
+		t->skel = empty_bpf__open_and_load();
+		if (!t->skel) {
+			fprintf(stderr, "gmt-bench: cannot load the empty programs: %s\n",
+				strerror(errno));
+			return -EXIT_RUNTIME;
+		}
+		err = empty_bpf__attach(t->skel);
+		if (err) {
+			fprintf(stderr, "gmt-bench: cannot attach the empty programs: %s "
+				"(is tracefs mounted? mount -t tracefs t /sys/kernel/tracing)\n",
+				strerror(-err));
+			empty_bpf__destroy(t->skel);
+			t->skel = NULL;
+			return -EXIT_CANNOT;
+		}
+		return 0;
+	default:
+		if (spawn(t, gmt))
+			return -EXIT_RUNTIME;
+		return wait_attached(t);
+	}
+}
+
+/* Detach; for gmemtrace, *drops gets its ring buffer drop count (-1: unknown). */
+static int tracer_stop(struct tracer *t, long long *drops)
+{
+	struct progset ps;
+	__u64 deadline;
+	int status = 0;
+	pid_t r;
+
+	if (drops)
+		*drops = -1;
+	if (t->skel) {
+		empty_bpf__destroy(t->skel);
+		t->skel = NULL;
+	}
+	if (t->pid <= 0)
+		return 0;
+	if (drops && !child_links(t->pid, &ps))
+		*drops = child_drops(&ps);
+	kill(t->pid, SIGINT);
+	deadline = now_ns() + 10000000000ULL;
+	while ((r = waitpid(t->pid, &status, WNOHANG)) == 0 && now_ns() < deadline) {
+		drain_stderr(t);
+		usleep(5000);
+	}
+	if (r == 0) {
+		fprintf(stderr, "gmt-bench: gmemtrace %s ignored SIGINT for 10 s: killed\n",
+			cfg_name[t->cfg]);
+		kill(t->pid, SIGKILL);
+		waitpid(t->pid, &status, 0);
+	}
+	drain_stderr(t);
+	close(t->errfd);
+	t->errfd = -1;
+	t->pid = -1;
+	current_child = -1;
+	if (r == 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "gmt-bench: warning: gmemtrace %s ended badly (%s %d):\n%s",
+			cfg_name[t->cfg], WIFEXITED(status) ? "status" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), t->tail);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	/* the child dies with us (PDEATHSIG); the empty links close with our fds */
+	if (current_child > 0)
+		kill(current_child, SIGKILL);
+	_exit(128 + sig);
+}
+
+/* ---- statistics ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double s[MAX_ROUNDS];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static double vmin(const double *v, int n)
+{
+	double m = v[0];
+
+	while (--n > 0)
+		m = v[n] < m ? v[n] : m;
+	return m;
+}
+
+static double vmax(const double *v, int n)
+{
+	double m = v[0];
+
+	while (--n > 0)
+		m = v[n] > m ? v[n] : m;
+	return m;
+}
+
+struct result {
+	double ioctl[CFG_MAX][MAX_ROUNDS], ppid[CFG_MAX][MAX_ROUNDS];
+	double med_ioctl[CFG_MAX], med_ppid[CFG_MAX];
+	double add_ioctl[CFG_MAX], add_ppid[CFG_MAX];	/* paired per round, median */
+	double ratio[CFG_MAX];		/* add_ioctl / add_ioctl[empty] */
+	double xbare[CFG_MAX];
+	long long drops[CFG_MAX];	/* summed over rounds; -1 unknown */
+};
+
+static void summarize(struct result *r, int n)
+{
+	double d[MAX_ROUNDS];
+	int c, i;
+
+	for (c = 0; c < CFG_MAX; c++) {
+		r->med_ioctl[c] = median(r->ioctl[c], n);
+		r->med_ppid[c] = median(r->ppid[c], n);
+		/* differences within a round cancel slow drift better than medians do */
+		for (i = 0; i < n; i++)
+			d[i] = r->ioctl[c][i] - r->ioctl[CFG_BARE][i];
+		r->add_ioctl[c] = median(d, n);
+		for (i = 0; i < n; i++)
+			d[i] = r->ppid[c][i] - r->ppid[CFG_BARE][i];
+		r->add_ppid[c] = median(d, n);
+		r->xbare[c] = r->med_ioctl[c] / r->med_ioctl[CFG_BARE];
+	}
+	for (c = 0; c < CFG_MAX; c++)
+		r->ratio[c] = r->add_ioctl[CFG_EMPTY] > 0 ?
+			      r->add_ioctl[c] / r->add_ioctl[CFG_EMPTY] : NAN;
+}
+
+static const char *errno_label(int e, char *buf, size_t len)
+{
+	const char *n = e ? strerrorname_np(e) : "0";
+
+	if (n)
+		return n;
+	snprintf(buf, len, "errno %d", e);
+	return buf;
+}
+
+static void print_returns(FILE *f, bool json)
+{
+	unsigned long total = 0;
+	bool first = true;
+	char buf[32];
+	int e;
+
+	for (e = 0; e < 4096; e++)
+		total += ret_counts[e];
+	for (e = 0; e < 4096; e++) {
+		if (!ret_counts[e])
+			continue;
+		if (json)
+			fprintf(f, "%s\"%s\":%lu", first ? "" : ",", errno_label(e, buf, sizeof(buf)),
+				ret_counts[e]);
+		else
+			fprintf(f, "%s%s %lu (%.1f%%)", first ? "" : ", ",
+				errno_label(e, buf, sizeof(buf)), ret_counts[e],
+				100.0 * ret_counts[e] / total);
+		first = false;
+	}
+}
+
+static void print_table(const struct result *r, int n)
+{
+	int c;
+
+	printf("\n%-6s %10s %8s %9s %8s %7s %11s %7s\n", "config", "ns/ioctl", "spread",
+	       "added", "x-empty", "x-bare", "ns/getppid", "added");
+	for (c = 0; c < CFG_MAX; c++) {
+		double lo = vmin(r->ioctl[c], n), hi = vmax(r->ioctl[c], n);
+
+		printf("%-6s %10.1f %7.1f%% ", cfg_name[c], r->med_ioctl[c],
+		       100.0 * (hi - lo) / 2 / r->med_ioctl[c]);
+		if (c == CFG_BARE)
+			printf("%9s %8s %6.2fx %11.1f %7s\n", "-", "-", 1.0, r->med_ppid[c], "-");
+		else
+			printf("%9.1f %7.2fx %6.2fx %11.1f %7.1f\n", r->add_ioctl[c], r->ratio[c],
+			       r->xbare[c], r->med_ppid[c], r->add_ppid[c]);
+	}
+	printf("(medians of %d rounds; spread = half the min-max range; added = median of "
+	       "the per-round difference to bare)\n\n", n);
+}
+
+static bool verdict(const char *what, double ratio, double target)
+{
+	bool ok = ratio <= target;
+
+	printf("%s adds %.2fx what the empty programs add (target <= %.1f): %s\n", what, ratio,
+	       target, ok ? "met" : "MISSED");
+	return ok;
+}
+
+/* ---- per-program cost with BPF run-time statistics ---- */
+
+struct prog_cost {
+	bool done;
+	double ns_ioctl;	/* loop with stats on (they add their own clock reads) */
+	struct progset before, after;
+};
+
+static int measure_prog_stats(struct prog_cost *pc, const char *gmt)
+{
+	struct tracer t;
+	int c, stats_fd, err;
+
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0) {
+		fprintf(stderr, "gmt-bench: BPF run-time statistics unavailable (%s): no "
+			"per-program costs\n", strerror(errno));
+		return -1;
+	}
+	for (c = CFG_EMPTY; c < CFG_MAX; c++) {
+		err = tracer_start(&t, c, gmt);
+		if (err) {
+			tracer_stop(&t, NULL);
+			continue;
+		}
+		warm_up();
+		tracer_progs(&t, &pc[c].before);
+		pc[c].ns_ioctl = loop_ioctl(opt.iters);
+		pc[c].after = pc[c].before;
+		progset_sample(&pc[c].after);
+		tracer_stop(&t, NULL);
+		pc[c].done = true;
+	}
+	close(stats_fd);	/* statistics stay on only while this fd is open */
+	return 0;
+}
+
+static void print_prog_stats(const struct prog_cost *pc, const struct result *r)
+{
+	int c, i;
+
+	printf("\nper-program cost (BPF run-time statistics, one more loop of %ld ioctls each):\n",
+	       opt.iters);
+	printf("%-6s %-18s %10s %9s %10s\n", "config", "program", "runs/ioctl", "ns/run",
+	       "ns/ioctl");
+	for (c = CFG_EMPTY; c < CFG_MAX; c++) {
+		double sum = 0;
+
+		if (!pc[c].done)
+			continue;
+		for (i = 0; i < pc[c].after.n; i++) {
+			const struct prog_sample *a = &pc[c].after.p[i], *b = &pc[c].before.p[i];
+			__u64 cnt = a->cnt - b->cnt, ns = a->ns - b->ns;
+
+			if (!cnt)
+				continue;
+			sum += (double)ns / opt.iters;
+			printf("%-6s %-18s %10.3f %9.1f %10.1f\n", cfg_name[c], a->name,
+			       (double)cnt / opt.iters, (double)ns / cnt, (double)ns / opt.iters);
+		}
+		printf("%-6s %-18s %10s %9s %10.1f  of %.1f added; the rest is the "
+		       "tracepoint path\n", cfg_name[c], "(in programs)", "", "", sum,
+		       r->add_ioctl[c]);
+	}
+	printf("(with statistics on, ns/ioctl was: empty %.1f, stat %.1f, trace %.1f)\n",
+	       pc[CFG_EMPTY].ns_ioctl, pc[CFG_STAT].ns_ioctl, pc[CFG_TRACE].ns_ioctl);
+}
+
+/* ---- JSON ---- */
+
+static void json_nums(const char *key, const double *v, int n)
+{
+	int i;
+
+	printf("\"%s\":[", key);
+	for (i = 0; i < n; i++)
+		printf("%s%.1f", i ? "," : "", v[i]);
+	printf("]");
+}
+
+static void print_json(const struct result *r, int n, const struct prog_cost *pc)
+{
+	int c, i;
+
+	printf("{\"bench\":\"gmt-bench\",\"iters\":%ld,\"rounds\":%d,\"cpu\":%d,"
+	       "\"tracers_same_cpu\":%s,\"vm_type\":%d,\"ioctl_returns\":{",
+	       opt.iters, n, opt.cpu, opt.same_cpu ? "true" : "false", vm_type);
+	print_returns(stdout, true);
+	printf("},\"configs\":{");
+	for (c = 0; c < CFG_MAX; c++) {
+		printf("%s\"%s\":{\"ns_ioctl\":%.1f,\"ns_ioctl_min\":%.1f,\"ns_ioctl_max\":%.1f,"
+		       "\"added_ns\":%.1f,\"ratio_vs_empty\":%.3f,\"x_bare\":%.3f,"
+		       "\"ns_getppid\":%.1f,\"getppid_added_ns\":%.1f,",
+		       c ? "," : "", cfg_name[c], r->med_ioctl[c], vmin(r->ioctl[c], n),
+		       vmax(r->ioctl[c], n), r->add_ioctl[c], c ? r->ratio[c] : 0,
+		       r->xbare[c], r->med_ppid[c], r->add_ppid[c]);
+		json_nums("rounds_ns_ioctl", r->ioctl[c], n);
+		printf(",");
+		json_nums("rounds_ns_getppid", r->ppid[c], n);
+		if (c >= CFG_STAT)
+			printf(",\"ringbuf_drops\":%lld", r->drops[c]);
+		if (pc && pc[c].done) {
+			printf(",\"prog_stats_ns_ioctl\":%.1f,\"programs\":{", pc[c].ns_ioctl);
+			for (i = 0; i < pc[c].after.n; i++) {
+				const struct prog_sample *a = &pc[c].after.p[i];
+				const struct prog_sample *b = &pc[c].before.p[i];
+
+				printf("%s\"%s\":{\"runs\":%llu,\"ns\":%llu}", i ? "," : "",
+				       a->name, (unsigned long long)(a->cnt - b->cnt),
+				       (unsigned long long)(a->ns - b->ns));
+			}
+			printf("}");
+		}
+		printf("}");
+	}
+	printf("},\"targets\":{\"stat\":%.1f,\"trace\":%.1f},\"stat_ratio\":%.3f,"
+	       "\"trace_ratio\":%.3f,\"stat_met\":%s,\"trace_met\":%s}\n",
+	       STAT_TARGET, TRACE_TARGET, r->ratio[CFG_STAT], r->ratio[CFG_TRACE],
+	       r->ratio[CFG_STAT] <= STAT_TARGET ? "true" : "false",
+	       r->ratio[CFG_TRACE] <= TRACE_TARGET ? "true" : "false");
+}
+
+int main(int argc, char **argv)
+{
+	static struct result res;
+	static struct prog_cost pc[CFG_MAX];
+	char gmt[PATH_MAX];
+	struct tracer t;
+	bool have_pc = false, ok;
+	__u64 t_start = now_ns();
+	int rnd, k, err;
+
+	if (parse_args(argc, argv))
+		return EXIT_USAGE;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		fprintf(stderr, "gmt-bench: must run as root (it loads BPF programs and runs "
+			"gmemtrace): sudo make bench\n");
+		return EXIT_CANNOT;
+	}
+	if (find_gmemtrace(gmt, sizeof(gmt)))
+		return EXIT_RUNTIME;
+	if (open_vm())
+		return EXIT_CANNOT;
+	if (setup_cpus())
+		return EXIT_RUNTIME;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	libbpf_set_print(NULL);	/* failures are reported by us, with the reason */
+
+	printf("gmt-bench: %ld KVM_SET_MEMORY_ATTRIBUTES ioctls (4 KiB at GPA 0, VM type %d) "
+	       "and %ld getppid per loop, %d rounds, loops on CPU %d, gmemtrace on %s\n",
+	       opt.iters, vm_type, opt.iters, opt.rounds, opt.cpu,
+	       opt.same_cpu ? "the same CPU" : "the other CPUs");
+
+	for (k = 0; k < CFG_MAX; k++)
+		res.drops[k] = 0;
+	for (rnd = 0; rnd < opt.rounds; rnd++) {
+		if (!opt.verbose)
+			fprintf(stderr, "gmt-bench: round %d/%d\r", rnd + 1, opt.rounds);
+		for (k = 0; k < CFG_MAX; k++) {
+			enum cfg c = (k + rnd) % CFG_MAX;
+			long long drops;
+
+			err = tracer_start(&t, c, gmt);
+			if (err) {
+				tracer_stop(&t, NULL);
+				return -err;
+			}
+			warm_up();
+			res.ioctl[c][rnd] = loop_ioctl(opt.iters);
+			res.ppid[c][rnd] = loop_getppid(opt.iters);
+			tracer_stop(&t, &drops);
+			if (res.drops[c] >= 0)
+				res.drops[c] = drops < 0 ? -1 : res.drops[c] + drops;
+			if (opt.verbose)
+				fprintf(stderr, "round %d %-5s %8.1f ns/ioctl %7.1f ns/getppid\n",
+					rnd + 1, cfg_name[c], res.ioctl[c][rnd], res.ppid[c][rnd]);
+		}
+	}
+	if (!opt.verbose)
+		fprintf(stderr, "%40s\r", "");
+	summarize(&res, opt.rounds);
+
+	printf("ioctl returned: ");
+	print_returns(stdout, false);
+	printf("\n");
+	print_table(&res, opt.rounds);
+	ok = verdict("stat", res.ratio[CFG_STAT], STAT_TARGET);
+	ok &= verdict("trace", res.ratio[CFG_TRACE], TRACE_TARGET);
+	printf("absolute: empty = %.2fx bare, stat = %.2fx bare, trace = %.2fx bare "
+	       "(bare %.0f ns/ioctl)\n", res.xbare[CFG_EMPTY], res.xbare[CFG_STAT],
+	       res.xbare[CFG_TRACE], res.med_ioctl[CFG_BARE]);
+	printf("unrelated syscall: getppid costs +%.0f ns with the empty programs, +%.0f with "
+	       "stat, +%.0f with trace (bare %.0f ns)\n", res.add_ppid[CFG_EMPTY],
+	       res.add_ppid[CFG_STAT], res.add_ppid[CFG_TRACE], res.med_ppid[CFG_BARE]);
+	if (res.drops[CFG_TRACE] < 0)
+		printf("trace ring buffer drops: unknown (gmt_counters map not found)\n");
+	else
+		printf("trace ring buffer drops: %lld of %ld events\n", res.drops[CFG_TRACE],
+		       (long)opt.rounds * (opt.iters + (opt.iters / 10 > 1000 ? opt.iters / 10 : 1000)));
+
+	if (opt.prog_stats && !measure_prog_stats(pc, gmt)) {
+		have_pc = true;
+		print_prog_stats(pc, &res);
+	}
+	printf("total time %.1f s\n", (now_ns() - t_start) / 1e9);
+	if (opt.json)
+		print_json(&res, opt.rounds, have_pc ? pc : NULL);
+	return opt.strict && !ok ? 1 : 0;
+}
