@@ -11,25 +11,25 @@
 char LICENSE[] SEC("license") = "GPL";
 
 SEC("tracepoint/syscalls/sys_enter_ioctl")
-int empty_ioctl_enter(void *ctx)
+int empty_ioc_enter(void *ctx)
 {
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_ioctl")
-int empty_ioctl_exit(void *ctx)
+int empty_ioc_exit(void *ctx)
 {
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_fallocate")
-int empty_falloc_enter(void *ctx)
+int empty_fal_enter(void *ctx)
 {
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_fallocate")
-int empty_falloc_exit(void *ctx)
+int empty_fal_exit(void *ctx)
 {
 	return 0;
 }

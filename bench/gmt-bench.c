@@ -12,9 +12,11 @@
  *   trace  `gmemtrace trace -o /dev/null` running (one record per conversion,
  *          consumed and formatted by its user space)
  *
- * and reports medians over rounds, the cost each adds over bare (paired per
- * round), and that cost relative to what the empty programs add. Optionally a
- * last pass with BPF run-time statistics gives ns per program run.
+ * A loop's figure is the median of CHUNKS timed pieces (robust to a preemption
+ * on a shared machine); the table shows medians over rounds, the cost each
+ * configuration adds over bare (paired within a round), and that cost relative
+ * to what the empty programs add. A last pass with BPF run-time statistics
+ * gives ns per program run, to show where the time goes.
  *
  * Exit: 0 done (targets missed too, unless --strict: then 1), 1 runtime
  * error, 2 usage, 3 cannot run here (not root, no /dev/kvm).
@@ -25,7 +27,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -36,6 +37,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
@@ -50,6 +52,7 @@
 #define EXIT_CANNOT	3
 
 #define MAX_ROUNDS	64
+#define CHUNKS		20	/* timed pieces of each loop */
 #define MAX_PROGS	16
 #define STAT_TARGET	1.5
 #define TRACE_TARGET	2.0
@@ -69,13 +72,14 @@ static struct {
 	const char *gmemtrace;
 } opt = {
 	.iters = 200000,
-	.rounds = 7,
+	.rounds = 9,
 	.cpu = -1,
 	.prog_stats = true,
 };
 
 /* what the conversion ioctl returned: index 0 is success, else errno */
 static unsigned long ret_counts[4096];
+static unsigned long long issued;	/* conversion ioctls so far */
 
 static cpu_set_t tracer_cpus;
 static int vm_fd = -1, vm_type = -1;
@@ -88,6 +92,7 @@ struct tracer {
 	int errfd;		/* the child's stderr */
 	char tail[2048];	/* last bytes of it, for error messages */
 	size_t tail_len;
+	__u64 cpu_at_attach;	/* its CPU time once attached, ns */
 };
 
 static pid_t current_child = -1;
@@ -113,7 +118,7 @@ static void usage(FILE *f)
 "\n"
 "  --gmemtrace PATH  the gmemtrace binary (default: ../gmemtrace next to this one)\n"
 "  --iters N         syscalls per timed loop (default 200000)\n"
-"  --rounds N        rounds over all configurations (default 7, max %d)\n"
+"  --rounds N        rounds over all configurations (default 9, max %d)\n"
 "  --quick           smoke run: 20000 iterations, 3 rounds\n"
 "  --cpu N           CPU the loops run on (default: the last allowed one)\n"
 "  --same-cpu        run gmemtrace on that CPU too (default: on the others),\n"
@@ -234,43 +239,72 @@ bad:
 
 /* ---- the measured loops ---- */
 
-static double loop_ioctl(long n)
+static void run_ioctls(long n)
 {
-	struct gmt_kvm_memory_attributes attr = { .address = 0, .size = 4096 };
-	__u64 t0, t1;
+	static struct gmt_kvm_memory_attributes attr = { .address = 0, .size = 4096 };
+	static unsigned long seq;
 	long i;
 
-	t0 = now_ns();
+	issued += n;
 	for (i = 0; i < n; i++) {
 		/* alternate so a conversion-capable kernel does real work each time */
-		attr.attributes = (i & 1) ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+		attr.attributes = (seq++ & 1) ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
 		if (ioctl(vm_fd, GMT_KVM_SET_MEMORY_ATTRIBUTES, &attr) == 0)
 			ret_counts[0]++;
 		else
 			ret_counts[(unsigned int)errno < 4096 ? errno : 4095]++;
 	}
-	t1 = now_ns();
-	return (double)(t1 - t0) / n;
 }
 
-static double loop_getppid(long n)
+static void run_getppid(long n)
 {
-	__u64 t0, t1;
 	long i;
 
-	t0 = now_ns();
 	for (i = 0; i < n; i++)
 		syscall(SYS_getppid);
-	t1 = now_ns();
-	return (double)(t1 - t0) / n;
+}
+
+static long nivcsw(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_nivcsw;
+}
+
+static double median(const double *v, int n);
+
+/*
+ * ns per call over n calls, as the median of CHUNKS equal chunks: on a shared
+ * machine a preemption or an interrupt burst then spoils one chunk, not the
+ * result. *preempted counts involuntary context switches, to show contention.
+ */
+static double timed(long n, bool ioctls, long *preempted)
+{
+	double chunk[CHUNKS];
+	long per = n / CHUNKS, cs = nivcsw();
+	int k;
+
+	for (k = 0; k < CHUNKS; k++) {
+		__u64 t0 = now_ns();
+
+		if (ioctls)
+			run_ioctls(per);
+		else
+			run_getppid(per);
+		chunk[k] = (double)(now_ns() - t0) / per;
+	}
+	if (preempted)
+		*preempted += nivcsw() - cs;
+	return median(chunk, CHUNKS);
 }
 
 static void warm_up(void)
 {
 	long n = opt.iters / 10 > 1000 ? opt.iters / 10 : 1000;
 
-	loop_ioctl(n);
-	loop_getppid(n);
+	run_ioctls(n);
+	run_getppid(n);
 }
 
 /* ---- setup ---- */
@@ -495,6 +529,105 @@ static long long child_drops(const struct progset *ps)
 	return -1;
 }
 
+/* CPU time of all threads of a process, ns (schedstat: sum_exec_runtime) */
+static __u64 proc_cpu_ns(pid_t pid)
+{
+	char path[320];
+	struct dirent *de;
+	__u64 sum = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		unsigned long long ns;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", pid, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+/* Tracing programs that are not ours make "bare" not bare: say so. */
+static int foreign_links(char *names, size_t len)
+{
+	__u32 id = 0;
+	size_t used = 0;
+	int n = 0;
+
+	names[0] = 0;
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info li;
+		struct bpf_prog_info pi;
+		__u32 l = sizeof(li);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		memset(&li, 0, sizeof(li));
+		if (!bpf_obj_get_info_by_fd(fd, &li, &l) && li.type != BPF_LINK_TYPE_ITER &&
+		    !prog_info(li.prog_id, &pi, NULL, 0) &&
+		    (pi.type == BPF_PROG_TYPE_TRACEPOINT || pi.type == BPF_PROG_TYPE_RAW_TRACEPOINT ||
+		     pi.type == BPF_PROG_TYPE_TRACING || pi.type == BPF_PROG_TYPE_KPROBE ||
+		     pi.type == BPF_PROG_TYPE_PERF_EVENT)) {
+			n++;
+			if (used < len)
+				used += snprintf(names + used, len - used, "%s%s", used ? " " : "",
+						 pi.name[0] ? pi.name : "?");
+		}
+		close(fd);
+	}
+	return n;
+}
+
+static void check_quiet(const char *when)
+{
+	char names[256];
+	int n = foreign_links(names, sizeof(names));
+
+	if (n)
+		fprintf(stderr, "gmt-bench: warning: %s, %d tracing BPF link(s) of other tools were "
+			"attached (%s): if they hook syscalls, every configuration pays for them, "
+			"bare included\n", when, n, names);
+}
+
+static long read_sysctl(const char *path)
+{
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static double loadavg(void)
+{
+	double l = 0;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = 0;
+		fclose(f);
+	}
+	return l;
+}
+
 /* ---- attaching and detaching each configuration ---- */
 
 static void drain_stderr(struct tracer *t)
@@ -588,6 +721,7 @@ static int wait_attached(struct tracer *t)
 		if (enter && exit_) {
 			/* let it finish setting up (trace opens its ring buffer after attaching) */
 			usleep(100000);
+			t->cpu_at_attach = proc_cpu_ns(t->pid);
 			return 0;
 		}
 		usleep(5000);
@@ -632,8 +766,11 @@ static int tracer_start(struct tracer *t, enum cfg c, const char *gmt)
 	}
 }
 
-/* Detach; for gmemtrace, *drops gets its ring buffer drop count (-1: unknown). */
-static int tracer_stop(struct tracer *t, long long *drops)
+/*
+ * Detach; for gmemtrace, *drops gets its ring buffer drop count (-1: unknown)
+ * and *cpu the CPU time it used while attached (its user space share).
+ */
+static int tracer_stop(struct tracer *t, long long *drops, __u64 *cpu)
 {
 	struct progset ps;
 	__u64 deadline;
@@ -650,6 +787,8 @@ static int tracer_stop(struct tracer *t, long long *drops)
 		return 0;
 	if (drops && !child_links(t->pid, &ps))
 		*drops = child_drops(&ps);
+	if (cpu)
+		*cpu = proc_cpu_ns(t->pid) - t->cpu_at_attach;
 	kill(t->pid, SIGINT);
 	deadline = now_ns() + 10000000000ULL;
 	while ((r = waitpid(t->pid, &status, WNOHANG)) == 0 && now_ns() < deadline) {
@@ -727,6 +866,9 @@ struct result {
 	double ratio[CFG_MAX];		/* add_ioctl / add_ioctl[empty] */
 	double xbare[CFG_MAX];
 	long long drops[CFG_MAX];	/* summed over rounds; -1 unknown */
+	long preempted[CFG_MAX];	/* involuntary context switches in timed loops */
+	unsigned long long conv[CFG_MAX];	/* conversions issued while attached */
+	__u64 tracer_cpu[CFG_MAX];	/* gmemtrace's CPU time while attached, ns */
 };
 
 static void summarize(struct result *r, int n)
@@ -836,47 +978,64 @@ static int measure_prog_stats(struct prog_cost *pc, const char *gmt)
 	for (c = CFG_EMPTY; c < CFG_MAX; c++) {
 		err = tracer_start(&t, c, gmt);
 		if (err) {
-			tracer_stop(&t, NULL);
+			tracer_stop(&t, NULL, NULL);
 			continue;
 		}
 		warm_up();
 		tracer_progs(&t, &pc[c].before);
-		pc[c].ns_ioctl = loop_ioctl(opt.iters);
+		pc[c].ns_ioctl = timed(opt.iters, true, NULL);
 		pc[c].after = pc[c].before;
 		progset_sample(&pc[c].after);
-		tracer_stop(&t, NULL);
+		tracer_stop(&t, NULL, NULL);
 		pc[c].done = true;
 	}
 	close(stats_fd);	/* statistics stay on only while this fd is open */
 	return 0;
 }
 
+/* ns/run of the empty enter program: what statistics themselves add to a run */
+static double stats_floor(const struct prog_cost *pc)
+{
+	const struct progset *a = &pc[CFG_EMPTY].after, *b = &pc[CFG_EMPTY].before;
+	int i;
+
+	if (!pc[CFG_EMPTY].done)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (!strcmp(a->p[i].name, "empty_ioc_enter") && a->p[i].cnt > b->p[i].cnt)
+			return (double)(a->p[i].ns - b->p[i].ns) / (a->p[i].cnt - b->p[i].cnt);
+	return 0;
+}
+
 static void print_prog_stats(const struct prog_cost *pc, const struct result *r)
 {
+	double floor_ns = stats_floor(pc);
 	int c, i;
 
-	printf("\nper-program cost (BPF run-time statistics, one more loop of %ld ioctls each):\n",
-	       opt.iters);
-	printf("%-6s %-18s %10s %9s %10s\n", "config", "program", "runs/ioctl", "ns/run",
-	       "ns/ioctl");
+	printf("\nper-program cost (BPF run-time statistics, one more loop of %ld ioctls each;\n"
+	       "net = ns/run minus the empty program's %.1f ns/run, the statistics' own cost):\n",
+	       opt.iters, floor_ns);
+	printf("%-6s %-16s %10s %8s %8s %10s\n", "config", "program", "runs/ioctl", "ns/run",
+	       "net", "ns/ioctl");
 	for (c = CFG_EMPTY; c < CFG_MAX; c++) {
-		double sum = 0;
+		double net = 0;
 
 		if (!pc[c].done)
 			continue;
 		for (i = 0; i < pc[c].after.n; i++) {
 			const struct prog_sample *a = &pc[c].after.p[i], *b = &pc[c].before.p[i];
 			__u64 cnt = a->cnt - b->cnt, ns = a->ns - b->ns;
+			double per_run = cnt ? (double)ns / cnt : 0;
 
 			if (!cnt)
 				continue;
-			sum += (double)ns / opt.iters;
-			printf("%-6s %-18s %10.3f %9.1f %10.1f\n", cfg_name[c], a->name,
-			       (double)cnt / opt.iters, (double)ns / cnt, (double)ns / opt.iters);
+			net += (per_run - floor_ns) * cnt / opt.iters;
+			printf("%-6s %-16s %10.3f %8.1f %8.1f %10.1f\n", cfg_name[c], a->name,
+			       (double)cnt / opt.iters, per_run, per_run - floor_ns,
+			       (double)ns / opt.iters);
 		}
-		printf("%-6s %-18s %10s %9s %10.1f  of %.1f added; the rest is the "
-		       "tracepoint path\n", cfg_name[c], "(in programs)", "", "", sum,
-		       r->add_ioctl[c]);
+		printf("%-6s %-16s net %.1f ns/ioctl in programs, of the %.1f added\n", cfg_name[c],
+		       "(all)", net, r->add_ioctl[c]);
 	}
 	printf("(with statistics on, ns/ioctl was: empty %.1f, stat %.1f, trace %.1f)\n",
 	       pc[CFG_EMPTY].ns_ioctl, pc[CFG_STAT].ns_ioctl, pc[CFG_TRACE].ns_ioctl);
@@ -913,8 +1072,10 @@ static void print_json(const struct result *r, int n, const struct prog_cost *pc
 		json_nums("rounds_ns_ioctl", r->ioctl[c], n);
 		printf(",");
 		json_nums("rounds_ns_getppid", r->ppid[c], n);
+		printf(",\"conversions\":%llu,\"involuntary_cs\":%ld", r->conv[c], r->preempted[c]);
 		if (c >= CFG_STAT)
-			printf(",\"ringbuf_drops\":%lld", r->drops[c]);
+			printf(",\"ringbuf_drops\":%lld,\"tracer_cpu_ns_per_conversion\":%.1f",
+			       r->drops[c], (double)r->tracer_cpu[c] / r->conv[c]);
 		if (pc && pc[c].done) {
 			printf(",\"prog_stats_ns_ioctl\":%.1f,\"programs\":{", pc[c].ns_ioctl);
 			for (i = 0; i < pc[c].after.n; i++) {
@@ -943,6 +1104,7 @@ int main(int argc, char **argv)
 	char gmt[PATH_MAX];
 	struct tracer t;
 	bool have_pc = false, ok;
+	double load;
 	__u64 t_start = now_ns();
 	int rnd, k, err;
 
@@ -970,24 +1132,33 @@ int main(int argc, char **argv)
 	       opt.iters, vm_type, opt.iters, opt.rounds, opt.cpu,
 	       opt.same_cpu ? "the same CPU" : "the other CPUs");
 
+	check_quiet("before the run");
+	if (read_sysctl("/proc/sys/kernel/bpf_stats_enabled") > 0)
+		fprintf(stderr, "gmt-bench: warning: kernel.bpf_stats_enabled is 1: every program "
+			"run pays for two clock reads; set it to 0 for the main figures\n");
 	for (k = 0; k < CFG_MAX; k++)
 		res.drops[k] = 0;
 	for (rnd = 0; rnd < opt.rounds; rnd++) {
-		if (!opt.verbose)
+		if (!opt.verbose && isatty(STDERR_FILENO))
 			fprintf(stderr, "gmt-bench: round %d/%d\r", rnd + 1, opt.rounds);
 		for (k = 0; k < CFG_MAX; k++) {
 			enum cfg c = (k + rnd) % CFG_MAX;
+			unsigned long long before;
 			long long drops;
+			__u64 cpu = 0;
 
 			err = tracer_start(&t, c, gmt);
 			if (err) {
-				tracer_stop(&t, NULL);
+				tracer_stop(&t, NULL, NULL);
 				return -err;
 			}
+			before = issued;
 			warm_up();
-			res.ioctl[c][rnd] = loop_ioctl(opt.iters);
-			res.ppid[c][rnd] = loop_getppid(opt.iters);
-			tracer_stop(&t, &drops);
+			res.ioctl[c][rnd] = timed(opt.iters, true, &res.preempted[c]);
+			res.ppid[c][rnd] = timed(opt.iters, false, &res.preempted[c]);
+			tracer_stop(&t, &drops, &cpu);
+			res.conv[c] += issued - before;
+			res.tracer_cpu[c] += cpu;
 			if (res.drops[c] >= 0)
 				res.drops[c] = drops < 0 ? -1 : res.drops[c] + drops;
 			if (opt.verbose)
@@ -995,9 +1166,10 @@ int main(int argc, char **argv)
 					rnd + 1, cfg_name[c], res.ioctl[c][rnd], res.ppid[c][rnd]);
 		}
 	}
-	if (!opt.verbose)
+	if (!opt.verbose && isatty(STDERR_FILENO))
 		fprintf(stderr, "%40s\r", "");
 	summarize(&res, opt.rounds);
+	check_quiet("after the run");
 
 	printf("ioctl returned: ");
 	print_returns(stdout, false);
@@ -1013,9 +1185,26 @@ int main(int argc, char **argv)
 	       res.add_ppid[CFG_STAT], res.add_ppid[CFG_TRACE], res.med_ppid[CFG_BARE]);
 	if (res.drops[CFG_TRACE] < 0)
 		printf("trace ring buffer drops: unknown (gmt_counters map not found)\n");
+	else if (!res.drops[CFG_TRACE])
+		printf("trace ring buffer drops: none of %llu conversions\n", res.conv[CFG_TRACE]);
 	else
-		printf("trace ring buffer drops: %lld of %ld events\n", res.drops[CFG_TRACE],
-		       (long)opt.rounds * (opt.iters + (opt.iters / 10 > 1000 ? opt.iters / 10 : 1000)));
+		printf("trace ring buffer drops: %lld of %llu conversions (%.1f%%): its user space "
+		       "did not keep up at ~%.0fk conversions/s; a dropped record costs the ioctl "
+		       "less than a delivered one\n", res.drops[CFG_TRACE], res.conv[CFG_TRACE],
+		       100.0 * res.drops[CFG_TRACE] / res.conv[CFG_TRACE],
+		       1e6 / res.med_ioctl[CFG_TRACE]);
+	printf("gmemtrace's own CPU time while attached: stat %.1f ns, trace %.1f ns per "
+	       "conversion%s\n", (double)res.tracer_cpu[CFG_STAT] / res.conv[CFG_STAT],
+	       (double)res.tracer_cpu[CFG_TRACE] / res.conv[CFG_TRACE],
+	       opt.same_cpu ? " (on the loop's CPU: included above)" :
+	       " (on the other CPUs: not in the ns/ioctl above)");
+	printf("involuntary context switches in the timed loops: bare %ld, empty %ld, stat %ld, "
+	       "trace %ld\n", res.preempted[CFG_BARE], res.preempted[CFG_EMPTY],
+	       res.preempted[CFG_STAT], res.preempted[CFG_TRACE]);
+	load = loadavg();
+	if (load > 0.5 * CPU_COUNT(&tracer_cpus) + 0.5)
+		printf("warning: the machine was busy (load average %.2f, gmt-bench counts for 1): "
+		       "expect noise; compare the spread column\n", load);
 
 	if (opt.prog_stats && !measure_prog_stats(pc, gmt)) {
 		have_pc = true;

@@ -410,7 +410,7 @@ int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_enter_fallocate")
-int gmt_falloc_enter(struct trace_event_raw_sys_enter *ctx)
+int gmt_falc_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct gmt_inflight *in;
 	struct file *file;
@@ -441,7 +441,7 @@ int gmt_falloc_enter(struct trace_event_raw_sys_enter *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_exit_fallocate")
-int gmt_falloc_exit(struct trace_event_raw_sys_exit *ctx)
+int gmt_falc_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct gmt_inflight *in;
 	struct gmt_event *e;

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,20 @@
 static const char vm_link[] = "anon_inode:kvm-vm";
 /*
  * guest_memfd's file name: "anon_inode:[kvm-gmem]" while it lives on
- * anon_inodefs (6.x), a path on its own pseudo-fs (e.g. "/[kvm-gmem] (deleted)")
- * once it has one (7.x); the bracketed name is common to both.
+ * anon_inodefs (6.x); on its own pseudo-fs (7.x) d_path gives simple_dname's
+ * "/[kvm-gmem] (deleted)". Anchored, so a file named [kvm-gmem] in some
+ * directory is not taken for one.
  */
 static const char gmem_name[] = "[kvm-gmem]";
+
+static bool is_gmem_link(const char *target)
+{
+	if (!strncmp(target, "anon_inode:", 11))
+		target += 11;
+	else if (*target == '/')
+		target++;
+	return !strncmp(target, gmem_name, sizeof(gmem_name) - 1);
+}
 
 static enum gmt_fd_kind classify(int pid, int fd, const char *fdpath)
 {
@@ -32,7 +43,7 @@ static enum gmt_fd_kind classify(int pid, int fd, const char *fdpath)
 	target[n] = 0;
 	if (!strcmp(target, vm_link))
 		return GMT_FD_VM;
-	if (strstr(target, gmem_name))
+	if (is_gmem_link(target))
 		return GMT_FD_GMEM;
 	/* the magic needs the fd itself: only ours can be fstatfs'ed */
 	if (pid == getpid() && !fstatfs(fd, &sfs) &&

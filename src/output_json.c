@@ -222,9 +222,10 @@ static void json_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, b
 		json_object_object_add(row, "total", stats_obj(&r->total));
 		json_object_object_add(row, "rate", json_object_new_double(
 			snap->interval_s > 0 ? r->delta.count / snap->interval_s : 0));
-		json_object_object_add(row, "p50_ns", J_U64(gmt_stat_percentile(r, 50)));
-		json_object_object_add(row, "p90_ns", J_U64(gmt_stat_percentile(r, 90)));
-		json_object_object_add(row, "p99_ns", J_U64(gmt_stat_percentile(r, 99)));
+		/* no conversion in the interval: no percentile, not a zero one */
+		json_object_object_add(row, "p50_ns", r->delta.count ? J_U64(gmt_stat_percentile(r, 50)) : NULL);
+		json_object_object_add(row, "p90_ns", r->delta.count ? J_U64(gmt_stat_percentile(r, 90)) : NULL);
+		json_object_object_add(row, "p99_ns", r->delta.count ? J_U64(gmt_stat_percentile(r, 99)) : NULL);
 		json_object_object_add(row, "max_ns", J_U64(r->total.lat_max_ns));
 		for (j = 0; j < snap->nr_errs; j++) {
 			const struct gmt_stat_err *e = &snap->errs[j];

@@ -48,7 +48,9 @@ static void text_event(struct gmt_out *o, const struct gmt_event *e)
 		}
 		fprintf(f, " ret=%s", ret);
 		if (c->has_error_offset)
-			fprintf(f, " error_offset=0x%llx BLOCKED", c->error_offset);
+			fprintf(f, " error_offset=0x%llx", c->error_offset);
+		if (h->ret == -11)	/* EAGAIN: the kernel refused, folios still referenced */
+			fprintf(f, " BLOCKED");
 		break;
 	}
 	case GMT_EV_GMEM_CREATE:

@@ -203,11 +203,12 @@ void gmt_fmt_time(char *buf, size_t len, __u64 real_ns, bool iso)
 
 void gmt_fmt_ns(char *buf, size_t len, __u64 ns)
 {
+	/* thresholds below the unit so 999999ns reads 1.00ms, not 1000.00us */
 	if (ns < 1000)
 		snprintf(buf, len, "%lluns", ns);
-	else if (ns < 1000000)
+	else if (ns < 999995)
 		snprintf(buf, len, "%.2fus", ns / 1e3);
-	else if (ns < 1000000000)
+	else if (ns < 999995000)
 		snprintf(buf, len, "%.2fms", ns / 1e6);
 	else
 		snprintf(buf, len, "%.2fs", ns / 1e9);
@@ -218,7 +219,7 @@ void gmt_fmt_bytes(char *buf, size_t len, double b)
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	int i = 0;
 
-	while (b >= 1024 && i < 4) {
+	while (i < 4 && b >= (i ? 1023.95 : 1023.5)) {
 		b /= 1024;
 		i++;
 	}

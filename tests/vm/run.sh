@@ -63,6 +63,7 @@ SHARED_KERNELS=${GMT_SHARED_KERNELS:-$repo/../shared/kernels}
 ACCEL=${GMT_VM_ACCEL:-auto}
 VM_MEM=${GMT_VM_MEM:-2G}
 VM_SMP=${GMT_VM_SMP:-2}
+TCG_THREAD=${GMT_VM_TCG_THREAD:-multi}
 # the splats that fail a row even when every test passed
 SPLAT_RE='WARNING:|BUG:|KASAN|Call Trace|RCU stall|general protection|Kernel panic|Oops:'
 
@@ -319,7 +320,7 @@ qemu_cmd() { # vmlinuz initrd accel -> QEMU array
 	QEMU=(qemu-system-x86_64 -machine q35 -cpu max -m "$VM_MEM" -smp "$VM_SMP"
 		-nographic -no-reboot -nic none -kernel "$1" -initrd "$2"
 		-append "console=ttyS0 panic=-1 rdinit=/init")
-	if [ "$3" = kvm ]; then QEMU+=(-enable-kvm); else QEMU+=(-accel tcg); fi
+	if [ "$3" = kvm ]; then QEMU+=(-enable-kvm); else QEMU+=(-accel "tcg,thread=$TCG_THREAD"); fi
 }
 
 # KVM only when a real boot with it works (on some hosts -enable-kvm aborts or
