@@ -36,8 +36,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
@@ -122,7 +124,8 @@ static void usage(FILE *f)
 "  --quick           smoke run: 20000 iterations, 3 rounds\n"
 "  --cpu N           CPU the loops run on (default: the last allowed one)\n"
 "  --same-cpu        run gmemtrace on that CPU too (default: on the others),\n"
-"                    so its user space work is charged to the loop\n"
+"                    so its user space work is charged to the loop (loops\n"
+"                    are then timed as a whole, not as a median of chunks)\n"
 "  --no-prog-stats   skip the pass that measures ns per BPF program run\n"
 "  --json            also print one JSON line with every number\n"
 "  --strict          exit 1 when stat or trace misses its target\n"
@@ -277,12 +280,15 @@ static double median(const double *v, int n);
 /*
  * ns per call over n calls, as the median of CHUNKS equal chunks: on a shared
  * machine a preemption or an interrupt burst then spoils one chunk, not the
- * result. *preempted counts involuntary context switches, to show contention.
+ * result. With --same-cpu the mean over all chunks instead: there gmemtrace's
+ * own bursts of work on this CPU are part of what is measured.
+ * *preempted counts involuntary context switches, to show contention.
  */
 static double timed(long n, bool ioctls, long *preempted)
 {
 	double chunk[CHUNKS];
 	long per = n / CHUNKS, cs = nivcsw();
+	__u64 start = now_ns();
 	int k;
 
 	for (k = 0; k < CHUNKS; k++) {
@@ -296,6 +302,8 @@ static double timed(long n, bool ioctls, long *preempted)
 	}
 	if (preempted)
 		*preempted += nivcsw() - cs;
+	if (opt.same_cpu)
+		return (double)(now_ns() - start) / (per * CHUNKS);
 	return median(chunk, CHUNKS);
 }
 
@@ -365,6 +373,21 @@ static int open_vm(void)
 	fcntl(vm_fd, F_SETFD, FD_CLOEXEC);
 	close(kvm);
 	return 0;
+}
+
+/* libbpf finds tracepoint ids in tracefs, which is not mounted at boot everywhere */
+static int ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st) ||
+	    !stat("/sys/kernel/debug/tracing/events", &st))
+		return 0;
+	if (!mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return 0;
+	fprintf(stderr, "gmt-bench: tracefs is not mounted and mounting it failed (%s): "
+		"mount -t tracefs tracefs /sys/kernel/tracing\n", strerror(errno));
+	return -1;
 }
 
 static int find_gmemtrace(char *buf, size_t len)
@@ -615,17 +638,36 @@ static long read_sysctl(const char *path)
 	return v;
 }
 
-static double loadavg(void)
+/* busy CPU time of the whole machine, ns, steal included (/proc/stat) */
+static double machine_busy_ns(void)
 {
-	double l = 0;
-	FILE *f = fopen("/proc/loadavg", "r");
+	unsigned long long v[8] = { 0 };
+	double tick = 1e9 / sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "r");
+	int n = 0;
 
 	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = 0;
+		n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			   &v[3], &v[4], &v[5], &v[6], &v[7]);
 		fclose(f);
 	}
-	return l;
+	if (n < 8)
+		return -1;
+	/* user nice system [idle iowait] irq softirq steal */
+	return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * tick;
+}
+
+/* our CPU time: this process and the gmemtrace children already reaped */
+static double own_cpu_ns(void)
+{
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return (self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+		kids.ru_stime.tv_sec) * 1e9 +
+	       (self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+		kids.ru_stime.tv_usec) * 1e3;
 }
 
 /* ---- attaching and detaching each configuration ---- */
@@ -671,7 +713,7 @@ static int spawn(struct tracer *t, const char *gmt)
 		return -1;
 	}
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 		/* never outlive the benchmark: its links would stay attached */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1104,8 +1146,9 @@ int main(int argc, char **argv)
 	char gmt[PATH_MAX];
 	struct tracer t;
 	bool have_pc = false, ok;
-	double load;
-	__u64 t_start = now_ns();
+	double busy0, own0, busy, others;
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	__u64 t_start = now_ns(), t_rounds;
 	int rnd, k, err;
 
 	if (parse_args(argc, argv))
@@ -1118,7 +1161,7 @@ int main(int argc, char **argv)
 	}
 	if (find_gmemtrace(gmt, sizeof(gmt)))
 		return EXIT_RUNTIME;
-	if (open_vm())
+	if (open_vm() || ensure_tracefs())
 		return EXIT_CANNOT;
 	if (setup_cpus())
 		return EXIT_RUNTIME;
@@ -1133,6 +1176,9 @@ int main(int argc, char **argv)
 	       opt.same_cpu ? "the same CPU" : "the other CPUs");
 
 	check_quiet("before the run");
+	busy0 = machine_busy_ns();
+	own0 = own_cpu_ns();
+	t_rounds = now_ns();
 	if (read_sysctl("/proc/sys/kernel/bpf_stats_enabled") > 0)
 		fprintf(stderr, "gmt-bench: warning: kernel.bpf_stats_enabled is 1: every program "
 			"run pays for two clock reads; set it to 0 for the main figures\n");
@@ -1201,10 +1247,15 @@ int main(int argc, char **argv)
 	printf("involuntary context switches in the timed loops: bare %ld, empty %ld, stat %ld, "
 	       "trace %ld\n", res.preempted[CFG_BARE], res.preempted[CFG_EMPTY],
 	       res.preempted[CFG_STAT], res.preempted[CFG_TRACE]);
-	load = loadavg();
-	if (load > 0.5 * CPU_COUNT(&tracer_cpus) + 0.5)
-		printf("warning: the machine was busy (load average %.2f, gmt-bench counts for 1): "
-		       "expect noise; compare the spread column\n", load);
+	busy = machine_busy_ns();
+	if (busy0 >= 0 && busy >= 0) {
+		/* what other processes (and the hypervisor, as steal) took meanwhile */
+		others = (busy - busy0 - (own_cpu_ns() - own0)) /
+			 ((now_ns() - t_rounds) * (double)ncpus);
+		printf("other activity on the machine during the rounds: %.0f%% of its CPU time%s\n",
+		       others > 0 ? 100 * others : 0, others > 0.10 ?
+		       " (busy: expect noise, compare the spread column)" : "");
+	}
 
 	if (opt.prog_stats && !measure_prog_stats(pc, gmt)) {
 		have_pc = true;

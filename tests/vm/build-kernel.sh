@@ -9,7 +9,8 @@
 # About 22 minutes on 2 cores.
 set -eu
 
-GMT_PROG=build-kernel
+# shellcheck disable=SC2034 # read by lib.sh
+GMT_PROG="build-kernel"
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/vm/lib.sh
 . "$here/lib.sh"

@@ -24,7 +24,8 @@ selected() { [ -z "$GMT_TESTS" ] || printf '%s\n' "$1" | grep -Eq -- "$GMT_TESTS
 
 # expect KEY: the row's value for KEY (gmem, lsm...), empty when not given
 expect() {
-	eval "_v=\${GMT_EXPECT_$(echo "$1" | tr 'a-z' 'A-Z'):-}"
+	_v=""
+	eval "_v=\${GMT_EXPECT_$(echo "$1" | tr '[:lower:]' '[:upper:]'):-}"
 	printf '%s' "$_v"
 }
 
@@ -57,14 +58,15 @@ check_kvm_kind() { # name module|builtin|no
 		have=no
 	fi
 	case $2 in
-	yes) [ "$have" != no ] && pass "$1" || fail "$1" "no kvm in /sys/module" ;;
-	*) [ "$have" = "$2" ] && pass "$1" || fail "$1" "kvm is $have, expected $2" ;;
+	yes) want=$have; [ "$have" != no ] || want=yes ;;
+	*) want=$2 ;;
 	esac
+	if [ "$have" = "$want" ]; then pass "$1"; else fail "$1" "kvm is $have, expected $2"; fi
 }
 
 check_lsm() { # name yes|no
 	if [ ! -r /sys/kernel/security/lsm ]; then
-		[ "$2" = no ] && pass "$1" || fail "$1" "/sys/kernel/security/lsm unreadable"
+		if [ "$2" = no ]; then pass "$1"; else fail "$1" "/sys/kernel/security/lsm unreadable"; fi
 		return 0
 	fi
 	lsms=$(cat /sys/kernel/security/lsm)

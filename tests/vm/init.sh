@@ -26,6 +26,8 @@ mnt cgroup2 /sys/fs/cgroup
 mkdir -p /dev/shm /dev/pts
 mount -t tmpfs shm /dev/shm 2>/dev/null
 mount -t devpts devpts /dev/pts 2>/dev/null
+# BPF maps on kernels before 5.11 count against RLIMIT_MEMLOCK (busybox ash has -l)
+# shellcheck disable=SC3045
 ulimit -l unlimited 2>/dev/null
 ip link set lo up 2>/dev/null
 

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
 # Helpers shared by tests/vm/run.sh and tests/vm/build-kernel.sh (sourced, bash).
 #
 # Debian packages come through a private apt configuration kept in the cache:
