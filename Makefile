@@ -30,7 +30,7 @@ STATIC_LDLIBS	:= -static -l:libbpf.a -l:libelf.a -l:libz.a -l:libzstd.a -l:libjs
 # clang needs the system include dirs for asm/ headers on every distro
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
-BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__bpf__ -Wall -Werror \
+BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -D__bpf__ -Wall -Werror \
 		   -I. -Iinclude -Ibpf $(CLANG_BPF_SYS_INCLUDES)
 
 ifeq ($(V),1)

@@ -5,9 +5,12 @@
  * tracepoints. Works on any kernel with syscall tracepoints, including ones
  * that refuse trampolines and have no kprobes.
  *
- * enter: match the full cmd, apply filters, classify the fd, stash the
- *        decoded argument in task storage;
+ * enter: match the full cmd, apply filters, classify the fd (cached per
+ *        thread), stash the decoded argument in task storage;
  * exit:  latency and return value, per-VM aggregates, one ring buffer record.
+ *
+ * The conversion path is kept to few helper calls: on virtualised hosts each
+ * one costs tens of ns, and this runs on every conversion of every VM.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -45,12 +48,16 @@ struct {
 	__type(value, struct gmt_inflight);
 } gmt_inflight SEC(".maps");
 
+/* an ARRAY: its lookups are inlined, no helper call per conversion */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct gmt_stats_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GMT_STATS_ENTRIES);
+	__type(key, __u32);
 	__type(value, struct gmt_stats);
 } gmt_stats SEC(".maps");
+
+/* VM stats slots handed out so far; user space reads this many */
+__u32 gmt_nr_vm_slots = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -79,9 +86,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } gmt_cgroup SEC(".maps");
-
-/* zero value to create stats entries from (too big for the stack) */
-const struct gmt_stats gmt_zero_stats = {};
 
 static __always_inline bool gmt_comm_match(void)
 {
@@ -118,17 +122,45 @@ static __always_inline struct gmt_inflight *gmt_inflight_get(bool create)
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-/* Remember VMs by their struct kvm so guest_memfd events can name them. */
-static __always_inline void gmt_vm_seen(__u64 vm_key, __u32 tgid, int fd)
+/*
+ * Remember a VM by its struct kvm so guest_memfd events can name it, and give
+ * it a stats slot. fd < 0: seen through a guest_memfd, its VM fd not known.
+ */
+static __always_inline __u32 gmt_vm_seen(__u64 vm_key, __u32 tgid, int fd)
 {
-	struct gmt_vm_info info = {
-		.pid = tgid,
-		.fd = fd,
-		.first_seen_ns = bpf_ktime_get_ns(),
-	};
+	struct gmt_vm_info *info = bpf_map_lookup_elem(&gmt_vms, &vm_key);
+	struct gmt_vm_info new = {};
+	struct gmt_stats *s;
+	__u32 i;
 
-	if (!bpf_map_lookup_elem(&gmt_vms, &vm_key))
-		bpf_map_update_elem(&gmt_vms, &vm_key, &info, BPF_NOEXIST);
+	if (info) {
+		if (info->fd < 0 && fd >= 0) {	/* now we know its fd */
+			info->pid = tgid;
+			info->fd = fd;
+		}
+		return info->slot;
+	}
+	new.pid = fd >= 0 ? (__s32)tgid : gmt_kvm_userspace_pid(vm_key);
+	new.fd = fd;
+	new.first_seen_ns = bpf_ktime_get_ns();
+	new.slot = __sync_fetch_and_add(&gmt_nr_vm_slots, 1);
+	if (new.slot >= GMT_MAX_VMS) {
+		new.slot = GMT_NO_SLOT;
+		gmt_count(GMT_CNT_STATS_FULL);
+	}
+	if (bpf_map_update_elem(&gmt_vms, &vm_key, &new, BPF_NOEXIST)) {
+		/* another thread of the same VM won the race: use its entry */
+		info = bpf_map_lookup_elem(&gmt_vms, &vm_key);
+		return info ? info->slot : GMT_NO_SLOT;
+	}
+	for (i = 0; new.slot != GMT_NO_SLOT && i < GMT_STATS_PER_VM; i++) {
+		__u32 idx = new.slot * GMT_STATS_PER_VM + i;
+
+		s = bpf_map_lookup_elem(&gmt_stats, &idx);
+		if (s)
+			s->vm_key = vm_key;
+	}
+	return new.slot;
 }
 
 static __always_inline void gmt_vm_identity(__u64 vm_key, __s32 *pid, __s32 *fd)
@@ -144,34 +176,89 @@ static __always_inline void gmt_vm_identity(__u64 vm_key, __s32 *pid, __s32 *fd)
 	}
 }
 
-static __always_inline int gmt_enter_convert(struct gmt_inflight *in, struct file *file,
-					     __u32 cmd, __u64 uarg, int fd, __u32 tgid)
+/* Slow path: what kind of file is behind this fd, and which VM. */
+static __always_inline void gmt_classify(struct gmt_inflight *in, struct file *file, __u64 pd,
+					 int fd, __u32 tgid)
 {
-	__u64 w[GMT_CONVERT_ARG_WORDS] = {};
-	int want = gmt_convert_fd_kind(cmd);
-	__u8 gen;
-
-	if (want == GMT_FD_VM ? !gmt_file_is_vm(file) : !gmt_file_is_gmem(file)) {
-		/* e.g. a vhost ioctl sharing type 0xAF: not ours */
-		gmt_count(GMT_CNT_WRONG_FD);
-		return -1;
-	}
-	gen = gmt_convert_gen(cmd, want);
-	if (want == GMT_FD_VM) {
-		in->vm_key = (__u64)BPF_CORE_READ(file, private_data);
-		gmt_vm_seen(in->vm_key, tgid, fd);
+	in->c_file = (__u64)file;
+	in->c_pd = pd;
+	in->c_fd = fd;
+	in->c_vm_key = 0;
+	in->c_gmem_ino = 0;
+	in->c_slot = GMT_NO_SLOT;
+	if (gmt_file_is_vm(file)) {
+		in->c_kind = GMT_FD_VM;
+		in->c_vm_key = pd;	/* a VM file's private_data is its struct kvm */
+		in->c_slot = gmt_vm_seen(pd, tgid, fd);
+	} else if (gmt_file_is_gmem(file)) {
+		in->c_kind = GMT_FD_GMEM;
+		in->c_vm_key = gmt_gmem_kvm(file);
+		in->c_gmem_ino = gmt_file_ino(file);
+		in->c_slot = gmt_vm_seen(in->c_vm_key, tgid, -1);
 	} else {
-		in->vm_key = gmt_gmem_kvm(file);
-		in->gmem_ino = gmt_file_ino(file);
+		in->c_kind = GMT_FD_OTHER;
 	}
-	/* G2's struct is 64 bytes, G1's 32, G3's 128: 32 is safe for all */
-	if (bpf_probe_read_user(w, sizeof(w), (void *)uarg) < 0)
-		gmt_count(GMT_CNT_READ_USER_ERR);
-	__builtin_memset(&in->convert, 0, sizeof(in->convert));
-	gmt_decode_convert(cmd, gen, w, &in->convert);
-	in->convert.source = GMT_SRC_SYSCALL_TP;
-	in->convert.gmem_ino = in->gmem_ino;
-	return 0;
+}
+
+/*
+ * This thread's classification of fd. Cached in task storage; the cache is
+ * trusted only while the fd still holds the same struct file with the same
+ * private_data, so a closed and reused fd is classified afresh.
+ */
+static __always_inline struct gmt_inflight *gmt_lookup_fd(int fd)
+{
+	struct gmt_inflight *in;
+	struct file *file;
+	__u64 pd = 0;
+
+	file = gmt_fd_to_file(fd);
+	if (!file)
+		return NULL;
+	in = gmt_inflight_get(true);
+	if (!in) {
+		gmt_count(GMT_CNT_INFLIGHT_FULL);
+		return NULL;
+	}
+	bpf_probe_read_kernel(&pd, sizeof(pd), &file->private_data);
+	if (in->c_file != (__u64)file || in->c_pd != pd || in->c_fd != fd)
+		gmt_classify(in, file, pd, fd, bpf_get_current_pid_tgid() >> 32);
+	return in;
+}
+
+static __always_inline void gmt_enter_context(struct gmt_inflight *in, __u8 kind, __u64 uarg)
+{
+	if (kind == GMT_EV_GMEM_CREATE) {
+		__u64 a[2] = {};
+
+		if (bpf_probe_read_user(a, sizeof(a), (void *)uarg) < 0)
+			gmt_count(GMT_CNT_READ_USER_ERR);
+		__builtin_memset(&in->gmem_create, 0, sizeof(in->gmem_create));
+		in->gmem_create.size = a[0];
+		in->gmem_create.flags = a[1];
+	} else if (kind == GMT_EV_MEMSLOT) {
+		struct gmt_kvm_userspace_memory_region2 r = {};
+		struct file *gf;
+
+		if (bpf_probe_read_user(&r, 48, (void *)uarg) < 0)
+			gmt_count(GMT_CNT_READ_USER_ERR);
+		__builtin_memset(&in->memslot, 0, sizeof(in->memslot));
+		in->memslot.slot = r.slot;
+		in->memslot.flags = r.flags;
+		in->memslot.gpa = r.guest_phys_addr;
+		in->memslot.size = r.memory_size;
+		in->memslot.uaddr = r.userspace_addr;
+		in->memslot.gmem_offset = r.guest_memfd_offset;
+		in->memslot.gmem_fd = -1;
+		if (r.flags & GMT_KVM_MEM_GUEST_MEMFD) {
+			in->memslot.gmem_fd = r.guest_memfd;
+			gf = gmt_fd_to_file(r.guest_memfd);
+			if (gf && gmt_file_is_gmem(gf))
+				in->memslot.gmem_ino = gmt_file_ino(gf);
+		}
+	} else {
+		/* KVM_CREATE_VM: the arg is the VM type; the VM is the returned fd */
+		in->vm_create.vm_type = uarg;
+	}
 }
 
 SEC("tracepoint/syscalls/sys_enter_ioctl")
@@ -181,9 +268,8 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 	__u64 uarg = ctx->args[2];
 	int fd = (int)ctx->args[0];
 	struct gmt_inflight *in;
-	struct file *file;
 	__u8 kind;
-	__u32 tgid;
+	int want;
 
 	/* Cheap reject first: this runs for every ioctl on the machine. */
 	switch (cmd) {
@@ -192,80 +278,54 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 	case GMT_KVM_GMEM_CONVERT_PRIVATE:
 	case GMT_KVM_SET_MEMORY_ATTRIBUTES2:
 		kind = GMT_EV_CONVERT;
+		want = gmt_convert_fd_kind(cmd);
 		break;
 	case GMT_KVM_CREATE_GUEST_MEMFD:
 		kind = GMT_EV_GMEM_CREATE;
+		want = GMT_FD_VM;
 		break;
 	case GMT_KVM_SET_USER_MEMORY_REGION2:
 		kind = GMT_EV_MEMSLOT;
+		want = GMT_FD_VM;
 		break;
 	case GMT_KVM_CREATE_VM:
 		kind = GMT_EV_VM_CREATE;
+		want = GMT_FD_OTHER;	/* issued on /dev/kvm */
 		break;
 	default:
 		return 0;
 	}
 
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!gmt_wanted(tgid))
+	if ((cfg_filter_pid || cfg_filter_comm || cfg_filter_cgroup) &&
+	    !gmt_wanted(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	file = gmt_fd_to_file(fd);
-	if (!file)
+	in = gmt_lookup_fd(fd);
+	if (!in)
 		return 0;
-
-	in = gmt_inflight_get(true);
-	if (!in) {
-		gmt_count(GMT_CNT_INFLIGHT_FULL);
+	in->kind = 0;
+	if (want != GMT_FD_OTHER && in->c_kind != want) {
+		/* e.g. a vhost ioctl sharing type 0xAF: not ours */
+		gmt_count(GMT_CNT_WRONG_FD);
 		return 0;
 	}
-	in->kind = 0;
-	in->vm_key = 0;
-	in->gmem_ino = 0;
+	in->vm_key = in->c_vm_key;
+	in->gmem_ino = in->c_gmem_ino;
 
 	if (kind == GMT_EV_CONVERT) {
-		if (gmt_enter_convert(in, file, cmd, uarg, fd, tgid) < 0)
-			return 0;
-	} else if (kind == GMT_EV_GMEM_CREATE || kind == GMT_EV_MEMSLOT) {
-		if (!gmt_file_is_vm(file)) {
-			gmt_count(GMT_CNT_WRONG_FD);
-			return 0;
-		}
-		in->vm_key = (__u64)BPF_CORE_READ(file, private_data);
-		gmt_vm_seen(in->vm_key, tgid, fd);
-		if (kind == GMT_EV_GMEM_CREATE) {
-			__u64 a[2] = {};
+		__u64 w[GMT_CONVERT_ARG_WORDS] = {};
 
-			if (bpf_probe_read_user(a, sizeof(a), (void *)uarg) < 0)
-				gmt_count(GMT_CNT_READ_USER_ERR);
-			__builtin_memset(&in->gmem_create, 0, sizeof(in->gmem_create));
-			in->gmem_create.size = a[0];
-			in->gmem_create.flags = a[1];
-		} else {
-			struct gmt_kvm_userspace_memory_region2 r = {};
-			struct file *gf;
-
-			if (bpf_probe_read_user(&r, 48, (void *)uarg) < 0)
-				gmt_count(GMT_CNT_READ_USER_ERR);
-			__builtin_memset(&in->memslot, 0, sizeof(in->memslot));
-			in->memslot.slot = r.slot;
-			in->memslot.flags = r.flags;
-			in->memslot.gpa = r.guest_phys_addr;
-			in->memslot.size = r.memory_size;
-			in->memslot.uaddr = r.userspace_addr;
-			in->memslot.gmem_offset = r.guest_memfd_offset;
-			in->memslot.gmem_fd = -1;
-			if (r.flags & GMT_KVM_MEM_GUEST_MEMFD) {
-				in->memslot.gmem_fd = r.guest_memfd;
-				gf = gmt_fd_to_file(r.guest_memfd);
-				if (gf && gmt_file_is_gmem(gf))
-					in->memslot.gmem_ino = gmt_file_ino(gf);
-			}
-		}
+		/* G2's struct is 64 bytes, G1's 32, G3's 128: 32 is safe for all */
+		if (bpf_probe_read_user(w, sizeof(w), (void *)uarg) < 0)
+			gmt_count(GMT_CNT_READ_USER_ERR);
+		gmt_decode_convert(cmd, gmt_convert_gen(cmd, want), w, &in->convert);
+		in->convert.has_error_offset = 0;
+		in->convert.error_offset = 0;
+		in->convert.kernel_latency_ns = 0;
+		in->convert.source = GMT_SRC_SYSCALL_TP;
+		in->convert.gmem_ino = in->gmem_ino;
 	} else {
-		/* KVM_CREATE_VM: the arg is the VM type; the VM is the returned fd */
-		in->vm_create.vm_type = uarg;
+		gmt_enter_context(in, kind, uarg);
 	}
-
 	in->kind = kind;
 	in->cmd = cmd;
 	in->fd = fd;
@@ -296,32 +356,20 @@ static __always_inline void gmt_fill_hdr(struct gmt_event *e, struct gmt_infligh
 
 static __always_inline void gmt_account(struct gmt_inflight *in, __u64 lat, long ret)
 {
-	struct gmt_stats_key key = {
-		.vm_key = in->vm_key,
-		.dir = in->convert.dir,
-		.gen = in->convert.gen,
-	};
 	struct gmt_stats *s;
-	__u32 slot;
+	__u32 idx, err;
 
-	s = bpf_map_lookup_elem(&gmt_stats, &key);
-	if (!s) {
-		if (bpf_map_update_elem(&gmt_stats, &key, &gmt_zero_stats, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&gmt_stats, &key)) {
-			gmt_count(GMT_CNT_STATS_FULL);
-			return;
-		}
-		s = bpf_map_lookup_elem(&gmt_stats, &key);
-		if (!s)
-			return;
-		gmt_vm_identity(in->vm_key, &s->vm_pid, &s->vm_fd);
-	}
+	if (in->c_slot >= GMT_MAX_VMS || !in->convert.gen || in->convert.gen >= GMT_GEN_MAX)
+		return;
+	idx = gmt_stats_index(in->c_slot, in->convert.gen, in->convert.dir & 1);
+	s = bpf_map_lookup_elem(&gmt_stats, &idx);
+	if (!s)
+		return;
 	__sync_fetch_and_add(&s->count, 1);
 	__sync_fetch_and_add(&s->lat_sum_ns, lat);
 	if (lat > s->lat_max_ns)
 		s->lat_max_ns = lat;	/* racy max: off by a concurrent update at worst */
-	slot = gmt_hist_slot(lat);
-	__sync_fetch_and_add(&s->hist[slot], 1);
+	__sync_fetch_and_add(&s->hist[gmt_hist_slot(lat)], 1);
 	if (ret == 0) {
 		__sync_fetch_and_add(&s->ok, 1);
 		__sync_fetch_and_add(&s->bytes, in->convert.size);
@@ -330,12 +378,14 @@ static __always_inline void gmt_account(struct gmt_inflight *in, __u64 lat, long
 	__sync_fetch_and_add(&s->failed, 1);
 	if (ret == -EAGAIN_)
 		__sync_fetch_and_add(&s->blocked, 1);
-	if (ret < 0) {
+	err = ret < 0 ? (__u32)-ret : 0;
+	__sync_fetch_and_add(&s->errs[gmt_err_class(err) % GMT_ERRC_MAX], 1);
+	if (gmt_err_class(err) == GMT_ERRC_OTHER) {
 		struct gmt_err_key ek = {
 			.vm_key = in->vm_key,
 			.dir = in->convert.dir,
 			.gen = in->convert.gen,
-			.err = (__u16)-ret,
+			.err = (__u16)err,
 		};
 		__u64 one = 1, *cnt;
 
@@ -347,16 +397,38 @@ static __always_inline void gmt_account(struct gmt_inflight *in, __u64 lat, long
 	}
 }
 
+static __always_inline void gmt_emit(struct gmt_inflight *in, __u64 now, long ret)
+{
+	struct gmt_event *e;
+
+	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
+	if (!e) {
+		gmt_count(GMT_CNT_RB_DROPS);
+		return;
+	}
+	gmt_fill_hdr(e, in, now, ret);
+	if (in->kind == GMT_EV_CONVERT)
+		e->convert = in->convert;
+	else if (in->kind == GMT_EV_GMEM_CREATE)
+		e->gmem_create = in->gmem_create;
+	else if (in->kind == GMT_EV_MEMSLOT)
+		e->memslot = in->memslot;
+	else if (in->kind == GMT_EV_FALLOCATE)
+		e->fallocate = in->fallocate;
+	else
+		e->vm_create = in->vm_create;
+	bpf_ringbuf_submit(e, 0);
+}
+
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct gmt_inflight *in;
-	struct gmt_event *e;
 	long ret = ctx->ret;
 	__u64 now;
 
 	in = gmt_inflight_get(false);
-	if (!in || !in->kind)
+	if (!in || !in->kind || in->kind == GMT_EV_FALLOCATE)
 		return 0;
 	now = bpf_ktime_get_ns();
 
@@ -376,8 +448,8 @@ int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 
 		if (gf)
 			in->gmem_create.gmem_ino = gmt_file_ino(gf);
-	} else if (in->kind == GMT_EV_VM_CREATE) {
-		struct file *vf = ret >= 0 ? gmt_fd_to_file((int)ret) : NULL;
+	} else if (in->kind == GMT_EV_VM_CREATE && ret >= 0) {
+		struct file *vf = gmt_fd_to_file((int)ret);
 
 		if (vf && gmt_file_is_vm(vf)) {
 			in->vm_key = (__u64)BPF_CORE_READ(vf, private_data);
@@ -385,26 +457,8 @@ int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 		}
 	}
 
-	if (!cfg_emit_events || (in->kind != GMT_EV_CONVERT && !cfg_emit_context)) {
-		in->kind = 0;
-		return 0;
-	}
-	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
-	if (!e) {
-		gmt_count(GMT_CNT_RB_DROPS);
-		in->kind = 0;
-		return 0;
-	}
-	gmt_fill_hdr(e, in, now, ret);
-	if (in->kind == GMT_EV_CONVERT)
-		e->convert = in->convert;
-	else if (in->kind == GMT_EV_GMEM_CREATE)
-		e->gmem_create = in->gmem_create;
-	else if (in->kind == GMT_EV_MEMSLOT)
-		e->memslot = in->memslot;
-	else
-		e->vm_create = in->vm_create;
-	bpf_ringbuf_submit(e, 0);
+	if (cfg_emit_events && (in->kind == GMT_EV_CONVERT || cfg_emit_context))
+		gmt_emit(in, now, ret);
 	in->kind = 0;
 	return 0;
 }
@@ -412,28 +466,26 @@ int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_fallocate")
 int gmt_falc_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	int fd = (int)ctx->args[0];
 	struct gmt_inflight *in;
-	struct file *file;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (!gmt_wanted(tgid))
+	if ((cfg_filter_pid || cfg_filter_comm || cfg_filter_cgroup) &&
+	    !gmt_wanted(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	file = gmt_fd_to_file((int)ctx->args[0]);
-	if (!file || !gmt_file_is_gmem(file))
+	in = gmt_lookup_fd(fd);
+	if (!in)
 		return 0;
-	in = gmt_inflight_get(true);
-	if (!in) {
-		gmt_count(GMT_CNT_INFLIGHT_FULL);
+	in->kind = 0;
+	if (in->c_kind != GMT_FD_GMEM)
 		return 0;
-	}
-	in->vm_key = gmt_gmem_kvm(file);
-	in->gmem_ino = gmt_file_ino(file);
+	in->vm_key = in->c_vm_key;
+	in->gmem_ino = in->c_gmem_ino;
 	__builtin_memset(&in->fallocate, 0, sizeof(in->fallocate));
 	in->fallocate.mode = (__u32)ctx->args[1];
 	in->fallocate.offset = ctx->args[2];
 	in->fallocate.len = ctx->args[3];
 	in->fallocate.gmem_ino = in->gmem_ino;
-	in->fd = (int)ctx->args[0];
+	in->fd = fd;
 	in->cmd = 0;
 	in->kind = GMT_EV_FALLOCATE;
 	in->start_ns = bpf_ktime_get_ns();
@@ -444,26 +496,13 @@ SEC("tracepoint/syscalls/sys_exit_fallocate")
 int gmt_falc_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct gmt_inflight *in;
-	struct gmt_event *e;
-	__u64 now;
 
 	in = gmt_inflight_get(false);
 	if (!in || in->kind != GMT_EV_FALLOCATE)
 		return 0;
-	now = bpf_ktime_get_ns();
+	if (cfg_emit_events && cfg_emit_context)
+		gmt_emit(in, bpf_ktime_get_ns(), ctx->ret);
 	in->kind = 0;
-	if (!cfg_emit_events || !cfg_emit_context)
-		return 0;
-	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
-	if (!e) {
-		gmt_count(GMT_CNT_RB_DROPS);
-		return 0;
-	}
-	in->kind = GMT_EV_FALLOCATE;	/* for the header */
-	gmt_fill_hdr(e, in, now, ctx->ret);
-	in->kind = 0;
-	e->fallocate = in->fallocate;
-	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 

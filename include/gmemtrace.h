@@ -152,7 +152,57 @@ struct gmt_event {
 	};
 };
 
-/* Per-VM, per-direction, per-generation aggregates (map gmt_stats) */
+/*
+ * Per-VM aggregates live in an ARRAY (lookups are inlined by the verifier:
+ * no helper call on the hot path): VM slot * GMT_STATS_PER_VM + (gen-1)*2 + dir.
+ * Slots are handed out in order of first sight (bss gmt_nr_vm_slots).
+ */
+#define GMT_MAX_VMS		256
+#define GMT_STATS_PER_VM	((GMT_GEN_MAX - 1) * GMT_DIR_MAX)
+#define GMT_STATS_ENTRIES	(GMT_MAX_VMS * GMT_STATS_PER_VM)
+#define GMT_NO_SLOT		0xffffffffu
+
+static inline __u32 gmt_stats_index(__u32 vm_slot, __u8 gen, __u8 dir)
+{
+	return vm_slot * GMT_STATS_PER_VM + (__u32)(gen - 1) * GMT_DIR_MAX + dir;
+}
+
+/* Failures counted in the stats value itself: the common errnos of the
+ * conversion ioctls. Anything else goes to the gmt_errors hash as well. */
+enum gmt_err_class {
+	GMT_ERRC_EAGAIN = 0,
+	GMT_ERRC_EINVAL,
+	GMT_ERRC_ENOTTY,
+	GMT_ERRC_EFAULT,
+	GMT_ERRC_ENOMEM,
+	GMT_ERRC_EPERM,
+	GMT_ERRC_EBUSY,
+	GMT_ERRC_EIO,
+	GMT_ERRC_EOPNOTSUPP,
+	GMT_ERRC_OTHER,
+	GMT_ERRC_MAX,
+};
+
+/* positive errno of each class (OTHER: 0) */
+#define GMT_ERRC_ERRNOS { 11, 22, 25, 14, 12, 1, 16, 5, 95, 0 }
+
+static inline __u32 gmt_err_class(__u32 err)
+{
+	switch (err) {
+	case 11: return GMT_ERRC_EAGAIN;
+	case 22: return GMT_ERRC_EINVAL;
+	case 25: return GMT_ERRC_ENOTTY;
+	case 14: return GMT_ERRC_EFAULT;
+	case 12: return GMT_ERRC_ENOMEM;
+	case 1: return GMT_ERRC_EPERM;
+	case 16: return GMT_ERRC_EBUSY;
+	case 5: return GMT_ERRC_EIO;
+	case 95: return GMT_ERRC_EOPNOTSUPP;
+	}
+	return GMT_ERRC_OTHER;
+}
+
+/* Per-VM, per-direction, per-generation aggregates, also user space's row key */
 struct gmt_stats_key {
 	__u64 vm_key;
 	__u8 dir;
@@ -161,8 +211,9 @@ struct gmt_stats_key {
 };
 
 struct gmt_stats {
-	__s32 vm_pid;
+	__s32 vm_pid;		/* filled by user space from gmt_vms */
 	__s32 vm_fd;
+	__u64 vm_key;		/* set when the VM's slot is handed out */
 	__u64 count;		/* completed conversion ioctls */
 	__u64 ok;		/* returned 0 */
 	__u64 bytes;		/* bytes of the successful ones */
@@ -170,10 +221,11 @@ struct gmt_stats {
 	__u64 blocked;		/* returned -EAGAIN */
 	__u64 lat_sum_ns;
 	__u64 lat_max_ns;
+	__u64 errs[GMT_ERRC_MAX];	/* failures by enum gmt_err_class */
 	__u64 hist[GMT_HIST_SLOTS];
 };
 
-/* Failures by errno (map gmt_errors) */
+/* Failures by errno outside the classes (map gmt_errors) */
 struct gmt_err_key {
 	__u64 vm_key;
 	__u8 dir;
@@ -187,10 +239,22 @@ struct gmt_vm_info {
 	__s32 pid;
 	__s32 fd;
 	__u64 first_seen_ns;
+	__u32 slot;		/* stats slot, GMT_NO_SLOT if they ran out */
+	__u32 pad;
 };
 
 /* Per-thread in-flight syscall (map gmt_inflight), keyed by tid */
 struct gmt_inflight {
+	/* classification cache: the fd's file, checked on every call so a
+	 * reused fd or a reused struct file is classified again */
+	__u64 c_file;
+	__u64 c_pd;		/* file->private_data */
+	__u64 c_vm_key;
+	__u64 c_gmem_ino;
+	__s32 c_fd;
+	__u32 c_slot;
+	__u8 c_kind;		/* enum gmt_fd_kind */
+	__u8 c_pad[7];
 	__u64 start_ns;
 	__u64 uarg;		/* user pointer of the ioctl argument */
 	__u64 vm_key;

@@ -83,7 +83,8 @@ static int snapshot(struct gmt_session *s, struct gmt_out *out, struct gmt_stat_
 	struct gmt_stat_snapshot cur;
 	int i, err;
 
-	err = gmt_stats_read(bpf_map__fd(s->skel->maps.gmt_stats),
+	err = gmt_stats_read(bpf_map__fd(s->skel->maps.gmt_stats), s->skel->bss->gmt_nr_vm_slots,
+			     bpf_map__fd(s->skel->maps.gmt_vms),
 			     bpf_map__fd(s->skel->maps.gmt_errors), prev, &cur);
 	if (err) {
 		gmt_err("reading statistics: %s", strerror(-err));
@@ -92,6 +93,7 @@ static int snapshot(struct gmt_session *s, struct gmt_out *out, struct gmt_stat_
 	for (i = 0; i < GMT_CNT_MAX; i++)
 		cur.counters[i] = gmt_session_counter(s, i);
 	gmt_out_stat(out, &cur, hist);
+	gmt_out_flush(out);
 	gmt_stats_free(prev);
 	*prev = cur;
 	return 0;
@@ -142,8 +144,10 @@ int cmd_stat(int argc, char **argv)
 	err = gmt_session_start(&s, &o.c.cfg);
 	if (err)
 		goto out;
-	if (gmt_verbose || o.c.fmt == GMT_FMT_JSON)
+	if (gmt_verbose || o.c.fmt == GMT_FMT_JSON) {
 		gmt_out_attach(&out, &s);
+		gmt_out_flush(&out);	/* readers wait for this record */
+	}
 	start = gmt_mono_ns();
 	/* the first interval starts at attach: an empty snapshot taken now */
 	prev.real_ns = start + gmt_mono_to_real_offset();

@@ -136,6 +136,7 @@ int cmd_trace(int argc, char **argv)
 	if (err)
 		goto out;
 	gmt_out_attach(&out, &s);
+	gmt_out_flush(&out);	/* readers wait for this record */
 	rb = ring_buffer__new(bpf_map__fd(s.skel->maps.gmt_events), on_event, &t, NULL);
 	if (!rb) {
 		gmt_err("cannot open the ring buffer: %s", strerror(errno));
@@ -164,6 +165,8 @@ int cmd_trace(int argc, char **argv)
 			err = GMT_EXIT_RUNTIME;
 			goto out;
 		}
+		if (err > 0)
+			gmt_out_flush(&out);
 		err = 0;
 		lost = gmt_session_counter(&s, GMT_CNT_RB_DROPS);
 		if (lost > lost_seen) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "output.h"
 #include "util.h"
@@ -33,8 +34,13 @@ int gmt_out_open(struct gmt_out *o, enum gmt_format fmt, const char *path)
 		}
 		o->own_file = true;
 	}
-	/* line-buffered so `trace | grep` and tail -f see events as they happen */
-	setvbuf(o->f, NULL, _IOLBF, 0);
+	/* a terminal sees each line at once; files and pipes get whole
+	 * buffers, flushed after every poll (gmt_out_flush): a write(2) per
+	 * record would cost more than the record */
+	if (isatty(fileno(o->f)))
+		setvbuf(o->f, NULL, _IOLBF, 0);
+	else
+		setvbuf(o->f, NULL, _IOFBF, 1 << 16);
 	return 0;
 }
 

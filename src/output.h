@@ -90,6 +90,11 @@ static inline void gmt_out_error(struct gmt_out *o, const char *what, const char
 	o->ops->error(o, what, msg);
 }
 
+static inline void gmt_out_flush(struct gmt_out *o)
+{
+	fflush(o->f);
+}
+
 /* shared by both formats */
 void gmt_vm_label(char *buf, size_t len, __s32 pid, __s32 fd);
 const char *gmt_counter_name(unsigned int c);

@@ -22,6 +22,8 @@ void gmt_stats_delta(const struct gmt_stats *cur, const struct gmt_stats *prev,
 	d->failed -= prev->failed;
 	d->blocked -= prev->blocked;
 	d->lat_sum_ns -= prev->lat_sum_ns;
+	for (i = 0; i < GMT_ERRC_MAX; i++)
+		d->errs[i] -= prev->errs[i];
 	for (i = 0; i < GMT_HIST_SLOTS; i++)
 		d->hist[i] -= prev->hist[i];
 }
@@ -58,53 +60,89 @@ static int err_cmp(const void *a, const void *b)
 	return c ? c : x->err - y->err;
 }
 
-int gmt_stats_read(int stats_fd, int errors_fd, const struct gmt_stat_snapshot *prev,
-		   struct gmt_stat_snapshot *out)
+static int add_err(struct gmt_stat_snapshot *out, int *cap, const struct gmt_err_key *k,
+		   __u64 total)
 {
-	struct gmt_stats_key key, next, *kp = NULL;
+	struct gmt_stat_err *e;
+
+	if (out->nr_errs == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		e = realloc(out->errs, *cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		out->errs = e;
+	}
+	e = &out->errs[out->nr_errs++];
+	memset(e, 0, sizeof(*e));
+	e->key = *k;
+	e->total = total;
+	return 0;
+}
+
+int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
+		   const struct gmt_stat_snapshot *prev, struct gmt_stat_snapshot *out)
+{
+	static const __u16 class_errno[GMT_ERRC_MAX] = GMT_ERRC_ERRNOS;
 	struct gmt_err_key ekey, enext, *ekp = NULL;
-	int cap = 0, ecap = 0, i;
+	struct gmt_stats *v;
+	int cap = 0, ecap = 0, i, c;
+	__u32 idx;
 
 	memset(out, 0, sizeof(*out));
 	out->real_ns = gmt_mono_ns() + gmt_mono_to_real_offset();
-	while (!bpf_map_get_next_key(stats_fd, kp, &next)) {
+	if (nr_slots > GMT_MAX_VMS)
+		nr_slots = GMT_MAX_VMS;
+	v = malloc(sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (idx = 0; idx < nr_slots * GMT_STATS_PER_VM; idx++) {
+		struct gmt_vm_info info;
 		struct gmt_stat_row *r;
 
-		key = next;
-		kp = &key;
+		if (bpf_map_lookup_elem(stats_fd, &idx, v) || !v->count)
+			continue;
 		if (out->nr_rows == cap) {
 			cap = cap ? cap * 2 : 8;
 			r = realloc(out->rows, cap * sizeof(*r));
-			if (!r)
+			if (!r) {
+				free(v);
 				return -ENOMEM;
+			}
 			out->rows = r;
 		}
-		r = &out->rows[out->nr_rows];
+		r = &out->rows[out->nr_rows++];
 		memset(r, 0, sizeof(*r));
-		if (bpf_map_lookup_elem(stats_fd, &key, &r->total))
-			continue;	/* deleted meanwhile */
-		r->key = key;
-		out->nr_rows++;
+		r->total = *v;
+		r->key.vm_key = v->vm_key;
+		r->key.gen = (idx % GMT_STATS_PER_VM) / GMT_DIR_MAX + 1;
+		r->key.dir = idx % GMT_DIR_MAX;
+		r->total.vm_pid = r->total.vm_fd = -1;
+		if (vms_fd >= 0 && !bpf_map_lookup_elem(vms_fd, &v->vm_key, &info)) {
+			r->total.vm_pid = info.pid;
+			r->total.vm_fd = info.fd;
+		}
+		/* the common errnos are counted in the value itself */
+		for (c = 0; c < GMT_ERRC_OTHER; c++) {
+			struct gmt_err_key k = { .vm_key = v->vm_key, .dir = r->key.dir,
+						 .gen = r->key.gen, .err = class_errno[c] };
+
+			if (v->errs[c] && add_err(out, &ecap, &k, v->errs[c])) {
+				free(v);
+				return -ENOMEM;
+			}
+		}
 	}
+	free(v);
 	qsort(out->rows, out->nr_rows, sizeof(*out->rows), row_cmp);
 	while (errors_fd >= 0 && !bpf_map_get_next_key(errors_fd, ekp, &enext)) {
-		struct gmt_stat_err *e;
+		__u64 n;
 
 		ekey = enext;
 		ekp = &ekey;
-		if (out->nr_errs == ecap) {
-			ecap = ecap ? ecap * 2 : 8;
-			e = realloc(out->errs, ecap * sizeof(*e));
-			if (!e)
-				return -ENOMEM;
-			out->errs = e;
-		}
-		e = &out->errs[out->nr_errs];
-		memset(e, 0, sizeof(*e));
-		if (bpf_map_lookup_elem(errors_fd, &ekey, &e->total))
+		if (bpf_map_lookup_elem(errors_fd, &ekey, &n))
 			continue;
-		e->key = ekey;
-		out->nr_errs++;
+		if (add_err(out, &ecap, &ekey, n))
+			return -ENOMEM;
 	}
 	qsort(out->errs, out->nr_errs, sizeof(*out->errs), err_cmp);
 

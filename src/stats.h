@@ -30,9 +30,10 @@ struct gmt_stat_snapshot {
 	__u64 counters[GMT_CNT_MAX];
 };
 
-/* Read both maps; deltas against prev (may be NULL). Rows are sorted. */
-int gmt_stats_read(int stats_fd, int errors_fd, const struct gmt_stat_snapshot *prev,
-		   struct gmt_stat_snapshot *out);
+/* Read the stats array (nr_slots VMs), VM identities and the rare-errno
+ * map; deltas against prev (may be NULL). Rows are in VM order. */
+int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
+		   const struct gmt_stat_snapshot *prev, struct gmt_stat_snapshot *out);
 void gmt_stats_free(struct gmt_stat_snapshot *s);
 /* derive delta = cur - prev (counts and histogram; max stays cumulative) */
 void gmt_stats_delta(const struct gmt_stats *cur, const struct gmt_stats *prev,
