@@ -35,6 +35,9 @@ const volatile char cfg_comm[GMT_COMM_LEN] = {};
 const volatile bool cfg_filter_cgroup = false;	/* under gmt_cgroup[0] */
 const volatile bool cfg_emit_events = true;	/* false: aggregate only (stat) */
 const volatile bool cfg_emit_context = true;	/* create/memslot/fallocate events */
+/* wake the reader only once this much is queued: a wakeup per record costs
+ * more than the record (the reader also polls on a timer) */
+const volatile __u64 cfg_wakeup_bytes = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -417,7 +420,8 @@ static __always_inline void gmt_emit(struct gmt_inflight *in, __u64 now, long re
 		e->fallocate = in->fallocate;
 	else
 		e->vm_create = in->vm_create;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&gmt_events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 SEC("tracepoint/syscalls/sys_exit_ioctl")

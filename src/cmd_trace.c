@@ -105,6 +105,8 @@ int cmd_trace(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return GMT_EXIT_USAGE;
 	o.c.cfg.ringbuf_bytes = o.rb_bytes;
+	/* batch wakeups: a quarter of the ring, so bursts never wait for the timer */
+	o.c.cfg.wakeup_bytes = (o.rb_bytes ? o.rb_bytes : 8 << 20) / 4;
 	if (o.c.cfg.filter_pid && o.c.cmd) {
 		gmt_err("-p and -- CMD cannot be combined");
 		return GMT_EXIT_USAGE;
@@ -160,6 +162,12 @@ int cmd_trace(int argc, char **argv)
 		__u64 now, lost;
 
 		err = ring_buffer__poll(rb, 100);
+		/* records below the wakeup threshold are read on the timer */
+		if (err >= 0) {
+			int more = ring_buffer__consume(rb);
+
+			err = more < 0 ? more : err + more;
+		}
 		if (err < 0 && err != -EINTR) {
 			gmt_err("reading the ring buffer: %s", strerror(-err));
 			err = GMT_EXIT_RUNTIME;

@@ -88,6 +88,7 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	skel->rodata->cfg_filter_pid = cfg->filter_pid;
 	skel->rodata->cfg_emit_events = cfg->emit_events;
 	skel->rodata->cfg_emit_context = cfg->emit_context;
+	skel->rodata->cfg_wakeup_bytes = cfg->wakeup_bytes;
 	if (cfg->comm) {
 		skel->rodata->cfg_filter_comm = true;
 		strncpy((char *)skel->rodata->cfg_comm, cfg->comm, GMT_COMM_LEN - 1);

@@ -24,6 +24,7 @@ struct gmt_config {
 	bool emit_events;		/* false for stat */
 	bool emit_context;		/* gmem create / memslot / fallocate events */
 	size_t ringbuf_bytes;
+	size_t wakeup_bytes;		/* 0: wake the reader for every record */
 };
 
 enum gmt_attach_state {

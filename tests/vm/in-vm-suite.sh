@@ -207,6 +207,7 @@ run_live() { # path
 	name=${1##*/}
 	out=/tmp/$name.out
 	echo "=== $name"
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	# output streams to the console (lost if the VM dies otherwise); the
 	# status comes back through a file since a pipeline hides it
 	{
@@ -229,7 +230,8 @@ run_live() { # path
 		echo "FAIL $name: exit status 0 but no cmocka summary"
 		f=1
 	fi
-	echo "=== $name: $p passed, $f failed, $s skipped (rc=$rc)"
+	secs=$(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime)
+	echo "=== $name: $p passed, $f failed, $s skipped (rc=$rc, $secs s)"
 	npass=$((npass + p)) nfail=$((nfail + f)) nskip=$((nskip + s))
 }
 

@@ -34,7 +34,7 @@ Exit status: 0 if nothing failed, 1 if anything failed, 2 on usage or setup erro
 EOF
 }
 
-want_kernels=${GMT_VM_KERNELS:-${VM_KERNELS:-}}
+want_kernels=""
 tests=${GMT_TESTS:-${TESTS:-}}
 timeout_override=""
 keep=0
@@ -54,6 +54,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+# the environment (make vmtest VM_KERNELS=...) only when no --kernel was given
+[ -n "$(echo "$want_kernels" | tr -d ' ,')" ] || want_kernels=${GMT_VM_KERNELS:-${VM_KERNELS:-}}
 case $timeout_override in
 '' | *[!0-9]*) [ -z "$timeout_override" ] || gmt_die "--timeout wants whole seconds, got '$timeout_override'" ;;
 esac
@@ -98,6 +100,7 @@ if [ -n "$(echo "$want_kernels" | tr -d ' ,')" ]; then
 			[ "${row_name[$i]}" = "$k" ] && found=$i
 		done
 		[ -n "$found" ] || gmt_die "no kernel row '$k' in $MATRIX (rows: ${row_name[*]})"
+		case " ${selected[*]} " in *" $found "*) continue ;; esac
 		selected+=("$found")
 	done
 else
@@ -113,13 +116,6 @@ done
 GMT_APT_SUITES=$(printf '%s\n' $GMT_APT_SUITES | sort -u | tr '\n' ' ' | sed 's/ $//')
 
 # ---- the payload: static binaries and live tests --------------------------
-VMOUT=$OUTPUT/vmtest
-mkdir -p "$VMOUT"
-WORK=$(mktemp -d "$VMOUT/work.XXXXXX")
-cleanup() { [ "$keep" = 1 ] || rm -rf "$WORK"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 missing=""
 for b in gmemtrace gmem-workload; do
 	[ -x "$OUTPUT/static/$b" ] || missing="$missing $OUTPUT/static/$b"
@@ -132,6 +128,13 @@ if [ -n "$missing" ]; then
 	fi
 	gmt_log "vm: warning: missing$missing (GMT_VM_ALLOW_MISSING=1: their checks will skip)"
 fi
+
+VMOUT=$OUTPUT/vmtest
+mkdir -p "$VMOUT"
+WORK=$(mktemp -d "$VMOUT/work.XXXXXX")
+cleanup() { [ "$keep" = 1 ] || rm -rf "$WORK"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 skip_all=""
 for t in qemu-system-x86_64 cpio gzip; do
@@ -169,7 +172,7 @@ build_common() { # root
 	install -m 0755 "$here/init.sh" "$r/init"
 	install -m 0755 "$here/in-vm-suite.sh" "$r/gmt/suite.sh"
 	for f in "$OUTPUT"/static/*; do
-		[ -f "$f" ] && [ -x "$f" ] && copy_elf "$f" "$r/gmt/bin/${f##*/}" "$r"
+		if [ -f "$f" ] && [ -x "$f" ]; then copy_elf "$f" "$r/gmt/bin/${f##*/}" "$r"; fi
 	done
 	NLIVE=0
 	for f in "$OUTPUT"/tests/live_*; do
