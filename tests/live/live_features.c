@@ -246,12 +246,12 @@ static void test_text_trace(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_features_match_kernel),
-		cmocka_unit_test(test_real_conversions_when_expected),
-		cmocka_unit_test(test_not_root_is_refused),
-		cmocka_unit_test(test_command_that_cannot_run),
-		cmocka_unit_test(test_duration_idle),
-		cmocka_unit_test(test_text_trace),
+		cmocka_unit_test_teardown(test_features_match_kernel, live_teardown),
+		cmocka_unit_test_teardown(test_real_conversions_when_expected, live_teardown),
+		cmocka_unit_test_teardown(test_not_root_is_refused, live_teardown),
+		cmocka_unit_test_teardown(test_command_that_cannot_run, live_teardown),
+		cmocka_unit_test_teardown(test_duration_idle, live_teardown),
+		cmocka_unit_test_teardown(test_text_trace, live_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_features", tests, NULL, NULL);

@@ -234,9 +234,9 @@ static void test_stat_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stat_totals_exact),
-		cmocka_unit_test(test_stat_equals_trace),
-		cmocka_unit_test(test_stat_text),
+		cmocka_unit_test_teardown(test_stat_totals_exact, live_teardown),
+		cmocka_unit_test_teardown(test_stat_equals_trace, live_teardown),
+		cmocka_unit_test_teardown(test_stat_text, live_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_stat", tests, NULL, NULL);

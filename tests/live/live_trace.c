@@ -405,13 +405,13 @@ static void test_full_ring_buffer_counted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_conversion_once),
-		cmocka_unit_test(test_context_events),
-		cmocka_unit_test(test_command_children_followed),
-		cmocka_unit_test(test_pid_filter),
-		cmocka_unit_test(test_comm_filter),
-		cmocka_unit_test(test_cgroup_filter),
-		cmocka_unit_test(test_full_ring_buffer_counted),
+		cmocka_unit_test_teardown(test_every_conversion_once, live_teardown),
+		cmocka_unit_test_teardown(test_context_events, live_teardown),
+		cmocka_unit_test_teardown(test_command_children_followed, live_teardown),
+		cmocka_unit_test_teardown(test_pid_filter, live_teardown),
+		cmocka_unit_test_teardown(test_comm_filter, live_teardown),
+		cmocka_unit_test_teardown(test_cgroup_filter, live_teardown),
+		cmocka_unit_test_teardown(test_full_ring_buffer_counted, live_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_trace", tests, NULL, NULL);

@@ -42,10 +42,30 @@ const char *live_tmp(const char *name)
 	return b;
 }
 
+/* everything spawned, so a failed assertion cannot leave a tracer attached */
+static pid_t spawned[64];
+static int nr_spawned;
+
+int live_teardown(void **state)
+{
+	int i, st;
+
+	for (i = 0; i < nr_spawned; i++) {
+		if (spawned[i] > 0 && waitpid(spawned[i], &st, WNOHANG) == 0) {
+			kill(spawned[i], SIGKILL);
+			waitpid(spawned[i], &st, 0);
+		}
+	}
+	nr_spawned = 0;
+	return 0;
+}
+
 pid_t live_spawn(char *const argv[], const char *out, const char *err)
 {
 	pid_t pid = fork();
 
+	if (pid > 0 && nr_spawned < (int)(sizeof(spawned) / sizeof(spawned[0])))
+		spawned[nr_spawned++] = pid;
 	if (pid == 0) {
 		int fo = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int fe = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);

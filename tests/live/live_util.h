@@ -21,6 +21,8 @@ const char *live_tmp(const char *name);
 
 /* start argv with stdout/stderr to files (NULL: /dev/null) */
 pid_t live_spawn(char *const argv[], const char *out, const char *err);
+/* per-test teardown: kill whatever a failed test left running */
+int live_teardown(void **state);
 /* wait up to timeout_s; kills it (SIGKILL) on timeout and returns -1 */
 int live_wait(pid_t pid, double timeout_s);
 int live_run(char *const argv[], const char *out, const char *err, double timeout_s);
