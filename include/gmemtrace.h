@@ -43,9 +43,43 @@ enum gmt_dir {
 	GMT_DIR_MAX,
 };
 
-/* What produced the event's timing (more backends come with deep probes) */
+/* What produced the event's timing */
 enum gmt_source {
-	GMT_SRC_SYSCALL_TP	= 1,	/* syscalls:sys_enter/exit_* tracepoints */
+	GMT_SRC_SYSCALL_TP	= 1,	/* syscalls:sys_enter/exit_* tracepoints only */
+	GMT_SRC_FENTRY		= 2,	/* + fentry/fexit on the KVM ioctl handler */
+	GMT_SRC_KPROBE		= 3,	/* + kprobe/kretprobe twins */
+};
+
+/*
+ * Phase markers inside a conversion, in the order the kernel reaches them.
+ * Each is the time from syscall entry to the marker's first hit on the
+ * converting thread (0: not seen on this kernel or this path).
+ */
+enum gmt_phase {
+	GMT_PH_KERNEL_ENTER = 0,	/* kvm_vm_ioctl / kvm_gmem_ioctl entered */
+	GMT_PH_ATTR_TP,			/* tracepoint kvm_vm_set_mem_attributes (G1) */
+	GMT_PH_UNMAP,			/* unmap_mapping_pages: host mappings zapped (to-private) */
+	GMT_PH_REFCOUNT,		/* filemap_get_folios returned: refcount check (G2/G3) */
+	GMT_PH_LRU_DRAIN,		/* lru_add_drain_all: an unsafe ref was seen (G3 v8) */
+	GMT_PH_INVALIDATE_START,	/* kvm_mmu_invalidate_start/_begin */
+	GMT_PH_INVALIDATE_END,		/* kvm_mmu_invalidate_end */
+	GMT_PH_KERNEL_EXIT,		/* the KVM ioctl handler returned */
+	GMT_PH_MAX,
+};
+
+/* The folio a to-private check found unsafe (or, read after the fact, the
+ * one at error_offset). */
+struct gmt_folio_snap {
+	__u64 index;		/* page index in the guest_memfd */
+	__u32 refcount;
+	__u32 expected;		/* what the check accepts: nr_pages + 1 */
+	__s32 mapcount;
+	__u32 pincount;		/* large folios: _pincount; small: refcount / 1024 */
+	__u32 nr_pages;
+	__u8 lru;		/* PG_lru set: not held by a per-CPU lru_add batch */
+	__u8 exact;		/* 1: read at the check itself; 0: after the fact */
+	__u8 valid;
+	__u8 pad;
 };
 
 /* Counters user space reads from the per-CPU gmt_counters array */
@@ -101,6 +135,8 @@ struct gmt_convert {
 	__u64 flags;		/* G1/G3 flags field */
 	__u64 error_offset;
 	__u64 kernel_latency_ns;	/* in-kernel time, 0 = not measured */
+	__u32 phase_ns[GMT_PH_MAX];	/* see enum gmt_phase */
+	struct gmt_folio_snap folio;	/* blocking folio, when found */
 };
 
 /* GMT_EV_GMEM_CREATE */
@@ -221,6 +257,10 @@ struct gmt_stats {
 	__u64 blocked;		/* returned -EAGAIN */
 	__u64 lat_sum_ns;
 	__u64 lat_max_ns;
+	__u64 klat_count;		/* conversions with an in-kernel latency */
+	__u64 klat_sum_ns;
+	__u64 phase_sum_ns[GMT_PH_MAX];	/* sum of each marker's offset, when seen */
+	__u64 phase_count[GMT_PH_MAX];
 	__u64 errs[GMT_ERRC_MAX];	/* failures by enum gmt_err_class */
 	__u64 hist[GMT_HIST_SLOTS];
 };
@@ -255,6 +295,7 @@ struct gmt_inflight {
 	__u32 c_slot;
 	__u8 c_kind;		/* enum gmt_fd_kind */
 	__u8 c_pad[7];
+	__u64 k_start_ns;	/* KVM ioctl handler entered (kernel-side backends) */
 	__u64 start_ns;
 	__u64 uarg;		/* user pointer of the ioctl argument */
 	__u64 vm_key;
@@ -280,6 +321,8 @@ _Static_assert(sizeof(struct gmt_event_hdr) == GMT_EVENT_HDR_SIZE, "event header
 _Static_assert(sizeof(struct gmt_event) == GMT_EVENT_SIZE, "event ABI");
 _Static_assert(sizeof(struct gmt_convert) <= GMT_EVENT_BODY_SIZE, "convert body");
 _Static_assert(sizeof(struct gmt_memslot) <= GMT_EVENT_BODY_SIZE, "memslot body");
+_Static_assert(sizeof(struct gmt_folio_snap) == 32, "folio snapshot ABI");
+_Static_assert(offsetof(struct gmt_convert, kernel_latency_ns) == 56, "convert ABI");
 _Static_assert(offsetof(struct gmt_event, convert) == GMT_EVENT_HDR_SIZE, "body offset");
 _Static_assert(sizeof(struct gmt_stats_key) == 16, "stats key ABI");
 _Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");

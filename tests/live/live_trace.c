@@ -74,7 +74,11 @@ static int compare_conversions(json_object *wl, json_object *recs, int *ncalls)
 	assert_true(json_object_object_get_ex(wl, "vms", &vms));
 	assert_int_equal(live_get_int(wl, "calls_truncated"), 0);
 	for (i = 0; i < (int)json_object_array_length(calls) && na < MAX_KEYS; i++) {
-		live_call_key(json_object_array_get_idx(calls, i), vms, key, sizeof(key));
+		json_object *c = json_object_array_get_idx(calls, i);
+
+		if (!live_is_null(c, "skipped"))
+			continue;	/* never issued: no guest_memfd to issue it on */
+		live_call_key(c, vms, key, sizeof(key));
 		a[na++] = strdup(key);
 	}
 	for (i = 0; i < (int)json_object_array_length(ev) && nb < MAX_KEYS; i++) {
