@@ -320,11 +320,11 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		/* G2's struct is 64 bytes, G1's 32, G3's 128: 32 is safe for all */
 		if (bpf_probe_read_user(w, sizeof(w), (void *)uarg) < 0)
 			gmt_count(GMT_CNT_READ_USER_ERR);
+		__builtin_memset(&in->convert, 0, sizeof(in->convert));
 		gmt_decode_convert(cmd, gmt_convert_gen(cmd, want), w, &in->convert);
-		in->convert.has_error_offset = 0;
-		in->convert.error_offset = 0;
-		in->convert.kernel_latency_ns = 0;
 		in->convert.source = GMT_SRC_SYSCALL_TP;
+		in->k_start_ns = 0;
+		in->k_fbatch = 0;
 		in->convert.gmem_ino = in->gmem_ino;
 	} else {
 		gmt_enter_context(in, kind, uarg);
@@ -373,6 +373,18 @@ static __always_inline void gmt_account(struct gmt_inflight *in, __u64 lat, long
 	if (lat > s->lat_max_ns)
 		s->lat_max_ns = lat;	/* racy max: off by a concurrent update at worst */
 	__sync_fetch_and_add(&s->hist[gmt_hist_slot(lat)], 1);
+	if (in->convert.kernel_latency_ns) {
+		int p;
+
+		__sync_fetch_and_add(&s->klat_count, 1);
+		__sync_fetch_and_add(&s->klat_sum_ns, in->convert.kernel_latency_ns);
+		for (p = 0; p < GMT_PH_MAX; p++) {
+			if (!in->convert.phase_ns[p])
+				continue;
+			__sync_fetch_and_add(&s->phase_count[p], 1);
+			__sync_fetch_and_add(&s->phase_sum_ns[p], in->convert.phase_ns[p]);
+		}
+	}
 	if (ret == 0) {
 		__sync_fetch_and_add(&s->ok, 1);
 		__sync_fetch_and_add(&s->bytes, in->convert.size);
@@ -509,6 +521,8 @@ int gmt_falc_exit(struct trace_event_raw_sys_exit *ctx)
 	in->kind = 0;
 	return 0;
 }
+
+#include "gmt_kernel_side.bpf.h"
 
 /* With a pid filter, children of a traced process are traced too
  * (loaded only when following is on; threads share the tgid already). */

@@ -296,6 +296,7 @@ struct gmt_inflight {
 	__u8 c_kind;		/* enum gmt_fd_kind */
 	__u8 c_pad[7];
 	__u64 k_start_ns;	/* KVM ioctl handler entered (kernel-side backends) */
+	__u64 k_fbatch;		/* kprobe twin: filemap_get_folios' batch, for the return */
 	__u64 start_ns;
 	__u64 uarg;		/* user pointer of the ioctl argument */
 	__u64 vm_key;

@@ -3,6 +3,11 @@
  * The backend table: every BPF program gmemtrace has, what it attaches to,
  * what it gives, and when it is wanted. The loader and `gmemtrace features`
  * both walk this one table; nothing else decides what loads.
+ *
+ * Programs that give the same thing in different ways share a feature name;
+ * within a feature the backends are tried in order of preference (fentry,
+ * then kprobe) and every program of the chosen backend must attach, or none
+ * of them is used. Candidate targets are listed newest name first.
  */
 #ifndef GMT_BACKENDS_H
 #define GMT_BACKENDS_H
@@ -22,6 +27,9 @@ enum gmt_backend {
 #define GMT_PS_REQUIRED		(1u << 0)	/* tracing cannot work without it */
 #define GMT_PS_CONTEXT		(1u << 1)	/* only when context events are wanted */
 #define GMT_PS_FOLLOW		(1u << 2)	/* only with a pid filter (fork follow) */
+#define GMT_PS_GMEM_IOCTL	(1u << 3)	/* only if the kernel has G2 or G3 */
+
+#define GMT_MAX_TARGETS		4
 
 struct gmt_prog_spec {
 	const char *prog;	/* program name in the BPF object */
@@ -29,6 +37,9 @@ struct gmt_prog_spec {
 	const char *hook;	/* attach point, as a human reads it */
 	unsigned int flags;
 	const char *gives;	/* one line: what it contributes */
+	const char *feature;	/* NULL: stands alone (uAPI rows) */
+	const char *targets[GMT_MAX_TARGETS];	/* kernel functions, newest name first */
+	int nr_args;		/* arguments the program reads from its target */
 };
 
 extern const struct gmt_prog_spec gmt_prog_specs[];

@@ -10,6 +10,7 @@
 enum {
 	OPT_CGROUP = 0x100,
 	OPT_ISO,
+	OPT_KBACKEND,
 };
 
 const struct argp_option gmt_common_options[] = {
@@ -23,6 +24,9 @@ const struct argp_option gmt_common_options[] = {
 	{ "iso-time", OPT_ISO, NULL, 0, "Text timestamps as RFC 3339 UTC", 2 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS", 2 },
 	{ "verbose", 'v', NULL, 0, "Say what is loaded and why; show libbpf messages", 2 },
+	{ "kernel-backend", OPT_KBACKEND, "auto|fentry|kprobe|none", 0,
+	  "In-kernel latency, phases and refcount check: auto (fentry, else kprobe; default), "
+	  "fentry only, kprobe first, or none (syscall tracepoints only)", 2 },
 	{ 0 },
 };
 
@@ -73,6 +77,12 @@ error_t gmt_common_parse(int key, char *arg, struct argp_state *state, struct gm
 		break;
 	case 'v':
 		gmt_verbose = true;
+		break;
+	case OPT_KBACKEND:
+		if (gmt_parse_kernel_pref(arg, &o->cfg.kernel_pref)) {
+			argp_error(state, "unknown kernel backend '%s' (auto, fentry, kprobe or none)", arg);
+			return EINVAL;
+		}
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -13,6 +13,7 @@
 #include "gmemtrace.h"
 #include "gmemtrace.skel.h"
 #include "loader.h"
+#include "probe.h"
 #include "util.h"
 
 static char last_libbpf_msg[512];
@@ -77,7 +78,25 @@ static bool spec_wanted(const struct gmt_prog_spec *spec, const struct gmt_confi
 		return false;
 	if ((spec->flags & GMT_PS_CONTEXT) && !(cfg->emit_events && cfg->emit_context))
 		return false;
-	return spec->backend == GMT_BE_UAPI || spec->backend == GMT_BE_TP_BTF;
+	return true;
+}
+
+/* pick the kernel-side programs by resolving and loading each alone */
+static void choose_kernel_side(struct gmt_session *s, const struct gmt_config *cfg)
+{
+	struct btf *btfs[2] = { 0 };
+	int n = gmt_kernel_btfs(btfs, 2);
+
+	if (n <= 0) {
+		int i;
+
+		for (i = 0; i < gmt_nr_prog_specs; i++)
+			snprintf(s->sel.c[i].reason, sizeof(s->sel.c[i].reason),
+				 "no kernel BTF (/sys/kernel/btf/vmlinux)");
+		return;
+	}
+	gmt_select(&s->sel, btfs, n, cfg->kernel_pref, gmt_probe_by_loading, NULL);
+	gmt_free_btfs(btfs, n);
 }
 
 static int configure(struct gmt_session *s, const struct gmt_config *cfg)
@@ -118,7 +137,27 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 		st = &s->status[s->nr_status++];
 		st->spec = spec;
 		st->state = GMT_ATT_NOT_WANTED;
+		st->target = NULL;
 		st->reason[0] = 0;
+		if (spec->feature) {
+			/* kernel side: what gmt_select() proved works here */
+			const struct gmt_choice *ch = &s->sel.c[spec - gmt_prog_specs];
+
+			bpf_program__set_autoload(prog, ch->chosen);
+			if (!ch->chosen) {
+				st->state = GMT_ATT_UNAVAILABLE;
+				memcpy(st->reason, ch->reason, sizeof(st->reason));
+				st->reason[sizeof(st->reason) - 1] = 0;
+				continue;
+			}
+			st->target = ch->target;
+			if ((spec->backend == GMT_BE_FENTRY || spec->backend == GMT_BE_TP_BTF) &&
+			    bpf_program__set_attach_target(prog, 0, ch->target)) {
+				gmt_err("internal: cannot target %s at %s", name, ch->target);
+				return GMT_EXIT_RUNTIME;
+			}
+			continue;
+		}
 		bpf_program__set_autoload(prog, spec_wanted(spec, cfg));
 	}
 	return 0;
@@ -144,7 +183,7 @@ static int attach(struct gmt_session *s)
 
 		if (!bpf_program__autoload(prog))
 			continue;
-		link = bpf_program__attach(prog);
+		link = gmt_attach_spec(prog, st->spec, st->target);
 		if (!link) {
 			int err = errno;
 
@@ -189,6 +228,7 @@ int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)
 		return GMT_EXIT_UNSUPPORTED;
 	}
 	gmt_libbpf_setup();
+	choose_kernel_side(s, cfg);
 
 	s->skel = gmemtrace_bpf__open();
 	if (!s->skel) {

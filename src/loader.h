@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "backends.h"
+#include "select.h"
 
 #define GMT_MAX_PIDS	64
 
@@ -25,18 +26,21 @@ struct gmt_config {
 	bool emit_context;		/* gmem create / memslot / fallocate events */
 	size_t ringbuf_bytes;
 	size_t wakeup_bytes;		/* 0: wake the reader for every record */
+	enum gmt_kernel_pref kernel_pref;	/* kernel-side backend choice */
 };
 
 enum gmt_attach_state {
 	GMT_ATT_NOT_WANTED = 0,
 	GMT_ATT_ATTACHED,
 	GMT_ATT_FAILED,
+	GMT_ATT_UNAVAILABLE,	/* its feature could not be had on this kernel */
 };
 
 struct gmt_attach_status {
 	const struct gmt_prog_spec *spec;
 	enum gmt_attach_state state;
-	char reason[160];
+	const char *target;	/* kernel function or tracepoint, kernel-side rows */
+	char reason[420];
 };
 
 struct gmemtrace_bpf;
@@ -44,8 +48,9 @@ struct gmemtrace_bpf;
 struct gmt_session {
 	struct gmemtrace_bpf *skel;
 	int cgroup_fd;
-	struct gmt_attach_status status[16];
+	struct gmt_attach_status status[64];
 	int nr_status;
+	struct gmt_selection sel;
 };
 
 /* Returns a GMT_EXIT_* code; on failure a message has been printed. */

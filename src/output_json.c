@@ -100,7 +100,32 @@ static void json_event(struct gmt_out *o, const struct gmt_event *e)
 				       c->has_error_offset ? J_U64(c->error_offset) : NULL);
 		json_object_object_add(obj, "kernel_latency_ns",
 				       c->kernel_latency_ns ? J_U64(c->kernel_latency_ns) : NULL);
-		json_object_object_add(obj, "source", J_STR("syscall_tp"));
+		json_object_object_add(obj, "source", J_STR(gmt_source_name(c->source)));
+		{
+			json_object *ph = json_object_new_object();
+			int p;
+
+			for (p = 0; p < GMT_PH_MAX; p++)
+				if (c->phase_ns[p])
+					json_object_object_add(ph, gmt_phase_name(p), J_U64(c->phase_ns[p]));
+			json_object_object_add(obj, "phases_ns", ph);
+		}
+		if (c->folio.valid) {
+			json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "index", J_U64(c->folio.index));
+			json_object_object_add(f, "offset", J_U64(c->folio.index << 12));
+			json_object_object_add(f, "refcount", J_U64(c->folio.refcount));
+			json_object_object_add(f, "expected", J_U64(c->folio.expected));
+			json_object_object_add(f, "mapcount", J_I64(c->folio.mapcount));
+			json_object_object_add(f, "pins", J_U64(c->folio.pincount));
+			json_object_object_add(f, "nr_pages", J_U64(c->folio.nr_pages));
+			json_object_object_add(f, "lru", json_object_new_boolean(c->folio.lru));
+			json_object_object_add(f, "exact", json_object_new_boolean(c->folio.exact));
+			json_object_object_add(obj, "blocking_folio", f);
+		} else {
+			json_object_object_add(obj, "blocking_folio", NULL);
+		}
 		break;
 	}
 	case GMT_EV_GMEM_CREATE:
@@ -150,7 +175,7 @@ static void json_attach(struct gmt_out *o, const struct gmt_session *s)
 {
 	json_object *obj = record(o, "attach", gmt_mono_ns() + o->real_off);
 	json_object *arr = json_object_new_array();
-	static const char *const state[] = { "not_wanted", "attached", "failed" };
+	static const char *const state[] = { "not_wanted", "attached", "failed", "unavailable" };
 	int i;
 
 	for (i = 0; i < s->nr_status; i++) {
@@ -160,6 +185,8 @@ static void json_attach(struct gmt_out *o, const struct gmt_session *s)
 		json_object_object_add(p, "program", J_STR(st->spec->prog));
 		json_object_object_add(p, "backend", J_STR(gmt_backend_name(st->spec->backend)));
 		json_object_object_add(p, "hook", J_STR(st->spec->hook));
+		json_object_object_add(p, "feature", st->spec->feature ? J_STR(st->spec->feature) : NULL);
+		json_object_object_add(p, "target", st->target ? J_STR(st->target) : NULL);
 		json_object_object_add(p, "state", J_STR(state[st->state]));
 		json_object_object_add(p, "reason", st->reason[0] ? J_STR(st->reason) : NULL);
 		json_object_array_add(arr, p);
@@ -227,6 +254,18 @@ static void json_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, b
 		json_object_object_add(row, "p90_ns", r->delta.count ? J_U64(gmt_stat_percentile(r, 90)) : NULL);
 		json_object_object_add(row, "p99_ns", r->delta.count ? J_U64(gmt_stat_percentile(r, 99)) : NULL);
 		json_object_object_add(row, "max_ns", J_U64(r->total.lat_max_ns));
+		/* in-kernel latency and the mean offset of each phase marker */
+		json_object_object_add(row, "kernel_latency_avg_ns", r->delta.klat_count ?
+				       J_U64(r->delta.klat_sum_ns / r->delta.klat_count) : NULL);
+		{
+			json_object *ph = json_object_new_object();
+
+			for (j = 0; j < GMT_PH_MAX; j++)
+				if (r->delta.phase_count[j])
+					json_object_object_add(ph, gmt_phase_name(j),
+						J_U64(r->delta.phase_sum_ns[j] / r->delta.phase_count[j]));
+			json_object_object_add(row, "phases_avg_ns", ph);
+		}
 		for (j = 0; j < snap->nr_errs; j++) {
 			const struct gmt_stat_err *e = &snap->errs[j];
 			const char *n = gmt_errno_name(e->key.err);

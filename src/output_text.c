@@ -51,6 +51,18 @@ static void text_event(struct gmt_out *o, const struct gmt_event *e)
 			fprintf(f, " error_offset=0x%llx", c->error_offset);
 		if (h->ret == -11)	/* EAGAIN: the kernel refused, folios still referenced */
 			fprintf(f, " BLOCKED");
+		if (c->folio.valid)
+			fprintf(f, " folio=0x%llx ref=%u expected=%u pins=%u map=%d%s%s",
+				c->folio.index << 12, c->folio.refcount, c->folio.expected,
+				c->folio.pincount, c->folio.mapcount,
+				c->folio.lru ? "" : " lru_batch",
+				c->folio.exact ? "" : " (read after the fact)");
+		if (c->kernel_latency_ns) {
+			char kl[24];
+
+			gmt_fmt_ns(kl, sizeof(kl), c->kernel_latency_ns);
+			fprintf(f, " klat=%s", kl);
+		}
 		break;
 	}
 	case GMT_EV_GMEM_CREATE:
@@ -91,20 +103,49 @@ static void text_lost(struct gmt_out *o, __u64 n, __u64 total)
 
 static void text_attach(struct gmt_out *o, const struct gmt_session *s)
 {
-	int i, n = 0;
+	int i, j, n = 0, kernel = 0;
 
 	for (i = 0; i < s->nr_status; i++)
 		n += s->status[i].state == GMT_ATT_ATTACHED;
 	fprintf(stderr, "gmemtrace: %d programs attached:", n);
-	for (i = 0; i < s->nr_status; i++)
-		if (s->status[i].state == GMT_ATT_ATTACHED)
-			fprintf(stderr, " %s", s->status[i].spec->hook);
+	for (i = 0; i < s->nr_status; i++) {
+		const struct gmt_attach_status *st = &s->status[i];
+
+		if (st->state != GMT_ATT_ATTACHED)
+			continue;
+		if (st->target) {
+			/* the hook names the default target; show the chosen one */
+			fprintf(stderr, " %.*s %s", (int)strcspn(st->spec->hook, " "),
+				st->spec->hook, st->target);
+			kernel++;
+		} else {
+			fprintf(stderr, " %s", st->spec->hook);
+		}
+	}
 	fputc('\n', stderr);
 	for (i = 0; i < s->nr_status; i++)
 		if (s->status[i].state == GMT_ATT_FAILED)
 			fprintf(stderr, "gmemtrace: not attached: %s (%s): %s\n",
 				s->status[i].spec->prog, s->status[i].spec->hook,
 				s->status[i].reason);
+	if (!kernel)
+		fprintf(stderr, "gmemtrace: no kernel-side backend here: conversions are timed at "
+			"the syscall boundary only (see gmemtrace features)\n");
+	/* one line per feature that could not be had, with -v */
+	for (i = 0; gmt_verbose && i < s->nr_status; i++) {
+		const struct gmt_attach_status *st = &s->status[i];
+		bool dup = false;
+
+		if (st->state != GMT_ATT_UNAVAILABLE)
+			continue;
+		for (j = 0; j < i; j++)
+			if (s->status[j].state == GMT_ATT_UNAVAILABLE &&
+			    !strcmp(s->status[j].spec->feature, st->spec->feature))
+				dup = true;
+		if (!dup)
+			fprintf(stderr, "gmemtrace: %s unavailable: %s\n", st->spec->feature,
+				st->reason);
+	}
 }
 
 static void text_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
@@ -164,6 +205,21 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, b
 			else
 				fprintf(o->f, "  %-27s failed with errno %u: %llu\n", "",
 					e->key.err, e->delta);
+		}
+		if (r->delta.klat_count) {
+			char kl[24], pv[24];
+
+			gmt_fmt_ns(kl, sizeof(kl), r->delta.klat_sum_ns / r->delta.klat_count);
+			fprintf(o->f, "  %-27s in kernel %s (mean); phases from syscall entry:", "",
+				kl);
+			for (j = 0; j < GMT_PH_MAX; j++) {
+				if (!r->delta.phase_count[j])
+					continue;
+				gmt_fmt_ns(pv, sizeof(pv),
+					   r->delta.phase_sum_ns[j] / r->delta.phase_count[j]);
+				fprintf(o->f, " %s %s", gmt_phase_name(j), pv);
+			}
+			fputc('\n', o->f);
 		}
 		if (hist) {
 			fprintf(o->f, "\n  %s %s %s latency:\n", vm, gmt_gen_name(r->key.gen),

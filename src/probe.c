@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "gmemtrace.h"
@@ -9,6 +10,7 @@
 #include "loader.h"
 #include "probe.h"
 #include "probes.skel.h"
+#include "select.h"
 #include "util.h"
 
 const struct gmt_capability gmt_capabilities[] = {
@@ -30,7 +32,11 @@ static void explain(struct gmt_probe_result *r, const char *stage, int err)
 {
 	r->ok = false;
 	r->err = err < 0 ? -err : err;
-	if (r->err == EPERM && !strcmp(stage, "load"))
+	if (r->err == ENOENT && !strcmp(stage, "attach") &&
+	    access("/sys/bus/event_source/devices/kprobe", F_OK))
+		snprintf(r->reason, sizeof(r->reason),
+			 "this kernel has no kprobe support (CONFIG_KPROBES off)");
+	else if (r->err == EPERM && !strcmp(stage, "load"))
 		snprintf(r->reason, sizeof(r->reason), "refused by the kernel at load (EPERM)");
 	else if (r->err == ENOENT && !strcmp(stage, "attach"))
 		snprintf(r->reason, sizeof(r->reason),
@@ -104,16 +110,79 @@ void gmt_probe_capability(const char *prog, struct gmt_probe_result *r)
 	probes_bpf__destroy(skel);
 }
 
-void gmt_probe_program(const char *prog, struct gmt_probe_result *r)
+struct bpf_link *gmt_attach_spec(struct bpf_program *prog, const struct gmt_prog_spec *spec,
+				 const char *target)
+{
+	/* kprobes take their target at attach time; trampolines at load */
+	if (spec && spec->backend == GMT_BE_KPROBE && target)
+		return bpf_program__attach_kprobe(prog,
+				!strncmp(bpf_program__section_name(prog), "kretprobe", 9), target);
+	return bpf_program__attach(prog);
+}
+
+static void probe_spec(const char *prog, const struct gmt_prog_spec *spec, const char *target,
+		       struct gmt_probe_result *r)
 {
 	struct gmemtrace_bpf *skel = gmemtrace_bpf__open();
+	struct bpf_program *p, *want = NULL;
+	struct bpf_link *link;
+	int err;
 
+	memset(r, 0, sizeof(*r));
 	if (!skel) {
 		explain(r, "open", errno);
 		return;
 	}
-	/* a small ring buffer: this is only a probe */
+	/* small maps: this is only a probe */
 	bpf_map__set_max_entries(skel->maps.gmt_events, 4096);
-	probe_one(skel->obj, prog, r);
+	bpf_map__set_max_entries(skel->maps.gmt_stats, 1);
+	bpf_object__for_each_program(p, skel->obj) {
+		bool me = !strcmp(bpf_program__name(p), prog);
+
+		bpf_program__set_autoload(p, me);
+		if (me)
+			want = p;
+	}
+	if (!want) {
+		snprintf(r->reason, sizeof(r->reason), "internal: no program %s", prog);
+		goto out;
+	}
+	if (spec && target && (spec->backend == GMT_BE_FENTRY || spec->backend == GMT_BE_TP_BTF)) {
+		err = bpf_program__set_attach_target(want, 0, target);
+		if (err) {
+			explain(r, "set target", err);
+			goto out;
+		}
+	}
+	err = gmemtrace_bpf__load(skel);
+	if (err) {
+		explain(r, "load", err);
+		goto out;
+	}
+	link = gmt_attach_spec(want, spec, target);
+	if (!link) {
+		explain(r, "attach", errno);
+		goto out;
+	}
+	bpf_link__destroy(link);
+	r->ok = true;
+	snprintf(r->reason, sizeof(r->reason), "loaded and attached");
+out:
 	gmemtrace_bpf__destroy(skel);
+}
+
+void gmt_probe_program(const char *prog, struct gmt_probe_result *r)
+{
+	probe_spec(prog, gmt_prog_spec_find(prog), NULL, r);
+}
+
+int gmt_probe_by_loading(const struct gmt_prog_spec *spec, const char *target, char *why,
+			 size_t len, void *ctx)
+{
+	struct gmt_probe_result r;
+
+	probe_spec(spec->prog, spec, target, &r);
+	if (!r.ok)
+		snprintf(why, len, "%s", r.reason);
+	return r.ok ? 0 : -(r.err ? r.err : EINVAL);
 }

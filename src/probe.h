@@ -17,6 +17,13 @@ void gmt_probe_capability(const char *prog, struct gmt_probe_result *r);
 /* one row of the backend table, loaded and attached alone */
 void gmt_probe_program(const char *prog, struct gmt_probe_result *r);
 
+struct bpf_program;
+struct bpf_link;
+struct gmt_prog_spec;
+/* attach one program of the table (kprobes get their target here) */
+struct bpf_link *gmt_attach_spec(struct bpf_program *prog, const struct gmt_prog_spec *spec,
+				 const char *target);
+
 struct gmt_capability {
 	const char *name;	/* shown by features */
 	const char *prog;	/* in probes.bpf.c */

@@ -24,6 +24,12 @@ void gmt_stats_delta(const struct gmt_stats *cur, const struct gmt_stats *prev,
 	d->lat_sum_ns -= prev->lat_sum_ns;
 	for (i = 0; i < GMT_ERRC_MAX; i++)
 		d->errs[i] -= prev->errs[i];
+	d->klat_count -= prev->klat_count;
+	d->klat_sum_ns -= prev->klat_sum_ns;
+	for (i = 0; i < GMT_PH_MAX; i++) {
+		d->phase_sum_ns[i] -= prev->phase_sum_ns[i];
+		d->phase_count[i] -= prev->phase_count[i];
+	}
 	for (i = 0; i < GMT_HIST_SLOTS; i++)
 		d->hist[i] -= prev->hist[i];
 }

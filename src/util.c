@@ -166,6 +166,33 @@ const char *gmt_event_name(unsigned int type)
 	return "unknown";
 }
 
+const char *gmt_source_name(unsigned int src)
+{
+	switch (src) {
+	case GMT_SRC_FENTRY:
+		return "fentry";
+	case GMT_SRC_KPROBE:
+		return "kprobe";
+	}
+	return "syscall_tp";
+}
+
+const char *gmt_phase_name(unsigned int ph)
+{
+	static const char *const n[GMT_PH_MAX] = {
+		[GMT_PH_KERNEL_ENTER] = "kernel_enter",
+		[GMT_PH_ATTR_TP] = "attr_tracepoint",
+		[GMT_PH_UNMAP] = "unmap",
+		[GMT_PH_REFCOUNT] = "refcount_check",
+		[GMT_PH_LRU_DRAIN] = "lru_drain",
+		[GMT_PH_INVALIDATE_START] = "invalidate_start",
+		[GMT_PH_INVALIDATE_END] = "invalidate_end",
+		[GMT_PH_KERNEL_EXIT] = "kernel_exit",
+	};
+
+	return ph < GMT_PH_MAX ? n[ph] : "?";
+}
+
 __u64 gmt_mono_ns(void)
 {
 	struct timespec ts;

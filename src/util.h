@@ -29,6 +29,8 @@ const char *gmt_gen_name(unsigned int gen);	/* "G1" */
 const char *gmt_gen_uapi(unsigned int gen, unsigned int cmd);	/* "KVM_SET_MEMORY_ATTRIBUTES" */
 const char *gmt_dir_name(unsigned int dir);	/* "to_private" */
 const char *gmt_event_name(unsigned int type);	/* "convert" */
+const char *gmt_source_name(unsigned int src);	/* "syscall_tp", "fentry", "kprobe" */
+const char *gmt_phase_name(unsigned int ph);	/* "invalidate_start" */
 
 __u64 gmt_mono_ns(void);
 __u64 gmt_mono_to_real_offset(void);	/* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */

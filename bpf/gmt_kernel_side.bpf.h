@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel-side backend: in-kernel conversion latency, phase markers and the
+ * refcount check, as fentry/fexit programs with kprobe/kretprobe twins for
+ * kernels that have kprobes but no trampolines. They never produce events:
+ * they enrich the conversion the uAPI programs are tracking on this thread
+ * (task storage), so filters and accounting stay in one place.
+ *
+ * Attach targets are set by the loader from the backend table's candidate
+ * lists (src/backends.c); the names in SEC() are only defaults.
+ * Included by gmemtrace.bpf.c.
+ */
+#ifndef GMT_KERNEL_SIDE_BPF_H
+#define GMT_KERNEL_SIDE_BPF_H
+
+/* the conversion this thread is in, if any */
+static __always_inline struct gmt_inflight *gmt_converting(void)
+{
+	struct gmt_inflight *in = gmt_inflight_get(false);
+
+	if (!in || in->kind != GMT_EV_CONVERT)
+		return NULL;
+	return in;
+}
+
+static __always_inline void gmt_mark(struct gmt_inflight *in, __u32 ph, __u64 now)
+{
+	__u64 off = now - in->start_ns;
+
+	if (ph >= GMT_PH_MAX || in->convert.phase_ns[ph])
+		return;	/* first hit only: a marker may fire per memslot */
+	if (!off)
+		off = 1;	/* 0 means "not seen" */
+	in->convert.phase_ns[ph] = off > 0xffffffffULL ? 0xffffffffU : (__u32)off;
+}
+
+static __always_inline void gmt_marker(__u32 ph)
+{
+	struct gmt_inflight *in = gmt_converting();
+
+	if (in)
+		gmt_mark(in, ph, bpf_ktime_get_ns());
+}
+
+static __always_inline void gmt_kernel_enter(unsigned int ioctl, __u8 source)
+{
+	struct gmt_inflight *in = gmt_converting();
+	__u64 now;
+
+	if (!in || ioctl != in->cmd)
+		return;
+	now = bpf_ktime_get_ns();
+	in->k_start_ns = now;
+	in->convert.source = source;
+	gmt_mark(in, GMT_PH_KERNEL_ENTER, now);
+}
+
+static __always_inline void gmt_kernel_exit(void)
+{
+	struct gmt_inflight *in = gmt_converting();
+	__u64 now;
+
+	if (!in || !in->k_start_ns)
+		return;
+	now = bpf_ktime_get_ns();
+	in->convert.kernel_latency_ns = now - in->k_start_ns;
+	gmt_mark(in, GMT_PH_KERNEL_EXIT, now);
+	in->k_start_ns = 0;
+}
+
+/* G1: the VM ioctl handler */
+SEC("fentry/kvm_vm_ioctl")
+int BPF_PROG(gmt_fe_vm_ioctl, struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	gmt_kernel_enter(ioctl, GMT_SRC_FENTRY);
+	return 0;
+}
+
+SEC("fexit/kvm_vm_ioctl")
+int BPF_PROG(gmt_fx_vm_ioctl, struct file *filp, unsigned int ioctl, unsigned long arg, long ret)
+{
+	gmt_kernel_exit();
+	return 0;
+}
+
+SEC("kprobe/kvm_vm_ioctl")
+int BPF_KPROBE(gmt_kp_vm_ioctl, struct file *filp, unsigned int ioctl)
+{
+	gmt_kernel_enter(ioctl, GMT_SRC_KPROBE);
+	return 0;
+}
+
+SEC("kretprobe/kvm_vm_ioctl")
+int BPF_KRETPROBE(gmt_kr_vm_ioctl)
+{
+	gmt_kernel_exit();
+	return 0;
+}
+
+/* G2/G3: the guest_memfd ioctl handler (the only guaranteed out-of-line
+ * entry of both series: it is the file's .unlocked_ioctl) */
+SEC("fentry/kvm_gmem_ioctl")
+int BPF_PROG(gmt_fe_gmem_ioc, struct file *file, unsigned int ioctl, unsigned long arg)
+{
+	gmt_kernel_enter(ioctl, GMT_SRC_FENTRY);
+	return 0;
+}
+
+SEC("fexit/kvm_gmem_ioctl")
+int BPF_PROG(gmt_fx_gmem_ioc, struct file *file, unsigned int ioctl, unsigned long arg, long ret)
+{
+	gmt_kernel_exit();
+	return 0;
+}
+
+SEC("kprobe/kvm_gmem_ioctl")
+int BPF_KPROBE(gmt_kp_gmem_ioc, struct file *file, unsigned int ioctl)
+{
+	gmt_kernel_enter(ioctl, GMT_SRC_KPROBE);
+	return 0;
+}
+
+SEC("kretprobe/kvm_gmem_ioctl")
+int BPF_KRETPROBE(gmt_kr_gmem_ioc)
+{
+	gmt_kernel_exit();
+	return 0;
+}
+
+/* Phase markers. kvm_mmu_invalidate_* also run for MMU notifiers of every
+ * VM: gmt_converting() keeps only the converting thread. */
+SEC("fentry/kvm_mmu_invalidate_start")
+int BPF_PROG(gmt_fe_invstart)
+{
+	gmt_marker(GMT_PH_INVALIDATE_START);
+	return 0;
+}
+
+SEC("kprobe/kvm_mmu_invalidate_start")
+int BPF_KPROBE(gmt_kp_invstart)
+{
+	gmt_marker(GMT_PH_INVALIDATE_START);
+	return 0;
+}
+
+SEC("fentry/kvm_mmu_invalidate_end")
+int BPF_PROG(gmt_fe_invend)
+{
+	gmt_marker(GMT_PH_INVALIDATE_END);
+	return 0;
+}
+
+SEC("kprobe/kvm_mmu_invalidate_end")
+int BPF_KPROBE(gmt_kp_invend)
+{
+	gmt_marker(GMT_PH_INVALIDATE_END);
+	return 0;
+}
+
+SEC("fentry/unmap_mapping_pages")
+int BPF_PROG(gmt_fe_unmap)
+{
+	gmt_marker(GMT_PH_UNMAP);
+	return 0;
+}
+
+SEC("kprobe/unmap_mapping_pages")
+int BPF_KPROBE(gmt_kp_unmap)
+{
+	gmt_marker(GMT_PH_UNMAP);
+	return 0;
+}
+
+SEC("fentry/lru_add_drain_all")
+int BPF_PROG(gmt_fe_lrudrain)
+{
+	gmt_marker(GMT_PH_LRU_DRAIN);
+	return 0;
+}
+
+SEC("kprobe/lru_add_drain_all")
+int BPF_KPROBE(gmt_kp_lrudrain)
+{
+	gmt_marker(GMT_PH_LRU_DRAIN);
+	return 0;
+}
+
+/* G1's own tracepoint: fires before slots_lock is taken */
+SEC("tp_btf/kvm_vm_set_mem_attributes")
+int BPF_PROG(gmt_tp_setattr, gfn_t start, gfn_t end, unsigned long attr)
+{
+	gmt_marker(GMT_PH_ATTR_TP);
+	return 0;
+}
+
+/*
+ * The refcount check (G2/G3): the kernel compares each folio of the batch
+ * filemap_get_folios just filled against folio_nr_pages + 1. Read the same
+ * values here, before it does, and keep the first folio that fails.
+ */
+struct folio___gmt {
+	unsigned long flags;
+	unsigned long _flags_1;
+	atomic_t _refcount;
+	atomic_t _mapcount;
+	atomic_t _pincount;
+	unsigned long index;
+} __attribute__((preserve_access_index));
+
+static __always_inline void gmt_snap_folio(struct gmt_inflight *in, struct folio___gmt *f)
+{
+	struct gmt_folio_snap *s = &in->convert.folio;
+	unsigned long flags = BPF_CORE_READ(f, flags);
+	__u32 head = bpf_core_enum_value(enum pageflags, PG_head);
+	__u32 lru = bpf_core_enum_value(enum pageflags, PG_lru);
+	__u32 ref, order = 0;
+
+	if ((flags >> (head & 63)) & 1) {
+		if (bpf_core_field_exists(f->_flags_1))
+			order = BPF_CORE_READ(f, _flags_1) & 0xff;
+	}
+	ref = BPF_CORE_READ(f, _refcount.counter);
+	s->nr_pages = 1U << (order & 31);
+	s->expected = s->nr_pages + 1;
+	if (ref == s->expected)
+		return;
+	s->refcount = ref;
+	s->index = BPF_CORE_READ(f, index);
+	s->mapcount = BPF_CORE_READ(f, _mapcount.counter) + 1;
+	if (order && bpf_core_field_exists(f->_pincount))
+		s->pincount = BPF_CORE_READ(f, _pincount.counter);
+	else
+		s->pincount = ref > s->expected ? (ref - s->expected) / 1024 : 0;
+	s->lru = (flags >> (lru & 63)) & 1;
+	s->exact = 1;
+	s->valid = 1;
+}
+
+static __always_inline void gmt_check_batch(struct gmt_inflight *in, struct folio_batch *fbatch)
+{
+	unsigned char nr = BPF_CORE_READ(fbatch, nr);
+	int i;
+
+	gmt_mark(in, GMT_PH_REFCOUNT, bpf_ktime_get_ns());
+	for (i = 0; i < 31; i++) {	/* PAGEVEC_SIZE */
+		struct folio___gmt *f = NULL;
+
+		if (i >= nr || in->convert.folio.valid)
+			break;
+		bpf_probe_read_kernel(&f, sizeof(f), &fbatch->folios[i]);
+		if (f)
+			gmt_snap_folio(in, f);
+	}
+}
+
+SEC("fexit/filemap_get_folios")
+int BPF_PROG(gmt_fx_folios, struct address_space *mapping, unsigned long *start, unsigned long end,
+	     struct folio_batch *fbatch, unsigned int ret)
+{
+	struct gmt_inflight *in = gmt_converting();
+
+	if (in && in->k_start_ns)
+		gmt_check_batch(in, fbatch);
+	return 0;
+}
+
+SEC("kprobe/filemap_get_folios")
+int BPF_KPROBE(gmt_kp_folios, struct address_space *mapping, unsigned long *start, unsigned long end,
+	       struct folio_batch *fbatch)
+{
+	struct gmt_inflight *in = gmt_converting();
+
+	if (in && in->k_start_ns)
+		in->k_fbatch = (__u64)fbatch;
+	return 0;
+}
+
+SEC("kretprobe/filemap_get_folios")
+int BPF_KRETPROBE(gmt_kr_folios)
+{
+	struct gmt_inflight *in = gmt_converting();
+
+	if (in && in->k_fbatch) {
+		gmt_check_batch(in, (struct folio_batch *)in->k_fbatch);
+		in->k_fbatch = 0;
+	}
+	return 0;
+}
+
+#endif /* GMT_KERNEL_SIDE_BPF_H */
