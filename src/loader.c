@@ -145,7 +145,7 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 
 			bpf_program__set_autoload(prog, ch->chosen);
 			if (!ch->chosen) {
-				st->state = GMT_ATT_UNAVAILABLE;
+				st->state = ch->twin_chosen ? GMT_ATT_NOT_WANTED : GMT_ATT_UNAVAILABLE;
 				memcpy(st->reason, ch->reason, sizeof(st->reason));
 				st->reason[sizeof(st->reason) - 1] = 0;
 				continue;

@@ -141,8 +141,24 @@ void gmt_select(struct gmt_selection *sel, struct btf *const *btfs, int nr_btfs,
 				done = try_backend(sel, sp->feature, order[j], btfs, nr_btfs, probe,
 						   ctx, why[j], sizeof(why[j]));
 		}
-		if (done)
+		if (done) {
+			/* the twins of the winner: say why they stay unloaded */
+			const char *winner = NULL;
+
+			for (j = 0; j < gmt_nr_prog_specs; j++)
+				if (sel->c[j].chosen && !strcmp(gmt_prog_specs[j].feature ?
+								gmt_prog_specs[j].feature : "", sp->feature))
+					winner = gmt_backend_name(gmt_prog_specs[j].backend);
+			for (j = 0; j < gmt_nr_prog_specs; j++) {
+				if (!gmt_prog_specs[j].feature || strcmp(gmt_prog_specs[j].feature, sp->feature) ||
+				    sel->c[j].chosen)
+					continue;
+				sel->c[j].twin_chosen = true;
+				snprintf(sel->c[j].reason, sizeof(sel->c[j].reason),
+					 "not needed: %s uses %s", sp->feature, winner ? winner : "?");
+			}
 			continue;
+		}
 		for (j = 0; j < gmt_nr_prog_specs; j++) {
 			if (!gmt_prog_specs[j].feature || strcmp(gmt_prog_specs[j].feature, sp->feature))
 				continue;

@@ -24,6 +24,7 @@ enum gmt_kernel_pref {
 
 struct gmt_choice {
 	bool chosen;
+	bool twin_chosen;	/* not chosen because another backend gives the same */
 	const char *target;	/* the candidate that resolved and attached */
 	char reason[420];	/* why not chosen */
 };
