@@ -154,8 +154,13 @@ void gmt_select(struct gmt_selection *sel, struct btf *const *btfs, int nr_btfs,
 				    sel->c[j].chosen)
 					continue;
 				sel->c[j].twin_chosen = true;
-				snprintf(sel->c[j].reason, sizeof(sel->c[j].reason),
-					 "not needed: %s uses %s", sp->feature, winner ? winner : "?");
+				if (why[0][0])	/* the preferred backend failed: keep why */
+					snprintf(sel->c[j].reason, sizeof(sel->c[j].reason),
+						 "%s; %s used instead", why[0], winner ? winner : "?");
+				else
+					snprintf(sel->c[j].reason, sizeof(sel->c[j].reason),
+						 "not needed: %s uses %s", sp->feature,
+						 winner ? winner : "?");
 			}
 			continue;
 		}
