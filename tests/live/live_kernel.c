@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Live: the kernel-side backend. Where the kernel allows trampolines (the VM
+ * suite's Debian 7.3 and conversion kernels) every G1 conversion carries an
+ * in-kernel latency and phase markers, each within the whole; where it does
+ * not (this project's build host) the attach record says why and events
+ * fall back to syscall timing. kprobe twins are proven with
+ * --kernel-backend kprobe wherever kprobes work.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live_util.h"
+
+static json_object *run_trace(const char *backend, int conversions, json_object **wl)
+{
+	const char *out = live_tmp("kernel.jsonl"), *err = live_tmp("kernel.err");
+	const char *wl_json = live_tmp("kernel-wl.json");
+	char conv[16];
+	const char *argv[] = { live_bin("gmemtrace"), "trace", "-f", "json", "-o", out,
+			       "--kernel-backend", backend, "--", live_bin("gmem-workload"),
+			       "--uapi", "g1", "--conversions", conv, "--json-out", wl_json, NULL };
+	int rc;
+
+	snprintf(conv, sizeof(conv), "%d", conversions);
+	rc = live_run((char *const *)argv, NULL, err, 120);
+	if (rc)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+	*wl = live_read_json(wl_json);
+	return live_read_ndjson(out);
+}
+
+/* the state of one program in the attach record */
+static const char *prog_state(json_object *recs, const char *prog, const char **target,
+			      const char **reason)
+{
+	json_object *att = live_filter(recs, "attach", NULL), *progs;
+	const char *state = NULL;
+	size_t i;
+
+	assert_int_equal(json_object_array_length(att), 1);
+	json_object_object_get_ex(json_object_array_get_idx(att, 0), "programs", &progs);
+	for (i = 0; i < json_object_array_length(progs); i++) {
+		json_object *p = json_object_array_get_idx(progs, i);
+
+		if (strcmp(live_get_str(p, "program"), prog))
+			continue;
+		state = live_get_str(p, "state");
+		if (target)
+			*target = live_get_str(p, "target");
+		if (reason)
+			*reason = live_get_str(p, "reason");
+	}
+	json_object_put(att);
+	return state;
+}
+
+static long long phase(json_object *ev, const char *name)
+{
+	json_object *ph;
+	long long v;
+
+	if (!json_object_object_get_ex(ev, "phases_ns", &ph) || !ph)
+		return 0;
+	v = live_get_int(ph, name);
+	return v == -999999 ? 0 : v;
+}
+
+static bool expected(const char *var)
+{
+	const char *v = getenv(var);
+
+	return v && !strcmp(v, "yes");
+}
+
+static void check_events(json_object *recs, const char *source, int want)
+{
+	json_object *ev = live_filter(recs, "event", "convert");
+	bool conv = expected("GMT_EXPECT_CONVERSIONS");
+	size_t i;
+
+	assert_int_equal((int)json_object_array_length(ev), want);
+	for (i = 0; i < json_object_array_length(ev); i++) {
+		json_object *e = json_object_array_get_idx(ev, i);
+		long long lat = live_get_int(e, "latency_ns");
+		long long klat = live_get_int(e, "kernel_latency_ns");
+		long long enter = phase(e, "kernel_enter"), exit_ = phase(e, "kernel_exit");
+		static const char *const all[] = { "kernel_enter", "attr_tracepoint",
+						   "invalidate_start", "invalidate_end",
+						   "kernel_exit" };
+		size_t k;
+
+		assert_string_equal(live_get_str(e, "source"), source);
+		assert_true(klat > 0);
+		assert_true(klat <= lat);	/* the kernel's part of the syscall */
+		assert_true(enter > 0 && exit_ >= enter);
+		assert_true(exit_ - enter <= klat + 1000);	/* same interval, two clocks reads apart */
+		for (k = 0; k < sizeof(all) / sizeof(all[0]); k++)
+			assert_true(phase(e, all[k]) <= lat);	/* each phase within the whole */
+		if (conv && live_get_int(e, "ret") == 0) {
+			/* a real G1 conversion: the invalidation happened in between */
+			assert_true(phase(e, "invalidate_start") >= enter);
+			assert_true(phase(e, "invalidate_end") >= phase(e, "invalidate_start"));
+			assert_true(exit_ >= phase(e, "invalidate_end"));
+			if (phase(e, "attr_tracepoint"))
+				assert_true(phase(e, "attr_tracepoint") <= phase(e, "invalidate_start"));
+		}
+	}
+	json_object_put(ev);
+}
+
+static void test_kernel_side_fentry(void **state)
+{
+	json_object *recs, *wl;
+	const char *st, *target, *reason;
+
+	if (!live_require_tracing())
+		skip();
+	recs = run_trace("auto", 12, &wl);
+	st = prog_state(recs, "gmt_fx_vm_ioctl", &target, &reason);
+	assert_non_null(st);
+	if (strcmp(st, "attached")) {
+		/* no trampolines here: say why, time at the syscall boundary */
+		print_message("kernel side not attached here: %s\n", reason ? reason : "?");
+		assert_non_null(reason);
+		assert_true(strlen(reason) > 10);
+		if (expected("GMT_EXPECT_FENTRY"))
+			fail_msg("this kernel is expected to allow fentry");
+		json_object_put(recs);
+		json_object_put(wl);
+		print_message("SKIP: fentry refused on this kernel (reason checked)\n");
+		skip();
+	}
+	assert_string_equal(target, "kvm_vm_ioctl");
+	check_events(recs, "fentry", 12);
+	if (expected("GMT_EXPECT_CONVERSIONS")) {
+		st = prog_state(recs, "gmt_fe_invstart", &target, NULL);
+		assert_string_equal(st, "attached");
+		print_message("phase target: %s\n", target);
+	}
+	json_object_put(recs);
+	json_object_put(wl);
+}
+
+static void test_kernel_side_kprobe_twins(void **state)
+{
+	json_object *recs, *wl;
+	const char *st, *reason;
+
+	if (!live_require_tracing())
+		skip();
+	recs = run_trace("kprobe", 6, &wl);
+	st = prog_state(recs, "gmt_kr_vm_ioctl", NULL, &reason);
+	assert_non_null(st);
+	if (strcmp(st, "attached")) {
+		print_message("SKIP: kprobes unavailable here: %s\n", reason ? reason : "?");
+		if (expected("GMT_EXPECT_KPROBE"))
+			fail_msg("this kernel is expected to have kprobes");
+		json_object_put(recs);
+		json_object_put(wl);
+		skip();
+	}
+	assert_string_equal(prog_state(recs, "gmt_fe_vm_ioctl", NULL, NULL), "not_wanted");
+	check_events(recs, "kprobe", 6);
+	json_object_put(recs);
+	json_object_put(wl);
+}
+
+/* --kernel-backend none: nothing kernel-side, syscall timing only */
+static void test_kernel_side_off(void **state)
+{
+	json_object *recs, *wl, *ev;
+	size_t i;
+
+	if (!live_require_tracing())
+		skip();
+	recs = run_trace("none", 3, &wl);
+	assert_string_equal(prog_state(recs, "gmt_fe_vm_ioctl", NULL, NULL), "unavailable");
+	ev = live_filter(recs, "event", "convert");
+	assert_int_equal(json_object_array_length(ev), 3);
+	for (i = 0; i < json_object_array_length(ev); i++) {
+		json_object *e = json_object_array_get_idx(ev, i);
+
+		assert_string_equal(live_get_str(e, "source"), "syscall_tp");
+		assert_true(live_is_null(e, "kernel_latency_ns"));
+	}
+	json_object_put(ev);
+	json_object_put(recs);
+	json_object_put(wl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_kernel_side_fentry, live_teardown),
+		cmocka_unit_test_teardown(test_kernel_side_kprobe_twins, live_teardown),
+		cmocka_unit_test_teardown(test_kernel_side_off, live_teardown),
+	};
+
+	return cmocka_run_group_tests_name("live_kernel", tests, NULL, NULL);
+}
