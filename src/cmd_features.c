@@ -18,6 +18,7 @@
 #include "kvm_probe.h"
 #include "loader.h"
 #include "probe.h"
+#include "select.h"
 #include "util.h"
 
 static const char features_doc[] =
@@ -37,7 +38,7 @@ struct frow {
 	const char *section;
 	char name[64];
 	int state;
-	char detail[240];
+	char detail[480];
 };
 
 struct ftable {
@@ -143,16 +144,38 @@ static void capabilities(struct ftable *t)
 
 static void programs(struct ftable *t)
 {
-	int i;
+	struct gmt_selection *sel = calloc(1, sizeof(*sel));
+	struct btf *btfs[2] = { 0 };
+	int i, nb;
 
+	if (!sel)
+		return;
+	/* kernel-side rows: the same choice trace and stat make, by loading */
+	nb = gmt_kernel_btfs(btfs, 2);
+	if (nb > 0) {
+		gmt_select(sel, btfs, nb, GMT_KPREF_AUTO, gmt_probe_by_loading, NULL);
+		gmt_free_btfs(btfs, nb);
+	}
 	for (i = 0; i < gmt_nr_prog_specs; i++) {
 		const struct gmt_prog_spec *sp = &gmt_prog_specs[i];
+		const struct gmt_choice *ch = &sel->c[i];
 		struct gmt_probe_result r;
 
-		gmt_probe_program(sp->prog, &r);
-		add(t, "programs", r.ok, sp->prog, "[%s] %s: %s; gives: %s",
-		    gmt_backend_name(sp->backend), sp->hook, r.reason, sp->gives);
+		if (!sp->feature) {
+			gmt_probe_program(sp->prog, &r);
+			add(t, "programs", r.ok, sp->prog, "[%s] %s: %s; gives: %s",
+			    gmt_backend_name(sp->backend), sp->hook, r.reason, sp->gives);
+		} else if (ch->chosen) {
+			add(t, "programs", F_YES, sp->prog, "[%s] %.*s %s: chosen for %s; gives: %s",
+			    gmt_backend_name(sp->backend), (int)strcspn(sp->hook, " "), sp->hook,
+			    ch->target, sp->feature, sp->gives);
+		} else {
+			add(t, "programs", ch->twin_chosen ? F_NA : F_NO, sp->prog, "[%s] %s: %s",
+			    gmt_backend_name(sp->backend), sp->feature,
+			    nb > 0 ? ch->reason : "no kernel BTF");
+		}
 	}
+	free(sel);
 }
 
 static void ioctl_row(struct ftable *t, const char *name, const char *what, bool tried, int err)
