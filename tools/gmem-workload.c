@@ -3,9 +3,11 @@
  * gmem-workload: a real KVM workload for gmemtrace. It creates VMs with a
  * guest_memfd and a memslot, issues shared<->private conversions through
  * every uAPI generation (G1 VM ioctl, G2 RFC gmem ioctls, G3 gmem ioctl),
- * optionally pins guest_memfd pages with io_uring fixed buffers, and
- * reports exactly what it did as JSON: the ground truth tests compare the
- * tracer's output against.
+ * optionally pins guest_memfd pages with io_uring fixed buffers, runs a
+ * tiny guest on a vCPU that asks for conversions itself (KVM_HC_MAP_GPA_RANGE
+ * hypercall exits, KVM_EXIT_MEMORY_FAULT) and serves them, and reports
+ * exactly what it did as JSON: the ground truth tests compare the tracer's
+ * output against.
  *
  * A kernel that lacks an ioctl answers with its errno; that is recorded as
  * data, never treated as a failure of the tool.
@@ -28,9 +30,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <linux/types.h>
 #include <linux/falloc.h>
+/* the vCPU structs (kvm_run, kvm_regs, kvm_sregs, kvm_cpuid2); 6.1 has them */
+#include <linux/kvm.h>
 #include <json-c/json.h>
 #include <liburing.h>
 
@@ -51,9 +56,13 @@
 #define GMW_MAX_PIN_PAGES	16384	/* io_uring's fixed buffer limit */
 #define GMW_GMEM_TRIES		3
 #define GMW_MAX_FOPS		1000000	/* --punch/--allocate per VM */
+#define GMW_MAX_GUEST		1000000	/* --guest requests */
+#define GMW_GUEST_TIMEOUT_AUTO	UINT64_MAX	/* 60 s + 1 ms per request */
 
-/* not in kvm_uapi.h: only this tool asks for it */
+/* not in kvm_uapi.h: only this tool asks for them */
 #define GMW_KVM_GET_API_VERSION	0x0000ae00u
+#define GMW_KVM_CAP_DISABLE_QUIRKS2		213
+#define GMW_KVM_X86_QUIRK_FIX_HYPERCALL_INSN	(1ULL << 5)
 
 enum uapi_bit {
 	UAPI_G1 = 1 << 0,
@@ -121,6 +130,11 @@ struct cfg {
 	bool no_calls;
 	__u64 max_calls;
 	bool bench;
+	bool uapi_set;
+	bool conversions_set;
+	__u64 guest;		/* guest MAP_GPA_RANGE requests, 0: no guest */
+	bool guest_fault;
+	__u64 guest_timeout_s;
 };
 
 /* One conversion ioctl as issued; fd, cmd, gen and attributes derive from op/vm */
@@ -137,6 +151,9 @@ struct call_rec {
 
 #define CALL_SKIPPED	(1 << 0)
 #define CALL_HAS_EO	(1 << 1)
+#define CALL_GUEST	(1 << 2)	/* served a guest request; round = its index */
+#define CALL_PRIV	(1 << 3)	/* to-private (guest calls carry it here) */
+#define CALL_OUTSIDE	(1 << 4)	/* skipped: GPA outside the guest_memfd */
 
 struct ret_hist {
 	__u64 calls;
@@ -212,6 +229,68 @@ struct caps {
 	long gmem_memory_attributes;
 };
 
+enum greq_kind {
+	GREQ_MAP_GPA_RANGE,
+	GREQ_MEMORY_FAULT,
+};
+
+/* One conversion the guest asked for, and how it was served */
+struct guest_req {
+	__u64 gpa;
+	__u64 npages;
+	__u64 attrs;		/* hypercall args[2], or memory_fault.flags */
+	__u64 hc_flags;		/* hypercall flags (bit 0: long mode) */
+	__u64 exit_ns;		/* KVM_RUN returned */
+	__u64 reenter_ns;	/* next KVM_RUN issued, 0: never */
+	__s64 served_ret;
+	__s64 guest_ret;	/* RAX the guest saw after the hypercall */
+	__u64 res_slot;		/* where the guest stored that RAX */
+	__u8 kind;
+	bool to_private;	/* what the guest asked for */
+	bool served_private;	/* what the VMM converted to */
+	bool has_guest_ret;
+};
+
+#define GMW_EXIT_REASONS	64
+
+struct guest_state {
+	bool requested;
+	const char *error;	/* static text; error_buf when formatted */
+	char error_buf[128];
+	long create_vcpu_ret;
+	int vcpu_fd;
+	bool own_vcpu;		/* created here, not by --vcpu */
+	long mmap_size;
+	struct kvm_run *run;
+	long cap_exit_hypercall;
+	long enable_cap_ret;
+	long quirk_ret;		/* disabling KVM_X86_QUIRK_FIX_HYPERCALL_INSN */
+	bool caps_set;		/* the three above were tried */
+	bool intel;
+	char vendor[13];
+	__u64 code_gpa;
+	__u64 code_size;
+	void *code_mem;
+	long code_slot_ret;
+	struct guest_req *reqs;	/* the first max-calls requests, for the list */
+	__u64 nkept;
+	__u64 reqs_cap;
+	__u64 nreqs;		/* all requests */
+	__u64 nkind[2];		/* by enum greq_kind */
+	__u64 nserved_ok;
+	__u64 *serve_ns;	/* exit->reenter of every re-entered request */
+	__u64 nserve;
+	__u64 serve_pct[6];	/* min p50 p90 p99 max mean of serve_ns */
+	__u64 runs;
+	__u64 exits[GMW_EXIT_REASONS];	/* by exit_reason; the last slot: beyond */
+	bool halted;
+	bool timed_out;
+	__s64 fault_read;	/* byte the guest read after the fault, -1: none */
+	__u64 error_rip;
+	bool has_error_rip;
+	__u64 run_ns;
+};
+
 struct run {
 	const struct cfg *cfg;
 	int kvm_fd;
@@ -236,10 +315,12 @@ struct run {
 	__u64 t_start;
 	__u64 conv_ns;
 	__u64 conv_issued;
+	struct guest_state guest;
 };
 
 static volatile sig_atomic_t got_usr1;
 static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_alarm;
 
 /* ------------------------------------------------------------------ */
 /* argument parsing                                                    */
@@ -359,12 +440,210 @@ static bool round_to_private(enum dir_mode d, __u64 round)
 	return d == DIR_PRIVATE;
 }
 
+/* ------------------------------------------------------------------ */
+/* the guest: its plain memslot, code and page tables                  */
+
+/*
+ * The guest lives in a plain memslot (no guest_memfd) so that its code is
+ * shared memory it can always execute; the guest_memfd slot is only the
+ * target of its requests. Layout of that slot:
+ */
+#define GMW_GUEST_SLOT		1
+#define GUEST_CODE_OFF		0x0000
+#define GUEST_PML4_OFF		0x1000
+#define GUEST_PDPT_OFF		0x2000
+#define GUEST_PD_OFF		0x3000
+#define GUEST_FAULT_OFF		0x4000	/* the page --guest-fault reads */
+#define GUEST_RES_OFF		0x5000	/* u64 per hypercall: the RAX it returned */
+#define GUEST_FAULT_MARK	0x5a	/* the VMM's byte in the fault page */
+#define GUEST_RES_UNSET		0xa5a5a5a5a5a5a5a5ULL
+#define GUEST_PAGE		4096ULL	/* x86 GPA page, whatever the host's */
+#define GUEST_2M		(2ULL << 20)
+#define GUEST_1G		(1ULL << 30)
+
+#define PTE_P			(1ULL << 0)
+#define PTE_RW			(1ULL << 1)
+#define PTE_PS			(1ULL << 7)
+
+/*
+ * 64-bit code, entered in long mode with everything in registers:
+ *   rdi requests left, r12 next GPA, r8/r9 guest_memfd GPA range (wrap),
+ *   r15 stride (4096), r13 attrs of the next request, r14 attrs toggle,
+ *   rsi results array, r10 fault page GPA (0: no fault phase).
+ * Hypercall ABI (64-bit mode, CPL 0): rax nr, rbx/rcx/rdx args, ret in rax.
+ */
+static const __u8 guest_code[] = {
+	/* 00 loop: */
+	0x48, 0x85, 0xff,		/* test %rdi,%rdi */
+	0x74, 0x2d,			/* je done */
+	0xb8, 0x0c, 0x00, 0x00, 0x00,	/* mov $12,%eax  KVM_HC_MAP_GPA_RANGE */
+	0x4c, 0x89, 0xe3,		/* mov %r12,%rbx  gpa */
+	0xb9, 0x01, 0x00, 0x00, 0x00,	/* mov $1,%ecx  npages */
+	0x4c, 0x89, 0xea,		/* mov %r13,%rdx  attrs */
+	0x0f, 0x01, 0xd9,		/* 15: vmmcall (vmcall on Intel) */
+	0x48, 0x89, 0x06,		/* mov %rax,(%rsi) */
+	0x48, 0x83, 0xc6, 0x08,		/* add $8,%rsi */
+	0x4d, 0x01, 0xfc,		/* add %r15,%r12 */
+	0x4d, 0x39, 0xcc,		/* cmp %r9,%r12 */
+	0x72, 0x03,			/* jb 1f */
+	0x4d, 0x89, 0xc4,		/* mov %r8,%r12  wrap */
+	0x4d, 0x31, 0xf5,		/* 1: xor %r14,%r13 */
+	0x48, 0xff, 0xcf,		/* dec %rdi */
+	0xeb, 0xce,			/* jmp loop */
+	/* 32 done: */
+	0x4d, 0x85, 0xd2,		/* test %r10,%r10 */
+	0x74, 0x20,			/* je halt */
+	0xb8, 0x0c, 0x00, 0x00, 0x00,	/* mov $12,%eax */
+	0x4c, 0x89, 0xd3,		/* mov %r10,%rbx */
+	0xb9, 0x01, 0x00, 0x00, 0x00,	/* mov $1,%ecx */
+	0xba, 0x10, 0x00, 0x00, 0x00,	/* mov $16,%edx  ENCRYPTED: to private */
+	0x0f, 0x01, 0xd9,		/* 49: vmmcall */
+	0x48, 0x89, 0x06,		/* mov %rax,(%rsi) */
+	0x41, 0x0f, 0xb6, 0x02,		/* movzbl (%r10),%eax  the memory fault */
+	0x48, 0x89, 0x46, 0x08,		/* mov %rax,8(%rsi) */
+	/* 57 halt: */
+	0xf4,				/* hlt */
+	0xeb, 0xfd,			/* jmp halt */
+};
+
+static const unsigned int guest_hc_at[] = { 0x15, 0x49 };
+
+static __u64 align_up(__u64 v, __u64 a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/* Results for n requests plus the fault phase (its ret and the byte read) */
+static __u64 guest_slot_size(__u64 n)
+{
+	return align_up(GUEST_RES_OFF + (n + 2) * 8, GUEST_2M);
+}
+
+/* GPA 0 unless the guest_memfd slot is there; then the next free 1G */
+static __u64 guest_code_gpa(const struct cfg *c)
+{
+	if (c->gpa_base >= guest_slot_size(c->guest))
+		return 0;
+	return align_up(c->gpa_base + c->gmem_size, GUEST_1G);
+}
+
+/*
+ * Code, identity page tables (2M pages over the slot) and the fault page.
+ * code_gpa is 1G aligned and the slot at most 1G, so one PD covers it.
+ */
+static void guest_build(void *mem, __u64 code_gpa, __u64 slot_size, __u64 n, bool intel)
+{
+	__u64 *pml4 = (__u64 *)((char *)mem + GUEST_PML4_OFF);
+	__u64 *pdpt = (__u64 *)((char *)mem + GUEST_PDPT_OFF);
+	__u64 *pd = (__u64 *)((char *)mem + GUEST_PD_OFF);
+	__u64 *res = (__u64 *)((char *)mem + GUEST_RES_OFF);
+	__u64 i;
+
+	memcpy((char *)mem + GUEST_CODE_OFF, guest_code, sizeof(guest_code));
+	/* KVM would patch the other vendor's instruction, but only after a #UD exit */
+	for (i = 0; intel && i < sizeof(guest_hc_at) / sizeof(guest_hc_at[0]); i++)
+		((__u8 *)mem)[GUEST_CODE_OFF + guest_hc_at[i] + 2] = 0xc1;
+	pml4[(code_gpa >> 39) & 511] = (code_gpa + GUEST_PDPT_OFF) | PTE_P | PTE_RW;
+	pdpt[(code_gpa >> 30) & 511] = (code_gpa + GUEST_PD_OFF) | PTE_P | PTE_RW;
+	for (i = 0; i < slot_size / GUEST_2M; i++)
+		pd[i] = (code_gpa + i * GUEST_2M) | PTE_P | PTE_RW | PTE_PS;
+	((__u8 *)mem)[GUEST_FAULT_OFF] = GUEST_FAULT_MARK;
+	for (i = 0; i < n + 2; i++)
+		res[i] = GUEST_RES_UNSET;
+}
+
+static void guest_init_regs(struct kvm_regs *regs, const struct cfg *c, __u64 code_gpa,
+			    __u64 slot_size)
+{
+	bool alt = c->dir == DIR_ALTERNATE;
+
+	memset(regs, 0, sizeof(*regs));
+	regs->rip = code_gpa + GUEST_CODE_OFF;
+	regs->rflags = 0x2;	/* bit 1 is reserved, always 1 */
+	regs->rsp = code_gpa + slot_size;
+	regs->rdi = c->guest;
+	regs->r8 = c->gpa_base;
+	regs->r9 = c->gpa_base + c->gmem_size;
+	regs->r12 = c->gpa_base;
+	regs->r15 = GUEST_PAGE;
+	regs->r13 = c->dir == DIR_SHARED ? 0 : GMT_KVM_MAP_GPA_RANGE_ENCRYPTED;
+	regs->r14 = alt ? GMT_KVM_MAP_GPA_RANGE_ENCRYPTED : 0;
+	regs->rsi = code_gpa + GUEST_RES_OFF;
+	regs->r10 = c->guest_fault ? code_gpa + GUEST_FAULT_OFF : 0;
+}
+
+static void flat_seg(struct kvm_segment *s, __u16 sel, __u8 type, bool code)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->selector = sel;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->l = code;	/* 64-bit code segment */
+	s->db = !code;	/* L and D must not both be set */
+}
+
+/* Long mode, paging on, CPL 0: set directly, no real-mode trampoline */
+static void guest_init_sregs(struct kvm_sregs *s, __u64 code_gpa)
+{
+	flat_seg(&s->cs, 0x08, 11, true);	/* execute/read, accessed */
+	flat_seg(&s->ds, 0x10, 3, false);	/* read/write, accessed */
+	s->es = s->fs = s->gs = s->ss = s->ds;
+	memset(&s->tr, 0, sizeof(s->tr));	/* VMX wants a busy TSS even if unused */
+	s->tr.selector = 0x18;
+	s->tr.limit = 0x67;
+	s->tr.type = 11;
+	s->tr.present = 1;
+	memset(&s->ldt, 0, sizeof(s->ldt));
+	s->ldt.unusable = 1;
+	s->ldt.type = 2;
+	s->cr3 = code_gpa + GUEST_PML4_OFF;
+	s->cr4 = 1ULL << 5;				/* PAE */
+	s->cr0 = 0x80000033ULL;				/* PG NE ET MP PE */
+	s->efer = (1ULL << 8) | (1ULL << 10);		/* LME LMA */
+}
+
+/* Checks and defaults of --guest, at the end of parsing */
+static int guest_check(struct cfg *c, struct argp_state *state)
+{
+	if (!c->guest) {
+		if (c->guest_fault) {
+			argp_error(state, "--guest-fault needs --guest");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (c->bench) {
+		argp_error(state, "--bench times the VMM's conversion loop; it does not go with --guest");
+		return -EINVAL;
+	}
+	if (c->gpa_base % GUEST_PAGE || c->gmem_size % GUEST_PAGE) {
+		argp_error(state, "--guest needs a page aligned --gpa-base and --gmem-size");
+		return -EINVAL;
+	}
+	/* x86 guest physical addresses have at most 52 bits */
+	if (c->gpa_base >= (1ULL << 52) || c->gmem_size > (1ULL << 52) - c->gpa_base) {
+		argp_error(state, "--guest needs --gpa-base + --gmem-size below 2^52");
+		return -EINVAL;
+	}
+	/* the guest drives: no VMM conversions, G1 serving, unless asked */
+	if (!c->uapi_set)
+		c->uapi = UAPI_G1;
+	if (!c->conversions_set)
+		c->conversions = 0;
+	return 0;
+}
+
 enum {
 	OPT_VMS = 0x100, OPT_VM_TYPE, OPT_GMEM_SIZE, OPT_GMEM_FLAGS, OPT_GPA_BASE,
 	OPT_VCPU, OPT_CONVERSIONS, OPT_UAPI, OPT_SIZE, OPT_DIR, OPT_INTERVAL,
 	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
 	OPT_HOLD_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
-	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH,
+	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
+	OPT_GUEST_TIMEOUT,
 };
 
 const char *argp_program_version = "gmem-workload " GMT_VERSION;
@@ -377,8 +656,10 @@ static const char doc[] =
 "the three uAPI generations: G1 KVM_SET_MEMORY_ATTRIBUTES (VM fd), G2\n"
 "KVM_GMEM_CONVERT_SHARED/PRIVATE and G3 KVM_SET_MEMORY_ATTRIBUTES2 (guest_memfd\n"
 "fd). Every ioctl result is recorded; ENOTTY from a kernel that lacks an ioctl\n"
-"is data, not an error. Order: setup, --allocate, --touch, --pin,\n"
-"--start-delay-ms/--wait-signal, conversions, --punch, --hold, release.\n"
+"is data, not an error. --guest N runs a tiny guest on a vCPU of VM 0 that asks\n"
+"for N conversions with KVM_HC_MAP_GPA_RANGE hypercalls, served here. Order:\n"
+"setup, --allocate, --touch, --pin, --start-delay-ms/--wait-signal,\n"
+"conversions, guest, --punch, --hold, release.\n"
 "\n"
 "SIZE accepts a K, M or G suffix; numbers may be given in hex (0x...).";
 
@@ -398,7 +679,9 @@ static const char doc_after[] =
 "  gmem-workload --wait-signal --json-out /tmp/wl.json &\n"
 "      prints 'ready <pid>' on stderr; kill -USR1 <pid> starts the conversions\n"
 "  gmem-workload --bench --uapi g1 --conversions 200000\n"
-"      one JSON line with total_ns and ns_per_call\n";
+"      one JSON line with total_ns and ns_per_call\n"
+"  gmem-workload --guest 8 --guest-fault --json\n"
+"      a guest asks for 8 conversions by hypercall, then takes a memory fault\n";
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "VM setup:", 1 },
@@ -436,26 +719,37 @@ static const struct argp_option options[] = {
 	{ "pin-offset", OPT_PIN_OFFSET, "OFF", 0, "guest_memfd offset of the "
 	  "first pinned page (default 0)", 3 },
 
-	{ NULL, 0, NULL, 0, "Start and hold control:", 4 },
+	{ NULL, 0, NULL, 0, "Guest-initiated conversions:", 4 },
+	{ "guest", OPT_GUEST, "N", 0, "run a guest on a vCPU of VM 0 that asks for "
+	  "N one-page conversions with KVM_HC_MAP_GPA_RANGE (direction from --dir); "
+	  "each is served with the --uapi conversion (default g1) and KVM_RUN "
+	  "again; --conversions defaults to 0", 4 },
+	{ "guest-fault", OPT_GUEST_FAULT, NULL, 0, "then the guest asks for a page "
+	  "of its own plain memory to be private and reads it: a "
+	  "KVM_EXIT_MEMORY_FAULT, served by converting the page back to shared", 4 },
+	{ "guest-timeout", OPT_GUEST_TIMEOUT, "SECONDS", 0, "stop the guest after "
+	  "SECONDS (default 60 + 1 per 1000 requests, 0: never)", 4 },
+
+	{ NULL, 0, NULL, 0, "Start and hold control:", 5 },
 	{ "start-delay-ms", OPT_START_DELAY, "MS", 0, "sleep after setup, before "
-	  "the conversions", 4 },
+	  "the conversions", 5 },
 	{ "wait-signal", OPT_WAIT_SIGNAL, NULL, 0, "print 'ready <pid>' on stderr "
-	  "and wait for SIGUSR1 before the conversions", 4 },
+	  "and wait for SIGUSR1 before the conversions", 5 },
 	{ "hold", OPT_HOLD, "SECONDS", 0, "keep everything (pins included) alive "
 	  "SECONDS before exiting; prints 'holding <pid>' on stderr (SIGUSR1 or "
-	  "SIGTERM end it early)", 4 },
+	  "SIGTERM end it early)", 5 },
 	{ "hold-until-signal", OPT_HOLD_SIGNAL, NULL, 0, "hold until SIGUSR1 or "
-	  "SIGTERM", 4 },
+	  "SIGTERM", 5 },
 
-	{ NULL, 0, NULL, 0, "Output:", 5 },
-	{ "json", OPT_JSON, NULL, 0, "print one JSON document on stdout", 5 },
-	{ "json-out", OPT_JSON_OUT, "FILE", 0, "write the JSON document to FILE", 5 },
+	{ NULL, 0, NULL, 0, "Output:", 6 },
+	{ "json", OPT_JSON, NULL, 0, "print one JSON document on stdout", 6 },
+	{ "json-out", OPT_JSON_OUT, "FILE", 0, "write the JSON document to FILE", 6 },
 	{ "no-calls", OPT_NO_CALLS, NULL, 0, "do not list each call (\"calls\" "
-	  "is null; the summary still counts them)", 5 },
+	  "is null; the summary still counts them)", 6 },
 	{ "max-calls", OPT_MAX_CALLS, "N", 0, "list at most N calls (default "
-	  "100000; the rest are counted in calls_truncated)", 5 },
+	  "100000; the rest are counted in calls_truncated)", 6 },
 	{ "bench", OPT_BENCH, NULL, 0, "print only one JSON line with the "
-	  "conversion loop's total_ns and ns_per_call (implies --no-calls)", 5 },
+	  "conversion loop's total_ns and ns_per_call (implies --no-calls)", 6 },
 	{ NULL, 0, NULL, 0, NULL, 0 },
 };
 
@@ -471,6 +765,7 @@ static void cfg_init(struct cfg *c)
 	c->size = 4096;
 	c->dir = DIR_ALTERNATE;
 	c->max_calls = GMW_DEF_MAX_CALLS;
+	c->guest_timeout_s = GMW_GUEST_TIMEOUT_AUTO;
 }
 
 /* argp_error exits with argp_err_exit_status (2) unless ARGP_NO_EXIT */
@@ -513,10 +808,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_CONVERSIONS:
 		if (parse_u64(arg, false, &c->conversions))
 			BAD_VALUE(state, "conversions", arg);
+		c->conversions_set = true;
 		break;
 	case OPT_UAPI:
 		if (parse_uapi(arg, &c->uapi))
 			BAD_VALUE(state, "uapi", arg);
+		c->uapi_set = true;
 		break;
 	case OPT_SIZE:
 		if (parse_u64(arg, true, &c->size) || !c->size)
@@ -584,6 +881,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		c->bench = true;
 		c->no_calls = true;
 		break;
+	case OPT_GUEST:
+		if (parse_u64(arg, false, &c->guest) || !c->guest || c->guest > GMW_MAX_GUEST)
+			BAD_VALUE(state, "guest", arg);
+		break;
+	case OPT_GUEST_FAULT:
+		c->guest_fault = true;
+		break;
+	case OPT_GUEST_TIMEOUT:
+		if (parse_u64(arg, false, &c->guest_timeout_s) || c->guest_timeout_s > 86400)
+			BAD_VALUE(state, "guest-timeout", arg);
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
@@ -608,6 +916,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--pin-offset needs --pin");
 			return EINVAL;
 		}
+		if (guest_check(c, state))
+			return EINVAL;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -1087,68 +1397,97 @@ static void record_call(struct run *r, const struct call_rec *c)
 	r->calls[r->ncalls++] = *c;
 }
 
-/* One conversion of VM v through uAPI generation gen (1..3) */
-static void issue(struct run *r, unsigned int v, int gen, __u64 round)
+/*
+ * One conversion of VM v through uAPI gen (1..3) of [gpa, gpa + size),
+ * recorded with c's round and flags. G2 and G3 address the guest_memfd by
+ * offset: a GPA outside it is skipped. False when skipped.
+ */
+static bool convert_range(struct run *r, unsigned int v, int gen, bool priv, __u64 gpa,
+			  __u64 size, struct call_rec *c, long *retp)
 {
 	const struct cfg *cfg = r->cfg;
 	struct vm *vm = &r->vms[v];
-	bool priv = round_to_private(cfg->dir, round);
-	__u64 off = round_offset(round, cfg->size, cfg->gmem_size);
-	struct call_rec c = { .size = cfg->size, .round = round, .vm = (__u16)v };
+	__u64 off = gpa - cfg->gpa_base;
+	bool inside = gpa >= cfg->gpa_base && off < cfg->gmem_size;
 	long ret;
 
+	c->size = size;
+	c->vm = (__u16)v;
+	if (priv)
+		c->flags |= CALL_PRIV;
 	if (gen == 1) {
 		struct gmt_kvm_memory_attributes a = {
-			.address = cfg->gpa_base + off,
-			.size = cfg->size,
+			.address = gpa,
+			.size = size,
 			.attributes = priv ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
 		};
 
-		c.op = OP_G1;
-		c.start = a.address;
+		c->op = OP_G1;
+		c->start = gpa;
 		ret = ioctl(vm->vm_fd, GMT_KVM_SET_MEMORY_ATTRIBUTES, &a);
 		ret = ret < 0 ? -errno : ret;
 	} else if (gen == 2) {
 		struct gmt_kvm_gmem_convert g;
 
-		c.op = priv ? OP_G2_PRIVATE : OP_G2_SHARED;
-		c.start = off;
+		c->op = priv ? OP_G2_PRIVATE : OP_G2_SHARED;
+		c->start = off;
+		if (!inside)
+			goto outside;
 		if (vm->gmem_fd < 0)
 			goto skipped;
 		memset(&g, 0, sizeof(g));
 		g.offset = off;
-		g.size = cfg->size;
+		g.size = size;
 		ret = ioctl(vm->gmem_fd, priv ? GMT_KVM_GMEM_CONVERT_PRIVATE :
 				     GMT_KVM_GMEM_CONVERT_SHARED, &g);
 		ret = ret < 0 ? -errno : ret;
-		c.error_offset = g.error_offset;
+		c->error_offset = g.error_offset;
 	} else {
 		struct gmt_kvm_memory_attributes2 g;
 
-		c.op = OP_G3;
-		c.start = off;
+		c->op = OP_G3;
+		c->start = off;
+		if (!inside)
+			goto outside;
 		if (vm->gmem_fd < 0)
 			goto skipped;
 		memset(&g, 0, sizeof(g));
 		g.offset = off;
-		g.size = cfg->size;
+		g.size = size;
 		g.attributes = priv ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
 		ret = ioctl(vm->gmem_fd, GMT_KVM_SET_MEMORY_ATTRIBUTES2, &g);
 		ret = ret < 0 ? -errno : ret;
-		c.error_offset = g.error_offset;
+		c->error_offset = g.error_offset;
 	}
-	r->conv_issued++;
-	c.ret = (__s32)ret;
+	c->ret = (__s32)ret;
 	/* error_offset means something only with EAGAIN (G2/G3) */
 	if (ret == -EAGAIN && gen != 1)
-		c.flags |= CALL_HAS_EO;
-	hist_add(&r->hist[c.op], ret);
-	record_call(r, &c);
-	return;
+		c->flags |= CALL_HAS_EO;
+	hist_add(&r->hist[c->op], ret);
+	record_call(r, c);
+	*retp = ret;
+	return true;
+outside:
+	c->flags |= CALL_OUTSIDE;
+	c->start = 0;
 skipped:
-	c.flags |= CALL_SKIPPED;
-	r->hist[c.op].skipped++;
-	record_call(r, &c);
+	c->flags |= CALL_SKIPPED;
+	r->hist[c->op].skipped++;
+	record_call(r, c);
+	return false;
+}
+
+/* One conversion of VM v through uAPI generation gen (1..3) */
+static void issue(struct run *r, unsigned int v, int gen, __u64 round)
+{
+	const struct cfg *cfg = r->cfg;
+	__u64 off = round_offset(round, cfg->size, cfg->gmem_size);
+	struct call_rec c = { .round = round };
+	long ret;
+
+	if (convert_range(r, v, gen, round_to_private(cfg->dir, round), cfg->gpa_base + off,
+			  cfg->size, &c, &ret))
+		r->conv_issued++;
 }
 
 static void sleep_us(__u64 us)
@@ -1194,6 +1533,503 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* the guest: vCPU setup, KVM_RUN loop, serving its requests           */
+
+static void guest_fail(struct guest_state *g, const char *what, long err)
+{
+	snprintf(g->error_buf, sizeof(g->error_buf), "%s: %s", what, strerror((int)-err));
+	g->error = g->error_buf;
+}
+
+/* Hands KVM the CPUID it supports (long mode needs LM) and notes the vendor */
+static long guest_set_cpuid(struct run *r, struct guest_state *g)
+{
+	struct kvm_cpuid2 *cpuid = NULL;
+	unsigned int nent = 64, i;
+	long ret;
+
+	for (;;) {
+		free(cpuid);
+		cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
+		if (!cpuid)
+			return -ENOMEM;
+		cpuid->nent = nent;
+		ret = sys_ret(ioctl(r->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid));
+		if (ret != -E2BIG || nent >= 4096)
+			break;
+		nent *= 2;
+	}
+	if (ret < 0) {
+		free(cpuid);
+		return ret;
+	}
+	for (i = 0; i < cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		if (e->function != 0)
+			continue;
+		memcpy(g->vendor, &e->ebx, 4);
+		memcpy(g->vendor + 4, &e->edx, 4);
+		memcpy(g->vendor + 8, &e->ecx, 4);
+		g->vendor[12] = '\0';
+	}
+	/* VMCALL on Intel (and Zhaoxin, Centaur), VMMCALL on AMD and Hygon */
+	g->intel = strcmp(g->vendor, "AuthenticAMD") && strcmp(g->vendor, "HygonGenuine");
+	ret = sys_ret(ioctl(g->vcpu_fd, KVM_SET_CPUID2, cpuid));
+	free(cpuid);
+	return ret;
+}
+
+/* vCPU, kvm_run, the hypercall exit, the guest's slot and registers */
+static int guest_setup(struct run *r)
+{
+	const struct cfg *cfg = r->cfg;
+	struct guest_state *g = &r->guest;
+	struct vm *vm = &r->vms[0];
+	struct gmt_kvm_userspace_memory_region2 mr;
+	struct kvm_enable_cap cap;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	long ret;
+
+	if (vm->vcpu_fd >= 0) {
+		g->vcpu_fd = vm->vcpu_fd;
+		g->create_vcpu_ret = vm->vcpu_ret;
+	} else {
+		g->create_vcpu_ret = sys_ret(ioctl(vm->vm_fd, GMT_KVM_CREATE_VCPU, 0UL));
+		hist_add(&r->hist[OP_CREATE_VCPU], g->create_vcpu_ret >= 0 ? 0 :
+						    g->create_vcpu_ret);
+		if (g->create_vcpu_ret < 0) {
+			guest_fail(g, "KVM_CREATE_VCPU", g->create_vcpu_ret);
+			return -1;
+		}
+		g->vcpu_fd = (int)g->create_vcpu_ret;
+		g->own_vcpu = true;
+	}
+
+	g->mmap_size = sys_ret(ioctl(r->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0UL));
+	if (g->mmap_size < (long)sizeof(struct kvm_run)) {
+		guest_fail(g, "KVM_GET_VCPU_MMAP_SIZE", g->mmap_size < 0 ? g->mmap_size : -EINVAL);
+		return -1;
+	}
+	g->run = mmap(NULL, (size_t)g->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      g->vcpu_fd, 0);
+	if (g->run == MAP_FAILED) {
+		g->run = NULL;
+		guest_fail(g, "mmap of kvm_run", -errno);
+		return -1;
+	}
+
+	/* without it KVM answers MAP_GPA_RANGE itself with -KVM_ENOSYS: not fatal */
+	g->cap_exit_hypercall = check_ext(vm->vm_fd, GMT_KVM_CAP_EXIT_HYPERCALL);
+	memset(&cap, 0, sizeof(cap));
+	cap.cap = GMT_KVM_CAP_EXIT_HYPERCALL;
+	cap.args[0] = 1ULL << GMT_KVM_HC_MAP_GPA_RANGE;
+	g->enable_cap_ret = sys_ret(ioctl(vm->vm_fd, GMT_KVM_ENABLE_CAP, &cap));
+	/*
+	 * A hypercall instruction KVM does not expect is otherwise rewritten
+	 * and retried, forever where the rewrite faults too (PVM): with the
+	 * quirk off it is a #UD, and with no IDT a quick SHUTDOWN exit.
+	 */
+	memset(&cap, 0, sizeof(cap));
+	cap.cap = GMW_KVM_CAP_DISABLE_QUIRKS2;
+	cap.args[0] = GMW_KVM_X86_QUIRK_FIX_HYPERCALL_INSN;
+	g->quirk_ret = sys_ret(ioctl(vm->vm_fd, GMT_KVM_ENABLE_CAP, &cap));
+	g->caps_set = true;
+
+	ret = guest_set_cpuid(r, g);
+	if (ret < 0) {
+		guest_fail(g, "KVM_GET_SUPPORTED_CPUID/KVM_SET_CPUID2", ret);
+		return -1;
+	}
+
+	g->code_gpa = guest_code_gpa(cfg);
+	g->code_size = guest_slot_size(cfg->guest);
+	g->code_mem = mmap(NULL, g->code_size, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (g->code_mem == MAP_FAILED) {
+		g->code_mem = NULL;
+		guest_fail(g, "mmap of the guest's memory", -errno);
+		return -1;
+	}
+	guest_build(g->code_mem, g->code_gpa, g->code_size, cfg->guest, g->intel);
+	memset(&mr, 0, sizeof(mr));
+	mr.slot = GMW_GUEST_SLOT;
+	mr.guest_phys_addr = g->code_gpa;
+	mr.memory_size = g->code_size;
+	mr.userspace_addr = (__u64)(uintptr_t)g->code_mem;
+	g->code_slot_ret = sys_ret(ioctl(vm->vm_fd, GMT_KVM_SET_USER_MEMORY_REGION2, &mr));
+	hist_add(&r->hist[OP_MEMSLOT], g->code_slot_ret);
+	if (g->code_slot_ret < 0) {
+		guest_fail(g, "KVM_SET_USER_MEMORY_REGION2 (guest code slot)", g->code_slot_ret);
+		return -1;
+	}
+
+	ret = sys_ret(ioctl(g->vcpu_fd, KVM_GET_SREGS, &sregs));
+	if (ret < 0) {
+		guest_fail(g, "KVM_GET_SREGS", ret);
+		return -1;
+	}
+	guest_init_sregs(&sregs, g->code_gpa);
+	ret = sys_ret(ioctl(g->vcpu_fd, KVM_SET_SREGS, &sregs));
+	if (ret < 0) {
+		guest_fail(g, "KVM_SET_SREGS (long mode)", ret);
+		return -1;
+	}
+	guest_init_regs(&regs, cfg, g->code_gpa, g->code_size);
+	ret = sys_ret(ioctl(g->vcpu_fd, KVM_SET_REGS, &regs));
+	if (ret < 0) {
+		guest_fail(g, "KVM_SET_REGS", ret);
+		return -1;
+	}
+	return 0;
+}
+
+/* Keep a request for the list as calls are kept; -1 when not kept */
+static long long guest_keep(struct run *r, const struct guest_req *q)
+{
+	struct guest_state *g = &r->guest;
+
+	if (r->cfg->no_calls || g->nkept >= r->cfg->max_calls)
+		return -1;
+	if (g->nkept == g->reqs_cap) {
+		__u64 ncap = g->reqs_cap ? g->reqs_cap * 2 : 64;
+		struct guest_req *n = realloc(g->reqs, ncap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		g->reqs = n;
+		g->reqs_cap = ncap;
+	}
+	g->reqs[g->nkept] = *q;
+	return (long long)g->nkept++;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* min p50 p90 p99 max mean (nearest rank) of the serve times */
+static void guest_stats(struct guest_state *g)
+{
+	static const unsigned int pct[] = { 50, 90, 99 };
+	__u64 n = g->nserve, sum = 0, i;
+
+	if (!n)
+		return;
+	qsort(g->serve_ns, n, sizeof(g->serve_ns[0]), cmp_u64);
+	for (i = 0; i < n; i++)
+		sum += g->serve_ns[i];
+	g->serve_pct[0] = g->serve_ns[0];
+	for (i = 0; i < 3; i++)
+		g->serve_pct[i + 1] = g->serve_ns[(n * pct[i] + 99) / 100 - 1];
+	g->serve_pct[4] = g->serve_ns[n - 1];
+	g->serve_pct[5] = sum / n;
+}
+
+/*
+ * Serve a request with every selected uAPI, tagged with its index.
+ * served_ret: 0 if one conversion returned 0, else the last error.
+ */
+static void guest_serve(struct run *r, struct guest_req *q, __u64 idx)
+{
+	bool issued = false;
+	long ret, best = 0;
+	int gen;
+
+	for (gen = 1; gen <= 3; gen++) {
+		struct call_rec c = { .round = idx, .flags = CALL_GUEST };
+
+		if (!(r->cfg->uapi & (1u << (gen - 1))))
+			continue;
+		if (!convert_range(r, 0, gen, q->served_private, q->gpa,
+				   q->npages * GUEST_PAGE, &c, &ret))
+			continue;
+		if (!issued || best)
+			best = ret;
+		issued = true;
+	}
+	/* nothing could be issued (G2/G3 only, GPA outside the guest_memfd) */
+	q->served_ret = issued ? best : -EINVAL;
+}
+
+static bool gpa_in_gmem(const struct run *r, __u64 gpa, __u64 size)
+{
+	const struct cfg *c = r->cfg;
+
+	return r->vms[0].gmem_fd >= 0 && gpa >= c->gpa_base &&
+	       gpa - c->gpa_base < c->gmem_size && size <= c->gmem_size - (gpa - c->gpa_base);
+}
+
+/* --guest-timeout, or by default a minute plus 1 ms per request */
+static __u64 guest_timeout(const struct cfg *c)
+{
+	if (c->guest_timeout_s != GMW_GUEST_TIMEOUT_AUTO)
+		return c->guest_timeout_s;
+	return 60 + c->guest / 1000;
+}
+
+static void on_alarm(int sig)
+{
+	got_alarm = 1;
+}
+
+/* SIGALRM ends a guest that never exits: KVM_RUN returns EINTR */
+static void guest_watchdog(__u64 seconds)
+{
+	struct itimerval it;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = (time_t)seconds;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void guest_note_rip(struct guest_state *g)
+{
+	struct kvm_regs regs;
+
+	if (!ioctl(g->vcpu_fd, KVM_GET_REGS, &regs)) {
+		g->error_rip = regs.rip;
+		g->has_error_rip = true;
+	}
+}
+
+static const char *exit_name(__u32 reason)
+{
+	switch (reason) {
+	case KVM_EXIT_UNKNOWN:		return "UNKNOWN";
+	case KVM_EXIT_EXCEPTION:	return "EXCEPTION";
+	case KVM_EXIT_IO:		return "IO";
+	case KVM_EXIT_HYPERCALL:	return "HYPERCALL";
+	case KVM_EXIT_HLT:		return "HLT";
+	case KVM_EXIT_MMIO:		return "MMIO";
+	case KVM_EXIT_SHUTDOWN:		return "SHUTDOWN (triple fault)";
+	case KVM_EXIT_FAIL_ENTRY:	return "FAIL_ENTRY";
+	case KVM_EXIT_INTR:		return "INTR";
+	case KVM_EXIT_INTERNAL_ERROR:	return "INTERNAL_ERROR";
+	case GMT_KVM_EXIT_MEMORY_FAULT:	return "MEMORY_FAULT";
+	default:			return "?";
+	}
+}
+
+/* kvm_run.memory_fault (7.x uAPI; the 6.1 header predates it): union at 32 */
+struct gmw_memory_fault {
+	__u64 flags;
+	__u64 gpa;
+	__u64 size;
+};
+
+/*
+ * Run the vCPU until the guest halts, serving each KVM_HC_MAP_GPA_RANGE
+ * exit and each KVM_EXIT_MEMORY_FAULT with a conversion. The clock is read
+ * when KVM_RUN returns and just before it is issued again: exit_ns and
+ * reenter_ns bracket the whole VMM side of the request.
+ */
+static void guest_run(struct run *r)
+{
+	const struct cfg *cfg = r->cfg;
+	struct guest_state *g = &r->guest;
+	struct kvm_run *run = g->run;
+	/* N hypercalls, the fault phase's one, a fault; the rest is slack */
+	__u64 max_runs = cfg->guest + 64, last_fault_gpa = ~0ULL, t0, pending_exit = 0;
+	__u64 *res = (__u64 *)((char *)g->code_mem + GUEST_RES_OFF);
+	long long pending_kept = -1;
+	bool pending = false;
+	__u64 nhc = 0, i;
+
+	g->serve_ns = calloc(max_runs, sizeof(*g->serve_ns));
+	if (!g->serve_ns) {
+		g->error = "out of memory";
+		return;
+	}
+	if (cfg->guest_timeout_s)
+		guest_watchdog(guest_timeout(cfg));
+	t0 = now_ns();
+	while (!g->error) {
+		struct gmw_memory_fault mf;
+		struct guest_req cur, *q = &cur;
+		__u64 t_exit;
+		__u32 reason;
+		long ret;
+
+		if (got_term) {
+			r->interrupted = true;
+			g->error = "interrupted";
+			break;
+		}
+		if (g->runs >= max_runs) {
+			g->error = "too many exits";
+			break;
+		}
+		if (pending) {
+			__u64 t = now_ns();
+
+			g->serve_ns[g->nserve++] = t - pending_exit;
+			if (pending_kept >= 0)
+				g->reqs[pending_kept].reenter_ns = t;
+			pending = false;
+		}
+		ret = ioctl(g->vcpu_fd, KVM_RUN, 0UL);
+		ret = ret < 0 ? -errno : ret;
+		t_exit = now_ns();
+		g->runs++;
+		reason = run->exit_reason;
+		if (ret == -EINTR || (!ret && reason == KVM_EXIT_INTR)) {
+			g->exits[KVM_EXIT_INTR]++;
+			if (got_alarm) {
+				g->timed_out = true;
+				g->error = "timeout (--guest-timeout)";
+				guest_note_rip(g);
+			}
+			continue;	/* SIGTERM is seen at the top; others: run again */
+		}
+		/* a memory fault is the one exit that comes with -EFAULT */
+		if (ret < 0 && !(ret == -EFAULT && reason == GMT_KVM_EXIT_MEMORY_FAULT)) {
+			guest_fail(g, "KVM_RUN", ret);
+			guest_note_rip(g);
+			break;
+		}
+		g->exits[reason < GMW_EXIT_REASONS - 1 ? reason : GMW_EXIT_REASONS - 1]++;
+		if (reason == KVM_EXIT_HLT) {
+			g->halted = true;
+			break;
+		}
+		if (reason != KVM_EXIT_HYPERCALL && reason != GMT_KVM_EXIT_MEMORY_FAULT) {
+			if (reason == KVM_EXIT_INTERNAL_ERROR)
+				snprintf(g->error_buf, sizeof(g->error_buf), "unexpected exit %u "
+					 "(INTERNAL_ERROR, suberror %u)", reason,
+					 run->internal.suberror);
+			else
+				snprintf(g->error_buf, sizeof(g->error_buf), "unexpected exit %u (%s)",
+					 reason, exit_name(reason));
+			g->error = g->error_buf;
+			guest_note_rip(g);
+			break;
+		}
+		if (reason == KVM_EXIT_HYPERCALL && run->hypercall.nr != GMT_KVM_HC_MAP_GPA_RANGE) {
+			snprintf(g->error_buf, sizeof(g->error_buf), "unexpected hypercall %llu",
+				 (unsigned long long)run->hypercall.nr);
+			g->error = g->error_buf;
+			break;
+		}
+		memset(q, 0, sizeof(*q));
+		q->exit_ns = t_exit;
+		if (reason == KVM_EXIT_HYPERCALL) {
+			q->kind = GREQ_MAP_GPA_RANGE;
+			q->gpa = run->hypercall.args[0];
+			q->npages = run->hypercall.args[1];
+			q->attrs = run->hypercall.args[2];
+			q->hc_flags = run->hypercall.longmode;
+			q->to_private = q->attrs & GMT_KVM_MAP_GPA_RANGE_ENCRYPTED;
+			/* as asked: a VMM that cannot back it finds out at the access */
+			q->served_private = q->to_private;
+			guest_serve(r, q, g->nreqs);
+			run->hypercall.ret = (__u64)q->served_ret;
+			/* the guest stores RAX in its nhc-th result slot */
+			if (nhc < cfg->guest + 1) {
+				q->has_guest_ret = true;
+				q->res_slot = nhc++;
+			}
+			last_fault_gpa = ~0ULL;
+		} else {
+			memcpy(&mf, (char *)run + offsetof(struct kvm_run, hypercall), sizeof(mf));
+			q->kind = GREQ_MEMORY_FAULT;
+			q->gpa = mf.gpa;
+			q->npages = (mf.size + GUEST_PAGE - 1) / GUEST_PAGE;
+			q->attrs = mf.flags;
+			q->to_private = mf.flags & GMT_KVM_MEMORY_EXIT_FLAG_PRIVATE;
+			/* private needs a guest_memfd behind the GPA; else make it shared */
+			q->served_private = q->to_private && gpa_in_gmem(r, mf.gpa, mf.size);
+			guest_serve(r, q, g->nreqs);
+		}
+		g->nreqs++;
+		g->nkind[q->kind]++;
+		g->nserved_ok += !q->served_ret;
+		pending_kept = guest_keep(r, q);
+		pending_exit = q->exit_ns;
+		pending = true;
+		if (q->kind == GREQ_MEMORY_FAULT) {
+			/* the access is retried on re-entry: it must not fault the same way */
+			if (q->served_ret) {
+				guest_fail(g, "memory fault not served", q->served_ret);
+				break;
+			}
+			if (q->gpa == last_fault_gpa) {
+				g->error = "memory fault repeats after it was served";
+				guest_note_rip(g);
+				break;
+			}
+			last_fault_gpa = q->gpa;
+		}
+	}
+	g->run_ns = now_ns() - t0;
+	if (cfg->guest_timeout_s) {
+		struct itimerval off;
+
+		memset(&off, 0, sizeof(off));
+		setitimer(ITIMER_REAL, &off, NULL);
+	}
+	guest_stats(g);
+	/* KVM answers a hypercall itself when the exit is off or the request bad */
+	if (g->halted && g->nkind[GREQ_MAP_GPA_RANGE] < cfg->guest + cfg->guest_fault) {
+		snprintf(g->error_buf, sizeof(g->error_buf), "%llu of %llu hypercalls returned "
+			 "to the guest without an exit (see enable_cap_ret)",
+			 (unsigned long long)(cfg->guest + cfg->guest_fault -
+					      g->nkind[GREQ_MAP_GPA_RANGE]),
+			 (unsigned long long)(cfg->guest + cfg->guest_fault));
+		g->error = g->error_buf;
+	}
+	/* what the guest saw: only slots it wrote differ from the fill */
+	for (i = 0; i < g->nkept; i++) {
+		struct guest_req *q = &g->reqs[i];
+
+		if (!q->has_guest_ret)
+			continue;
+		q->has_guest_ret = res[q->res_slot] != GUEST_RES_UNSET;
+		q->guest_ret = (__s64)res[q->res_slot];
+	}
+	if (cfg->guest_fault && res[cfg->guest + 1] != GUEST_RES_UNSET)
+		g->fault_read = (__s64)res[cfg->guest + 1];
+}
+
+static void run_guest(struct run *r)
+{
+	struct guest_state *g = &r->guest;
+
+	g->requested = true;
+	g->fault_read = -1;
+	if (!guest_setup(r))
+		guest_run(r);
+}
+
+static void guest_teardown(struct run *r)
+{
+	struct guest_state *g = &r->guest;
+
+	if (g->run)
+		munmap(g->run, (size_t)g->mmap_size);
+	g->run = NULL;
+	if (g->own_vcpu && g->vcpu_fd >= 0)
+		close(g->vcpu_fd);
+	g->vcpu_fd = -1;
+	if (g->code_mem)
+		munmap(g->code_mem, g->code_size);
+	g->code_mem = NULL;
+	free(g->reqs);
+	g->reqs = NULL;
+	free(g->serve_ns);
+	g->serve_ns = NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* output                                                              */
 
 static struct json_object *jnum_or_null(bool ok, __s64 v)
@@ -1229,7 +2065,7 @@ static struct json_object *j_summary(const struct run *r)
 
 	for (i = 0; i < OP_MAX; i++) {
 		/* optional ops appear only when they were asked for */
-		if (i == OP_CREATE_VCPU && !r->cfg->vcpu)
+		if (i == OP_CREATE_VCPU && !r->cfg->vcpu && !r->cfg->guest)
 			continue;
 		if (i == OP_IOURING_REG && !r->cfg->pin_pages)
 			continue;
@@ -1267,6 +2103,8 @@ static struct json_object *j_args(const struct cfg *c)
 	json_object_object_add(o, "allocate", json_object_new_uint64(c->allocate));
 	json_object_object_add(o, "touch", json_object_new_boolean(c->touch));
 	json_object_object_add(o, "pin", json_object_new_uint64(c->pin_pages));
+	json_object_object_add(o, "guest", json_object_new_uint64(c->guest));
+	json_object_object_add(o, "guest_fault", json_object_new_boolean(c->guest_fault));
 	return o;
 }
 
@@ -1348,8 +2186,8 @@ static struct json_object *j_call(const struct run *r, const struct call_rec *c)
 {
 	const struct vm *vm = &r->vms[c->vm];
 	struct json_object *o = json_object_new_object();
-	bool priv = c->op == OP_G2_PRIVATE ||
-		    (c->op != OP_G2_SHARED && round_to_private(r->cfg->dir, c->round));
+	bool priv = c->flags & CALL_PRIV;
+	bool guest = c->flags & CALL_GUEST;
 	int gen = c->op == OP_G1 ? 1 : c->op == OP_G3 ? 3 : 2;
 	char cmd[16];
 
@@ -1361,16 +2199,21 @@ static struct json_object *j_call(const struct run *r, const struct call_rec *c)
 	json_object_object_add(o, "fd", gen == 1 ? json_object_new_int(vm->vm_fd) :
 				     jnum_or_null(vm->gmem_fd >= 0, vm->gmem_fd));
 	json_object_object_add(o, "tid", json_object_new_int(r->tid));
-	json_object_object_add(o, "round", json_object_new_uint64(c->round));
+	/* a call serving the guest belongs to request "guest_request", no round */
+	json_object_object_add(o, "round", guest ? NULL : json_object_new_uint64(c->round));
+	json_object_object_add(o, "guest_request", guest ? json_object_new_uint64(c->round) :
+			       NULL);
 	json_object_object_add(o, "dir", json_object_new_string(priv ? "to_private" :
 								  "to_shared"));
-	json_object_object_add(o, "start", json_object_new_uint64(c->start));
+	json_object_object_add(o, "start", c->flags & CALL_OUTSIDE ? NULL :
+			       json_object_new_uint64(c->start));
 	json_object_object_add(o, "size", json_object_new_uint64(c->size));
 	json_object_object_add(o, "attributes", gen == 2 ? NULL :
 			       json_object_new_uint64(priv ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0));
 	if (c->flags & CALL_SKIPPED) {
 		json_object_object_add(o, "ret", NULL);
-		json_object_object_add(o, "skipped", json_object_new_string("no guest_memfd"));
+		json_object_object_add(o, "skipped", json_object_new_string(
+			c->flags & CALL_OUTSIDE ? "outside guest_memfd" : "no guest_memfd"));
 	} else {
 		json_object_object_add(o, "ret", json_object_new_int64(c->ret));
 	}
@@ -1439,6 +2282,150 @@ static struct json_object *j_pins(const struct run *r)
 	return o;
 }
 
+static const char *const greq_kind_names[] = {
+	[GREQ_MAP_GPA_RANGE] = "map_gpa_range",
+	[GREQ_MEMORY_FAULT] = "memory_fault",
+};
+
+static struct json_object *j_greq(const struct run *r, __u64 idx)
+{
+	const struct guest_req *q = &r->guest.reqs[idx];
+	struct json_object *o = json_object_new_object();
+	bool hc = q->kind == GREQ_MAP_GPA_RANGE;
+
+	json_object_object_add(o, "index", json_object_new_uint64(idx));
+	json_object_object_add(o, "kind", json_object_new_string(greq_kind_names[q->kind]));
+	json_object_object_add(o, "gpa", json_object_new_uint64(q->gpa));
+	json_object_object_add(o, "npages", json_object_new_uint64(q->npages));
+	json_object_object_add(o, "attrs", hc ? json_object_new_uint64(q->attrs) : NULL);
+	json_object_object_add(o, "hc_flags", hc ? json_object_new_uint64(q->hc_flags) : NULL);
+	json_object_object_add(o, "fault_flags", hc ? NULL : json_object_new_uint64(q->attrs));
+	json_object_object_add(o, "dir", json_object_new_string(q->to_private ? "to_private" :
+								  "to_shared"));
+	json_object_object_add(o, "served_dir", json_object_new_string(
+		q->served_private ? "to_private" : "to_shared"));
+	json_object_object_add(o, "served_ret", json_object_new_int64(q->served_ret));
+	json_object_object_add(o, "guest_ret", jnum_or_null(q->has_guest_ret, q->guest_ret));
+	json_object_object_add(o, "exit_ns", json_object_new_uint64(q->exit_ns));
+	json_object_object_add(o, "reenter_ns", jnum_or_null(q->reenter_ns, (__s64)q->reenter_ns));
+	json_object_object_add(o, "serve_ns", jnum_or_null(q->reenter_ns,
+							   (__s64)(q->reenter_ns - q->exit_ns)));
+	json_object_object_add(o, "tid", json_object_new_int(r->tid));
+	return o;
+}
+
+static struct json_object *j_guest(const struct run *r)
+{
+	const struct guest_state *g = &r->guest;
+	struct json_object *o, *slot, *exits, *kinds, *stats;
+	bool vcpu = g->vcpu_fd >= 0;
+	__u64 i;
+
+	if (!g->requested)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "vm", json_object_new_int(0));
+	json_object_object_add(o, "vcpu_fd", jnum_or_null(vcpu, g->vcpu_fd));
+	json_object_object_add(o, "create_vcpu_ret", json_object_new_int64(g->create_vcpu_ret));
+	json_object_object_add(o, "vcpu_mmap_size", jnum_or_null(vcpu, g->mmap_size));
+	json_object_object_add(o, "cap_exit_hypercall",
+			       jnum_or_null(g->caps_set, g->cap_exit_hypercall));
+	json_object_object_add(o, "enable_cap_ret", jnum_or_null(g->caps_set, g->enable_cap_ret));
+	json_object_object_add(o, "disable_fix_hypercall_quirk_ret",
+			       jnum_or_null(g->caps_set, g->quirk_ret));
+	json_object_object_add(o, "cpu_vendor", g->vendor[0] ? json_object_new_string(g->vendor) :
+			       NULL);
+	json_object_object_add(o, "hypercall_insn", g->vendor[0] ?
+			       json_object_new_string(g->intel ? "vmcall" : "vmmcall") : NULL);
+	json_object_object_add(o, "mode", json_object_new_string("long64"));
+	slot = NULL;
+	if (g->code_mem) {
+		slot = json_object_new_object();
+		json_object_object_add(slot, "slot", json_object_new_int(GMW_GUEST_SLOT));
+		json_object_object_add(slot, "gpa", json_object_new_uint64(g->code_gpa));
+		json_object_object_add(slot, "size", json_object_new_uint64(g->code_size));
+		json_object_object_add(slot, "userspace_addr",
+				       json_object_new_uint64((__u64)(uintptr_t)g->code_mem));
+		json_object_object_add(slot, "ret", json_object_new_int64(g->code_slot_ret));
+	}
+	json_object_object_add(o, "code_slot", slot);
+	json_object_object_add(o, "requested", json_object_new_uint64(r->cfg->guest));
+	json_object_object_add(o, "fault", json_object_new_boolean(r->cfg->guest_fault));
+	json_object_object_add(o, "runs", json_object_new_uint64(g->runs));
+	exits = json_object_new_object();
+	for (i = 0; i < GMW_EXIT_REASONS; i++) {
+		char key[24];
+
+		if (!g->exits[i])
+			continue;
+		if (i == GMW_EXIT_REASONS - 1)
+			snprintf(key, sizeof(key), "other");
+		else
+			snprintf(key, sizeof(key), "%llu", (unsigned long long)i);
+		json_object_object_add(exits, key, json_object_new_uint64(g->exits[i]));
+	}
+	json_object_object_add(o, "exit_reasons", exits);
+	json_object_object_add(o, "halted", json_object_new_boolean(g->halted));
+	json_object_object_add(o, "fault_read", jnum_or_null(g->fault_read >= 0, g->fault_read));
+	json_object_object_add(o, "run_ns", json_object_new_uint64(g->run_ns));
+	json_object_object_add(o, "error", g->error ? json_object_new_string(g->error) : NULL);
+	json_object_object_add(o, "error_rip", g->has_error_rip ?
+			       json_object_new_uint64(g->error_rip) : NULL);
+	json_object_object_add(o, "requests_total", json_object_new_uint64(g->nreqs));
+	kinds = json_object_new_object();
+	for (i = 0; i < 2; i++)
+		json_object_object_add(kinds, greq_kind_names[i],
+				       json_object_new_uint64(g->nkind[i]));
+	json_object_object_add(o, "requests_by_kind", kinds);
+	json_object_object_add(o, "served_ok", json_object_new_uint64(g->nserved_ok));
+	stats = NULL;
+	if (g->nserve) {
+		static const char *const names[] = { "min", "p50", "p90", "p99", "max", "mean" };
+
+		stats = json_object_new_object();
+		json_object_object_add(stats, "count", json_object_new_uint64(g->nserve));
+		for (i = 0; i < 6; i++)
+			json_object_object_add(stats, names[i],
+					       json_object_new_uint64(g->serve_pct[i]));
+	}
+	json_object_object_add(o, "serve_ns", stats);
+	json_object_object_add(o, "requests_truncated",
+			       json_object_new_uint64(g->nreqs - g->nkept));
+	return o;
+}
+
+/* The guest object with its request list streamed in last, one per line */
+static void write_guest(FILE *f, const struct run *r)
+{
+	struct json_object *o = j_guest(r);
+	const char *txt;
+	size_t len;
+	__u64 i;
+
+	fputs(",\n\"guest\":", f);
+	if (!o) {
+		fputs("null", f);
+		return;
+	}
+	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	len = strlen(txt);
+	fwrite(txt, 1, len - 1, f);	/* reopen the object: drop its '}' */
+	if (r->cfg->no_calls) {
+		fputs(",\"requests\":null}", f);
+	} else {
+		fputs(",\"requests\":[", f);
+		for (i = 0; i < r->guest.nkept; i++) {
+			struct json_object *q = j_greq(r, i);
+
+			fprintf(f, "%s\n%s", i ? "," : "",
+				json_object_to_json_string_ext(q, JSON_C_TO_STRING_PLAIN));
+			json_object_put(q);
+		}
+		fputs("]}", f);
+	}
+	json_object_put(o);
+}
+
 /* "key":value, taking the reference; streamed so calls never sit in one tree */
 static void emit(FILE *f, bool *first, const char *key, struct json_object *val)
 {
@@ -1480,6 +2467,7 @@ static int write_json(const struct run *r, FILE *f, __u64 elapsed)
 	emit(f, &first, "punches", j_fops(r, r->punches, r->npunches));
 	emit(f, &first, "allocates", j_fops(r, r->allocs, r->nallocs));
 	emit(f, &first, "pins", j_pins(r));
+	write_guest(f, r);
 	emit(f, &first, "summary", j_summary(r));
 	emit(f, &first, "interrupted", json_object_new_boolean(r->interrupted));
 	emit(f, &first, "hold_end", r->hold_end ? json_object_new_string(r->hold_end) : NULL);
@@ -1555,6 +2543,23 @@ static void print_hist_line(FILE *f, const char *name, const struct ret_hist *h)
 	fputc('\n', f);
 }
 
+static void print_guest(FILE *f, const struct run *r)
+{
+	const struct guest_state *g = &r->guest;
+
+	fprintf(f, "  guest: %llu hypercall + %llu memory-fault request(s) in %llu KVM_RUN(s), "
+		"%llu served with ret 0; %s%s%s\n", (unsigned long long)g->nkind[0],
+		(unsigned long long)g->nkind[1], (unsigned long long)g->runs,
+		(unsigned long long)g->nserved_ok,
+		g->halted ? "halted" : "did not halt", g->error ? ": " : "",
+		g->error ? g->error : "");
+	if (g->nserve)
+		fprintf(f, "    exit->reenter ns: min %llu p50 %llu p99 %llu max %llu mean %llu\n",
+			(unsigned long long)g->serve_pct[0], (unsigned long long)g->serve_pct[1],
+			(unsigned long long)g->serve_pct[3], (unsigned long long)g->serve_pct[4],
+			(unsigned long long)g->serve_pct[5]);
+}
+
 static int write_human(const struct run *r, FILE *f, __u64 elapsed)
 {
 	const struct vm *vm0 = &r->vms[0];
@@ -1583,6 +2588,8 @@ static int write_human(const struct run *r, FILE *f, __u64 elapsed)
 			(unsigned long long)r->cfg->pin_offset, p->register_ret,
 			p->released ? "yes" : "no", p->error ? ", error: " : "",
 			p->error ? p->error : "");
+	if (r->guest.requested)
+		print_guest(f, r);
 	fprintf(f, "  conversions: %llu ioctl(s) in %llu ns (%.1f ns each)%s; elapsed %llu ns\n",
 		(unsigned long long)r->conv_issued, (unsigned long long)r->conv_ns,
 		r->conv_issued ? (double)r->conv_ns / (double)r->conv_issued : 0.0,
@@ -1626,6 +2633,7 @@ static void teardown(struct run *r)
 	unsigned int v;
 
 	release_pin(r);
+	guest_teardown(r);
 	for (v = 0; v < r->nvms; v++) {
 		struct vm *vm = &r->vms[v];
 
@@ -1662,6 +2670,7 @@ static int run_workload(const struct cfg *cfg)
 	r.tid = gettid();
 	r.page_size = (__u64)sysconf(_SC_PAGESIZE);
 	r.pin.pin_delta = LLONG_MIN;
+	r.guest.vcpu_fd = -1;
 
 	if (install_signals()) {
 		fprintf(stderr, "gmem-workload: sigaction: %s\n", strerror(errno));
@@ -1718,6 +2727,8 @@ static int run_workload(const struct cfg *cfg)
 	}
 
 	run_conversions(&r);
+	if (cfg->guest && !got_term)
+		run_guest(&r);
 
 	if (cfg->punch) {
 		do_fallocates(&r, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, cfg->punch,

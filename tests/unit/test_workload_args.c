@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Unit tests of gmem-workload's option parsing and round arithmetic. The
- * tool is one file, so it is included here with main() renamed; nothing
- * here needs root or /dev/kvm.
+ * Unit tests of gmem-workload's option parsing, round arithmetic and the
+ * guest it builds for --guest (code, page tables, registers). The tool is
+ * one file, so it is included here with main() renamed; nothing here needs
+ * root or /dev/kvm.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,6 +179,8 @@ static void test_bad_values(void **state)
 		{ "--vm-type", "tdx" }, { "--gmem-size", "0" }, { "--conversions", "-1" },
 		{ "--pin", "0" }, { "--pin", "513" }, { "--interval-us", "1x" },
 		{ "--max-calls", "many" }, { "--punch", "2000000" },
+		{ "--guest", "0" }, { "--guest", "1000001" }, { "--guest", "x" },
+		{ "--guest-timeout", "-1" }, { "--guest-timeout", "90000" },
 	};
 	unsigned int i;
 
@@ -238,6 +241,175 @@ static void test_exit_codes(void **state)
 	assert_int_equal(run_child(help, ARGC(help)), 0);
 }
 
+static void test_guest_args(void **state)
+{
+	char *plain[] = { "gmem-workload", "--guest", "8", NULL };
+	char *kept[] = { "gmem-workload", "--guest", "8", "--uapi", "all",
+			 "--conversions", "5", "--guest-fault", "--guest-timeout", "0", NULL };
+	char *nofault[] = { "gmem-workload", "--guest-fault", NULL };
+	char *bench[] = { "gmem-workload", "--guest", "1", "--bench", NULL };
+	char *unaligned[] = { "gmem-workload", "--guest", "1", "--gpa-base", "0x1001", NULL };
+	char *toohigh[] = { "gmem-workload", "--guest", "1", "--gpa-base", "0x10000000000000",
+			    NULL };
+	char *noguest[] = { "gmem-workload", NULL };
+	struct cfg c;
+
+	/* the guest drives: G1 serving and no VMM conversions unless asked */
+	assert_int_equal(parse(&c, plain, ARGC(plain)), 0);
+	assert_int_equal(c.guest, 8);
+	assert_false(c.guest_fault);
+	assert_int_equal(c.uapi, UAPI_G1);
+	assert_int_equal(c.conversions, 0);
+	assert_int_equal(guest_timeout(&c), 60);
+
+	assert_int_equal(parse(&c, kept, ARGC(kept)), 0);
+	assert_int_equal(c.uapi, UAPI_ALL);
+	assert_int_equal(c.conversions, 5);
+	assert_true(c.guest_fault);
+	assert_int_equal(c.guest_timeout_s, 0);
+
+	assert_int_not_equal(parse(&c, nofault, ARGC(nofault)), 0);
+	assert_int_not_equal(parse(&c, bench, ARGC(bench)), 0);
+	assert_int_not_equal(parse(&c, unaligned, ARGC(unaligned)), 0);
+	assert_int_not_equal(parse(&c, toohigh, ARGC(toohigh)), 0);
+
+	/* without --guest nothing changes */
+	assert_int_equal(parse(&c, noguest, ARGC(noguest)), 0);
+	assert_int_equal(c.guest, 0);
+	assert_int_equal(c.uapi, UAPI_ALL);
+	assert_int_equal(c.conversions, 16);
+}
+
+static void test_guest_layout(void **state)
+{
+	struct cfg c;
+
+	cfg_init(&c);
+	c.guest = 1;
+	/* code, 3 page-table pages, fault page, results: one 2M page */
+	assert_int_equal(guest_slot_size(1), GUEST_2M);
+	assert_int_equal(guest_slot_size(GMW_MAX_GUEST), align_up(GUEST_RES_OFF +
+			 (GMW_MAX_GUEST + 2) * 8, GUEST_2M));
+	assert_true(guest_slot_size(GMW_MAX_GUEST) <= GUEST_1G);
+	/* GPA 0 when free, else the 1G after the guest_memfd slot */
+	assert_int_equal(guest_code_gpa(&c), 0);
+	c.gpa_base = 0;
+	assert_int_equal(guest_code_gpa(&c), GUEST_1G);
+	c.gpa_base = 1ULL << 20;
+	c.gmem_size = 3ULL << 30;
+	assert_int_equal(guest_code_gpa(&c), 4 * GUEST_1G);
+	c.gpa_base = GUEST_2M;
+	assert_int_equal(guest_code_gpa(&c), 0);
+}
+
+static void test_guest_code(void **state)
+{
+	static const unsigned int mov_nr_at[] = { 0x05, 0x37 };	/* mov $12,%eax */
+	unsigned int i;
+
+	/* the bytes the comments describe: 0x5a long, labels where jumps land */
+	assert_int_equal(sizeof(guest_code), 0x5a);
+	for (i = 0; i < sizeof(guest_hc_at) / sizeof(guest_hc_at[0]); i++) {
+		assert_int_equal(guest_code[guest_hc_at[i]], 0x0f);
+		assert_int_equal(guest_code[guest_hc_at[i] + 1], 0x01);
+		assert_int_equal(guest_code[guest_hc_at[i] + 2], 0xd9);
+		assert_int_equal(guest_code[mov_nr_at[i]], 0xb8);
+		assert_int_equal(guest_code[mov_nr_at[i] + 1], GMT_KVM_HC_MAP_GPA_RANGE);
+	}
+	assert_int_equal(guest_code[0x03], 0x74);			/* je done */
+	assert_int_equal(0x05 + guest_code[0x04], 0x32);
+	assert_int_equal(guest_code[0x30], 0xeb);			/* jmp loop */
+	assert_int_equal((0x32 + (signed char)guest_code[0x31]), 0x00);
+	assert_int_equal(guest_code[0x35], 0x74);			/* je halt */
+	assert_int_equal(0x37 + guest_code[0x36], 0x57);
+	assert_int_equal(guest_code[0x57], 0xf4);			/* hlt */
+	assert_int_equal(0x5a + (signed char)guest_code[0x59], 0x57);
+}
+
+static void test_guest_build(void **state)
+{
+	__u64 size = guest_slot_size(4), *q;
+	char *mem = calloc(1, size);
+	unsigned int i;
+
+	assert_non_null(mem);
+	guest_build(mem, 0, size, 4, false);
+	assert_memory_equal(mem, guest_code, sizeof(guest_code));
+	q = (__u64 *)(mem + GUEST_PML4_OFF);
+	assert_int_equal(q[0], GUEST_PDPT_OFF | PTE_P | PTE_RW);
+	q = (__u64 *)(mem + GUEST_PDPT_OFF);
+	assert_int_equal(q[0], GUEST_PD_OFF | PTE_P | PTE_RW);
+	q = (__u64 *)(mem + GUEST_PD_OFF);
+	assert_int_equal(q[0], PTE_P | PTE_RW | PTE_PS);
+	assert_int_equal(q[1], 0);
+	assert_int_equal((__u8)mem[GUEST_FAULT_OFF], GUEST_FAULT_MARK);
+	q = (__u64 *)(mem + GUEST_RES_OFF);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(q[i], GUEST_RES_UNSET);
+	assert_int_equal(q[6], 0);
+
+	/* Intel: vmcall; and a slot at 1G maps through PDPT entry 1 */
+	memset(mem, 0, size);
+	guest_build(mem, GUEST_1G, size, 4, true);
+	for (i = 0; i < sizeof(guest_hc_at) / sizeof(guest_hc_at[0]); i++)
+		assert_int_equal((__u8)mem[guest_hc_at[i] + 2], 0xc1);
+	q = (__u64 *)(mem + GUEST_PML4_OFF);
+	assert_int_equal(q[0], (GUEST_1G + GUEST_PDPT_OFF) | PTE_P | PTE_RW);
+	q = (__u64 *)(mem + GUEST_PDPT_OFF);
+	assert_int_equal(q[0], 0);
+	assert_int_equal(q[1], (GUEST_1G + GUEST_PD_OFF) | PTE_P | PTE_RW);
+	q = (__u64 *)(mem + GUEST_PD_OFF);
+	assert_int_equal(q[0], GUEST_1G | PTE_P | PTE_RW | PTE_PS);
+	free(mem);
+}
+
+static void test_guest_regs(void **state)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	struct cfg c;
+
+	cfg_init(&c);
+	c.guest = 8;
+	guest_init_regs(&r, &c, 0, GUEST_2M);
+	assert_int_equal(r.rip, GUEST_CODE_OFF);
+	assert_int_equal(r.rflags, 2);
+	assert_int_equal(r.rdi, 8);
+	assert_int_equal(r.r8, c.gpa_base);
+	assert_int_equal(r.r9, c.gpa_base + c.gmem_size);
+	assert_int_equal(r.r12, c.gpa_base);
+	assert_int_equal(r.r15, 4096);
+	/* alternate starts to-private and toggles bit 4 */
+	assert_int_equal(r.r13, GMT_KVM_MAP_GPA_RANGE_ENCRYPTED);
+	assert_int_equal(r.r14, GMT_KVM_MAP_GPA_RANGE_ENCRYPTED);
+	assert_int_equal(r.rsi, GUEST_RES_OFF);
+	assert_int_equal(r.r10, 0);
+
+	c.dir = DIR_SHARED;
+	c.guest_fault = true;
+	guest_init_regs(&r, &c, GUEST_1G, GUEST_2M);
+	assert_int_equal(r.r13, 0);
+	assert_int_equal(r.r14, 0);
+	assert_int_equal(r.r10, GUEST_1G + GUEST_FAULT_OFF);
+	c.dir = DIR_PRIVATE;
+	guest_init_regs(&r, &c, 0, GUEST_2M);
+	assert_int_equal(r.r13, GMT_KVM_MAP_GPA_RANGE_ENCRYPTED);
+	assert_int_equal(r.r14, 0);
+
+	/* 64-bit code segment at CPL 0, paging with PAE, EFER.LME|LMA */
+	memset(&s, 0, sizeof(s));
+	guest_init_sregs(&s, GUEST_1G);
+	assert_int_equal(s.cs.l, 1);
+	assert_int_equal(s.cs.db, 0);
+	assert_int_equal(s.cs.dpl, 0);
+	assert_int_equal(s.ss.dpl, 0);
+	assert_int_equal(s.cr3, GUEST_1G + GUEST_PML4_OFF);
+	assert_true(s.cr0 & (1ULL << 31));
+	assert_true(s.cr0 & 1);
+	assert_true(s.cr4 & (1ULL << 5));
+	assert_int_equal(s.efer & 0x500, 0x500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +421,11 @@ int main(void)
 		cmocka_unit_test(test_cross_checks),
 		cmocka_unit_test(test_rounds),
 		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_guest_args),
+		cmocka_unit_test(test_guest_layout),
+		cmocka_unit_test(test_guest_code),
+		cmocka_unit_test(test_guest_build),
+		cmocka_unit_test(test_guest_regs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
