@@ -92,3 +92,38 @@ out:
 		close(vm);
 	close(kvm);
 }
+
+int gmt_kvm_trigger(const char *func)
+{
+	struct gmt_kvm_create_guest_memfd cg = { .size = 1 << 20 };
+	struct gmt_kvm_memory_attributes2 a2 = { 0 };
+	int kvm, vm, gmem, err = 0;
+	bool gmem_ioctl = !strcmp(func, "kvm_gmem_ioctl");
+
+	if (strcmp(func, "kvm_vm_ioctl") && !gmem_ioctl)
+		return -ENOENT;
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return -errno;
+	vm = ioctl(kvm, GMT_KVM_CREATE_VM, 0);
+	if (vm < 0) {
+		err = -errno;
+		goto out_kvm;
+	}
+	if (!gmem_ioctl) {
+		/* any VM ioctl goes through kvm_vm_ioctl */
+		ioctl(vm, GMT_KVM_CHECK_EXTENSION, GMT_KVM_CAP_GUEST_MEMFD);
+	} else {
+		gmem = ioctl(vm, GMT_KVM_CREATE_GUEST_MEMFD, &cg);
+		if (gmem < 0) {
+			err = -errno;
+		} else {
+			ioctl(gmem, GMT_KVM_SET_MEMORY_ATTRIBUTES2, &a2);	/* empty range */
+			close(gmem);
+		}
+	}
+	close(vm);
+out_kvm:
+	close(kvm);
+	return err;
+}

@@ -27,6 +27,11 @@ struct gmt_kvm_probe {
 };
 
 void gmt_kvm_probe(struct gmt_kvm_probe *p);
+
+/* Make the kernel call func once (kvm_vm_ioctl, kvm_gmem_ioctl): a real ioctl
+ * on a throw-away VM. Returns 0 if a trigger exists and ran, -ENOENT if
+ * gmemtrace knows no way to call func, -errno if setting up failed. */
+int gmt_kvm_trigger(const char *func);
 /* ENOTTY -> false; any other answer means the kernel knows the ioctl */
 static inline bool gmt_ioctl_exists(int err)
 {
