@@ -38,6 +38,8 @@ const volatile bool cfg_emit_context = true;	/* create/memslot/fallocate events 
 /* wake the reader only once this much is queued: a wakeup per record costs
  * more than the record (the reader also polls on a timer) */
 const volatile __u64 cfg_wakeup_bytes = 0;
+/* follow KVM_RUN exits that request conversions (hypercall, memory fault) */
+const volatile bool cfg_guest_requests = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -264,6 +266,132 @@ static __always_inline void gmt_enter_context(struct gmt_inflight *in, __u8 kind
 	}
 }
 
+static __always_inline void gmt_fill_hdr(struct gmt_event *e, struct gmt_inflight *in,
+					 __u64 now, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->hdr.type = in->kind;
+	e->hdr.size = GMT_EVENT_SIZE;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts_ns = in->start_ns;
+	e->hdr.pid = id >> 32;
+	e->hdr.tid = (__u32)id;
+	e->hdr.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
+	e->hdr.vm_key = in->vm_key;
+	gmt_vm_identity(in->vm_key, &e->hdr.vm_pid, &e->hdr.vm_fd);
+	e->hdr.latency_ns = now - in->start_ns;
+	e->hdr.ret = (__s32)ret;
+	e->hdr.fd = in->fd;
+}
+
+struct kvm_vcpu___gmt {
+	struct kvm *kvm;
+	struct kvm_run *run;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool gmt_file_is_vcpu(struct file *file)
+{
+	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	char buf[9] = {};
+
+	/* "kvm-vcpu:N" (kvm_vm_ioctl_create_vcpu's anon inode name) */
+	if (bpf_probe_read_kernel(buf, 9, name) < 0)
+		return false;
+	return buf[0] == 'k' && buf[1] == 'v' && buf[2] == 'm' && buf[3] == '-' && buf[4] == 'v' &&
+	       buf[5] == 'c' && buf[6] == 'p' && buf[7] == 'u' && buf[8] == ':';
+}
+
+static __always_inline void gmt_emit_guest_req(struct gmt_inflight *in, __u64 now)
+{
+	struct gmt_event *e;
+
+	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
+	if (!e) {
+		gmt_count(GMT_CNT_RB_DROPS);
+		return;
+	}
+	in->kind = GMT_EV_GUEST_REQ;	/* for the header */
+	in->start_ns = in->g_exit_ns;
+	in->vm_key = in->g_vm_key;
+	in->fd = in->g_fd;
+	gmt_fill_hdr(e, in, now, 0);
+	e->guest_req = in->g_req;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* KVM_RUN entry: closes this thread's open guest request, if any */
+static __always_inline void gmt_kvm_run_enter(int fd)
+{
+	struct gmt_inflight *in = gmt_inflight_get(true);
+	struct file *file;
+	__u64 now;
+
+	if (!in)
+		return;
+	now = bpf_ktime_get_ns();
+	if (in->g_req.kind) {
+		if (cfg_emit_events)
+			gmt_emit_guest_req(in, now);
+		in->g_req.kind = 0;
+	}
+	in->kind = 0;
+	file = gmt_fd_to_file(fd);
+	if (!file)
+		return;
+	if (in->g_file != (__u64)file || in->g_fd != fd) {
+		struct kvm_vcpu___gmt *vcpu;
+
+		in->g_file = (__u64)file;
+		in->g_fd = fd;
+		in->g_run = 0;
+		if (!gmt_file_is_vcpu(file))
+			return;
+		vcpu = BPF_CORE_READ(file, private_data);
+		in->g_run = (__u64)BPF_CORE_READ(vcpu, run);
+		in->g_vm_key = (__u64)BPF_CORE_READ(vcpu, kvm);
+	}
+	if (in->g_run)
+		in->kind = GMT_EV_KVM_RUN;
+}
+
+/* KVM_RUN return: did the guest ask for a conversion? (kvm_run uAPI layout) */
+static __always_inline void gmt_kvm_run_exit(struct gmt_inflight *in, long ret)
+{
+	__u64 w[3] = {};
+	__u32 reason = 0, nr = 0;
+	void *run = (void *)in->g_run;
+
+	bpf_probe_read_kernel(&reason, sizeof(reason), run + 8);
+	if (reason == GMT_KVM_EXIT_HYPERCALL) {
+		bpf_probe_read_kernel(&nr, sizeof(nr), run + 32);
+		if (nr != GMT_KVM_HC_MAP_GPA_RANGE)
+			return;
+		bpf_probe_read_kernel(w, sizeof(w), run + 40);	/* gpa, npages, attrs */
+		in->g_req.kind = GMT_GREQ_MAP_GPA_RANGE;
+		in->g_req.gpa = w[0];
+		in->g_req.size = w[1] << 12;
+		in->g_req.flags = w[2];
+		in->g_req.dir = (w[2] & GMT_KVM_MAP_GPA_RANGE_ENCRYPTED) ? GMT_DIR_TO_PRIVATE :
+									   GMT_DIR_TO_SHARED;
+	} else if (reason == GMT_KVM_EXIT_MEMORY_FAULT && ret == -14) {
+		bpf_probe_read_kernel(w, sizeof(w), run + 32);	/* flags, gpa, size */
+		in->g_req.kind = GMT_GREQ_MEMORY_FAULT;
+		in->g_req.flags = w[0];
+		in->g_req.gpa = w[1];
+		in->g_req.size = w[2];
+		in->g_req.dir = (w[0] & GMT_KVM_MEMORY_EXIT_FLAG_PRIVATE) ? GMT_DIR_TO_PRIVATE :
+									     GMT_DIR_TO_SHARED;
+	} else {
+		return;
+	}
+	in->g_req.conversions = 0;
+	in->g_req.convert_ns = 0;
+	in->g_req.vcpu_fd = in->g_fd;
+	in->g_exit_ns = bpf_ktime_get_ns();
+}
+
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 {
@@ -295,6 +423,12 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		kind = GMT_EV_VM_CREATE;
 		want = GMT_FD_OTHER;	/* issued on /dev/kvm */
 		break;
+	case GMT_KVM_RUN:
+		if (!cfg_guest_requests || ((cfg_filter_pid || cfg_filter_comm || cfg_filter_cgroup) &&
+					    !gmt_wanted(bpf_get_current_pid_tgid() >> 32)))
+			return 0;
+		gmt_kvm_run_enter(fd);
+		return 0;
 	default:
 		return 0;
 	}
@@ -335,26 +469,6 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 	in->uarg = uarg;
 	in->start_ns = bpf_ktime_get_ns();
 	return 0;
-}
-
-static __always_inline void gmt_fill_hdr(struct gmt_event *e, struct gmt_inflight *in,
-					 __u64 now, long ret)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-
-	e->hdr.type = in->kind;
-	e->hdr.size = GMT_EVENT_SIZE;
-	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->hdr.ts_ns = in->start_ns;
-	e->hdr.pid = id >> 32;
-	e->hdr.tid = (__u32)id;
-	e->hdr.cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
-	e->hdr.vm_key = in->vm_key;
-	gmt_vm_identity(in->vm_key, &e->hdr.vm_pid, &e->hdr.vm_fd);
-	e->hdr.latency_ns = now - in->start_ns;
-	e->hdr.ret = (__s32)ret;
-	e->hdr.fd = in->fd;
 }
 
 static __always_inline void gmt_account(struct gmt_inflight *in, __u64 lat, long ret)
@@ -446,6 +560,12 @@ int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 	in = gmt_inflight_get(false);
 	if (!in || !in->kind || in->kind == GMT_EV_FALLOCATE)
 		return 0;
+	if (in->kind == GMT_EV_KVM_RUN) {
+		in->kind = 0;
+		if (cfg_guest_requests)
+			gmt_kvm_run_exit(in, ret);
+		return 0;
+	}
 	now = bpf_ktime_get_ns();
 
 	if (in->kind == GMT_EV_CONVERT) {
@@ -459,6 +579,10 @@ int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 				gmt_count(GMT_CNT_READ_USER_ERR);
 		}
 		gmt_account(in, now - in->start_ns, ret);
+		if (in->g_req.kind) {	/* serving a guest request on this thread */
+			in->g_req.conversions++;
+			in->g_req.convert_ns += now - in->start_ns;
+		}
 	} else if (in->kind == GMT_EV_GMEM_CREATE && ret >= 0) {
 		struct file *gf = gmt_fd_to_file((int)ret);
 

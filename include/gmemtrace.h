@@ -25,7 +25,9 @@ enum gmt_event_type {
 	GMT_EV_MEMSLOT		= 3,	/* KVM_SET_USER_MEMORY_REGION2 */
 	GMT_EV_FALLOCATE	= 4,	/* fallocate() on a guest_memfd */
 	GMT_EV_VM_CREATE	= 5,	/* KVM_CREATE_VM */
+	GMT_EV_GUEST_REQ	= 6,	/* a guest's conversion request, exit to re-entry */
 	GMT_EV_TYPE_MAX,
+	GMT_EV_KVM_RUN		= 100,	/* internal: a KVM_RUN in flight (never emitted) */
 };
 
 /* Conversion uAPI generation */
@@ -168,6 +170,28 @@ struct gmt_fallocate {
 	__u64 gmem_ino;
 };
 
+/* GMT_EV_GUEST_REQ: KVM_RUN returned to the VMM with a conversion request
+ * (KVM_EXIT_HYPERCALL/KVM_HC_MAP_GPA_RANGE or KVM_EXIT_MEMORY_FAULT); the
+ * record closes at the next KVM_RUN of that thread. hdr.latency_ns is the
+ * whole round trip, convert_ns the part spent in conversion ioctls. */
+enum gmt_guest_req_kind {
+	GMT_GREQ_MAP_GPA_RANGE = 1,
+	GMT_GREQ_MEMORY_FAULT = 2,
+};
+
+struct gmt_guest_req {
+	__u8 kind;		/* enum gmt_guest_req_kind */
+	__u8 dir;		/* what the guest asked for */
+	__u16 pad;
+	__u32 conversions;	/* conversion ioctls the VMM issued meanwhile */
+	__u64 gpa;
+	__u64 size;
+	__u64 flags;		/* hypercall attrs or memory_fault flags */
+	__u64 convert_ns;	/* their summed syscall latency */
+	__s32 vcpu_fd;
+	__u32 pad2;
+};
+
 /* GMT_EV_VM_CREATE */
 struct gmt_vm_create {
 	__u64 vm_type;
@@ -184,6 +208,7 @@ struct gmt_event {
 		struct gmt_memslot memslot;
 		struct gmt_fallocate fallocate;
 		struct gmt_vm_create vm_create;
+		struct gmt_guest_req guest_req;
 		__u8 body[GMT_EVENT_BODY_SIZE];
 	};
 };
@@ -297,6 +322,14 @@ struct gmt_inflight {
 	__u8 c_pad[7];
 	__u64 k_start_ns;	/* KVM ioctl handler entered (kernel-side backends) */
 	__u64 k_fbatch;		/* kprobe twin: filemap_get_folios' batch, for the return */
+	/* guest requests: this thread's vCPU (cached like c_*) and the open request */
+	__u64 g_file;
+	__u64 g_run;		/* the vCPU's struct kvm_run, a kernel address */
+	__u64 g_vm_key;
+	__s32 g_fd;
+	__u32 g_pad;
+	__u64 g_exit_ns;
+	struct gmt_guest_req g_req;	/* kind 0: none open */
 	__u64 start_ns;
 	__u64 uarg;		/* user pointer of the ioctl argument */
 	__u64 vm_key;

@@ -20,7 +20,10 @@ static const char trace_doc[] =
 "record with VM, range, direction, return value, latency and, when the kernel\n"
 "reports EAGAIN, the blocking error_offset. KVM_CREATE_VM, KVM_CREATE_GUEST_MEMFD,\n"
 "KVM_SET_USER_MEMORY_REGION2 and fallocate on a guest_memfd give context\n"
-"records. Lost records are counted and reported, never silent.\n"
+"records. A guest's own request (KVM_RUN returning KVM_EXIT_HYPERCALL with\n"
+"KVM_HC_MAP_GPA_RANGE, or KVM_EXIT_MEMORY_FAULT) gives a 'guest_request' record\n"
+"when the vCPU thread re-enters KVM_RUN: the round trip, and how much of it\n"
+"the conversion ioctls took. Lost records are counted and reported, never silent.\n"
 "\n"
 "EXAMPLES:\n"
 "  gmemtrace trace                       # all VMs on the host, text\n"
@@ -32,7 +35,7 @@ static const char trace_doc[] =
 "Exit status: 0 done, 1 runtime error, 2 usage error, 3 not root or the kernel\n"
 "lacks what tracing needs (see `gmemtrace features`).";
 
-enum { OPT_NO_CONTEXT = 0x200 };
+enum { OPT_NO_CONTEXT = 0x200, OPT_NO_GUEST };
 
 struct trace_opts {
 	struct gmt_common_opts c;
@@ -43,6 +46,8 @@ static const struct argp_option trace_options[] = {
 	{ NULL, 0, NULL, 0, "Trace options:", 3 },
 	{ "buffer", 'b', "SIZE", 0, "Ring buffer size, power of two (default 8M)", 3 },
 	{ "no-context", OPT_NO_CONTEXT, NULL, 0, "Only conversion records", 3 },
+	{ "no-guest", OPT_NO_GUEST, NULL, 0,
+	  "Do not follow KVM_RUN exits (guest requests cost a little on every KVM_RUN)", 3 },
 	{ 0 },
 };
 
@@ -60,6 +65,10 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_CONTEXT:
 		o->c.cfg.emit_context = false;
+		o->c.cfg.guest_requests = false;
+		break;
+	case OPT_NO_GUEST:
+		o->c.cfg.guest_requests = false;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s' (a command goes after --)", arg);
@@ -91,7 +100,8 @@ int cmd_trace(int argc, char **argv)
 {
 	struct argp argp = { trace_options, trace_parse, "[-- CMD [ARG...]]", trace_doc,
 			     NULL, NULL, NULL };
-	struct trace_opts o = { .c.cfg.emit_events = true, .c.cfg.emit_context = true };
+	struct trace_opts o = { .c.cfg.emit_events = true, .c.cfg.emit_context = true,
+				.c.cfg.guest_requests = true };
 	struct trace_ctx t = { 0 };
 	struct gmt_session s = { 0 };
 	struct gmt_child child = { .pid = -1 };

@@ -108,6 +108,7 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	skel->rodata->cfg_emit_events = cfg->emit_events;
 	skel->rodata->cfg_emit_context = cfg->emit_context;
 	skel->rodata->cfg_wakeup_bytes = cfg->wakeup_bytes;
+	skel->rodata->cfg_guest_requests = cfg->guest_requests && cfg->emit_events;
 	if (cfg->comm) {
 		skel->rodata->cfg_filter_comm = true;
 		strncpy((char *)skel->rodata->cfg_comm, cfg->comm, GMT_COMM_LEN - 1);

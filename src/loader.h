@@ -27,6 +27,7 @@ struct gmt_config {
 	size_t ringbuf_bytes;
 	size_t wakeup_bytes;		/* 0: wake the reader for every record */
 	enum gmt_kernel_pref kernel_pref;	/* kernel-side backend choice */
+	bool guest_requests;		/* follow KVM_RUN exits asking for conversions */
 };
 
 enum gmt_attach_state {

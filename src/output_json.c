@@ -158,6 +158,23 @@ static void json_event(struct gmt_out *o, const struct gmt_event *e)
 	case GMT_EV_VM_CREATE:
 		json_object_object_add(obj, "vm_type", J_U64(e->vm_create.vm_type));
 		break;
+	case GMT_EV_GUEST_REQ: {
+		const struct gmt_guest_req *g = &e->guest_req;
+
+		json_object_object_add(obj, "kind", J_STR(g->kind == GMT_GREQ_MAP_GPA_RANGE ?
+							  "map_gpa_range" : "memory_fault"));
+		json_object_object_add(obj, "dir", J_STR(gmt_dir_name(g->dir)));
+		json_object_object_add(obj, "gpa", J_U64(g->gpa));
+		json_object_object_add(obj, "size", J_U64(g->size));
+		json_object_object_add(obj, "flags", J_U64(g->flags));
+		json_object_object_add(obj, "vcpu_fd", J_I64(g->vcpu_fd));
+		json_object_object_add(obj, "conversions", J_U64(g->conversions));
+		json_object_object_add(obj, "convert_ns", J_U64(g->convert_ns));
+		/* latency_ns: the guest's wait, exit to re-entry; the rest was the VMM */
+		json_object_object_add(obj, "vmm_ns", J_U64(e->hdr.latency_ns > g->convert_ns ?
+							    e->hdr.latency_ns - g->convert_ns : 0));
+		break;
+	}
 	}
 	emit(o, obj);
 }

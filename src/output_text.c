@@ -90,6 +90,16 @@ static void text_event(struct gmt_out *o, const struct gmt_event *e)
 	case GMT_EV_VM_CREATE:
 		fprintf(f, "type=%llu ret=%s", e->vm_create.vm_type, ret);
 		break;
+	case GMT_EV_GUEST_REQ: {
+		const struct gmt_guest_req *g = &e->guest_req;
+		char cv[24];
+
+		gmt_fmt_ns(cv, sizeof(cv), g->convert_ns);
+		fprintf(f, "%s %-10s gpa=0x%llx size=%llu vcpu_fd=%d conversions=%u converting=%s",
+			g->kind == GMT_GREQ_MAP_GPA_RANGE ? "map_gpa_range" : "memory_fault",
+			gmt_dir_name(g->dir), g->gpa, g->size, g->vcpu_fd, g->conversions, cv);
+		break;
+	}
 	}
 	fprintf(f, " lat=%s\n", lat);
 	o->lines++;
@@ -153,10 +163,11 @@ static void text_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
 	int i;
 
 	fprintf(o->f, "# %llu conversions, %llu gmem creates, %llu memslots, %llu fallocates, "
-		"%llu VM creates in %.2fs; %llu events lost",
+		"%llu VM creates, %llu guest requests in %.2fs; %llu events lost",
 		sum->events[GMT_EV_CONVERT], sum->events[GMT_EV_GMEM_CREATE],
 		sum->events[GMT_EV_MEMSLOT], sum->events[GMT_EV_FALLOCATE],
-		sum->events[GMT_EV_VM_CREATE], sum->duration_s, sum->lost);
+		sum->events[GMT_EV_VM_CREATE], sum->events[GMT_EV_GUEST_REQ], sum->duration_s,
+		sum->lost);
 	for (i = 1; i < GMT_CNT_MAX; i++)
 		if (sum->counters[i])
 			fprintf(o->f, "; %s %llu", gmt_counter_name(i), sum->counters[i]);

@@ -162,6 +162,8 @@ const char *gmt_event_name(unsigned int type)
 		return "fallocate";
 	case GMT_EV_VM_CREATE:
 		return "vm_create";
+	case GMT_EV_GUEST_REQ:
+		return "guest_request";
 	}
 	return "unknown";
 }

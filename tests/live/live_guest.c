@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Live: guest-initiated conversions. gmem-workload --guest runs a real guest
+ * on a vCPU (nested KVM in the VM suite) that asks for conversions with
+ * KVM_HC_MAP_GPA_RANGE and, with --guest-fault, through a memory-fault exit;
+ * the workload serves each with a G1 conversion. gmemtrace must report every
+ * request once, with its kind, range and direction, the conversions served
+ * for it, and a round trip at least as long as the workload itself measured.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live_util.h"
+
+static void test_guest_requests(void **state)
+{
+	const char *out = live_tmp("guest.jsonl"), *err = live_tmp("guest.err");
+	const char *wl_json = live_tmp("guest-wl.json");
+	const char *argv[] = { live_bin("gmemtrace"), "trace", "-f", "json", "-o", out, "--",
+			       live_bin("gmem-workload"), "--guest", "8", "--guest-fault",
+			       "--json-out", wl_json, NULL };
+	json_object *wl, *recs, *guest, *reqs, *ev, *calls;
+	size_t i, n;
+	int rc;
+
+	if (!live_require_tracing())
+		skip();
+	rc = live_run((char *const *)argv, NULL, err, 180);
+	if (rc)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+	wl = live_read_json(wl_json);
+	assert_non_null(wl);
+	assert_true(json_object_object_get_ex(wl, "guest", &guest));
+	if (!live_is_null(guest, "error")) {
+		print_message("SKIP: the guest could not run here: %s\n",
+			      live_get_str(guest, "error"));
+		json_object_put(wl);
+		skip();
+	}
+	recs = live_read_ndjson(out);
+	assert_true(json_object_object_get_ex(guest, "requests", &reqs));
+	assert_true(json_object_object_get_ex(wl, "calls", &calls));
+	n = json_object_array_length(reqs);
+	assert_int_equal(n, 9);	/* 8 hypercalls + 1 memory fault */
+	ev = live_filter(recs, "event", "guest_request");
+	assert_int_equal(json_object_array_length(ev), n);
+	for (i = 0; i < n; i++) {
+		json_object *q = json_object_array_get_idx(reqs, i);
+		json_object *e = json_object_array_get_idx(ev, i);
+		long long served = 0, wl_ns;
+		size_t c;
+
+		assert_string_equal(live_get_str(e, "kind"), live_get_str(q, "kind"));
+		assert_int_equal(live_get_int(e, "gpa"), live_get_int(q, "gpa"));
+		assert_string_equal(live_get_str(e, "dir"), live_get_str(q, "dir"));
+		if (!strcmp(live_get_str(q, "kind"), "map_gpa_range"))
+			assert_int_equal(live_get_int(e, "size"), live_get_int(q, "npages") * 4096);
+		for (c = 0; c < json_object_array_length(calls); c++)
+			if (live_get_int(json_object_array_get_idx(calls, c), "guest_request") ==
+			    (long long)i)
+				served++;
+		assert_int_equal(live_get_int(e, "conversions"), served);
+		assert_true(live_get_int(e, "latency_ns") >= live_get_int(e, "convert_ns"));
+		if (served)
+			assert_true(live_get_int(e, "convert_ns") > 0);
+		/* the kernel saw the exit before the VMM and the re-entry after it */
+		wl_ns = live_get_int(q, "reenter_ns") - live_get_int(q, "exit_ns");
+		assert_true(live_get_int(e, "latency_ns") >= wl_ns);
+	}
+	print_message("%zu guest requests traced, each with its round trip\n", n);
+	json_object_put(ev);
+	json_object_put(recs);
+	json_object_put(wl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_guest_requests, live_teardown),
+	};
+
+	return cmocka_run_group_tests_name("live_guest", tests, NULL, NULL);
+}
