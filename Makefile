@@ -41,8 +41,8 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_OBJS	:= gmemtrace probes
-BPF_HDRS	:= $(wildcard bpf/*.bpf.h) include/gmemtrace.h include/kvm_uapi.h vmlinux.h
+BPF_OBJS	:= gmemtrace probes refs
+BPF_HDRS	:= $(wildcard bpf/*.bpf.h) $(wildcard include/*.h) vmlinux.h
 
 # gmemtrace sources (everything in src/ but main-less libraries for tests)
 GMT_SRCS	:= $(wildcard src/*.c)

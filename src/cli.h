@@ -38,5 +38,6 @@ void gmt_install_signals(void);
 int cmd_trace(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+int cmd_refs(int argc, char **argv);
 
 #endif /* GMT_CLI_H */

@@ -21,6 +21,7 @@ static const struct {
 	{ "trace", cmd_trace, "stream conversion and context events (text or JSON)" },
 	{ "stat", cmd_stat, "per-VM conversion rates, latency percentiles, failures" },
 	{ "features", cmd_features, "what this kernel allows, probed by loading" },
+	{ "refs", cmd_refs, "guest_memfd folios whose references would block a conversion now" },
 };
 
 static void usage(FILE *f)
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 		"  gmemtrace trace -f json -- gmem-workload  # trace a command from its start\n"
 		"\n'gmemtrace COMMAND --help' describes each command. See gmemtrace(8).\n"
 		"Exit status: 0 ok, 1 runtime error, 2 usage error, 3 unsupported here\n"
-		"(not root, or the kernel lacks a needed feature).\n");
+		"(not root, or the kernel lacks a needed feature), 4 refs --exit-code found a\n"
+		"folio that would block a conversion to private.\n");
 }
 
 int main(int argc, char **argv)

@@ -13,6 +13,7 @@ enum gmt_exit {
 	GMT_EXIT_RUNTIME	= 1,	/* failed while running */
 	GMT_EXIT_USAGE		= 2,	/* bad command line or input file */
 	GMT_EXIT_UNSUPPORTED	= 3,	/* no privilege or the kernel lacks what is needed */
+	GMT_EXIT_BLOCKING	= 4,	/* refs --exit-code: a conversion to private would block */
 };
 
 extern bool gmt_verbose;

@@ -379,7 +379,7 @@ static void test_cgroup_filter(void **state)
 static void test_full_ring_buffer_counted(void **state)
 {
 	const char *targs[] = { "-b", "4096", "--no-context", NULL };
-	const char *wargs[] = { "--conversions", "3000", "--uapi", "g1", "--no-calls", NULL };
+	const char *wargs[] = { "--conversions", "100000", "--uapi", "g1", "--no-calls", NULL };
 	struct run r = { 0 };
 	json_object *sum, *lost, *calls, *summ, *g1;
 	long long delivered, issued;
