@@ -119,6 +119,14 @@ static __always_inline bool gmt_wanted(__u32 tgid)
 	return true;
 }
 
+/* true when a filter is set and the current task does not pass it */
+static __always_inline bool gmt_filtered_out(void)
+{
+	if (!cfg_filter_pid && !cfg_filter_comm && !cfg_filter_cgroup)
+		return false;	/* rodata: the verifier drops the rest */
+	return !gmt_wanted(bpf_get_current_pid_tgid() >> 32);
+}
+
 static __always_inline struct gmt_inflight *gmt_inflight_get(bool create)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -424,8 +432,7 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		want = GMT_FD_OTHER;	/* issued on /dev/kvm */
 		break;
 	case GMT_KVM_RUN:
-		if (!cfg_guest_requests || ((cfg_filter_pid || cfg_filter_comm || cfg_filter_cgroup) &&
-					    !gmt_wanted(bpf_get_current_pid_tgid() >> 32)))
+		if (!cfg_guest_requests || gmt_filtered_out())
 			return 0;
 		gmt_kvm_run_enter(fd);
 		return 0;
@@ -433,8 +440,7 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 
-	if ((cfg_filter_pid || cfg_filter_comm || cfg_filter_cgroup) &&
-	    !gmt_wanted(bpf_get_current_pid_tgid() >> 32))
+	if (gmt_filtered_out())
 		return 0;
 	in = gmt_lookup_fd(fd);
 	if (!in)
@@ -609,8 +615,7 @@ int gmt_falc_enter(struct trace_event_raw_sys_enter *ctx)
 	int fd = (int)ctx->args[0];
 	struct gmt_inflight *in;
 
-	if ((cfg_filter_pid || cfg_filter_comm || cfg_filter_cgroup) &&
-	    !gmt_wanted(bpf_get_current_pid_tgid() >> 32))
+	if (gmt_filtered_out())
 		return 0;
 	in = gmt_lookup_fd(fd);
 	if (!in)

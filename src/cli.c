@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "child.h"
 #include "cli.h"
 #include "util.h"
 
@@ -158,4 +159,22 @@ char **gmt_split_command(int *argc, char **argv)
 		}
 	}
 	return NULL;
+}
+
+int gmt_start_command(struct gmt_common_opts *o, struct gmt_child *child)
+{
+	int err;
+
+	if (!o->cmd)
+		return 0;
+	err = gmt_child_spawn(child, o->cmd);
+	if (err) {
+		gmt_err("cannot start %s: %s", o->cmd[0], strerror(-err));
+		return GMT_EXIT_RUNTIME;
+	}
+	/* trace exactly the command (and what it forks) */
+	o->cfg.filter_pid = true;
+	o->cfg.pids[0] = child->pid;
+	o->cfg.nr_pids = 1;
+	return 0;
 }

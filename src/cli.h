@@ -32,6 +32,10 @@ bool gmt_any_pid_alive(const struct gmt_config *cfg);
 /* cut argv at "--": returns the command after it (NULL if none) */
 char **gmt_split_command(int *argc, char **argv);
 
+struct gmt_child;
+/* -- CMD: fork it stopped and make it the pid filter; a GMT_EXIT_* code */
+int gmt_start_command(struct gmt_common_opts *o, struct gmt_child *child);
+
 extern volatile sig_atomic_t gmt_exiting;
 void gmt_install_signals(void);
 

@@ -132,17 +132,9 @@ int cmd_trace(int argc, char **argv)
 	t.sum.cmd_status = -1;
 	gmt_install_signals();
 
-	if (o.c.cmd) {
-		err = gmt_child_spawn(&child, o.c.cmd);
-		if (err) {
-			gmt_err("cannot start %s: %s", o.c.cmd[0], strerror(-err));
-			err = GMT_EXIT_RUNTIME;
-			goto out;
-		}
-		o.c.cfg.filter_pid = true;
-		o.c.cfg.pids[0] = child.pid;
-		o.c.cfg.nr_pids = 1;
-	}
+	err = gmt_start_command(&o.c, &child);
+	if (err)
+		goto out;
 
 	err = gmt_session_start(&s, &o.c.cfg);
 	if (err)
