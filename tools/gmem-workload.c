@@ -123,6 +123,7 @@ struct cfg {
 	__u64 pin_offset;
 	__u64 hold_s;
 	bool hold_until_signal;
+	bool unpin_on_signal;
 	__u64 start_delay_ms;
 	bool wait_signal;
 	bool json;
@@ -641,7 +642,7 @@ enum {
 	OPT_VMS = 0x100, OPT_VM_TYPE, OPT_GMEM_SIZE, OPT_GMEM_FLAGS, OPT_GPA_BASE,
 	OPT_VCPU, OPT_CONVERSIONS, OPT_UAPI, OPT_SIZE, OPT_DIR, OPT_INTERVAL,
 	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
-	OPT_HOLD_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
+	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
 	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
 	OPT_GUEST_TIMEOUT,
 };
@@ -740,6 +741,9 @@ static const struct argp_option options[] = {
 	  "SIGTERM end it early)", 5 },
 	{ "hold-until-signal", OPT_HOLD_SIGNAL, NULL, 0, "hold until SIGUSR1 or "
 	  "SIGTERM", 5 },
+	{ "unpin-on-signal", OPT_UNPIN_SIGNAL, NULL, 0, "while holding, the first "
+	  "SIGUSR1 releases the pins (prints 'unpinned <pid>' on stderr) and the "
+	  "hold goes on until SIGTERM or its end", 5 },
 
 	{ NULL, 0, NULL, 0, "Output:", 6 },
 	{ "json", OPT_JSON, NULL, 0, "print one JSON document on stdout", 6 },
@@ -850,6 +854,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_HOLD:
 		if (parse_u64(arg, false, &c->hold_s) || c->hold_s > 86400ULL * 365)
 			BAD_VALUE(state, "hold", arg);
+		break;
+	case OPT_UNPIN_SIGNAL:
+		c->unpin_on_signal = true;
 		break;
 	case OPT_HOLD_SIGNAL:
 		c->hold_until_signal = true;
@@ -2737,9 +2744,19 @@ static int run_workload(const struct cfg *cfg)
 	}
 
 	if ((cfg->hold_s || cfg->hold_until_signal) && !got_term) {
+		__u64 hold_ns = cfg->hold_until_signal ? UINT64_MAX : cfg->hold_s * 1000000000ULL;
+		__u64 t0 = now_ns();
+
 		fprintf(stderr, "holding %d\n", r.pid);
-		wait_for(cfg->hold_until_signal ? UINT64_MAX : cfg->hold_s * 1000000000ULL,
-			 true);
+		wait_for(hold_ns, true);
+		if (cfg->unpin_on_signal && got_usr1 && !got_term) {
+			/* drop the pins, keep the rest, so a tracer sees them go */
+			release_pin(&r);
+			fprintf(stderr, "unpinned %d\n", r.pid);
+			got_usr1 = 0;
+			wait_for(hold_ns == UINT64_MAX ? UINT64_MAX :
+				 hold_ns - (now_ns() - t0 < hold_ns ? now_ns() - t0 : hold_ns), false);
+		}
 		r.hold_end = got_term ? "SIGTERM" : got_usr1 ? "SIGUSR1" : "timeout";
 	}
 	release_pin(&r);

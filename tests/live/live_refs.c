@@ -384,21 +384,43 @@ static void test_refs_unpinned(void **state)
 {
 	struct wl w;
 	json_object *recs, *sum, *folios;
-	const char *err = live_tmp("refs-unpinned.err");
+	const char *err = live_tmp("refs-unpinned-cmd.err");
 	char pid[16];
 	size_t i;
 
+	const char *const unpin_args[] = { "--pin", "4", "--pin-offset", "0x3000",
+					   "--unpin-on-signal", NULL };
+	unsigned long long ino_pinned, ino_after;
+	char needle[32];
+
 	if (!live_require_tracing() || !gmem_usable())
 		skip();
-	/* the pinned workload only unpins on its way out: a second one, never pinned */
-	wl_start(&w, "unpinned", NULL);
+	/* the same guest_memfd before and after its pins are released */
+	wl_start(&w, "unpinned", unpin_args);
 	snprintf(pid, sizeof(pid), "%d", w.pid);
+	{
+		const char *a[] = { "-p", pid, "--exit-code", NULL };
+
+		assert_int_equal(refs(&recs, err, a), 4);	/* something would block */
+	}
+	ino_pinned = only_gmem(recs, w.pid, NULL);
+	folios = kind(recs, "folio", 0);
+	assert_int_equal(len(folios), 4);
+	json_object_put(folios);
+	json_object_put(recs);
+	kill(w.pid, SIGUSR1);
+	snprintf(needle, sizeof(needle), "unpinned %d", w.pid);
+	if (!live_wait_for(w.err, needle, 30)) {
+		live_dump(w.err, 20);
+		fail_msg("gmem-workload did not report the release");
+	}
 	{
 		const char *a[] = { "-p", pid, "--exit-code", NULL };
 
 		assert_int_equal(refs(&recs, err, a), 0);
 	}
-	only_gmem(recs, w.pid, NULL);
+	ino_after = only_gmem(recs, w.pid, NULL);
+	assert_int_equal(ino_after, ino_pinned);
 	folios = kind(recs, "folio", 0);
 	assert_int_equal(len(folios), 0);
 	sum = kind(recs, "summary", w.pid);
@@ -421,7 +443,8 @@ static void test_refs_unpinned(void **state)
 	}
 	json_object_put(folios);
 	json_object_put(recs);
-	wl_stop(&w);
+	kill(w.pid, SIGTERM);	/* the first SIGUSR1 only unpinned */
+	assert_int_equal(live_wait(w.pid, 30), 0);
 }
 
 /* offsets of the blocking folios and the folios scanned, for one run */
