@@ -274,6 +274,9 @@ static __always_inline void gmt_enter_context(struct gmt_inflight *in, __u8 kind
 	}
 }
 
+/* fentry/kprobe programs enriching the conversion tracked here */
+#include "gmt_kernel_side.bpf.h"
+
 static __always_inline void gmt_fill_hdr(struct gmt_event *e, struct gmt_inflight *in,
 					 __u64 now, long ret)
 {
@@ -583,6 +586,8 @@ int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 				in->convert.has_error_offset = 1;
 			else
 				gmt_count(GMT_CNT_READ_USER_ERR);
+			/* no exact snapshot from the check itself: read it now */
+			gmt_folio_after_the_fact(in);
 		}
 		gmt_account(in, now - in->start_ns, ret);
 		if (in->g_req.kind) {	/* serving a guest request on this thread */
@@ -650,8 +655,6 @@ int gmt_falc_exit(struct trace_event_raw_sys_exit *ctx)
 	in->kind = 0;
 	return 0;
 }
-
-#include "gmt_kernel_side.bpf.h"
 
 /* With a pid filter, children of a traced process are traced too
  * (loaded only when following is on; threads share the tgid already). */

@@ -13,6 +13,8 @@
 #ifndef GMT_KERNEL_SIDE_BPF_H
 #define GMT_KERNEL_SIDE_BPF_H
 
+#include "gmt_folio.bpf.h"
+
 /* the conversion this thread is in, if any */
 static __always_inline struct gmt_inflight *gmt_converting(void)
 {
@@ -199,7 +201,6 @@ int BPF_PROG(gmt_tp_setattr, gfn_t start, gfn_t end, unsigned long attr)
  * values here, before it does, and keep the first folio that fails.
  */
 struct folio___gmt {
-	unsigned long flags;
 	unsigned long _flags_1;
 	atomic_t _refcount;
 	atomic_t _mapcount;
@@ -210,7 +211,7 @@ struct folio___gmt {
 static __always_inline void gmt_snap_folio(struct gmt_inflight *in, struct folio___gmt *f)
 {
 	struct gmt_folio_snap *s = &in->convert.folio;
-	unsigned long flags = BPF_CORE_READ(f, flags);
+	__u64 flags = gmt_folio_flags((struct folio *)f);
 	__u32 head = bpf_core_enum_value(enum pageflags, PG_head);
 	__u32 lru = bpf_core_enum_value(enum pageflags, PG_lru);
 	__u32 ref, order = 0;
@@ -285,6 +286,68 @@ int BPF_KRETPROBE(gmt_kr_folios)
 		in->k_fbatch = 0;
 	}
 	return 0;
+}
+
+/*
+ * Tracepoint-only kernels: on EAGAIN, read the folio at error_offset from the
+ * guest_memfd's page cache after the fact. A bounded descent of the xarray
+ * (6 levels: 2^36 pages); transient references may already be gone, so the
+ * record says exact = 0.
+ */
+static __always_inline void *gmt_xa_load(struct address_space *mapping, unsigned long index)
+{
+	unsigned long entry = (unsigned long)BPF_CORE_READ(mapping, i_pages.xa_head);
+	__u32 slots = bpf_core_field_offset(struct xa_node, slots);
+	int level;
+
+	for (level = 0; level < 6; level++) {
+		unsigned char shift = 0;
+		unsigned long slot;
+
+		if ((entry & 3) != 2 || entry <= 4096)
+			break;	/* not an internal node: a leaf or nothing */
+		bpf_probe_read_kernel(&shift, 1, (void *)(entry - 2));	/* xa_node.shift */
+		slot = entry - 2 + slots + ((index >> (shift & 63)) & 63) * 8;
+		entry = 0;
+		bpf_probe_read_kernel(&entry, sizeof(entry), (void *)slot);
+		if (!shift && (entry & 3) == 2)
+			return NULL;	/* a sibling or retry entry at the bottom */
+	}
+	if (entry & 3)
+		return NULL;	/* value (shadow) or internal entry */
+	if (level == 0 && index)
+		return NULL;	/* a lone head entry holds index 0 only */
+	return (void *)entry;
+}
+
+static __always_inline void gmt_folio_after_the_fact(struct gmt_inflight *in)
+{
+	struct gmt_folio_snap *s = &in->convert.folio;
+	struct address_space *mapping;
+	struct folio___gmt *f;
+	struct file *file;
+	__u64 flags;
+	__u32 lru = bpf_core_enum_value(enum pageflags, PG_lru);
+	__u32 ref;
+
+	if (s->valid || !in->convert.has_error_offset || !in->c_file)
+		return;
+	file = (struct file *)in->c_file;	/* a local: keep in-> out of CO-RE */
+	mapping = BPF_CORE_READ(file, f_mapping);
+	f = gmt_xa_load(mapping, in->convert.error_offset >> 12);
+	if (!f)
+		return;
+	flags = gmt_folio_flags((struct folio *)f);
+	ref = BPF_CORE_READ(f, _refcount.counter);
+	s->index = BPF_CORE_READ(f, index);
+	s->refcount = ref;
+	s->nr_pages = 1;	/* guest_memfd folios are order 0 on mainline */
+	s->expected = 1;	/* at rest: the page cache's own reference */
+	s->mapcount = BPF_CORE_READ(f, _mapcount.counter) + 1;
+	s->pincount = ref > 1 ? (ref - 1) / 1024 : 0;
+	s->lru = (flags >> (lru & 63)) & 1;
+	s->exact = 0;
+	s->valid = 1;
 }
 
 #endif /* GMT_KERNEL_SIDE_BPF_H */

@@ -24,6 +24,7 @@
 #include "gmemtrace.h"
 #include "gmt_refs.h"
 #include "gmt_kernel.bpf.h"
+#include "gmt_folio.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -80,15 +81,6 @@ static struct walk_state refs_ws;
 static struct gmt_refs_folio refs_out[GMT_REFS_MAX_RECORDS];
 static struct gmt_refs_chunk refs_chunk;
 
-/* folio->flags is memdesc_flags_t on 6.18, unsigned long before; one word either way */
-struct folio___flags_ul {
-	unsigned long flags;
-} __attribute__((preserve_access_index));
-
-struct folio___flags_md {
-	memdesc_flags_t flags;
-} __attribute__((preserve_access_index));
-
 /* 7.x keeps the create flags in struct gmem_inode; 6.x in inode->i_private */
 struct gmem_inode___refs {
 	struct inode vfs_inode;
@@ -99,17 +91,6 @@ struct gmem_inode___refs {
 #define XA_IS_NODE(e)	(XA_INTERNAL(e) && (e) > 4096)	/* xa_is_node() */
 #define XA_IS_VALUE(e)	((e) & 1)			/* shadow/swap entries */
 
-static __always_inline __u64 folio_flags(struct folio *f)
-{
-	if (bpf_core_field_exists(((struct folio___flags_md *)f)->flags))
-		return BPF_CORE_READ((struct folio___flags_md *)f, flags.f);
-	return BPF_CORE_READ((struct folio___flags_ul *)f, flags);
-}
-
-static __always_inline __u32 pg_bit(__u64 flags, int bit)
-{
-	return (flags >> (bit & 63)) & 1;
-}
 
 static __always_inline __u64 gmem_flags(struct file *file, __u32 *bits)
 {
@@ -141,12 +122,12 @@ static __always_inline void visit_folio(__u64 entry, __u64 index)
 		w->c.stale++;	/* freed and reused since the slot was read */
 		return;
 	}
-	flags = folio_flags(f);
+	flags = gmt_folio_flags(f);
 	ref = BPF_CORE_READ(f, _refcount.counter);
 	mc = BPF_CORE_READ(f, _mapcount.counter);
-	if (pg_bit(flags, bpf_core_enum_value(enum pageflags, PG_lru)))
+	if (gmt_pg_bit(flags, bpf_core_enum_value(enum pageflags, PG_lru)))
 		bits |= GMT_REFS_F_LRU;
-	if (pg_bit(flags, bpf_core_enum_value(enum pageflags, PG_head))) {
+	if (gmt_pg_bit(flags, bpf_core_enum_value(enum pageflags, PG_head))) {
 		bits |= GMT_REFS_F_HEAD;
 		/* folio_order(): low byte of the first tail page's flags */
 		if (bpf_core_field_exists(f->_flags_1))

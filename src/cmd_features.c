@@ -42,7 +42,7 @@ struct frow {
 };
 
 struct ftable {
-	struct frow rows[96];
+	struct frow rows[128];
 	int n;
 };
 
@@ -238,6 +238,7 @@ static void print_text(const struct ftable *t)
 		{ "capabilities", "BPF capabilities (each loaded and attached on this kernel)" },
 		{ "programs", "gmemtrace programs (the backend table, each loaded and attached alone)" },
 		{ "kvm", "KVM conversion uAPI (real ioctls on a throw-away VM, empty ranges)" },
+		{ "verify", "Every kernel-side program against its target (--verify)" },
 	};
 	static const char *const st[] = { "no ", "yes", "n/a" };
 	struct utsname u;
@@ -284,7 +285,38 @@ static void print_json(const struct ftable *t)
 
 struct features_opts {
 	enum gmt_format fmt;
+	bool verify;
 };
+
+/*
+ * --verify: every kernel-side program loaded against its target wherever this
+ * kernel has one, whatever the generation gating says, so a CO-RE or
+ * verifier problem shows up on any kernel that has the functions.
+ */
+static void verify_all(struct ftable *t)
+{
+	struct btf *btfs[2] = { 0 };
+	int i, nb = gmt_kernel_btfs(btfs, 2);
+
+	for (i = 0; i < gmt_nr_prog_specs; i++) {
+		const struct gmt_prog_spec *sp = &gmt_prog_specs[i];
+		const char *target = nb > 0 ? gmt_resolve_target(sp, btfs, nb) : NULL;
+		struct gmt_probe_result r;
+
+		if (!sp->feature)
+			continue;
+		if (!target) {
+			add(t, "verify", F_NA, sp->prog, "no target in this kernel");
+			continue;
+		}
+		gmt_verify_program(sp, target, &r);
+		/* trampolines refused (EPERM) say nothing about the program */
+		add(t, "verify", r.ok ? F_YES : r.err == EPERM ? F_NA : F_NO, sp->prog,
+		    "%s on %s: %s", gmt_backend_name(sp->backend), target, r.reason);
+	}
+	if (nb > 0)
+		gmt_free_btfs(btfs, nb);
+}
 
 static error_t features_parse(int key, char *arg, struct argp_state *state)
 {
@@ -300,6 +332,9 @@ static error_t features_parse(int key, char *arg, struct argp_state *state)
 	case 'v':
 		gmt_verbose = true;
 		break;
+	case 'V':
+		o->verify = true;
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
@@ -314,6 +349,9 @@ int cmd_features(int argc, char **argv)
 	static const struct argp_option opts[] = {
 		{ "format", 'f', "text|json", 0, "Output format (default text)", 0 },
 		{ "verbose", 'v', NULL, 0, "Show libbpf messages", 0 },
+		{ "verify", 'V', NULL, 0, "Also load every kernel-side program against "
+		  "its target where this kernel has one (for developers: CO-RE and verifier "
+		  "check beyond what this kernel's generation uses)", 0 },
 		{ 0 },
 	};
 	struct argp argp = { opts, features_parse, NULL, features_doc, NULL, NULL, NULL };
@@ -336,6 +374,8 @@ int cmd_features(int argc, char **argv)
 	capabilities(t);
 	programs(t);
 	kvm(t);
+	if (o.verify)
+		verify_all(t);
 	if (o.fmt == GMT_FMT_JSON)
 		print_json(t);
 	else

@@ -148,7 +148,7 @@ static bool fire_test(struct bpf_program *prog, const char *target, struct gmt_p
 }
 
 static void probe_spec(const char *prog, const struct gmt_prog_spec *spec, const char *target,
-		       struct gmt_probe_result *r)
+		       bool attach, struct gmt_probe_result *r)
 {
 	struct gmemtrace_bpf *skel = gmemtrace_bpf__open();
 	struct bpf_program *p, *want = NULL;
@@ -186,6 +186,11 @@ static void probe_spec(const char *prog, const struct gmt_prog_spec *spec, const
 		explain(r, "load", err);
 		goto out;
 	}
+	if (!attach) {
+		r->ok = true;
+		snprintf(r->reason, sizeof(r->reason), "passed the verifier");
+		goto out;
+	}
 	link = gmt_attach_spec(want, spec, target);
 	if (!link) {
 		explain(r, "attach", errno);
@@ -211,7 +216,7 @@ out:
 
 void gmt_probe_program(const char *prog, struct gmt_probe_result *r)
 {
-	probe_spec(prog, gmt_prog_spec_find(prog), NULL, r);
+	probe_spec(prog, gmt_prog_spec_find(prog), NULL, true, r);
 }
 
 int gmt_probe_by_loading(const struct gmt_prog_spec *spec, const char *target, char *why,
@@ -219,8 +224,14 @@ int gmt_probe_by_loading(const struct gmt_prog_spec *spec, const char *target, c
 {
 	struct gmt_probe_result r;
 
-	probe_spec(spec->prog, spec, target, &r);
+	probe_spec(spec->prog, spec, target, true, &r);
 	if (!r.ok)
 		snprintf(why, len, "%s", r.reason);
 	return r.ok ? 0 : -(r.err ? r.err : EINVAL);
+}
+
+void gmt_verify_program(const struct gmt_prog_spec *spec, const char *target,
+			struct gmt_probe_result *r)
+{
+	probe_spec(spec->prog, spec, target, false, r);
 }

@@ -24,6 +24,11 @@ struct gmt_prog_spec;
 struct bpf_link *gmt_attach_spec(struct bpf_program *prog, const struct gmt_prog_spec *spec,
 				 const char *target);
 
+/* load one program of the table against target without attaching: does this
+ * kernel's verifier accept it (CO-RE relocations included)? */
+void gmt_verify_program(const struct gmt_prog_spec *spec, const char *target,
+			struct gmt_probe_result *r);
+
 struct gmt_capability {
 	const char *name;	/* shown by features */
 	const char *prog;	/* in probes.bpf.c */

@@ -243,6 +243,36 @@ static void test_text_trace(void **state)
 	assert_true(live_wait_for(out, "# 2 conversions", 1));
 }
 
+/* every kernel-side program passes this kernel's verifier wherever the
+ * kernel has its target, G2/G3-only ones included (CO-RE drift shows here) */
+static void test_every_program_verifies(void **state)
+{
+	const char *out = live_tmp("verify.json");
+	const char *argv[] = { live_bin("gmemtrace"), "features", "--verify", "-f", "json", NULL };
+	json_object *f, *sec, *v;
+	size_t i, checked = 0;
+
+	if (!live_require_tracing())
+		skip();
+	assert_int_equal(live_run((char *const *)argv, out, NULL, 300), 0);
+	f = live_read_json(out);
+	assert_non_null(f);
+	assert_true(json_object_object_get_ex(f, "verify", &sec));
+	for (i = 0; i < json_object_array_length(sec); i++) {
+		json_object *r = json_object_array_get_idx(sec, i);
+
+		if (!json_object_object_get_ex(r, "available", &v) || !v)
+			continue;	/* no target here, or trampolines refused */
+		if (!json_object_get_boolean(v))
+			print_message("%s: %s\n", live_get_str(r, "name"), live_get_str(r, "detail"));
+		assert_true(json_object_get_boolean(v));
+		checked++;
+	}
+	print_message("%zu kernel-side programs passed this kernel's verifier\n", checked);
+	assert_true(checked > 0);
+	json_object_put(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +282,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_command_that_cannot_run, live_teardown),
 		cmocka_unit_test_teardown(test_duration_idle, live_teardown),
 		cmocka_unit_test_teardown(test_text_trace, live_teardown),
+		cmocka_unit_test_teardown(test_every_program_verifies, live_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_features", tests, NULL, NULL);
