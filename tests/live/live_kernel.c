@@ -101,6 +101,8 @@ static void check_events(json_object *recs, const char *source, int want)
 			assert_true(phase(e, all[k]) <= lat);	/* each phase within the whole */
 		if (conv && live_get_int(e, "ret") == 0 &&
 		    !strcmp(live_get_str(e, "dir"), "to_private")) {
+			if (!phase(e, "invalidate_start"))
+				print_message("no invalidation in %s\n", json_object_to_json_string(e));
 			/* a real G1 conversion (each range starts shared; to-shared
 			 * of a shared range returns 0 at once, without invalidating):
 			 * the invalidation happened in between */
