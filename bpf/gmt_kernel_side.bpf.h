@@ -159,6 +159,36 @@ int BPF_KPROBE(gmt_kp_invend)
 	return 0;
 }
 
+/* G1's arch hooks (mmu.c: never inlined into kvm_main.c's caller, unlike
+ * kvm_mmu_invalidate_start on 7.3), once per memslot in the range */
+SEC("fentry/kvm_arch_pre_set_memory_attributes")
+int BPF_PROG(gmt_fe_preset)
+{
+	gmt_marker(GMT_PH_PRE_SET);
+	return 0;
+}
+
+SEC("kprobe/kvm_arch_pre_set_memory_attributes")
+int BPF_KPROBE(gmt_kp_preset)
+{
+	gmt_marker(GMT_PH_PRE_SET);
+	return 0;
+}
+
+SEC("fentry/kvm_arch_post_set_memory_attributes")
+int BPF_PROG(gmt_fe_postset)
+{
+	gmt_marker(GMT_PH_POST_SET);
+	return 0;
+}
+
+SEC("kprobe/kvm_arch_post_set_memory_attributes")
+int BPF_KPROBE(gmt_kp_postset)
+{
+	gmt_marker(GMT_PH_POST_SET);
+	return 0;
+}
+
 SEC("fentry/unmap_mapping_pages")
 int BPF_PROG(gmt_fe_unmap)
 {

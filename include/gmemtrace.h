@@ -60,10 +60,12 @@ enum gmt_source {
 enum gmt_phase {
 	GMT_PH_KERNEL_ENTER = 0,	/* kvm_vm_ioctl / kvm_gmem_ioctl entered */
 	GMT_PH_ATTR_TP,			/* tracepoint kvm_vm_set_mem_attributes (G1) */
+	GMT_PH_PRE_SET,			/* kvm_arch_pre_set_memory_attributes: SPTE zap (G1) */
 	GMT_PH_UNMAP,			/* unmap_mapping_pages: host mappings zapped (to-private) */
 	GMT_PH_REFCOUNT,		/* filemap_get_folios returned: refcount check (G2/G3) */
 	GMT_PH_LRU_DRAIN,		/* lru_add_drain_all: an unsafe ref was seen (G3 v8) */
 	GMT_PH_INVALIDATE_START,	/* kvm_mmu_invalidate_start/_begin */
+	GMT_PH_POST_SET,		/* kvm_arch_post_set_memory_attributes (G1) */
 	GMT_PH_INVALIDATE_END,		/* kvm_mmu_invalidate_end */
 	GMT_PH_KERNEL_EXIT,		/* the KVM ioctl handler returned */
 	GMT_PH_MAX,

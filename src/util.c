@@ -184,6 +184,8 @@ const char *gmt_phase_name(unsigned int ph)
 	static const char *const n[GMT_PH_MAX] = {
 		[GMT_PH_KERNEL_ENTER] = "kernel_enter",
 		[GMT_PH_ATTR_TP] = "attr_tracepoint",
+		[GMT_PH_PRE_SET] = "pre_set_attributes",
+		[GMT_PH_POST_SET] = "post_set_attributes",
 		[GMT_PH_UNMAP] = "unmap",
 		[GMT_PH_REFCOUNT] = "refcount_check",
 		[GMT_PH_LRU_DRAIN] = "lru_drain",
