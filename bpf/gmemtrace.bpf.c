@@ -220,14 +220,16 @@ static __always_inline void gmt_classify(struct gmt_inflight *in, struct file *f
  */
 static __always_inline struct gmt_inflight *gmt_lookup_fd(int fd)
 {
+	struct task_struct *task;
 	struct gmt_inflight *in;
 	struct file *file;
 	__u64 pd = 0;
 
-	file = gmt_fd_to_file(fd);
+	task = bpf_get_current_task_btf();	/* once: each helper call costs */
+	file = gmt_task_fd_to_file(task, fd);
 	if (!file)
 		return NULL;
-	in = gmt_inflight_get(true);
+	in = bpf_task_storage_get(&gmt_inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!in) {
 		gmt_count(GMT_CNT_INFLIGHT_FULL);
 		return NULL;

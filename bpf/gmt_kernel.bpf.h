@@ -32,9 +32,8 @@ struct kvm___gmt {
  * (no helper calls: on some hypervisors each helper call costs ~50 ns); only
  * the slot of the fd array needs bpf_probe_read_kernel.
  */
-static __always_inline struct file *gmt_fd_to_file(int fd)
+static __always_inline struct file *gmt_task_fd_to_file(struct task_struct *task, int fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
 	__u64 slot;
@@ -47,6 +46,11 @@ static __always_inline struct file *gmt_fd_to_file(int fd)
 		return NULL;
 	}
 	return file;
+}
+
+static __always_inline struct file *gmt_fd_to_file(int fd)
+{
+	return gmt_task_fd_to_file(bpf_get_current_task_btf(), fd);
 }
 
 static __always_inline bool gmt_file_is_gmem(struct file *file)
