@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gmt_refs.h"
 #include "output.h"
 #include "util.h"
 
@@ -64,6 +65,16 @@ void gmt_vm_label(char *buf, size_t len, __s32 pid, __s32 fd)
 		snprintf(buf, len, "%d-?", pid);
 	else
 		snprintf(buf, len, "?");
+}
+
+void gmt_folio_decompose(const struct gmt_folio_snap *f, struct gmt_refs_verdict *v)
+{
+	/* the exact snapshot includes filemap_get_folios' own batch reference */
+	__s32 ref = (__s32)f->refcount - (f->exact ? 1 : 0);
+	__u32 order = f->nr_pages > 1 ? 31 - __builtin_clz(f->nr_pages) : 0;
+
+	gmt_refs_decompose(ref, f->mapcount, f->nr_pages > 1 ? (__s32)f->pincount : 0, order,
+			   f->lru, v);
 }
 
 const char *gmt_counter_name(unsigned int c)

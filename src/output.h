@@ -98,6 +98,10 @@ static inline void gmt_out_flush(struct gmt_out *o)
 /* shared by both formats */
 void gmt_vm_label(char *buf, size_t len, __s32 pid, __s32 fd);
 const char *gmt_counter_name(unsigned int c);
+struct gmt_refs_verdict;
+/* a blocking folio split into pins, other references and the LRU batch,
+ * the same way `gmemtrace refs` splits it */
+void gmt_folio_decompose(const struct gmt_folio_snap *f, struct gmt_refs_verdict *v);
 
 extern const struct gmt_out_ops gmt_out_text_ops;
 extern const struct gmt_out_ops gmt_out_json_ops;

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "backends.h"
+#include "gmt_refs.h"
 #include "hist.h"
 #include "kvm_uapi.h"
 #include "loader.h"
@@ -118,7 +119,14 @@ static void json_event(struct gmt_out *o, const struct gmt_event *e)
 			json_object_object_add(f, "refcount", J_U64(c->folio.refcount));
 			json_object_object_add(f, "expected", J_U64(c->folio.expected));
 			json_object_object_add(f, "mapcount", J_I64(c->folio.mapcount));
-			json_object_object_add(f, "pins", J_U64(c->folio.pincount));
+			{
+				struct gmt_refs_verdict v;
+
+				gmt_folio_decompose(&c->folio, &v);
+				json_object_object_add(f, "pins", J_U64(v.pins));
+				json_object_object_add(f, "other", J_U64(v.other));
+				json_object_object_add(f, "lru_batch", J_U64(v.lru_batch));
+			}
 			json_object_object_add(f, "nr_pages", J_U64(c->folio.nr_pages));
 			json_object_object_add(f, "lru", json_object_new_boolean(c->folio.lru));
 			json_object_object_add(f, "exact", json_object_new_boolean(c->folio.exact));

@@ -3,6 +3,7 @@
  * so lines stay grep-able whatever the event kind. */
 #include <string.h>
 
+#include "gmt_refs.h"
 #include "hist.h"
 #include "kvm_uapi.h"
 #include "loader.h"
@@ -51,12 +52,16 @@ static void text_event(struct gmt_out *o, const struct gmt_event *e)
 			fprintf(f, " error_offset=0x%llx", c->error_offset);
 		if (h->ret == -11)	/* EAGAIN: the kernel refused, folios still referenced */
 			fprintf(f, " BLOCKED");
-		if (c->folio.valid)
-			fprintf(f, " folio=0x%llx ref=%u expected=%u pins=%u map=%d%s%s",
+		if (c->folio.valid) {
+			struct gmt_refs_verdict v;
+
+			gmt_folio_decompose(&c->folio, &v);
+			fprintf(f, " folio=0x%llx ref=%u expected=%u pins=%u other=%u map=%d%s%s",
 				c->folio.index << 12, c->folio.refcount, c->folio.expected,
-				c->folio.pincount, c->folio.mapcount,
-				c->folio.lru ? "" : " lru_batch",
+				v.pins, v.other, c->folio.mapcount,
+				v.lru_batch ? " lru_batch" : "",
 				c->folio.exact ? "" : " (read after the fact)");
+		}
 		if (c->kernel_latency_ns) {
 			char kl[24];
 

@@ -308,6 +308,35 @@ static void render_events(struct gmt_out *o)
 	convert(&e, GMT_GEN_G3, GMT_KVM_SET_MEMORY_ATTRIBUTES2, 0, 0x1000, 0);
 	gmt_out_event(o, &e);
 
+	/* G3 to-private blocked by an io_uring pin, seen at the check itself by
+	 * fexit on filemap_get_folios: 1026 = page cache 1 + batch 1 + pin 1024 */
+	hdr(&e, GMT_EV_CONVERT, 53, VM_A, 4242, 11, 12, -11, 9000);
+	convert(&e, GMT_GEN_G3, GMT_KVM_SET_MEMORY_ATTRIBUTES2, 0x3000, 0x1000,
+		GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	e.convert.source = GMT_SRC_FENTRY;
+	e.convert.has_error_offset = 1;
+	e.convert.error_offset = 0x3000;
+	e.convert.kernel_latency_ns = 8000;
+	e.convert.phase_ns[GMT_PH_KERNEL_ENTER] = 400;
+	e.convert.phase_ns[GMT_PH_UNMAP] = 900;
+	e.convert.phase_ns[GMT_PH_REFCOUNT] = 2100;
+	e.convert.phase_ns[GMT_PH_LRU_DRAIN] = 2500;
+	e.convert.phase_ns[GMT_PH_KERNEL_EXIT] = 8400;
+	e.convert.folio = (struct gmt_folio_snap){ .index = 3, .refcount = 1026, .expected = 2,
+		.mapcount = 0, .pincount = 1, .nr_pages = 1, .lru = 1, .exact = 1, .valid = 1 };
+	gmt_out_event(o, &e);
+
+	/* the same kind of block read after the fact on a tracepoint-only kernel:
+	 * 3 = page cache 1 + a FOLL_GET 1 + the lru_add batch 1 (off the LRU) */
+	hdr(&e, GMT_EV_CONVERT, 54, VM_A, 4242, 11, 12, -11, 7000);
+	convert(&e, GMT_GEN_G3, GMT_KVM_SET_MEMORY_ATTRIBUTES2, 0x7000, 0x1000,
+		GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	e.convert.has_error_offset = 1;
+	e.convert.error_offset = 0x7000;
+	e.convert.folio = (struct gmt_folio_snap){ .index = 7, .refcount = 3, .expected = 1,
+		.mapcount = 0, .pincount = 0, .nr_pages = 1, .lru = 0, .exact = 0, .valid = 1 };
+	gmt_out_event(o, &e);
+
 	/* FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, then a plain allocation */
 	hdr(&e, GMT_EV_FALLOCATE, 60, VM_A, 4242, 11, 12, 0, 52000);
 	e.fallocate.mode = 3;
