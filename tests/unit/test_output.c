@@ -616,7 +616,7 @@ static void test_events_json(void **state)
 {
 	char *s = render(GMT_FMT_JSON, render_events);
 
-	assert_int_equal(check_ndjson(s, "event"), 16);
+	assert_int_equal(check_ndjson(s, "event"), 18);
 	check_golden("events.jsonl", s);
 	free(s);
 }
@@ -662,8 +662,38 @@ static void test_events_json_fields(void **state)
 	assert_true(is_null(o, "error_offset"));
 	json_object_put(o);
 
-	/* line 15: same GPA as line 4 after slot 1 was deleted */
-	o = line_obj(s, 15);
+	/* line 11: G3 blocked, exact snapshot at the check: one pin, phases */
+	o = line_obj(s, 11);
+	assert_string_equal(get_str(o, "source"), "fentry");
+	{
+		json_object *f = json_object_object_get(o, "blocking_folio");
+		json_object *ph = json_object_object_get(o, "phases_ns");
+
+		assert_non_null(f);
+		assert_int_equal(get_u64(f, "refcount"), 1026);
+		assert_int_equal(get_u64(f, "pins"), 1);
+		assert_int_equal(get_u64(f, "other"), 0);
+		assert_int_equal(get_u64(f, "lru_batch"), 0);
+		assert_true(json_object_get_boolean(json_object_object_get(f, "exact")));
+		assert_int_equal(get_u64(ph, "refcount_check"), 2100);
+		assert_int_equal(get_u64(ph, "lru_drain"), 2500);
+	}
+	json_object_put(o);
+
+	/* line 12: read after the fact: a FOLL_GET and the lru_add batch */
+	o = line_obj(s, 12);
+	{
+		json_object *f = json_object_object_get(o, "blocking_folio");
+
+		assert_int_equal(get_u64(f, "pins"), 0);
+		assert_int_equal(get_u64(f, "other"), 1);
+		assert_int_equal(get_u64(f, "lru_batch"), 1);
+		assert_false(json_object_get_boolean(json_object_object_get(f, "exact")));
+	}
+	json_object_put(o);
+
+	/* line 17: same GPA as line 4 after slot 1 was deleted */
+	o = line_obj(s, 17);
 	assert_false(json_object_object_get_ex(o, "gmem_ino", NULL));
 	json_object_put(o);
 	free(s);
