@@ -31,6 +31,14 @@ const struct argp_option gmt_common_options[] = {
 	{ 0 },
 };
 
+error_t gmt_argp_format(struct argp_state *state, const char *arg, enum gmt_format *fmt)
+{
+	if (!gmt_parse_format(arg, fmt))
+		return 0;
+	argp_error(state, "unknown format '%s' (text or json)", arg);
+	return EINVAL;
+}
+
 error_t gmt_common_parse(int key, char *arg, struct argp_state *state, struct gmt_common_opts *o)
 {
 	unsigned long long v;
@@ -59,11 +67,7 @@ error_t gmt_common_parse(int key, char *arg, struct argp_state *state, struct gm
 		o->cfg.cgroup = arg;
 		break;
 	case 'f':
-		if (gmt_parse_format(arg, &o->fmt)) {
-			argp_error(state, "unknown format '%s' (text or json)", arg);
-			return EINVAL;
-		}
-		break;
+		return gmt_argp_format(state, arg, &o->fmt);
 	case 'o':
 		o->out_path = arg;
 		break;

@@ -21,6 +21,8 @@ struct gmt_common_opts {
 
 /* argp options of the filter/output group; parse with gmt_common_parse */
 extern const struct argp_option gmt_common_options[];
+/* -f for every command: text or json, argp's error on anything else */
+error_t gmt_argp_format(struct argp_state *state, const char *arg, enum gmt_format *fmt);
 error_t gmt_common_parse(int key, char *arg, struct argp_state *state,
 			 struct gmt_common_opts *o);
 

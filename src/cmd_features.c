@@ -324,11 +324,7 @@ static error_t features_parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'f':
-		if (gmt_parse_format(arg, &o->fmt)) {
-			argp_error(state, "unknown format '%s' (text or json)", arg);
-			return EINVAL;
-		}
-		break;
+		return gmt_argp_format(state, arg, &o->fmt);
 	case 'v':
 		gmt_verbose = true;
 		break;

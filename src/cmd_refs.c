@@ -111,11 +111,7 @@ static error_t refs_parse(int key, char *arg, struct argp_state *state)
 		o->max_records = (unsigned int)v;
 		break;
 	case 'f':
-		if (gmt_parse_format(arg, &o->fmt)) {
-			argp_error(state, "unknown format '%s' (text or json)", arg);
-			return EINVAL;
-		}
-		break;
+		return gmt_argp_format(state, arg, &o->fmt);
 	case 'o':
 		o->out_path = arg;
 		break;
