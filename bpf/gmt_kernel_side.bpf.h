@@ -62,8 +62,14 @@ static __always_inline void gmt_kernel_exit(void)
 	struct gmt_inflight *in = gmt_converting();
 	__u64 now;
 
-	if (!in || !in->k_start_ns)
+	if (!in)
 		return;
+	if (!in->k_start_ns) {
+		/* the handler returned on a converting thread without our entry
+		 * program having seen it enter (attached mid-call) */
+		gmt_count(GMT_CNT_INFLIGHT_MISS);
+		return;
+	}
 	now = bpf_ktime_get_ns();
 	in->convert.kernel_latency_ns = now - in->k_start_ns;
 	gmt_mark(in, GMT_PH_KERNEL_EXIT, now);
