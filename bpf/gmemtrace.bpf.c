@@ -211,6 +211,7 @@ static __always_inline void gmt_classify(struct gmt_inflight *in, struct file *f
 	} else {
 		in->c_kind = GMT_FD_OTHER;
 	}
+	gmt_vm_identity(in->c_vm_key, &in->c_vm_pid, &in->c_vm_fd);
 }
 
 /*
@@ -293,7 +294,12 @@ static __always_inline void gmt_fill_hdr(struct gmt_event *e, struct gmt_infligh
 	e->hdr.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
 	e->hdr.vm_key = in->vm_key;
-	gmt_vm_identity(in->vm_key, &e->hdr.vm_pid, &e->hdr.vm_fd);
+	if (in->vm_key == in->c_vm_key && in->c_vm_fd >= 0) {
+		e->hdr.vm_pid = in->c_vm_pid;	/* known since classification */
+		e->hdr.vm_fd = in->c_vm_fd;
+	} else {
+		gmt_vm_identity(in->vm_key, &e->hdr.vm_pid, &e->hdr.vm_fd);
+	}
 	e->hdr.latency_ns = now - in->start_ns;
 	e->hdr.ret = (__s32)ret;
 	e->hdr.fd = in->fd;

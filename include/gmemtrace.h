@@ -320,6 +320,8 @@ struct gmt_inflight {
 	__u64 c_gmem_ino;
 	__s32 c_fd;
 	__u32 c_slot;
+	__s32 c_vm_pid;		/* the VM's identity when classified (fd -1: not yet known) */
+	__s32 c_vm_fd;
 	__u8 c_kind;		/* enum gmt_fd_kind */
 	__u8 c_pad[7];
 	__u64 k_start_ns;	/* KVM ioctl handler entered (kernel-side backends) */
