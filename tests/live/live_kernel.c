@@ -129,6 +129,35 @@ static void check_events(json_object *recs, const char *source, int want)
 	json_object_put(ev);
 }
 
+/* stat with the kernel side: in-kernel latency and phase means per row */
+static void check_stat_kernel_columns(void)
+{
+	const char *out = live_tmp("kstat.jsonl");
+	const char *argv[] = { live_bin("gmemtrace"), "stat", "-f", "json", "-o", out, "5", "--",
+			       live_bin("gmem-workload"), "--uapi", "g1", "--conversions", "8",
+			       "--json-out", "/dev/null", NULL };
+	json_object *recs, *stats, *rows, *ph;
+	size_t i;
+
+	assert_int_equal(live_run((char *const *)argv, NULL, NULL, 120), 0);
+	recs = live_read_ndjson(out);
+	stats = live_filter(recs, "stat", NULL);
+	assert_true(json_object_array_length(stats) >= 1);
+	json_object_object_get_ex(json_object_array_get_idx(stats, json_object_array_length(stats) - 1),
+				  "rows", &rows);
+	assert_true(json_object_array_length(rows) >= 1);
+	for (i = 0; i < json_object_array_length(rows); i++) {
+		json_object *r = json_object_array_get_idx(rows, i);
+
+		assert_true(live_get_int(r, "kernel_latency_avg_ns") > 0);
+		assert_true(json_object_object_get_ex(r, "phases_avg_ns", &ph));
+		assert_true(live_get_int(ph, "kernel_enter") > 0);
+		assert_true(live_get_int(ph, "kernel_exit") >= live_get_int(ph, "kernel_enter"));
+	}
+	json_object_put(stats);
+	json_object_put(recs);
+}
+
 /* auto: fentry where it works (and is seen to run), else the kprobe twins */
 static void test_kernel_side_auto(void **state)
 {
@@ -162,6 +191,7 @@ static void test_kernel_side_auto(void **state)
 		print_message("SKIP: no kernel-side backend on this kernel (reason checked)\n");
 		skip();
 	}
+	check_stat_kernel_columns();
 	/* the phase markers: trampolines on kvm_mmu_invalidate_* run here */
 	if (expected("GMT_EXPECT_CONVERSIONS")) {
 		const char *st = prog_state(recs, "gmt_fe_preset", &target, NULL);
