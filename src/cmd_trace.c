@@ -178,6 +178,11 @@ int cmd_trace(int argc, char **argv)
 		if (err > 0)
 			gmt_out_flush(&out);
 		err = 0;
+		if (ferror(out.f)) {
+			/* the reader went away (trace | head): stop, it is not an error */
+			gmt_info("output closed: %s", strerror(errno));
+			break;
+		}
 		lost = gmt_session_counter(&s, GMT_CNT_RB_DROPS);
 		if (lost > lost_seen) {
 			gmt_out_lost(&out, lost - lost_seen, lost);
