@@ -376,34 +376,61 @@ static void test_cgroup_filter(void **state)
 
 /* A tiny ring buffer overflows: every record is either delivered or counted
  * as lost, none vanish; the loss is reported and tracing still succeeds. */
+/*
+ * A stalled reader and a tiny ring buffer: the tracer is stopped (SIGSTOP)
+ * while the workload converts, so the ring must overflow. Every record is
+ * either delivered or counted as lost, none vanish; the loss is reported
+ * and tracing still succeeds.
+ */
 static void test_full_ring_buffer_counted(void **state)
 {
-	const char *targs[] = { "-b", "4096", "--no-context", NULL };
-	const char *wargs[] = { "--conversions", "100000", "--uapi", "g1", "--no-calls", NULL };
-	struct run r = { 0 };
-	json_object *sum, *lost, *calls, *summ, *g1;
+	const char *t_out = live_tmp("full.jsonl"), *w_err = live_tmp("full-wl.err");
+	const char *w_json = live_tmp("full-wl.json");
+	const char *w[] = { live_bin("gmem-workload"), "--wait-signal", "--uapi", "g1",
+			    "--conversions", "500", "--no-calls", "--json-out", w_json, NULL };
+	char pidbuf[16];
+	const char *t[] = { live_bin("gmemtrace"), "trace", "-f", "json", "-o", t_out, "-b", "4096",
+			    "--no-context", "-p", pidbuf, NULL };
+	json_object *recs, *sum, *lost, *calls, *wl, *summ, *g1;
 	long long delivered, issued;
+	pid_t wp, tp;
 
 	if (!live_require_tracing())
 		skip();
-	traced_workload(&r, targs, wargs);
-	assert_int_equal(r.trace_rc, 0);
-	sum = summary_of(r.recs);
-	assert_true(json_object_object_get_ex(r.wl, "summary", &summ));
+	wp = live_spawn((char *const *)w, NULL, w_err);
+	assert_true(live_wait_for(w_err, "ready", 20));
+	snprintf(pidbuf, sizeof(pidbuf), "%d", wp);
+	tp = live_spawn((char *const *)t, NULL, NULL);
+	assert_true(live_wait_for(t_out, "\"attach\"", 20));
+	kill(tp, SIGSTOP);		/* the reader stalls ... */
+	kill(wp, SIGUSR1);		/* ... while 500 conversions happen */
+	assert_int_equal(live_wait(wp, 60), 0);
+	kill(tp, SIGCONT);		/* it ends by itself: its process is gone */
+	assert_int_equal(live_wait(tp, 20), 0);
+
+	wl = live_read_json(w_json);
+	recs = live_read_ndjson(t_out);
+	assert_non_null(wl);
+	sum = summary_of(recs);
+	assert_true(json_object_object_get_ex(wl, "summary", &summ));
 	assert_true(json_object_object_get_ex(summ, "set_memory_attributes", &g1));
 	issued = live_get_int(g1, "calls");
-	calls = live_filter(r.recs, "event", "convert");
+	calls = live_filter(recs, "event", "convert");
 	delivered = json_object_array_length(calls);
 	print_message("issued %lld, delivered %lld, lost %lld\n", issued, delivered,
 		      live_get_int(sum, "lost"));
+	assert_int_equal(issued, 500);
 	assert_int_equal(delivered + live_get_int(sum, "lost"), issued);
-	assert_true(live_get_int(sum, "lost") > 0);
-	lost = live_filter(r.recs, "lost_events", NULL);
+	/* 4 KiB hold 15 records of 256 bytes (+8 header each) */
+	assert_true(delivered <= 15);
+	assert_true(live_get_int(sum, "lost") >= issued - 15);
+	lost = live_filter(recs, "lost_events", NULL);
 	assert_true(json_object_array_length(lost) > 0);
 	json_object_put(lost);
 	json_object_put(calls);
 	json_object_put(sum);
-	run_free(&r);
+	json_object_put(recs);
+	json_object_put(wl);
 }
 
 int main(void)
