@@ -155,7 +155,6 @@ static __always_inline __u32 gmt_vm_seen(__u64 vm_key, __u32 tgid, int fd)
 	}
 	new.pid = fd >= 0 ? (__s32)tgid : gmt_kvm_userspace_pid(vm_key);
 	new.fd = fd;
-	new.first_seen_ns = bpf_ktime_get_ns();
 	new.slot = __sync_fetch_and_add(&gmt_nr_vm_slots, 1);
 	if (new.slot >= GMT_MAX_VMS) {
 		new.slot = GMT_NO_SLOT;
@@ -343,33 +342,35 @@ static __always_inline void gmt_emit_guest_req(struct gmt_inflight *in, __u64 no
 /* KVM_RUN entry: closes this thread's open guest request, if any */
 static __always_inline void gmt_kvm_run_enter(int fd)
 {
-	struct gmt_inflight *in = gmt_inflight_get(true);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct gmt_inflight *in;
 	struct file *file;
-	__u64 now;
+	__u64 vcpu = 0;
 
+	/* every KVM_RUN of every VM passes here: keep it to what is needed */
+	in = bpf_task_storage_get(&gmt_inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!in)
 		return;
-	now = bpf_ktime_get_ns();
 	if (in->g_req.kind) {
 		if (cfg_emit_events)
-			gmt_emit_guest_req(in, now);
+			gmt_emit_guest_req(in, bpf_ktime_get_ns());
 		in->g_req.kind = 0;
 	}
 	in->kind = 0;
-	file = gmt_fd_to_file(fd);
+	file = gmt_task_fd_to_file(task, fd);
 	if (!file)
 		return;
-	if (in->g_file != (__u64)file || in->g_fd != fd) {
-		struct kvm_vcpu___gmt *vcpu;
-
+	/* like gmt_lookup_fd: a reused fd or struct file is looked at afresh */
+	bpf_probe_read_kernel(&vcpu, sizeof(vcpu), &file->private_data);
+	if (in->g_file != (__u64)file || in->g_fd != fd || in->g_vcpu != vcpu) {
 		in->g_file = (__u64)file;
 		in->g_fd = fd;
+		in->g_vcpu = vcpu;
 		in->g_run = 0;
 		if (!gmt_file_is_vcpu(file))
 			return;
-		vcpu = BPF_CORE_READ(file, private_data);
-		in->g_run = (__u64)BPF_CORE_READ(vcpu, run);
-		in->g_vm_key = (__u64)BPF_CORE_READ(vcpu, kvm);
+		in->g_run = (__u64)BPF_CORE_READ((struct kvm_vcpu___gmt *)vcpu, run);
+		in->g_vm_key = (__u64)BPF_CORE_READ((struct kvm_vcpu___gmt *)vcpu, kvm);
 	}
 	if (in->g_run)
 		in->kind = GMT_EV_KVM_RUN;

@@ -305,7 +305,7 @@ struct gmt_err_key {
 struct gmt_vm_info {
 	__s32 pid;
 	__s32 fd;
-	__u64 first_seen_ns;
+	__u64 reserved;
 	__u32 slot;		/* stats slot, GMT_NO_SLOT if they ran out */
 	__u32 pad;
 };
@@ -328,6 +328,7 @@ struct gmt_inflight {
 	__u64 k_fbatch;		/* kprobe twin: filemap_get_folios' batch, for the return */
 	/* guest requests: this thread's vCPU (cached like c_*) and the open request */
 	__u64 g_file;
+	__u64 g_vcpu;		/* its private_data: struct kvm_vcpu */
 	__u64 g_run;		/* the vCPU's struct kvm_run, a kernel address */
 	__u64 g_vm_key;
 	__s32 g_fd;

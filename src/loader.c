@@ -85,8 +85,14 @@ static bool spec_wanted(const struct gmt_prog_spec *spec, const struct gmt_confi
 static void choose_kernel_side(struct gmt_session *s, const struct gmt_config *cfg)
 {
 	struct btf *btfs[2] = { 0 };
-	int n = gmt_kernel_btfs(btfs, 2);
+	int n;
 
+	if (cfg->kernel_pref == GMT_KPREF_NONE) {
+		/* nothing to resolve or load: just say why each row stays out */
+		gmt_select(&s->sel, NULL, 0, cfg->kernel_pref, NULL, NULL);
+		return;
+	}
+	n = gmt_kernel_btfs(btfs, 2);
 	if (n <= 0) {
 		int i;
 

@@ -26,7 +26,6 @@ struct gmt_stat_snapshot {
 	int nr_rows;
 	struct gmt_stat_err *errs;
 	int nr_errs;
-	__u64 drops;			/* ring buffer + other counters, totals */
 	__u64 counters[GMT_CNT_MAX];
 };
 
