@@ -40,6 +40,14 @@ const volatile bool cfg_emit_context = true;	/* create/memslot/fallocate events 
 const volatile __u64 cfg_wakeup_bytes = 0;
 /* follow KVM_RUN exits that request conversions (hypercall, memory fault) */
 const volatile bool cfg_guest_requests = false;
+/* per-VM aggregates for stat (trace does not read them: no work for them) */
+const volatile bool cfg_stats = true;
+/* with a pid filter: children join it, exited processes leave it */
+const volatile bool cfg_follow = false;
+/* gmemtrace's own binary: processes running it are never reported (their
+ * probe VMs and ioctls are gmemtrace's own activity) */
+const volatile __u64 cfg_self_ino = 0;
+const volatile __u32 cfg_self_dev = 0;	/* kernel encoding: major << 20 | minor */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -63,6 +71,19 @@ struct {
 
 /* VM stats slots handed out so far; user space reads this many */
 __u32 gmt_nr_vm_slots = 0;
+/* next VM identity (0 = unknown) */
+__u64 gmt_vm_next_id = 1;
+/* bumped whenever a VM appears or goes: per-thread caches of fd -> VM
+ * classification are trusted only within one epoch (a global read, no
+ * helper call, on the hot path) */
+__u64 gmt_vm_epoch = 0;
+
+/* stats slots of dead VMs, zeroed by user space after their last report */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, GMT_MAX_VMS);
+	__type(value, __u32);
+} gmt_free_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -80,7 +101,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, GMT_MAX_FOLLOWED);
 	__type(key, __u32);
 	__type(value, __u8);
 } gmt_pids SEC(".maps");
@@ -135,82 +156,162 @@ static __always_inline struct gmt_inflight *gmt_inflight_get(bool create)
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-/*
- * Remember a VM by its struct kvm so guest_memfd events can name it, and give
- * it a stats slot. fd < 0: seen through a guest_memfd, its VM fd not known.
- */
-static __always_inline __u32 gmt_vm_seen(__u64 vm_key, __u32 tgid, int fd)
+/* Point every stats entry of a slot at its VM (name included). */
+static __always_inline void gmt_slot_own(__u32 slot, const struct gmt_vm_info *vm)
 {
-	struct gmt_vm_info *info = bpf_map_lookup_elem(&gmt_vms, &vm_key);
-	struct gmt_vm_info new = {};
 	struct gmt_stats *s;
 	__u32 i;
 
-	if (info) {
+	for (i = 0; slot < GMT_MAX_VMS && i < GMT_STATS_PER_VM; i++) {
+		__u32 idx = slot * GMT_STATS_PER_VM + i;
+
+		s = bpf_map_lookup_elem(&gmt_stats, &idx);
+		if (s) {
+			s->vm_key = vm->id;
+			s->vm_pid = vm->pid;
+			s->vm_fd = vm->fd;
+		}
+	}
+}
+
+static __always_inline __u32 gmt_slot_get(void)
+{
+	__u32 slot;
+
+	if (!cfg_stats)
+		return GMT_NO_SLOT;
+	if (!bpf_map_pop_elem(&gmt_free_slots, &slot))
+		return slot;
+	if (gmt_nr_vm_slots >= GMT_MAX_VMS) {
+		gmt_count(GMT_CNT_STATS_FULL);
+		return GMT_NO_SLOT;
+	}
+	slot = __sync_fetch_and_add(&gmt_nr_vm_slots, 1);
+	if (slot >= GMT_MAX_VMS) {	/* lost a race for the last one */
+		gmt_count(GMT_CNT_STATS_FULL);
+		return GMT_NO_SLOT;
+	}
+	return slot;
+}
+
+static __always_inline void gmt_emit_vm_gone(const struct gmt_vm_info *vm, __u8 how);
+
+/*
+ * A VM's identity: created at its KVM_CREATE_VM (fresh: a previous VM at the
+ * same struct kvm address is gone, the kernel reused the address), or at
+ * first sight for a VM created before tracing started. fd < 0: seen through
+ * a guest_memfd, its VM fd not known yet.
+ */
+static __always_inline struct gmt_vm_info *gmt_vm_seen(__u64 kvm, __u32 tgid, int fd, bool fresh,
+							bool quiet)
+{
+	struct gmt_vm_info *info = bpf_map_lookup_elem(&gmt_vms, &kvm);
+	struct gmt_vm_info new = {};
+
+	if (info && !fresh) {
 		if (info->fd < 0 && fd >= 0) {	/* now we know its fd */
 			info->pid = tgid;
 			info->fd = fd;
+			gmt_slot_own(info->slot, info);
 		}
-		return info->slot;
+		if (info->slot == GMT_NO_SLOT && cfg_stats) {
+			/* quietly created, or none was free then */
+			info->slot = gmt_slot_get();
+			gmt_slot_own(info->slot, info);
+		}
+		info->quiet = 0;
+		return info;
 	}
-	new.pid = fd >= 0 ? (__s32)tgid : gmt_kvm_userspace_pid(vm_key);
+	if (info && !info->quiet) {
+		/* The old VM is gone; its slot is reported and recycled by
+		 * user space once it sees the id missing from gmt_vms. */
+		gmt_emit_vm_gone(info, GMT_VM_END_REUSED);
+	}
+	new.pid = fd >= 0 ? (__s32)tgid : gmt_kvm_userspace_pid(kvm);
 	new.fd = fd;
-	new.slot = __sync_fetch_and_add(&gmt_nr_vm_slots, 1);
-	if (new.slot >= GMT_MAX_VMS) {
-		new.slot = GMT_NO_SLOT;
-		gmt_count(GMT_CNT_STATS_FULL);
-	}
-	if (bpf_map_update_elem(&gmt_vms, &vm_key, &new, BPF_NOEXIST)) {
+	new.id = __sync_fetch_and_add(&gmt_vm_next_id, 1);
+	new.quiet = quiet;
+	/* a VM nobody reports needs a name for later, not a slot */
+	new.slot = quiet ? GMT_NO_SLOT : gmt_slot_get();
+	if (bpf_map_update_elem(&gmt_vms, &kvm, &new, fresh ? BPF_ANY : BPF_NOEXIST)) {
+		if (new.slot != GMT_NO_SLOT)
+			bpf_map_push_elem(&gmt_free_slots, &new.slot, 0);
 		/* another thread of the same VM won the race: use its entry */
-		info = bpf_map_lookup_elem(&gmt_vms, &vm_key);
-		return info ? info->slot : GMT_NO_SLOT;
+		info = bpf_map_lookup_elem(&gmt_vms, &kvm);
+		if (!info)
+			gmt_count(GMT_CNT_VMS_FULL);
+		return info;
 	}
-	for (i = 0; new.slot != GMT_NO_SLOT && i < GMT_STATS_PER_VM; i++) {
-		__u32 idx = new.slot * GMT_STATS_PER_VM + i;
-
-		s = bpf_map_lookup_elem(&gmt_stats, &idx);
-		if (s)
-			s->vm_key = vm_key;
-	}
-	return new.slot;
+	__sync_fetch_and_add(&gmt_vm_epoch, 1);
+	gmt_slot_own(new.slot, &new);
+	return bpf_map_lookup_elem(&gmt_vms, &kvm);
 }
 
-static __always_inline void gmt_vm_identity(__u64 vm_key, __s32 *pid, __s32 *fd)
+static __always_inline void gmt_vm_identity(__u64 kvm, __u64 *id, __s32 *pid, __s32 *fd)
 {
-	struct gmt_vm_info *info = bpf_map_lookup_elem(&gmt_vms, &vm_key);
+	struct gmt_vm_info *info = kvm ? bpf_map_lookup_elem(&gmt_vms, &kvm) : NULL;
 
 	if (info) {
+		*id = info->id;
 		*pid = info->pid;
 		*fd = info->fd;
 	} else {
-		*pid = gmt_kvm_userspace_pid(vm_key);
+		*id = 0;
+		*pid = kvm ? gmt_kvm_userspace_pid(kvm) : -1;
 		*fd = -1;
 	}
 }
 
-/* Slow path: what kind of file is behind this fd, and which VM. */
-static __always_inline void gmt_classify(struct gmt_inflight *in, struct file *file, __u64 pd,
-					 int fd, __u32 tgid)
+static __always_inline bool gmt_task_is_self(struct task_struct *task)
 {
+	struct inode *ino;
+
+	if (!cfg_self_ino)
+		return false;
+	ino = task->mm->exe_file->f_inode;	/* BTF loads: 0 for kthreads */
+	return ino && ino->i_ino == cfg_self_ino && ino->i_sb->s_dev == cfg_self_dev;
+}
+
+/* Slow path: what kind of file is behind this fd, and which VM. */
+static __always_inline void gmt_classify(struct gmt_inflight *in, struct task_struct *task,
+					 struct file *file, __u64 pd, int fd, __u32 tgid)
+{
+	struct gmt_vm_info *vm = NULL;
+
 	in->c_file = (__u64)file;
 	in->c_pd = pd;
 	in->c_fd = fd;
 	in->c_vm_key = 0;
 	in->c_gmem_ino = 0;
 	in->c_slot = GMT_NO_SLOT;
+	in->c_vm_id = 0;
+	in->c_vm_pid = -1;
+	in->c_vm_fd = -1;
+	if (gmt_task_is_self(task)) {
+		in->c_kind = GMT_FD_SELF;
+		in->c_epoch = gmt_vm_epoch;
+		return;
+	}
 	if (gmt_file_is_vm(file)) {
 		in->c_kind = GMT_FD_VM;
 		in->c_vm_key = pd;	/* a VM file's private_data is its struct kvm */
-		in->c_slot = gmt_vm_seen(pd, tgid, fd);
+		vm = gmt_vm_seen(pd, tgid, fd, false, false);
 	} else if (gmt_file_is_gmem(file)) {
 		in->c_kind = GMT_FD_GMEM;
 		in->c_vm_key = gmt_gmem_kvm(file);
 		in->c_gmem_ino = gmt_file_ino(file);
-		in->c_slot = gmt_vm_seen(in->c_vm_key, tgid, -1);
+		vm = gmt_vm_seen(in->c_vm_key, tgid, -1, false, false);
 	} else {
 		in->c_kind = GMT_FD_OTHER;
 	}
-	gmt_vm_identity(in->c_vm_key, &in->c_vm_pid, &in->c_vm_fd);
+	/* after gmt_vm_seen, which may have bumped it for this very VM */
+	in->c_epoch = gmt_vm_epoch;
+	if (vm) {
+		in->c_slot = vm->slot;
+		in->c_vm_id = vm->id;
+		in->c_vm_pid = vm->pid;
+		in->c_vm_fd = vm->fd;
+	}
 }
 
 /*
@@ -235,8 +336,9 @@ static __always_inline struct gmt_inflight *gmt_lookup_fd(int fd)
 		return NULL;
 	}
 	bpf_probe_read_kernel(&pd, sizeof(pd), &file->private_data);
-	if (in->c_file != (__u64)file || in->c_pd != pd || in->c_fd != fd)
-		gmt_classify(in, file, pd, fd, bpf_get_current_pid_tgid() >> 32);
+	if (in->c_file != (__u64)file || in->c_pd != pd || in->c_fd != fd ||
+	    in->c_epoch != gmt_vm_epoch)
+		gmt_classify(in, task, file, pd, fd, bpf_get_current_pid_tgid() >> 32);
 	return in;
 }
 
@@ -292,12 +394,12 @@ static __always_inline void gmt_fill_hdr(struct gmt_event *e, struct gmt_infligh
 	e->hdr.tid = (__u32)id;
 	e->hdr.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
-	e->hdr.vm_key = in->vm_key;
-	if (in->vm_key == in->c_vm_key && in->c_vm_fd >= 0) {
-		e->hdr.vm_pid = in->c_vm_pid;	/* known since classification */
+	if (in->vm_key == in->c_vm_key && in->c_vm_fd >= 0 && in->c_epoch == gmt_vm_epoch) {
+		e->hdr.vm_key = in->c_vm_id;	/* known since classification */
+		e->hdr.vm_pid = in->c_vm_pid;
 		e->hdr.vm_fd = in->c_vm_fd;
 	} else {
-		gmt_vm_identity(in->vm_key, &e->hdr.vm_pid, &e->hdr.vm_fd);
+		gmt_vm_identity(in->vm_key, &e->hdr.vm_key, &e->hdr.vm_pid, &e->hdr.vm_fd);
 	}
 	e->hdr.latency_ns = now - in->start_ns;
 	e->hdr.ret = (__s32)ret;
@@ -321,21 +423,64 @@ static __always_inline bool gmt_file_is_vcpu(struct file *file)
 	       buf[5] == 'c' && buf[6] == 'p' && buf[7] == 'u' && buf[8] == ':';
 }
 
-static __always_inline void gmt_emit_guest_req(struct gmt_inflight *in, __u64 now)
+/* Header fields of a task that may not be the current one (iterators). */
+static __always_inline void gmt_fill_task_hdr(struct gmt_event *e, struct task_struct *task)
+{
+	e->hdr.size = GMT_EVENT_SIZE;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.pid = task->tgid;
+	e->hdr.tid = task->pid;
+	e->hdr.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	bpf_probe_read_kernel(e->hdr.comm, sizeof(e->hdr.comm), task->comm);
+}
+
+/* Close the thread's open guest request: at its re-entry, or incomplete. */
+static __always_inline void gmt_emit_guest_req(struct gmt_inflight *in, struct task_struct *task,
+					       __u64 now, __u8 end)
 {
 	struct gmt_event *e;
 
+	if (!cfg_emit_events)
+		return;
 	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
 	if (!e) {
 		gmt_count(GMT_CNT_RB_DROPS);
 		return;
 	}
-	in->kind = GMT_EV_GUEST_REQ;	/* for the header */
-	in->start_ns = in->g_exit_ns;
-	in->vm_key = in->g_vm_key;
-	in->fd = in->g_fd;
-	gmt_fill_hdr(e, in, now, 0);
+	gmt_fill_task_hdr(e, task);
+	e->hdr.type = GMT_EV_GUEST_REQ;
+	e->hdr.ts_ns = in->g_exit_ns;
+	e->hdr.vm_key = in->g_vm_id;
+	e->hdr.vm_pid = in->g_vm_pid;
+	e->hdr.vm_fd = in->g_vm_fd;
+	e->hdr.latency_ns = now - in->g_exit_ns;
+	e->hdr.ret = 0;
+	e->hdr.fd = in->g_req.vcpu_fd;
 	e->guest_req = in->g_req;
+	e->guest_req.end = end;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void gmt_emit_vm_gone(const struct gmt_vm_info *vm, __u8 how)
+{
+	struct gmt_event *e;
+
+	if (!cfg_emit_events || !cfg_emit_context)
+		return;
+	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
+	if (!e) {
+		gmt_count(GMT_CNT_RB_DROPS);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	gmt_fill_task_hdr(e, bpf_get_current_task_btf());
+	e->hdr.type = GMT_EV_VM_GONE;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.vm_key = vm->id;
+	e->hdr.vm_pid = vm->pid;
+	e->hdr.vm_fd = vm->fd;
+	e->hdr.fd = -1;
+	e->vm_gone.how = how;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -349,25 +494,33 @@ static __always_inline void gmt_kvm_run_enter(int fd)
 
 	/* every KVM_RUN of every VM passes here: keep it to what is needed */
 	in = bpf_task_storage_get(&gmt_inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!in)
+	if (!in) {
+		gmt_count(GMT_CNT_INFLIGHT_FULL);
 		return;
-	if (in->g_req.kind) {
-		if (cfg_emit_events)
-			gmt_emit_guest_req(in, bpf_ktime_get_ns());
-		in->g_req.kind = 0;
 	}
 	in->kind = 0;
 	file = gmt_task_fd_to_file(task, fd);
+	if (file)
+		bpf_probe_read_kernel(&vcpu, sizeof(vcpu), &file->private_data);
+	if (in->g_req.kind) {
+		/* re-entry of the vCPU that exited closes the request; another
+		 * vCPU on this thread means the guest never got its answer here */
+		gmt_emit_guest_req(in, task, bpf_ktime_get_ns(),
+				   in->g_file == (__u64)file && in->g_vcpu == vcpu ?
+				   GMT_GREQ_END_REENTRY : GMT_GREQ_END_OTHER_VCPU);
+		in->g_req.kind = 0;
+	}
 	if (!file)
 		return;
-	/* like gmt_lookup_fd: a reused fd or struct file is looked at afresh */
-	bpf_probe_read_kernel(&vcpu, sizeof(vcpu), &file->private_data);
-	if (in->g_file != (__u64)file || in->g_fd != fd || in->g_vcpu != vcpu) {
+	/* like gmt_lookup_fd: a reused fd, struct file or VM is looked at afresh */
+	if (in->g_file != (__u64)file || in->g_fd != fd || in->g_vcpu != vcpu ||
+	    in->g_epoch != gmt_vm_epoch) {
 		in->g_file = (__u64)file;
 		in->g_fd = fd;
 		in->g_vcpu = vcpu;
+		in->g_epoch = gmt_vm_epoch;
 		in->g_run = 0;
-		if (!gmt_file_is_vcpu(file))
+		if (gmt_task_is_self(task) || !gmt_file_is_vcpu(file))
 			return;
 		in->g_run = (__u64)BPF_CORE_READ((struct kvm_vcpu___gmt *)vcpu, run);
 		in->g_vm_key = (__u64)BPF_CORE_READ((struct kvm_vcpu___gmt *)vcpu, kvm);
@@ -409,6 +562,8 @@ static __always_inline void gmt_kvm_run_exit(struct gmt_inflight *in, long ret)
 	in->g_req.conversions = 0;
 	in->g_req.convert_ns = 0;
 	in->g_req.vcpu_fd = in->g_fd;
+	/* the name now: the VM may be gone (and its address reused) by the end */
+	gmt_vm_identity(in->g_vm_key, &in->g_vm_id, &in->g_vm_pid, &in->g_vm_fd);
 	in->g_exit_ns = bpf_ktime_get_ns();
 }
 
@@ -419,6 +574,7 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 	__u64 uarg = ctx->args[2];
 	int fd = (int)ctx->args[0];
 	struct gmt_inflight *in;
+	bool quiet;
 	__u8 kind;
 	int want;
 
@@ -452,12 +608,17 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 
-	if (gmt_filtered_out())
+	/* a VM created by a process we do not report still ends the identity
+	 * of the VM that had its address: follow it quietly */
+	quiet = gmt_filtered_out();
+	if (quiet && kind != GMT_EV_VM_CREATE)
 		return 0;
 	in = gmt_lookup_fd(fd);
 	if (!in)
 		return 0;
 	in->kind = 0;
+	if (in->c_kind == GMT_FD_SELF)
+		return 0;
 	if (want != GMT_FD_OTHER && in->c_kind != want) {
 		/* e.g. a vhost ioctl sharing type 0xAF: not ours */
 		gmt_count(GMT_CNT_WRONG_FD);
@@ -482,6 +643,7 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		gmt_enter_context(in, kind, uarg);
 	}
 	in->kind = kind;
+	in->quiet = quiet;
 	in->cmd = cmd;
 	in->fd = fd;
 	in->uarg = uarg;
@@ -494,8 +656,12 @@ static __always_inline void gmt_account(struct gmt_inflight *in, __u64 lat, long
 	struct gmt_stats *s;
 	__u32 idx, err;
 
-	if (in->c_slot >= GMT_MAX_VMS || !in->convert.gen || in->convert.gen >= GMT_GEN_MAX)
+	if (!cfg_stats || !in->convert.gen || in->convert.gen >= GMT_GEN_MAX)
 		return;
+	if (in->c_slot >= GMT_MAX_VMS) {
+		gmt_count(GMT_CNT_UNCOUNTED);	/* said in stat, never silent */
+		return;
+	}
 	idx = gmt_stats_index(in->c_slot, in->convert.gen, in->convert.dir & 1);
 	s = bpf_map_lookup_elem(&gmt_stats, &idx);
 	if (!s)
@@ -529,7 +695,7 @@ static __always_inline void gmt_account(struct gmt_inflight *in, __u64 lat, long
 	__sync_fetch_and_add(&s->errs[gmt_err_class(err) % GMT_ERRC_MAX], 1);
 	if (gmt_err_class(err) == GMT_ERRC_OTHER) {
 		struct gmt_err_key ek = {
-			.vm_key = in->vm_key,
+			.vm_key = in->c_vm_id,
 			.dir = in->convert.dir,
 			.gen = in->convert.gen,
 			.err = (__u16)err,
@@ -613,11 +779,12 @@ int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 
 		if (vf && gmt_file_is_vm(vf)) {
 			in->vm_key = (__u64)BPF_CORE_READ(vf, private_data);
-			gmt_vm_seen(in->vm_key, bpf_get_current_pid_tgid() >> 32, (int)ret);
+			gmt_vm_seen(in->vm_key, bpf_get_current_pid_tgid() >> 32, (int)ret, true,
+				    in->quiet);
 		}
 	}
 
-	if (cfg_emit_events && (in->kind == GMT_EV_CONVERT || cfg_emit_context))
+	if (cfg_emit_events && !in->quiet && (in->kind == GMT_EV_CONVERT || cfg_emit_context))
 		gmt_emit(in, now, ret);
 	in->kind = 0;
 	return 0;
@@ -676,6 +843,83 @@ int BPF_PROG(gmt_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (ptgid == ctgid || !bpf_map_lookup_elem(&gmt_pids, &ptgid))
 		return 0;
-	bpf_map_update_elem(&gmt_pids, &ctgid, &one, BPF_ANY);
+	if (bpf_map_update_elem(&gmt_pids, &ctgid, &one, BPF_ANY))
+		gmt_count(GMT_CNT_PIDS_FULL);	/* this child goes untraced: say so */
+	return 0;
+}
+
+/*
+ * A thread exits: a guest request it left open is reported as incomplete;
+ * a followed process whose last thread this is leaves the pid filter (so
+ * the map does not fill and a recycled pid is not traced).
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gmt_task_exit, struct task_struct *task)
+{
+	struct gmt_inflight *in;
+	__u32 tgid;
+
+	if (cfg_guest_requests) {
+		in = bpf_task_storage_get(&gmt_inflight, task, 0, 0);
+		if (in && in->g_req.kind) {
+			gmt_emit_guest_req(in, task, bpf_ktime_get_ns(), GMT_GREQ_END_THREAD_EXIT);
+			in->g_req.kind = 0;
+		}
+	}
+	/* signal->live drops to 0 before this tracepoint in do_exit() */
+	if (cfg_follow && !task->signal->live.counter) {
+		tgid = task->tgid;
+		bpf_map_delete_elem(&gmt_pids, &tgid);
+	}
+	return 0;
+}
+
+/* At the end of tracing: every guest request still open, as incomplete. */
+SEC("iter/task")
+int gmt_greq_flush(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct gmt_inflight *in;
+
+	if (!task)
+		return 0;
+	in = bpf_task_storage_get(&gmt_inflight, task, 0, 0);
+	if (in && in->g_req.kind) {
+		gmt_emit_guest_req(in, task, bpf_ktime_get_ns(), GMT_GREQ_END_TRACE_END);
+		in->g_req.kind = 0;
+	}
+	return 0;
+}
+
+/* the sweep being run: user space bumps it before reading the iterator */
+__u32 gmt_sweep_gen = 0;
+
+/*
+ * Sweep: mark every known VM that a file of some process still refers to (its
+ * VM fd, a vCPU fd or a guest_memfd). User space then drops the VMs left
+ * unmarked: on kernels where gmemtrace cannot see KVM release a VM, this is
+ * how their names, memslots and stats slots end.
+ */
+SEC("iter/task_file")
+int gmt_vm_sweep(struct bpf_iter__task_file *ctx)
+{
+	struct file *file = ctx->file;
+	struct gmt_vm_info *info;
+	__u64 kvm = 0, pd;
+
+	if (!file)
+		return 0;
+	pd = (__u64)BPF_CORE_READ(file, private_data);
+	if (gmt_file_is_vm(file))
+		kvm = pd;
+	else if (gmt_file_is_vcpu(file))
+		kvm = (__u64)BPF_CORE_READ((struct kvm_vcpu___gmt *)pd, kvm);
+	else if (gmt_file_is_gmem(file))
+		kvm = gmt_gmem_kvm(file);
+	if (!kvm)
+		return 0;
+	info = bpf_map_lookup_elem(&gmt_vms, &kvm);
+	if (info)
+		info->mark = gmt_sweep_gen;
 	return 0;
 }

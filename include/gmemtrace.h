@@ -26,6 +26,7 @@ enum gmt_event_type {
 	GMT_EV_FALLOCATE	= 4,	/* fallocate() on a guest_memfd */
 	GMT_EV_VM_CREATE	= 5,	/* KVM_CREATE_VM */
 	GMT_EV_GUEST_REQ	= 6,	/* a guest's conversion request, exit to re-entry */
+	GMT_EV_VM_GONE		= 7,	/* a VM's identity ended (see enum gmt_vm_end) */
 	GMT_EV_TYPE_MAX,
 	GMT_EV_KVM_RUN		= 100,	/* internal: a KVM_RUN in flight (never emitted) */
 };
@@ -95,6 +96,10 @@ enum gmt_counter {
 	GMT_CNT_READ_KERN_ERR,		/* fd -> file walk failed */
 	GMT_CNT_STATS_FULL,		/* per-VM stats map full */
 	GMT_CNT_WRONG_FD,		/* conversion cmd on an fd of the wrong kind */
+	GMT_CNT_UNCOUNTED,		/* conversions stat could not count: no VM slot */
+	GMT_CNT_VMS_FULL,		/* VM identity map full: VM left unnamed */
+	GMT_CNT_PIDS_FULL,		/* fork-follow map full: a child is not traced */
+	GMT_CNT_GREQ_LOST,		/* an open guest request could not be reported */
 	GMT_CNT_MAX,
 };
 
@@ -117,7 +122,8 @@ struct gmt_event_hdr {
 	__u32 tid;
 	__u64 cgroup_id;
 	char comm[GMT_COMM_LEN];
-	__u64 vm_key;		/* opaque VM identity (0 = unknown) */
+	__u64 vm_key;		/* VM identity: unique while the BPF object lives,
+				 * never reused for another VM (0 = unknown) */
 	__s32 vm_pid;		/* process that owns the VM, -1 = unknown */
 	__s32 vm_fd;		/* the VM's fd in that process, -1 = unknown */
 	__u64 latency_ns;	/* syscall enter -> exit */
@@ -181,10 +187,19 @@ enum gmt_guest_req_kind {
 	GMT_GREQ_MEMORY_FAULT = 2,
 };
 
+/* why a guest request was closed */
+enum gmt_greq_end {
+	GMT_GREQ_END_REENTRY = 0,	/* the vCPU thread entered KVM_RUN again */
+	GMT_GREQ_END_THREAD_EXIT,	/* the vCPU thread exited first */
+	GMT_GREQ_END_OTHER_VCPU,	/* the thread ran another vCPU next */
+	GMT_GREQ_END_TRACE_END,		/* still open when tracing ended */
+};
+
 struct gmt_guest_req {
 	__u8 kind;		/* enum gmt_guest_req_kind */
 	__u8 dir;		/* what the guest asked for */
-	__u16 pad;
+	__u8 end;		/* enum gmt_greq_end: anything but REENTRY is incomplete */
+	__u8 pad;
 	__u32 conversions;	/* conversion ioctls the VMM issued meanwhile */
 	__u64 gpa;
 	__u64 size;
@@ -199,6 +214,18 @@ struct gmt_vm_create {
 	__u64 vm_type;
 };
 
+/* GMT_EV_VM_GONE: how gmemtrace learnt that a VM no longer exists */
+enum gmt_vm_end {
+	GMT_VM_END_REUSED = 1,	/* a new VM was created at its struct kvm address */
+	GMT_VM_END_RELEASED,	/* the kernel's VM release path ran */
+	GMT_VM_END_SWEPT,	/* no file of any process refers to it any more */
+};
+
+struct gmt_vm_gone {
+	__u8 how;		/* enum gmt_vm_end */
+	__u8 pad[7];
+};
+
 #define GMT_EVENT_HDR_SIZE	80
 #define GMT_EVENT_BODY_SIZE	(GMT_EVENT_SIZE - GMT_EVENT_HDR_SIZE)
 
@@ -211,6 +238,7 @@ struct gmt_event {
 		struct gmt_fallocate fallocate;
 		struct gmt_vm_create vm_create;
 		struct gmt_guest_req guest_req;
+		struct gmt_vm_gone vm_gone;
 		__u8 body[GMT_EVENT_BODY_SIZE];
 	};
 };
@@ -218,12 +246,16 @@ struct gmt_event {
 /*
  * Per-VM aggregates live in an ARRAY (lookups are inlined by the verifier:
  * no helper call on the hot path): VM slot * GMT_STATS_PER_VM + (gen-1)*2 + dir.
- * Slots are handed out in order of first sight (bss gmt_nr_vm_slots).
+ * A VM gets a slot when first seen: a recycled one from the gmt_free_slots
+ * queue, else the next fresh one (bss gmt_nr_vm_slots). User space reports a
+ * dead VM's slot one last time, zeroes it and pushes it back on the queue.
  */
 #define GMT_MAX_VMS		256
 #define GMT_STATS_PER_VM	((GMT_GEN_MAX - 1) * GMT_DIR_MAX)
 #define GMT_STATS_ENTRIES	(GMT_MAX_VMS * GMT_STATS_PER_VM)
 #define GMT_NO_SLOT		0xffffffffu
+/* processes followed with -p / -- CMD at once (map gmt_pids) */
+#define GMT_MAX_FOLLOWED	16384
 
 static inline __u32 gmt_stats_index(__u32 vm_slot, __u8 gen, __u8 dir)
 {
@@ -274,9 +306,9 @@ struct gmt_stats_key {
 };
 
 struct gmt_stats {
-	__s32 vm_pid;		/* filled by user space from gmt_vms */
+	__s32 vm_pid;		/* the owner VM's name, as in gmt_vms */
 	__s32 vm_fd;
-	__u64 vm_key;		/* set when the VM's slot is handed out */
+	__u64 vm_key;		/* the owner VM's identity, set with the slot */
 	__u64 count;		/* completed conversion ioctls */
 	__u64 ok;		/* returned 0 */
 	__u64 bytes;		/* bytes of the successful ones */
@@ -301,12 +333,19 @@ struct gmt_err_key {
 	__u32 pad;
 };
 
-/* Known VMs (map gmt_vms), keyed by vm_key */
+/*
+ * Live VMs (map gmt_vms), keyed by the struct kvm address. The address is
+ * reused by the kernel for later VMs, so an entry is replaced at every
+ * successful KVM_CREATE_VM and dropped when the VM is known to be gone;
+ * `id` is what events and stats carry (gmt_event_hdr.vm_key).
+ */
 struct gmt_vm_info {
 	__s32 pid;
 	__s32 fd;
-	__u64 reserved;
-	__u32 slot;		/* stats slot, GMT_NO_SLOT if they ran out */
+	__u64 id;		/* from bss gmt_vm_next_id, never reused */
+	__u32 slot;		/* stats slot, GMT_NO_SLOT if none */
+	__u32 mark;		/* last sweep that found a file referring to it */
+	__u32 quiet;		/* only seen created by a process filtered out */
 	__u32 pad;
 };
 
@@ -322,6 +361,9 @@ struct gmt_inflight {
 	__u32 c_slot;
 	__s32 c_vm_pid;		/* the VM's identity when classified (fd -1: not yet known) */
 	__s32 c_vm_fd;
+	__u64 c_vm_id;
+	__u64 c_epoch;		/* bss gmt_vm_epoch when classified: a VM created or gone
+				 * since then may have reused the addresses above */
 	__u8 c_kind;		/* enum gmt_fd_kind */
 	__u8 c_pad[7];
 	__u64 k_start_ns;	/* KVM ioctl handler entered (kernel-side backends) */
@@ -330,7 +372,11 @@ struct gmt_inflight {
 	__u64 g_file;
 	__u64 g_vcpu;		/* its private_data: struct kvm_vcpu */
 	__u64 g_run;		/* the vCPU's struct kvm_run, a kernel address */
-	__u64 g_vm_key;
+	__u64 g_vm_key;		/* struct kvm address */
+	__u64 g_epoch;		/* as c_epoch */
+	__u64 g_vm_id;		/* the VM's identity when the request opened */
+	__s32 g_vm_pid;
+	__s32 g_vm_fd;
 	__s32 g_fd;
 	__u32 g_pad;
 	__u64 g_exit_ns;
@@ -344,7 +390,8 @@ struct gmt_inflight {
 	__u8 kind;		/* enum gmt_event_type being built */
 	__u8 gen;
 	__u8 dir;
-	__u8 pad[5];
+	__u8 quiet;		/* filtered out: keep VM identity, emit nothing */
+	__u8 pad[4];
 	union {
 		struct gmt_convert convert;
 		struct gmt_gmem_create gmem_create;
@@ -365,6 +412,8 @@ _Static_assert(offsetof(struct gmt_convert, kernel_latency_ns) == 56, "convert A
 _Static_assert(offsetof(struct gmt_event, convert) == GMT_EVENT_HDR_SIZE, "body offset");
 _Static_assert(sizeof(struct gmt_stats_key) == 16, "stats key ABI");
 _Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");
+_Static_assert(sizeof(struct gmt_vm_info) == 32, "vm info ABI");
+_Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
 #endif
 
 #endif /* GMEMTRACE_H */

@@ -12,6 +12,7 @@ enum gmt_fd_kind {
 	GMT_FD_OTHER = 0,
 	GMT_FD_VM,		/* anon_inode:kvm-vm */
 	GMT_FD_GMEM,		/* guest_memfd */
+	GMT_FD_SELF,		/* any fd of a gmemtrace process: its own probing */
 };
 
 /* Bytes of the ioctl argument every decoder needs: the first four u64s,

@@ -25,6 +25,15 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	  GMT_PS_CONTEXT, "fallocate on a guest_memfd: latency and result", NULL, { NULL }, 0 },
 	{ "gmt_fork", GMT_BE_TP_BTF, "tp_btf sched_process_fork",
 	  GMT_PS_FOLLOW, "with -p or -- CMD: children of traced processes are traced too", NULL, { NULL }, 0 },
+	{ "gmt_task_exit", GMT_BE_TP_BTF, "tp_btf sched_process_exit",
+	  GMT_PS_FOLLOW | GMT_PS_GUEST,
+	  "exited processes leave the pid filter; a vCPU thread's open guest request is reported",
+	  NULL, { NULL }, 0 },
+	{ "gmt_greq_flush", GMT_BE_ITER, "iter task", GMT_PS_GUEST,
+	  "at the end: guest requests still open are reported as incomplete", NULL, { NULL }, 0 },
+	{ "gmt_vm_sweep", GMT_BE_ITER, "iter task_file", 0,
+	  "VMs no file refers to any more are gone: their name, memslots and stats slot end",
+	  NULL, { NULL }, 0 },
 
 	/* kernel side: enrich the conversion the uAPI programs track */
 	{ "gmt_fe_vm_ioctl", GMT_BE_FENTRY, "fentry kvm_vm_ioctl", 0,
@@ -108,7 +117,7 @@ const char *gmt_backend_name(enum gmt_backend be)
 	static const char *const n[GMT_BE_MAX] = {
 		[GMT_BE_UAPI] = "uapi", [GMT_BE_TP_BTF] = "tp_btf",
 		[GMT_BE_FENTRY] = "fentry", [GMT_BE_KPROBE] = "kprobe",
-		[GMT_BE_LSM] = "lsm",
+		[GMT_BE_LSM] = "lsm", [GMT_BE_ITER] = "iter",
 	};
 
 	return be < GMT_BE_MAX ? n[be] : "?";

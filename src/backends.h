@@ -20,6 +20,7 @@ enum gmt_backend {
 	GMT_BE_FENTRY,		/* fentry/fexit trampolines */
 	GMT_BE_KPROBE,		/* kprobe/kretprobe twins of the fentry rows */
 	GMT_BE_LSM,		/* BPF LSM (policy) */
+	GMT_BE_ITER,		/* BPF iterators, run on demand by user space */
 	GMT_BE_MAX,
 };
 
@@ -28,6 +29,8 @@ enum gmt_backend {
 #define GMT_PS_CONTEXT		(1u << 1)	/* only when context events are wanted */
 #define GMT_PS_FOLLOW		(1u << 2)	/* only with a pid filter (fork follow) */
 #define GMT_PS_GMEM_IOCTL	(1u << 3)	/* only if the kernel has G2 or G3 */
+#define GMT_PS_GUEST		(1u << 4)	/* only when guest requests are followed */
+/* A row with both GMT_PS_FOLLOW and GMT_PS_GUEST is wanted when either is. */
 
 #define GMT_MAX_TARGETS		4
 

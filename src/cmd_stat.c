@@ -14,6 +14,7 @@
 #include "gmemtrace.skel.h"
 #include "stats.h"
 #include "util.h"
+#include "vms.h"
 
 static const char stat_doc[] =
 "Per-VM conversion statistics, refreshed every INTERVAL seconds (default 1).\n"
@@ -83,9 +84,7 @@ static int snapshot(struct gmt_session *s, struct gmt_out *out, struct gmt_stat_
 	struct gmt_stat_snapshot cur;
 	int i, err;
 
-	err = gmt_stats_read(bpf_map__fd(s->skel->maps.gmt_stats), s->skel->bss->gmt_nr_vm_slots,
-			     bpf_map__fd(s->skel->maps.gmt_vms),
-			     bpf_map__fd(s->skel->maps.gmt_errors), prev, &cur);
+	err = gmt_vms_stats_read(s, prev, &cur);
 	if (err) {
 		gmt_err("reading statistics: %s", strerror(-err));
 		return GMT_EXIT_RUNTIME;
@@ -94,6 +93,8 @@ static int snapshot(struct gmt_session *s, struct gmt_out *out, struct gmt_stat_
 		cur.counters[i] = gmt_session_counter(s, i);
 	gmt_out_stat(out, &cur, hist);
 	gmt_out_flush(out);
+	/* gone VMs had their last row: their slots serve new VMs */
+	gmt_vms_recycle_slots(s, &cur);
 	gmt_stats_free(prev);
 	*prev = cur;
 	return 0;

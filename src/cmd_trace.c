@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "gmemtrace.skel.h"
 #include "util.h"
+#include "vms.h"
 
 static const char trace_doc[] =
 "Stream guest_memfd conversions and their context as they happen.\n"
@@ -94,6 +95,11 @@ static int on_event(void *ctx, void *data, size_t len)
 	t->sum.events[e->hdr.type]++;
 	gmt_out_event(t->out, e);
 	return 0;
+}
+
+static void on_vm_gone(void *ctx, const struct gmt_event *e)
+{
+	on_event(ctx, (void *)e, sizeof(*e));
 }
 
 int cmd_trace(int argc, char **argv)
@@ -191,6 +197,8 @@ int cmd_trace(int argc, char **argv)
 		now = gmt_mono_ns();
 		if (o.c.duration_s > 0 && now - start >= o.c.duration_s * 1e9)
 			break;
+		/* VMs no file refers to any more: their names and memslots end */
+		gmt_vms_sweep(&s, 2000000000ULL, on_vm_gone, &t);
 		if (o.c.cmd && gmt_child_reap(&child))
 			break;
 		if (o.c.cfg.nr_pids && !o.c.cmd && now - last_pid_check > 500000000ULL) {
@@ -201,6 +209,9 @@ int cmd_trace(int argc, char **argv)
 			}
 		}
 	}
+	/* guest requests still open are reported, as incomplete */
+	if (gmt_vms_flush_guest_requests(&s))
+		gmt_err("cannot report open guest requests: %s", strerror(errno));
 	/* whatever the kernel wrote before we stopped still counts */
 	while (ring_buffer__consume(rb) > 0)
 		;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -74,7 +75,13 @@ int gmt_ensure_tracefs(char *why, size_t len)
 
 static bool spec_wanted(const struct gmt_prog_spec *spec, const struct gmt_config *cfg)
 {
+	bool guest = cfg->guest_requests && cfg->emit_events;
+
+	if ((spec->flags & GMT_PS_FOLLOW) && (spec->flags & GMT_PS_GUEST))
+		return cfg->filter_pid || guest;
 	if ((spec->flags & GMT_PS_FOLLOW) && !cfg->filter_pid)
+		return false;
+	if ((spec->flags & GMT_PS_GUEST) && !guest)
 		return false;
 	if ((spec->flags & GMT_PS_CONTEXT) && !(cfg->emit_events && cfg->emit_context))
 		return false;
@@ -109,12 +116,20 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 {
 	struct gmemtrace_bpf *skel = s->skel;
 	struct bpf_program *prog;
+	struct stat exe;
 
 	skel->rodata->cfg_filter_pid = cfg->filter_pid;
 	skel->rodata->cfg_emit_events = cfg->emit_events;
 	skel->rodata->cfg_emit_context = cfg->emit_context;
 	skel->rodata->cfg_wakeup_bytes = cfg->wakeup_bytes;
 	skel->rodata->cfg_guest_requests = cfg->guest_requests && cfg->emit_events;
+	skel->rodata->cfg_stats = !cfg->emit_events || cfg->stats;
+	skel->rodata->cfg_follow = cfg->filter_pid;
+	/* processes running this very binary are gmemtrace: never reported */
+	if (!stat("/proc/self/exe", &exe)) {
+		skel->rodata->cfg_self_ino = exe.st_ino;
+		skel->rodata->cfg_self_dev = major(exe.st_dev) << 20 | minor(exe.st_dev);
+	}
 	if (cfg->comm) {
 		skel->rodata->cfg_filter_comm = true;
 		strncpy((char *)skel->rodata->cfg_comm, cfg->comm, GMT_COMM_LEN - 1);
@@ -206,6 +221,10 @@ static int attach(struct gmt_session *s)
 			continue;
 		}
 		bpf_program__set_autoattach(prog, false);
+		if (!strcmp(bpf_program__name(prog), "gmt_vm_sweep"))
+			s->sweep_link = link;
+		else if (!strcmp(bpf_program__name(prog), "gmt_greq_flush"))
+			s->greq_flush_link = link;
 		/* the skeleton destroys links it knows; keep ours there */
 		{
 			int i;

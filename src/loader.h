@@ -28,6 +28,8 @@ struct gmt_config {
 	size_t wakeup_bytes;		/* 0: wake the reader for every record */
 	enum gmt_kernel_pref kernel_pref;	/* kernel-side backend choice */
 	bool guest_requests;		/* follow KVM_RUN exits asking for conversions */
+	bool stats;			/* per-VM aggregates while streaming (always
+					 * on without events) */
 };
 
 enum gmt_attach_state {
@@ -52,6 +54,10 @@ struct gmt_session {
 	struct gmt_attach_status status[64];
 	int nr_status;
 	struct gmt_selection sel;
+	struct bpf_link *sweep_link;		/* iterators, run on demand */
+	struct bpf_link *greq_flush_link;
+	__u32 sweep_gen;
+	__u64 last_sweep_ns;
 };
 
 /* Returns a GMT_EXIT_* code; on failure a message has been printed. */

@@ -62,6 +62,18 @@ bool gmt_memslots_translate(const struct gmt_memslots *m, __u64 vm_key, __u64 gp
 	return false;
 }
 
+void gmt_memslots_drop_vm(struct gmt_memslots *m, __u64 vm_key)
+{
+	int i = 0;
+
+	while (i < m->nr) {
+		if (m->v[i].vm_key == vm_key)
+			m->v[i] = m->v[--m->nr];
+		else
+			i++;
+	}
+}
+
 void gmt_memslots_free(struct gmt_memslots *m)
 {
 	free(m->v);

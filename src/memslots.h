@@ -30,5 +30,7 @@ void gmt_memslots_update(struct gmt_memslots *m, const struct gmt_event *e);
 bool gmt_memslots_translate(const struct gmt_memslots *m, __u64 vm_key, __u64 gpa,
 			    __u64 *gmem_ino, __u64 *gmem_offset);
 void gmt_memslots_free(struct gmt_memslots *m);
+/* the VM is gone: its bindings with it */
+void gmt_memslots_drop_vm(struct gmt_memslots *m, __u64 vm_key);
 
 #endif /* GMT_MEMSLOTS_H */

@@ -77,6 +77,34 @@ void gmt_folio_decompose(const struct gmt_folio_snap *f, struct gmt_refs_verdict
 			   f->lru, v);
 }
 
+const char *gmt_vm_end_name(unsigned int how)
+{
+	switch (how) {
+	case GMT_VM_END_REUSED:
+		return "address_reused";
+	case GMT_VM_END_RELEASED:
+		return "released";
+	case GMT_VM_END_SWEPT:
+		return "no_file_left";
+	}
+	return "?";
+}
+
+const char *gmt_greq_end_name(unsigned int end)
+{
+	switch (end) {
+	case GMT_GREQ_END_REENTRY:
+		return "reentry";
+	case GMT_GREQ_END_THREAD_EXIT:
+		return "thread_exit";
+	case GMT_GREQ_END_OTHER_VCPU:
+		return "other_vcpu";
+	case GMT_GREQ_END_TRACE_END:
+		return "tracing_ended";
+	}
+	return "?";
+}
+
 const char *gmt_counter_name(unsigned int c)
 {
 	static const char *const n[GMT_CNT_MAX] = {
@@ -87,6 +115,10 @@ const char *gmt_counter_name(unsigned int c)
 		[GMT_CNT_READ_KERN_ERR] = "read_kernel_errors",
 		[GMT_CNT_STATS_FULL] = "stats_map_full",
 		[GMT_CNT_WRONG_FD] = "cmd_on_other_fd",
+		[GMT_CNT_UNCOUNTED] = "conversions_not_counted",
+		[GMT_CNT_VMS_FULL] = "vm_map_full",
+		[GMT_CNT_PIDS_FULL] = "followed_pids_full",
+		[GMT_CNT_GREQ_LOST] = "guest_requests_lost",
 	};
 
 	return c < GMT_CNT_MAX && n[c] ? n[c] : "?";

@@ -62,6 +62,8 @@ static inline void gmt_out_event(struct gmt_out *o, const struct gmt_event *e)
 {
 	if (e->hdr.type == GMT_EV_MEMSLOT)
 		gmt_memslots_update(&o->slots, e);
+	else if (e->hdr.type == GMT_EV_VM_GONE)
+		gmt_memslots_drop_vm(&o->slots, e->hdr.vm_key);
 	o->ops->event(o, e);
 }
 
@@ -102,6 +104,8 @@ struct gmt_refs_verdict;
 /* a blocking folio split into pins, other references and the LRU batch,
  * the same way `gmemtrace refs` splits it */
 void gmt_folio_decompose(const struct gmt_folio_snap *f, struct gmt_refs_verdict *v);
+const char *gmt_vm_end_name(unsigned int how);
+const char *gmt_greq_end_name(unsigned int end);
 
 extern const struct gmt_out_ops gmt_out_text_ops;
 extern const struct gmt_out_ops gmt_out_json_ops;

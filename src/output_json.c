@@ -70,6 +70,7 @@ static void json_event(struct gmt_out *o, const struct gmt_event *e)
 	json_object_object_add(obj, "vm", J_STR(vm));
 	json_object_object_add(obj, "vm_pid", J_I64(h->vm_pid));
 	json_object_object_add(obj, "vm_fd", J_I64(h->vm_fd));
+	json_object_object_add(obj, "vm_id", h->vm_key ? J_U64(h->vm_key) : NULL);
 	json_object_object_add(obj, "fd", J_I64(h->fd));
 	add_ret(obj, h->ret);
 	json_object_object_add(obj, "latency_ns", J_U64(h->latency_ns));
@@ -181,8 +182,15 @@ static void json_event(struct gmt_out *o, const struct gmt_event *e)
 		/* latency_ns: the guest's wait, exit to re-entry; the rest was the VMM */
 		json_object_object_add(obj, "vmm_ns", J_U64(e->hdr.latency_ns > g->convert_ns ?
 							    e->hdr.latency_ns - g->convert_ns : 0));
+		/* anything but reentry: the guest never got its answer while traced */
+		json_object_object_add(obj, "complete",
+				       json_object_new_boolean(g->end == GMT_GREQ_END_REENTRY));
+		json_object_object_add(obj, "end", J_STR(gmt_greq_end_name(g->end)));
 		break;
 	}
+	case GMT_EV_VM_GONE:
+		json_object_object_add(obj, "how", J_STR(gmt_vm_end_name(e->vm_gone.how)));
+		break;
 	}
 	emit(o, obj);
 }
@@ -258,6 +266,7 @@ static void json_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, b
 	int i, j;
 
 	json_object_object_add(obj, "interval_s", json_object_new_double(snap->interval_s));
+	json_object_object_add(obj, "live_vms", J_I64(snap->nr_live_vms));
 	for (i = 0; i < snap->nr_rows; i++) {
 		const struct gmt_stat_row *r = &snap->rows[i];
 		json_object *row = json_object_new_object(), *errs = json_object_new_object();
@@ -268,6 +277,8 @@ static void json_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, b
 		json_object_object_add(row, "vm", J_STR(vm));
 		json_object_object_add(row, "vm_pid", J_I64(r->total.vm_pid));
 		json_object_object_add(row, "vm_fd", J_I64(r->total.vm_fd));
+		json_object_object_add(row, "vm_id", J_U64(r->key.vm_key));
+		json_object_object_add(row, "vm_gone", json_object_new_boolean(r->gone));
 		json_object_object_add(row, "gen", J_STR(gmt_gen_name(r->key.gen)));
 		json_object_object_add(row, "dir", J_STR(gmt_dir_name(r->key.dir)));
 		json_object_object_add(row, "interval", stats_obj(&r->delta));

@@ -103,8 +103,15 @@ static void text_event(struct gmt_out *o, const struct gmt_event *e)
 		fprintf(f, "%s %-10s gpa=0x%llx size=%llu vcpu_fd=%d conversions=%u converting=%s",
 			g->kind == GMT_GREQ_MAP_GPA_RANGE ? "map_gpa_range" : "memory_fault",
 			gmt_dir_name(g->dir), g->gpa, g->size, g->vcpu_fd, g->conversions, cv);
+		if (g->end != GMT_GREQ_END_REENTRY)
+			fprintf(f, " INCOMPLETE(%s)", gmt_greq_end_name(g->end));
 		break;
 	}
+	case GMT_EV_VM_GONE:
+		fprintf(f, "how=%s", gmt_vm_end_name(e->vm_gone.how));
+		fprintf(f, "\n");
+		o->lines++;
+		return;
 	}
 	fprintf(f, " lat=%s\n", lat);
 	o->lines++;
@@ -168,11 +175,11 @@ static void text_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
 	int i;
 
 	fprintf(o->f, "# %llu conversions, %llu gmem creates, %llu memslots, %llu fallocates, "
-		"%llu VM creates, %llu guest requests in %.2fs; %llu events lost",
+		"%llu VM creates, %llu VMs gone, %llu guest requests in %.2fs; %llu events lost",
 		sum->events[GMT_EV_CONVERT], sum->events[GMT_EV_GMEM_CREATE],
 		sum->events[GMT_EV_MEMSLOT], sum->events[GMT_EV_FALLOCATE],
-		sum->events[GMT_EV_VM_CREATE], sum->events[GMT_EV_GUEST_REQ], sum->duration_s,
-		sum->lost);
+		sum->events[GMT_EV_VM_CREATE], sum->events[GMT_EV_VM_GONE],
+		sum->events[GMT_EV_GUEST_REQ], sum->duration_s, sum->lost);
 	for (i = 1; i < GMT_CNT_MAX; i++)
 		if (sum->counters[i])
 			fprintf(o->f, "; %s %llu", gmt_counter_name(i), sum->counters[i]);
@@ -187,8 +194,14 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, b
 	int i, j;
 
 	gmt_fmt_time(ts, sizeof(ts), snap->real_ns, o->iso_time);
-	fprintf(o->f, "%s  interval %.2fs  ringbuf drops %llu\n", ts, snap->interval_s,
-		snap->counters[GMT_CNT_RB_DROPS]);
+	fprintf(o->f, "%s  interval %.2fs  ringbuf drops %llu  VMs %d", ts, snap->interval_s,
+		snap->counters[GMT_CNT_RB_DROPS], snap->nr_live_vms);
+	/* conversions of VMs that got no stats slot: never silently missing */
+	if (snap->counters[GMT_CNT_UNCOUNTED])
+		fprintf(o->f, "  NOT COUNTED %llu conversions (stats map full: %llu VMs without a "
+			"slot)", snap->counters[GMT_CNT_UNCOUNTED],
+			snap->counters[GMT_CNT_STATS_FULL]);
+	fputc('\n', o->f);
 	if (!snap->nr_rows) {
 		fprintf(o->f, "  (no conversions yet)\n");
 		return;
@@ -205,10 +218,10 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, b
 		gmt_fmt_ns(p50, sizeof(p50), gmt_stat_percentile(r, 50));
 		gmt_fmt_ns(p99, sizeof(p99), gmt_stat_percentile(r, 99));
 		gmt_fmt_ns(max, sizeof(max), r->total.lat_max_ns);
-		fprintf(o->f, "  %-12s %-3s %-10s %9.1f %10s %9s %9s %9s %7llu %7llu %8llu\n", vm,
+		fprintf(o->f, "  %-12s %-3s %-10s %9.1f %10s %9s %9s %9s %7llu %7llu %8llu%s\n", vm,
 			gmt_gen_name(r->key.gen), gmt_dir_name(r->key.dir), r->delta.count / iv,
 			bytes, r->delta.count ? p50 : "-", r->delta.count ? p99 : "-", max,
-			r->delta.failed, r->delta.blocked, r->total.count);
+			r->delta.failed, r->delta.blocked, r->total.count, r->gone ? "  (gone)" : "");
 		for (j = 0; j < snap->nr_errs; j++) {
 			const struct gmt_stat_err *e = &snap->errs[j];
 			const char *n = gmt_errno_name(e->key.err);

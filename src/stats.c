@@ -85,13 +85,58 @@ static int add_err(struct gmt_stat_snapshot *out, int *cap, const struct gmt_err
 	return 0;
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* the ids of every VM with an identity now, sorted */
+static int live_ids(int vms_fd, __u64 **out, int *nr)
+{
+	__u64 key, next, *kp = NULL, *ids = NULL;
+	struct gmt_vm_info info;
+	int cap = 0;
+
+	*nr = 0;
+	while (vms_fd >= 0 && !bpf_map_get_next_key(vms_fd, kp, &next)) {
+		key = next;
+		kp = &key;
+		if (bpf_map_lookup_elem(vms_fd, &key, &info))
+			continue;
+		if (*nr == cap) {
+			__u64 *n;
+
+			cap = cap ? cap * 2 : 64;
+			n = realloc(ids, cap * sizeof(*ids));
+			if (!n) {
+				free(ids);
+				return -ENOMEM;
+			}
+			ids = n;
+		}
+		ids[(*nr)++] = info.id;
+	}
+	if (*nr)
+		qsort(ids, *nr, sizeof(*ids), u64_cmp);
+	*out = ids;
+	return 0;
+}
+
+static bool id_live(const __u64 *ids, int nr, __u64 id)
+{
+	return nr && bsearch(&id, ids, nr, sizeof(*ids), u64_cmp);
+}
+
 int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 		   const struct gmt_stat_snapshot *prev, struct gmt_stat_snapshot *out)
 {
 	static const __u16 class_errno[GMT_ERRC_MAX] = GMT_ERRC_ERRNOS;
 	struct gmt_err_key ekey, enext, *ekp = NULL;
+	__u64 *owner, *live = NULL;
 	struct gmt_stats *v;
-	int cap = 0, ecap = 0, i, c;
+	int cap = 0, ecap = 0, i, c, nr_live = 0, err;
 	__u32 idx;
 
 	memset(out, 0, sizeof(*out));
@@ -99,13 +144,22 @@ int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 	if (nr_slots > GMT_MAX_VMS)
 		nr_slots = GMT_MAX_VMS;
 	v = malloc(sizeof(*v));
-	if (!v)
+	owner = calloc(nr_slots ? nr_slots : 1, sizeof(*owner));
+	if (!v || !owner) {
+		free(v);
+		free(owner);
 		return -ENOMEM;
+	}
+	/* slots first, identities second: a slot's owner id was in gmt_vms
+	 * before the slot was read, so an id missing afterwards is gone */
 	for (idx = 0; idx < nr_slots * GMT_STATS_PER_VM; idx++) {
-		struct gmt_vm_info info;
 		struct gmt_stat_row *r;
 
-		if (bpf_map_lookup_elem(stats_fd, &idx, v) || !v->count)
+		if (bpf_map_lookup_elem(stats_fd, &idx, v))
+			continue;
+		if (v->vm_key)
+			owner[idx / GMT_STATS_PER_VM] = v->vm_key;
+		if (!v->count)
 			continue;
 		if (out->nr_rows == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -119,14 +173,10 @@ int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 		r = &out->rows[out->nr_rows++];
 		memset(r, 0, sizeof(*r));
 		r->total = *v;
+		r->slot = idx / GMT_STATS_PER_VM;
 		r->key.vm_key = v->vm_key;
 		r->key.gen = (idx % GMT_STATS_PER_VM) / GMT_DIR_MAX + 1;
 		r->key.dir = idx % GMT_DIR_MAX;
-		r->total.vm_pid = r->total.vm_fd = -1;
-		if (vms_fd >= 0 && !bpf_map_lookup_elem(vms_fd, &v->vm_key, &info)) {
-			r->total.vm_pid = info.pid;
-			r->total.vm_fd = info.fd;
-		}
 		/* the common errnos are counted in the value itself */
 		for (c = 0; c < GMT_ERRC_OTHER; c++) {
 			struct gmt_err_key k = { .vm_key = v->vm_key, .dir = r->key.dir,
@@ -139,6 +189,22 @@ int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 		}
 	}
 	free(v);
+	err = live_ids(vms_fd, &live, &nr_live);
+	if (err) {
+		free(owner);
+		return err;
+	}
+	out->nr_live_vms = nr_live;
+	for (i = 0; i < out->nr_rows; i++)
+		out->rows[i].gone = !id_live(live, nr_live, out->rows[i].key.vm_key);
+	out->dead_slots = malloc((nr_slots ? nr_slots : 1) * sizeof(*out->dead_slots));
+	for (idx = 0; out->dead_slots && idx < nr_slots; idx++)
+		if (owner[idx] && !id_live(live, nr_live, owner[idx]))
+			out->dead_slots[out->nr_dead++] = idx;
+	free(owner);
+	free(live);
+	if (!out->dead_slots)
+		return -ENOMEM;
 	qsort(out->rows, out->nr_rows, sizeof(*out->rows), row_cmp);
 	while (errors_fd >= 0 && !bpf_map_get_next_key(errors_fd, ekp, &enext)) {
 		__u64 n;
@@ -178,9 +244,11 @@ void gmt_stats_free(struct gmt_stat_snapshot *s)
 {
 	free(s->rows);
 	free(s->errs);
+	free(s->dead_slots);
 	s->rows = NULL;
 	s->errs = NULL;
-	s->nr_rows = s->nr_errs = 0;
+	s->dead_slots = NULL;
+	s->nr_rows = s->nr_errs = s->nr_dead = 0;
 }
 
 __u64 gmt_stat_percentile(const struct gmt_stat_row *r, double p)

@@ -3,12 +3,15 @@
 #ifndef GMT_STATS_H
 #define GMT_STATS_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 #include "gmemtrace.h"
 
 struct gmt_stat_row {
 	struct gmt_stats_key key;
+	__u32 slot;			/* the VM's stats slot */
+	bool gone;			/* the VM is gone: this is its last row */
 	struct gmt_stats total;		/* since tracing started */
 	struct gmt_stats delta;		/* since the previous snapshot */
 };
@@ -27,10 +30,15 @@ struct gmt_stat_snapshot {
 	struct gmt_stat_err *errs;
 	int nr_errs;
 	__u64 counters[GMT_CNT_MAX];
+	__u32 *dead_slots;		/* slots of gone VMs, to recycle after the report */
+	int nr_dead;
+	int nr_live_vms;		/* VMs with an identity now */
 };
 
-/* Read the stats array (nr_slots VMs), VM identities and the rare-errno
- * map; deltas against prev (may be NULL). Rows are in VM order. */
+/* Read the stats array (nr_slots VMs), then the live VM identities (a slot
+ * whose owner is no longer among them is gone: reported once more, and
+ * listed in dead_slots), and the rare-errno map; deltas against prev (may
+ * be NULL). Rows are in VM order. */
 int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 		   const struct gmt_stat_snapshot *prev, struct gmt_stat_snapshot *out);
 void gmt_stats_free(struct gmt_stat_snapshot *s);

@@ -164,6 +164,8 @@ const char *gmt_event_name(unsigned int type)
 		return "vm_create";
 	case GMT_EV_GUEST_REQ:
 		return "guest_request";
+	case GMT_EV_VM_GONE:
+		return "vm_gone";
 	}
 	return "unknown";
 }

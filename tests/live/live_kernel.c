@@ -64,8 +64,8 @@ static long long phase(json_object *ev, const char *name)
 
 	if (!json_object_object_get_ex(ev, "phases_ns", &ph) || !ph)
 		return 0;
-	v = live_get_int(ph, name);
-	return v == -999999 ? 0 : v;
+	v = live_get_int_or(ph, name, 0);	/* a phase not seen is absent */
+	return v;
 }
 
 static bool expected(const char *var)

@@ -70,8 +70,8 @@ static long long err_count(json_object *row, const char *name)
 
 	if (!json_object_object_get_ex(row, "errors_total", &e))
 		return -1;
-	v = live_get_int(e, name);
-	return v == -999999 ? 0 : v;
+	v = live_get_int_or(e, name, 0);	/* no failure with that errno */
+	return v;
 }
 
 /* totals of the last stat record equal the workload's own account */

@@ -179,13 +179,35 @@ json_object *live_filter(json_object *records, const char *type, const char *eve
 	return out;
 }
 
+/* A compared field must be there: a made-up value for a missing one would
+ * let a test pass when both sides lost it. */
 long long live_get_int(json_object *o, const char *key)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) || !v)
-		return -999999;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v ||
+	    (json_object_get_type(v) != json_type_int && json_object_get_type(v) != json_type_double)) {
+		fail_msg("field '%s' missing, null or not a number in %s", key,
+			 o ? json_object_to_json_string(o) : "(no object)");
+		return 0;
+	}
 	return json_object_get_int64(v);
+}
+
+long long live_get_int_or(json_object *o, const char *key, long long absent)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return absent;
+	return json_object_get_int64(v);
+}
+
+bool live_has(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) && v;
 }
 
 const char *live_get_str(json_object *o, const char *key)

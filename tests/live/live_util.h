@@ -36,7 +36,11 @@ json_object *live_read_ndjson(const char *path);
 /* records of one "type" (and for events, one "event" kind if non-NULL) */
 json_object *live_filter(json_object *records, const char *type, const char *event);
 
+/* the field must be present and a number: the test fails otherwise */
 long long live_get_int(json_object *o, const char *key);
+/* an optional field: `absent` when missing or null */
+long long live_get_int_or(json_object *o, const char *key, long long absent);
+bool live_has(json_object *o, const char *key);
 const char *live_get_str(json_object *o, const char *key);
 bool live_is_null(json_object *o, const char *key);
 

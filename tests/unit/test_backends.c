@@ -117,6 +117,7 @@ static void test_rows_match_sections(void **state)
 		{ GMT_BE_FENTRY, { "fentry/", "fexit/" } },
 		{ GMT_BE_KPROBE, { "kprobe/", "kretprobe/" } },
 		{ GMT_BE_LSM, { "lsm/", NULL } },
+		{ GMT_BE_ITER, { "iter/", NULL } },
 	};
 	struct gmemtrace_bpf *skel = gmemtrace_bpf__open();
 	int i;
