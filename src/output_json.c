@@ -53,11 +53,32 @@ static void add_ret(json_object *obj, __s32 ret)
 	json_object_object_add(obj, "errno", n ? J_STR(n) : NULL);
 }
 
+/* not an operation of a process: what gmemtrace learnt about a VM */
+static void json_vm_gone(struct gmt_out *o, const struct gmt_event *e)
+{
+	json_object *obj = record(o, "vm_gone", e->hdr.ts_ns + o->real_off);
+	char vm[32];
+
+	gmt_vm_label(vm, sizeof(vm), e->hdr.vm_pid, e->hdr.vm_fd);
+	json_object_object_add(obj, "vm", J_STR(vm));
+	json_object_object_add(obj, "vm_pid", J_I64(e->hdr.vm_pid));
+	json_object_object_add(obj, "vm_fd", J_I64(e->hdr.vm_fd));
+	json_object_object_add(obj, "vm_id", J_U64(e->hdr.vm_key));
+	json_object_object_add(obj, "how", J_STR(gmt_vm_end_name(e->vm_gone.how)));
+	emit(o, obj);
+}
+
 static void json_event(struct gmt_out *o, const struct gmt_event *e)
 {
 	const struct gmt_event_hdr *h = &e->hdr;
-	json_object *obj = record(o, "event", h->ts_ns + o->real_off);
+	json_object *obj;
 	char vm[32];
+
+	if (h->type == GMT_EV_VM_GONE) {
+		json_vm_gone(o, e);
+		return;
+	}
+	obj = record(o, "event", h->ts_ns + o->real_off);
 
 	json_object_object_add(obj, "event", J_STR(gmt_event_name(h->type)));
 	json_object_object_add(obj, "ts_ns", J_U64(h->ts_ns));
@@ -188,9 +209,7 @@ static void json_event(struct gmt_out *o, const struct gmt_event *e)
 		json_object_object_add(obj, "end", J_STR(gmt_greq_end_name(g->end)));
 		break;
 	}
-	case GMT_EV_VM_GONE:
-		json_object_object_add(obj, "how", J_STR(gmt_vm_end_name(e->vm_gone.how)));
-		break;
+
 	}
 	emit(o, obj);
 }

@@ -29,6 +29,13 @@ static void text_event(struct gmt_out *o, const struct gmt_event *e)
 
 	gmt_fmt_time(ts, sizeof(ts), h->ts_ns + o->real_off, o->iso_time);
 	gmt_vm_label(vm, sizeof(vm), h->vm_pid, h->vm_fd);
+	if (h->type == GMT_EV_VM_GONE) {
+		/* no process did this: gmemtrace learnt the VM is gone */
+		fprintf(f, "%s %-15s %-9s %-11s vm=%s how=%s\n", ts, "-", "-", "vm_gone", vm,
+			gmt_vm_end_name(e->vm_gone.how));
+		o->lines++;
+		return;
+	}
 	fmt_ret(ret, sizeof(ret), h->ret);
 	gmt_fmt_ns(lat, sizeof(lat), h->latency_ns);
 	fprintf(f, "%s %-15.16s %d/%d %-11s vm=%s ", ts, h->comm, h->pid, h->tid,
@@ -107,11 +114,7 @@ static void text_event(struct gmt_out *o, const struct gmt_event *e)
 			fprintf(f, " INCOMPLETE(%s)", gmt_greq_end_name(g->end));
 		break;
 	}
-	case GMT_EV_VM_GONE:
-		fprintf(f, "how=%s", gmt_vm_end_name(e->vm_gone.how));
-		fprintf(f, "\n");
-		o->lines++;
-		return;
+
 	}
 	fprintf(f, " lat=%s\n", lat);
 	o->lines++;

@@ -135,6 +135,7 @@ struct cfg {
 	bool conversions_set;
 	__u64 guest;		/* guest MAP_GPA_RANGE requests, 0: no guest */
 	bool guest_fault;
+	bool guest_abandon;	/* leave the first request unanswered and exit */
 	__u64 guest_timeout_s;
 };
 
@@ -286,6 +287,7 @@ struct guest_state {
 	__u64 exits[GMW_EXIT_REASONS];	/* by exit_reason; the last slot: beyond */
 	bool halted;
 	bool timed_out;
+	bool abandoned;		/* --guest-abandon: a request left open */
 	__s64 fault_read;	/* byte the guest read after the fault, -1: none */
 	__u64 error_rip;
 	bool has_error_rip;
@@ -644,7 +646,7 @@ enum {
 	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
 	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
 	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
-	OPT_GUEST_TIMEOUT,
+	OPT_GUEST_TIMEOUT, OPT_GUEST_ABANDON,
 };
 
 const char *argp_program_version = "gmem-workload " GMT_VERSION;
@@ -730,6 +732,9 @@ static const struct argp_option options[] = {
 	  "KVM_EXIT_MEMORY_FAULT, served by converting the page back to shared", 4 },
 	{ "guest-timeout", OPT_GUEST_TIMEOUT, "SECONDS", 0, "stop the guest after "
 	  "SECONDS (default 60 + 1 per 1000 requests, 0: never)", 4 },
+	{ "guest-abandon", OPT_GUEST_ABANDON, NULL, 0, "leave the guest's first "
+	  "request unanswered: no conversion, no KVM_RUN again, the VMM exits (a "
+	  "tracer must report it as incomplete)", 4 },
 
 	{ NULL, 0, NULL, 0, "Start and hold control:", 5 },
 	{ "start-delay-ms", OPT_START_DELAY, "MS", 0, "sleep after setup, before "
@@ -894,6 +899,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_GUEST_FAULT:
 		c->guest_fault = true;
+		break;
+	case OPT_GUEST_ABANDON:
+		c->guest_abandon = true;
 		break;
 	case OPT_GUEST_TIMEOUT:
 		if (parse_u64(arg, false, &c->guest_timeout_s) || c->guest_timeout_s > 86400)
@@ -1927,6 +1935,10 @@ static void guest_run(struct run *r)
 			g->error = g->error_buf;
 			break;
 		}
+		if (cfg->guest_abandon) {
+			g->abandoned = true;	/* the request stays open */
+			break;
+		}
 		memset(q, 0, sizeof(*q));
 		q->exit_ns = t_exit;
 		if (reason == KVM_EXIT_HYPERCALL) {
@@ -2373,6 +2385,7 @@ static struct json_object *j_guest(const struct run *r)
 	}
 	json_object_object_add(o, "exit_reasons", exits);
 	json_object_object_add(o, "halted", json_object_new_boolean(g->halted));
+	json_object_object_add(o, "abandoned", json_object_new_boolean(g->abandoned));
 	json_object_object_add(o, "fault_read", jnum_or_null(g->fault_read >= 0, g->fault_read));
 	json_object_object_add(o, "run_ns", json_object_new_uint64(g->run_ns));
 	json_object_object_add(o, "error", g->error ? json_object_new_string(g->error) : NULL);

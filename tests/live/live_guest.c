@@ -33,12 +33,9 @@ static void test_guest_requests(void **state)
 	wl = live_read_json(wl_json);
 	assert_non_null(wl);
 	assert_true(json_object_object_get_ex(wl, "guest", &guest));
-	if (!live_is_null(guest, "error")) {
-		print_message("SKIP: the guest could not run here: %s\n",
-			      live_get_str(guest, "error"));
-		json_object_put(wl);
-		skip();
-	}
+	if (!live_is_null(guest, "error"))
+		live_cannot_run("GUEST", "the guest could not run here: %s",
+				live_get_str(guest, "error"));
 	recs = live_read_ndjson(out);
 	assert_true(json_object_object_get_ex(guest, "requests", &reqs));
 	assert_true(json_object_object_get_ex(wl, "calls", &calls));
@@ -78,10 +75,52 @@ static void test_guest_requests(void **state)
 	json_object_put(wl);
 }
 
+/*
+ * A VMM that exits while its guest waits for an answer: the open request is
+ * reported, incomplete, when the vCPU thread exits (never dropped).
+ */
+static void test_guest_request_left_open(void **state)
+{
+	const char *out = live_tmp("guest-open.jsonl"), *err = live_tmp("guest-open.err");
+	const char *wl_json = live_tmp("guest-open-wl.json");
+	const char *argv[] = { live_bin("gmemtrace"), "trace", "-f", "json", "-o", out, "--",
+			       live_bin("gmem-workload"), "--guest", "2", "--guest-abandon",
+			       "--json-out", wl_json, NULL };
+	json_object *wl, *recs, *guest, *ev, *e;
+	int rc;
+
+	if (!live_require_tracing())
+		skip();
+	rc = live_run((char *const *)argv, NULL, err, 180);
+	if (rc)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+	wl = live_read_json(wl_json);
+	assert_non_null(wl);
+	assert_true(json_object_object_get_ex(wl, "guest", &guest));
+	if (!live_is_null(guest, "error"))
+		live_cannot_run("GUEST", "the guest could not run here: %s",
+				live_get_str(guest, "error"));
+	assert_true(json_object_get_boolean(json_object_object_get(guest, "abandoned")));
+	recs = live_read_ndjson(out);
+	assert_non_null(recs);
+	ev = live_filter(recs, "event", "guest_request");
+	assert_int_equal(json_object_array_length(ev), 1);
+	e = json_object_array_get_idx(ev, 0);
+	assert_false(json_object_get_boolean(json_object_object_get(e, "complete")));
+	assert_string_equal(live_get_str(e, "end"), "thread_exit");
+	assert_int_equal(live_get_int(e, "conversions"), 0);
+	assert_true(live_get_int(e, "latency_ns") > 0);
+	json_object_put(ev);
+	json_object_put(recs);
+	json_object_put(wl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_guest_requests, live_teardown),
+		cmocka_unit_test_teardown(test_guest_request_left_open, live_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_guest", tests, NULL, NULL);

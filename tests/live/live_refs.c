@@ -67,7 +67,7 @@ static bool gmem_usable(void)
 	cached = 1;
 out:
 	if (!cached)
-		print_message("SKIP: %s\n", why);
+		live_cannot_run("GMEM", "%s", why);
 	return cached;
 }
 

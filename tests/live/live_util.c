@@ -194,6 +194,16 @@ long long live_get_int(json_object *o, const char *key)
 	return json_object_get_int64(v);
 }
 
+bool live_promised(const char *key)
+{
+	char var[64];
+	const char *v;
+
+	snprintf(var, sizeof(var), "GMT_EXPECT_%s", key);
+	v = getenv(var);
+	return v && !strcmp(v, "yes");
+}
+
 long long live_get_int_or(json_object *o, const char *key, long long absent)
 {
 	json_object *v;

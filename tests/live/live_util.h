@@ -44,6 +44,20 @@ bool live_has(json_object *o, const char *key);
 const char *live_get_str(json_object *o, const char *key);
 bool live_is_null(json_object *o, const char *key);
 
+/* true when the VM matrix row promised KEY (GMT_EXPECT_<KEY>=yes) */
+bool live_promised(const char *key);
+/* The test cannot run here: SKIP with the reason, but FAIL where the VM
+ * matrix row promised KEY (a promised capability that cannot be tested is
+ * a failure, not a skip). */
+#define live_cannot_run(key, ...)					\
+	do {								\
+		if (live_promised(key))					\
+			fail_msg("promised " key "=yes, yet: " __VA_ARGS__); \
+		print_message("SKIP: " __VA_ARGS__);			\
+		print_message("\n");					\
+		skip();							\
+	} while (0)
+
 /* skip (with the reason printed) unless root, /dev/kvm and a tracer can attach */
 bool live_require_tracing(void);
 /* a cgroup v2 mount point: an existing one, else one mounted privately */

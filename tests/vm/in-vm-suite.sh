@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The suite run inside each test VM (copied to /gmt/suite.sh, run by /init
 # under busybox sh). First the row's expectation checks (GMT_EXPECT_*, see
-# tests/vm/kernels.list), then every /gmt/tests/live_* binary. Each check is
-# one test; cmocka binaries count what their summaries report.
+# tests/vm/kernels.list), then every /gmt/tests/live_* binary. The checks are
+# preconditions, not tests: one that holds is not counted as a pass, one that
+# does not is a failure (the row no longer describes its kernel). cmocka
+# binaries count what their summaries report.
 # Ends with "N passed, N failed, N skipped"; exit status 1 iff anything failed.
 set -eu
 
@@ -14,8 +16,8 @@ export GMT_BIN GMT_IN_VM=1 GMT_KERNEL="${GMT_KERNEL:-unknown}"
 # cmocka summaries are parsed below: keep its plain format
 export CMOCKA_MESSAGE_OUTPUT=stdout
 
-npass=0 nfail=0 nskip=0
-pass() { npass=$((npass + 1)); echo "PASS $1"; }
+npass=0 nfail=0 nskip=0 npre=0
+pass() { npre=$((npre + 1)); echo "PRECONDITION MET $1"; }
 fail() { nfail=$((nfail + 1)); echo "FAIL $1: $2"; }
 skip() { nskip=$((nskip + 1)); echo "SKIP $1: $2"; }
 
@@ -244,5 +246,6 @@ for t in /gmt/tests/live_*; do
 done
 [ "$found" = 1 ] || echo "note: no live test binaries in /gmt/tests"
 
+echo "preconditions met: $npre (not counted as passes)"
 echo "$npass passed, $nfail failed, $nskip skipped"
 [ "$nfail" = 0 ]

@@ -478,7 +478,7 @@ for i in "${selected[@]}"; do
 	[ -z "$splats" ] || problems+=("kernel splat in the log")
 
 	# the suite's own verdict lines, then the row's problems
-	grep -aE '^(PASS|FAIL|SKIP) |^=== .*: [0-9]+ passed|^\[  (FAILED  \] [^0-9]|ERROR   \])' "$clean" |
+	grep -aE '^(PASS|FAIL|SKIP|PRECONDITION MET) |^=== .*: [0-9]+ passed|^\[  (FAILED  \] [^0-9]|ERROR   \])' "$clean" |
 		awk '!seen[$0]++ { print "  " $0 }' || true
 	for pr in ${problems[@]+"${problems[@]}"}; do
 		echo "  FAIL vm $name: $pr"
