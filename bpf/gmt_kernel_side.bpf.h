@@ -76,6 +76,38 @@ static __always_inline void gmt_kernel_exit(void)
 	in->k_start_ns = 0;
 }
 
+/*
+ * VM release: the identity ends when the kernel destroys the VM, not later
+ * when its address is reused or a sweep misses it. kvm_destroy_vm is static
+ * and may be inlined into kvm_put_kvm; kvm_arch_destroy_vm (every arch has
+ * one, called only from there) is the fallback.
+ */
+static __always_inline void gmt_vm_released(__u64 kvm)
+{
+	struct gmt_vm_info *info = bpf_map_lookup_elem(&gmt_vms, &kvm);
+
+	if (!info)
+		return;
+	if (!info->quiet)
+		gmt_emit_vm_gone(info, GMT_VM_END_RELEASED);
+	bpf_map_delete_elem(&gmt_vms, &kvm);
+	__sync_fetch_and_add(&gmt_vm_epoch, 1);
+}
+
+SEC("fentry/kvm_destroy_vm")
+int BPF_PROG(gmt_fe_vmgone, struct kvm *kvm)
+{
+	gmt_vm_released((__u64)kvm);
+	return 0;
+}
+
+SEC("kprobe/kvm_destroy_vm")
+int BPF_KPROBE(gmt_kp_vmgone, struct kvm *kvm)
+{
+	gmt_vm_released((__u64)kvm);
+	return 0;
+}
+
 /* G1: the VM ioctl handler */
 SEC("fentry/kvm_vm_ioctl")
 int BPF_PROG(gmt_fe_vm_ioctl, struct file *filp, unsigned int ioctl, unsigned long arg)

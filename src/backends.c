@@ -12,6 +12,9 @@
  *   .unlocked_ioctl (2025 RFC v2 04/51; 2026 series v7/v8).
  */
 #define INV_START { "kvm_mmu_invalidate_start", "kvm_mmu_invalidate_begin" }
+/* kvm_destroy_vm is static: where it is inlined into kvm_put_kvm (not in
+ * BTF), kvm_arch_destroy_vm, its only arch hook, stands in */
+#define VM_DESTROY { "kvm_destroy_vm", "kvm_arch_destroy_vm" }
 
 const struct gmt_prog_spec gmt_prog_specs[] = {
 	/* uAPI: the event source everywhere */
@@ -34,6 +37,14 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	{ "gmt_vm_sweep", GMT_BE_ITER, "iter task_file", 0,
 	  "VMs no file refers to any more are gone: their name, memslots and stats slot end",
 	  NULL, { NULL }, 0 },
+
+	/* kernel side: a VM's identity ends when the kernel destroys it */
+	{ "gmt_fe_vmgone", GMT_BE_FENTRY, "fentry kvm_destroy_vm", 0,
+	  "VM release: its name, memslots and stats slot end at once", "vm_release",
+	  VM_DESTROY, 1 },
+	{ "gmt_kp_vmgone", GMT_BE_KPROBE, "kprobe kvm_destroy_vm", 0,
+	  "VM release: its name, memslots and stats slot end at once", "vm_release",
+	  VM_DESTROY, 1 },
 
 	/* kernel side: enrich the conversion the uAPI programs track */
 	{ "gmt_fe_vm_ioctl", GMT_BE_FENTRY, "fentry kvm_vm_ioctl", 0,

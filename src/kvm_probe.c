@@ -99,8 +99,10 @@ int gmt_kvm_trigger(const char *func)
 	struct gmt_kvm_memory_attributes2 a2 = { 0 };
 	int kvm, vm, gmem, err = 0;
 	bool gmem_ioctl = !strcmp(func, "kvm_gmem_ioctl");
+	/* creating and closing a VM destroys it */
+	bool destroy = !strcmp(func, "kvm_destroy_vm") || !strcmp(func, "kvm_arch_destroy_vm");
 
-	if (strcmp(func, "kvm_vm_ioctl") && !gmem_ioctl)
+	if (strcmp(func, "kvm_vm_ioctl") && !gmem_ioctl && !destroy)
 		return -ENOENT;
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0)

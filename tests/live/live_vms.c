@@ -163,6 +163,25 @@ static void test_vm_churn_trace(void **state)
 	assert_int_equal((int)json_object_array_length(conv), total_calls);
 	print_message("churn: %d VMs in %d processes, %d conversions, each on its own VM\n",
 		      nr_ids, NR_RUNS, total_calls);
+	/* where the kernel's release path can be seen, every VM's identity
+	 * ends there, once */
+	if (live_promised("FENTRY") || live_promised("KPROBE")) {
+		json_object *gone = live_filter(recs, "vm_gone", NULL);
+		int released = 0, k;
+		size_t g;
+
+		for (g = 0; g < json_object_array_length(gone); g++) {
+			json_object *r = json_object_array_get_idx(gone, g);
+
+			for (k = 0; k < nr_ids; k++)
+				if (live_get_int(r, "vm_id") == ids[k] &&
+				    !strcmp(live_get_str(r, "how"), "released"))
+					released++;
+		}
+		print_message("released: %d of %d VMs\n", released, nr_ids);
+		assert_int_equal(released, nr_ids);
+		json_object_put(gone);
+	}
 	for (i = 0; i < NR_RUNS; i++)
 		json_object_put(wls[i]);
 	json_object_put(conv);
