@@ -560,6 +560,7 @@ static __always_inline void gmt_kvm_run_exit(struct gmt_inflight *in, long ret)
 		return;
 	}
 	in->g_req.conversions = 0;
+	in->g_req.blocked = 0;
 	in->g_req.convert_ns = 0;
 	in->g_req.vcpu_fd = in->g_fd;
 	/* the name now: the VM may be gone (and its address reused) by the end */
@@ -638,6 +639,10 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		in->convert.source = GMT_SRC_SYSCALL_TP;
 		in->k_start_ns = 0;
 		in->k_fbatch = 0;
+		in->k_batch = 0;
+		in->k_err_index = 0;
+		in->k_cand = 0;
+		in->k_result = 0;
 		in->convert.gmem_ino = in->gmem_ino;
 	} else {
 		gmt_enter_context(in, kind, uarg);
@@ -761,12 +766,16 @@ int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 				in->convert.has_error_offset = 1;
 			else
 				gmt_count(GMT_CNT_READ_USER_ERR);
-			/* no exact snapshot from the check itself: read it now */
-			gmt_folio_after_the_fact(in);
 		}
+		/* the blocking folio is the one at error_offset, on EAGAIN only:
+		 * the check's candidate if it is that one, else read it now */
+		gmt_folio_at_exit(in, ret);
+		in->k_cand = 0;
 		gmt_account(in, now - in->start_ns, ret);
 		if (in->g_req.kind) {	/* serving a guest request on this thread */
 			in->g_req.conversions++;
+			if (ret == -EAGAIN_)
+				in->g_req.blocked++;
 			in->g_req.convert_ns += now - in->start_ns;
 		}
 	} else if (in->kind == GMT_EV_GMEM_CREATE && ret >= 0) {

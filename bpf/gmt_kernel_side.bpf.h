@@ -44,6 +44,26 @@ static __always_inline void gmt_marker(__u32 ph)
 		gmt_mark(in, ph, bpf_ktime_get_ns());
 }
 
+/*
+ * KVM's MMU invalidation markers. On a to-private G2/G3 conversion,
+ * unmap_mapping_pages of the guest_memfd's own mmap (the memslot's
+ * userspace_addr in the in-place design) fires KVM's MMU notifier, whose
+ * invalidate_end is the out-of-line kvm_mmu_invalidate_end: that one belongs
+ * to the host unmap, not to the conversion. The conversion's own
+ * invalidation comes after the refcount check, so a marker between the unmap
+ * and the check is not taken.
+ */
+static __always_inline void gmt_inv_marker(__u32 ph)
+{
+	struct gmt_inflight *in = gmt_converting();
+
+	if (!in)
+		return;
+	if (in->convert.phase_ns[GMT_PH_UNMAP] && !in->convert.phase_ns[GMT_PH_REFCOUNT])
+		return;
+	gmt_mark(in, ph, bpf_ktime_get_ns());
+}
+
 static __always_inline void gmt_kernel_enter(unsigned int ioctl, __u8 source)
 {
 	struct gmt_inflight *in = gmt_converting();
@@ -172,28 +192,28 @@ int BPF_KRETPROBE(gmt_kr_gmem_ioc)
 SEC("fentry/kvm_mmu_invalidate_start")
 int BPF_PROG(gmt_fe_invstart)
 {
-	gmt_marker(GMT_PH_INVALIDATE_START);
+	gmt_inv_marker(GMT_PH_INVALIDATE_START);
 	return 0;
 }
 
 SEC("kprobe/kvm_mmu_invalidate_start")
 int BPF_KPROBE(gmt_kp_invstart)
 {
-	gmt_marker(GMT_PH_INVALIDATE_START);
+	gmt_inv_marker(GMT_PH_INVALIDATE_START);
 	return 0;
 }
 
 SEC("fentry/kvm_mmu_invalidate_end")
 int BPF_PROG(gmt_fe_invend)
 {
-	gmt_marker(GMT_PH_INVALIDATE_END);
+	gmt_inv_marker(GMT_PH_INVALIDATE_END);
 	return 0;
 }
 
 SEC("kprobe/kvm_mmu_invalidate_end")
 int BPF_KPROBE(gmt_kp_invend)
 {
-	gmt_marker(GMT_PH_INVALIDATE_END);
+	gmt_inv_marker(GMT_PH_INVALIDATE_END);
 	return 0;
 }
 
@@ -255,6 +275,23 @@ int BPF_KPROBE(gmt_kp_lrudrain)
 	return 0;
 }
 
+/* declared below: the check's candidate is read again after the drain */
+static __always_inline void gmt_recheck_after_drain(void);
+
+SEC("fexit/lru_add_drain_all")
+int BPF_PROG(gmt_fx_lrudrain)
+{
+	gmt_recheck_after_drain();
+	return 0;
+}
+
+SEC("kretprobe/lru_add_drain_all")
+int BPF_KRETPROBE(gmt_kr_lrudrain)
+{
+	gmt_recheck_after_drain();
+	return 0;
+}
+
 /* G1's own tracepoint: fires before slots_lock is taken */
 SEC("tp_btf/kvm_vm_set_mem_attributes")
 int BPF_PROG(gmt_tp_setattr, gfn_t start, gfn_t end, unsigned long attr)
@@ -266,7 +303,12 @@ int BPF_PROG(gmt_tp_setattr, gfn_t start, gfn_t end, unsigned long attr)
 /*
  * The refcount check (G2/G3): the kernel compares each folio of the batch
  * filemap_get_folios just filled against folio_nr_pages + 1. Read the same
- * values here, before it does, and keep the first folio that fails.
+ * values here, just before it does, and keep the first folio that fails as a
+ * candidate. G3 v8 (18/46) then drains the per-CPU LRU batches once and
+ * checks that folio again, so a folio held only by a batch passes and a later
+ * one may block: the candidate is read again after the drain. It becomes the
+ * blocking folio only when the kernel refuses with EAGAIN at its index
+ * (gmt_folio_confirm); a conversion that succeeds never carries one.
  */
 struct folio___gmt {
 	unsigned long _flags_1;
@@ -276,50 +318,85 @@ struct folio___gmt {
 	unsigned long index;
 } __attribute__((preserve_access_index));
 
-static __always_inline void gmt_snap_folio(struct gmt_inflight *in, struct folio___gmt *f)
+/* true when the folio fails the check (snapshot taken) */
+static __always_inline bool gmt_snap_folio(struct gmt_inflight *in, struct folio___gmt *f,
+					   __u32 extra)
 {
 	struct gmt_folio_snap *s = &in->convert.folio;
 	__u64 flags = gmt_folio_flags((struct folio *)f);
 	__u32 head = bpf_core_enum_value(enum pageflags, PG_head);
 	__u32 lru = bpf_core_enum_value(enum pageflags, PG_lru);
-	__u32 ref, order = 0;
+	__u32 ref, nr, order = 0;
 
 	if ((flags >> (head & 63)) & 1) {
 		if (bpf_core_field_exists(f->_flags_1))
 			order = BPF_CORE_READ(f, _flags_1) & 0xff;
 	}
 	ref = BPF_CORE_READ(f, _refcount.counter);
-	s->nr_pages = 1U << (order & 31);
-	s->expected = s->nr_pages + 1;
-	if (ref == s->expected)
-		return;
+	nr = 1U << (order & 31);
+	if (ref == nr + extra)
+		return false;
+	s->nr_pages = nr;
+	s->expected = nr;
 	s->refcount = ref;
 	s->index = BPF_CORE_READ(f, index);
 	s->mapcount = BPF_CORE_READ(f, _mapcount.counter) + 1;
 	if (order && bpf_core_field_exists(f->_pincount))
 		s->pincount = BPF_CORE_READ(f, _pincount.counter);
 	else
-		s->pincount = ref > s->expected ? (ref - s->expected) / 1024 : 0;
+		s->pincount = ref > nr + extra ? (ref - nr - extra) / 1024 : 0;
 	s->lru = (flags >> (lru & 63)) & 1;
-	s->exact = 1;
-	s->valid = 1;
+	s->exact = extra;
+	s->valid = 0;	/* a candidate until the kernel says EAGAIN here */
+	return true;
 }
 
-static __always_inline void gmt_check_batch(struct gmt_inflight *in, struct folio_batch *fbatch)
+static __always_inline void gmt_folio_drop(struct gmt_inflight *in)
+{
+	__builtin_memset(&in->convert.folio, 0, sizeof(in->convert.folio));
+	in->k_cand = 0;
+}
+
+/* first unsafe folio of the batch from slot `from` on, with the batch's +1 */
+static __always_inline void gmt_scan_batch(struct gmt_inflight *in, struct folio_batch *fbatch,
+					   __u32 from)
 {
 	unsigned char nr = BPF_CORE_READ(fbatch, nr);
 	int i;
 
-	gmt_mark(in, GMT_PH_REFCOUNT, bpf_ktime_get_ns());
+	gmt_folio_drop(in);
 	for (i = 0; i < 31; i++) {	/* PAGEVEC_SIZE */
 		struct folio___gmt *f = NULL;
 
-		if (i >= nr || in->convert.folio.valid)
+		if (i >= nr)
 			break;
+		if (i < from)
+			continue;
 		bpf_probe_read_kernel(&f, sizeof(f), &fbatch->folios[i]);
-		if (f)
-			gmt_snap_folio(in, f);
+		if (f && gmt_snap_folio(in, f, 1)) {
+			in->k_cand = 1;
+			in->k_cand_slot = i;
+			break;
+		}
 	}
+}
+
+static __always_inline void gmt_check_batch(struct gmt_inflight *in, struct folio_batch *fbatch)
+{
+	gmt_mark(in, GMT_PH_REFCOUNT, bpf_ktime_get_ns());
+	in->k_batch = (__u64)fbatch;
+	gmt_scan_batch(in, fbatch, 0);
+}
+
+/* lru_add_drain_all returned inside the check: the kernel rechecks the same
+ * folio, then carries on through the batch */
+static __always_inline void gmt_recheck_after_drain(void)
+{
+	struct gmt_inflight *in = gmt_converting();
+
+	if (!in || !in->k_start_ns || !in->k_cand || !in->k_batch)
+		return;
+	gmt_scan_batch(in, (struct folio_batch *)in->k_batch, in->k_cand_slot);
 }
 
 SEC("fexit/filemap_get_folios")
@@ -388,7 +465,8 @@ static __always_inline void *gmt_xa_load(struct address_space *mapping, unsigned
 	return (void *)entry;
 }
 
-static __always_inline void gmt_folio_after_the_fact(struct gmt_inflight *in)
+/* the folio at `index` of the conversion's guest_memfd as it is now */
+static __always_inline void gmt_folio_read_at(struct gmt_inflight *in, __u64 index)
 {
 	struct gmt_folio_snap *s = &in->convert.folio;
 	struct address_space *mapping;
@@ -398,11 +476,12 @@ static __always_inline void gmt_folio_after_the_fact(struct gmt_inflight *in)
 	__u32 lru = bpf_core_enum_value(enum pageflags, PG_lru);
 	__u32 ref;
 
-	if (s->valid || !in->convert.has_error_offset || !in->c_file)
+	gmt_folio_drop(in);
+	if (!in->c_file)
 		return;
 	file = (struct file *)in->c_file;	/* a local: keep in-> out of CO-RE */
 	mapping = BPF_CORE_READ(file, f_mapping);
-	f = gmt_xa_load(mapping, in->convert.error_offset >> 12);
+	f = gmt_xa_load(mapping, index);
 	if (!f)
 		return;
 	flags = gmt_folio_flags((struct folio *)f);
@@ -410,12 +489,98 @@ static __always_inline void gmt_folio_after_the_fact(struct gmt_inflight *in)
 	s->index = BPF_CORE_READ(f, index);
 	s->refcount = ref;
 	s->nr_pages = 1;	/* guest_memfd folios are order 0 on mainline */
-	s->expected = 1;	/* at rest: the page cache's own reference */
+	s->expected = 1;	/* the page cache's own reference */
 	s->mapcount = BPF_CORE_READ(f, _mapcount.counter) + 1;
 	s->pincount = ref > 1 ? (ref - 1) / 1024 : 0;
 	s->lru = (flags >> (lru & 63)) & 1;
 	s->exact = 0;
 	s->valid = 1;
+}
+
+/*
+ * The kernel refused with EAGAIN at page `index`: the candidate of the check
+ * is the blocking folio if it covers that index (err_index is
+ * max(start, folio->index)); otherwise what stands there now is read, and
+ * marked as read after the fact.
+ */
+static __always_inline void gmt_folio_confirm(struct gmt_inflight *in, __u64 index)
+{
+	struct gmt_folio_snap *s = &in->convert.folio;
+
+	if (s->valid)
+		return;
+	if (in->k_cand && index >= s->index && index < s->index + s->nr_pages) {
+		s->valid = 1;
+		in->k_cand = 0;
+		return;
+	}
+	gmt_folio_read_at(in, index);
+}
+
+/* syscall exit: the answer as user space got it (error_offset read from the
+ * ioctl struct), for kernels where the kernel-side result is not seen */
+static __always_inline void gmt_folio_at_exit(struct gmt_inflight *in, long ret)
+{
+	if (ret != -EAGAIN_ || !in->convert.has_error_offset) {
+		gmt_folio_drop(in);
+		return;
+	}
+	gmt_folio_confirm(in, in->convert.error_offset >> 12);
+}
+
+/*
+ * G3 (v8 13/46): __kvm_gmem_set_attributes(inode, start, nr_pages, attrs,
+ * err_index) is out of line with BTF on the v8 build; its return value and
+ * *err_index are the check's verdict, read where the kernel produced them.
+ */
+static __always_inline void gmt_g3_result(long ret, __u64 err_index_ptr)
+{
+	struct gmt_inflight *in = gmt_converting();
+	__u64 idx = 0;
+
+	if (!in || !in->k_start_ns)
+		return;
+	in->k_result = 1;
+	if (ret != -EAGAIN_) {
+		gmt_folio_drop(in);
+		return;
+	}
+	if (bpf_probe_read_kernel(&idx, sizeof(idx), (void *)err_index_ptr) < 0) {
+		gmt_count(GMT_CNT_READ_KERN_ERR);
+		return;	/* left to the syscall exit */
+	}
+	gmt_folio_confirm(in, idx);
+}
+
+SEC("fexit/__kvm_gmem_set_attributes")
+int BPF_PROG(gmt_fx_g3_set, struct inode *inode, unsigned long start, unsigned long nr_pages,
+	     __u64 attrs, unsigned long *err_index, int ret)
+{
+	gmt_g3_result(ret, (__u64)err_index);
+	return 0;
+}
+
+SEC("kprobe/__kvm_gmem_set_attributes")
+int BPF_KPROBE(gmt_kp_g3_set, struct inode *inode, unsigned long start, unsigned long nr_pages,
+	       __u64 attrs, unsigned long *err_index)
+{
+	struct gmt_inflight *in = gmt_converting();
+
+	if (in && in->k_start_ns)
+		in->k_err_index = (__u64)err_index;
+	return 0;
+}
+
+SEC("kretprobe/__kvm_gmem_set_attributes")
+int BPF_KRETPROBE(gmt_kr_g3_set, int ret)
+{
+	struct gmt_inflight *in = gmt_converting();
+
+	if (in && in->k_err_index) {
+		gmt_g3_result(ret, in->k_err_index);
+		in->k_err_index = 0;
+	}
+	return 0;
 }
 
 #endif /* GMT_KERNEL_SIDE_BPF_H */

@@ -77,7 +77,9 @@ enum gmt_phase {
 struct gmt_folio_snap {
 	__u64 index;		/* page index in the guest_memfd */
 	__u32 refcount;
-	__u32 expected;		/* what the check accepts: nr_pages + 1 */
+	__u32 expected;		/* nr_pages: the page cache's references (the check
+				 * accepts nr_pages + 1, its own batch reference,
+				 * which an exact refcount includes) */
 	__s32 mapcount;
 	__u32 pincount;		/* large folios: _pincount; small: refcount / 1024 */
 	__u32 nr_pages;
@@ -206,7 +208,7 @@ struct gmt_guest_req {
 	__u64 flags;		/* hypercall attrs or memory_fault flags */
 	__u64 convert_ns;	/* their summed syscall latency */
 	__s32 vcpu_fd;
-	__u32 pad2;
+	__u32 blocked;		/* of those, refused with EAGAIN (the VMM retried) */
 };
 
 /* GMT_EV_VM_CREATE */
@@ -368,6 +370,14 @@ struct gmt_inflight {
 	__u8 c_pad[7];
 	__u64 k_start_ns;	/* KVM ioctl handler entered (kernel-side backends) */
 	__u64 k_fbatch;		/* kprobe twin: filemap_get_folios' batch, for the return */
+	/* the refcount check's candidate blocker (in convert.folio, not yet
+	 * valid): confirmed only by the kernel's own answer, EAGAIN at its index */
+	__u64 k_batch;		/* the folio batch last checked (alive during the drain) */
+	__u64 k_err_index;	/* kprobe twin: __kvm_gmem_set_attributes' err_index */
+	__u8 k_cand;		/* convert.folio holds a candidate */
+	__u8 k_cand_slot;	/* its slot in k_batch */
+	__u8 k_result;		/* the kernel's verdict was read in the kernel */
+	__u8 k_pad[5];
 	/* guest requests: this thread's vCPU (cached like c_*) and the open request */
 	__u64 g_file;
 	__u64 g_vcpu;		/* its private_data: struct kvm_vcpu */

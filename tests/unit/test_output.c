@@ -322,7 +322,7 @@ static void render_events(struct gmt_out *o)
 	e.convert.phase_ns[GMT_PH_REFCOUNT] = 2100;
 	e.convert.phase_ns[GMT_PH_LRU_DRAIN] = 2500;
 	e.convert.phase_ns[GMT_PH_KERNEL_EXIT] = 8400;
-	e.convert.folio = (struct gmt_folio_snap){ .index = 3, .refcount = 1026, .expected = 2,
+	e.convert.folio = (struct gmt_folio_snap){ .index = 3, .refcount = 1026, .expected = 1,
 		.mapcount = 0, .pincount = 1, .nr_pages = 1, .lru = 1, .exact = 1, .valid = 1 };
 	gmt_out_event(o, &e);
 
