@@ -189,6 +189,28 @@ static void ioctl_row(struct ftable *t, const char *name, const char *what, bool
 		    err ? gmt_errno_name(err) ? gmt_errno_name(err) : "an error" : "0");
 }
 
+/* G3 v8's module gate (24/46): the guest_memfd ioctl answers ENOTTY unless
+ * it is Y, and then PRIVATE lives only in guest_memfd */
+static void gate_row(struct ftable *t)
+{
+	const char *p = "/sys/module/kvm/parameters/gmem_in_place_conversion";
+	char v[8] = "";
+	FILE *f = fopen(p, "r");
+
+	if (!f) {
+		add(t, "kvm", F_NA, "gmem_in_place_conversion",
+		    "kvm.gmem_in_place_conversion: no such parameter (not the G3 v8 series)");
+		return;
+	}
+	if (!fgets(v, sizeof(v), f))
+		v[0] = 0;
+	fclose(f);
+	add(t, "kvm", v[0] == 'Y', "gmem_in_place_conversion",
+	    "kvm.gmem_in_place_conversion=%c: %s", v[0] ? v[0] : '?',
+	    v[0] == 'Y' ? "in-place conversion on guest_memfd; per-VM attributes off" :
+			  "per-VM attributes (G1); the G3 ioctl answers ENOTTY");
+}
+
 static void kvm(struct ftable *t)
 {
 	struct gmt_kvm_probe p;
@@ -224,11 +246,14 @@ static void kvm(struct ftable *t)
 		  p.g2_tried, p.g2_err);
 	ioctl_row(t, "g3_set_memory_attributes2",
 		  "G3 KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd fd", p.g3_tried, p.g3_err);
+	gate_row(t);
 	add(t, "kvm", path_exists("/sys/kernel/tracing/events/kvm/kvm_vm_set_mem_attributes") ||
 	    path_exists("/sys/kernel/debug/tracing/events/kvm/kvm_vm_set_mem_attributes"),
 	    "tp_kvm_vm_set_mem_attributes",
-	    "tracepoint kvm:kvm_vm_set_mem_attributes (G1 in-kernel start; needs "
-	    "CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES)");
+	    "tracepoint kvm:kvm_vm_set_mem_attributes (G1 in-kernel start; needs per-VM "
+	    "memory attributes: CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES, renamed "
+	    "CONFIG_KVM_VM_MEMORY_ATTRIBUTES by the in-place conversion series, "
+	    "<20260618-gmem-inplace-conversion-v8-2-9d2959357853@google.com>)");
 }
 
 static void print_text(const struct ftable *t)

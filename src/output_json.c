@@ -199,6 +199,7 @@ static void json_event(struct gmt_out *o, const struct gmt_event *e)
 		json_object_object_add(obj, "flags", J_U64(g->flags));
 		json_object_object_add(obj, "vcpu_fd", J_I64(g->vcpu_fd));
 		json_object_object_add(obj, "conversions", J_U64(g->conversions));
+		json_object_object_add(obj, "blocked", J_U64(g->blocked));
 		json_object_object_add(obj, "convert_ns", J_U64(g->convert_ns));
 		/* latency_ns: the guest's wait, exit to re-entry; the rest was the VMM */
 		json_object_object_add(obj, "vmm_ns", J_U64(e->hdr.latency_ns > g->convert_ns ?

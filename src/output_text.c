@@ -110,6 +110,8 @@ static void text_event(struct gmt_out *o, const struct gmt_event *e)
 		fprintf(f, "%s %-10s gpa=0x%llx size=%llu vcpu_fd=%d conversions=%u converting=%s",
 			g->kind == GMT_GREQ_MAP_GPA_RANGE ? "map_gpa_range" : "memory_fault",
 			gmt_dir_name(g->dir), g->gpa, g->size, g->vcpu_fd, g->conversions, cv);
+		if (g->blocked)	/* EAGAIN: the VMM released a holder and retried */
+			fprintf(f, " blocked=%u", g->blocked);
 		if (g->end != GMT_GREQ_END_REENTRY)
 			fprintf(f, " INCOMPLETE(%s)", gmt_greq_end_name(g->end));
 		break;
