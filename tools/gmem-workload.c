@@ -103,6 +103,78 @@ static const char *const op_names[OP_MAX] = {
 	[OP_IOURING_REG] = "io_uring_register_buffers",
 };
 
+/*
+ * Blocking scenarios for in-place conversion kernels (G3 v8): pins on chosen
+ * guest_memfd pages, each held by an io_uring ring of its own so that it can
+ * be released alone, conversions that run into them, release and retry; and
+ * a seeded random scenario whose every step can be paused for an oracle.
+ */
+#define GMW_MAX_SPINS		64	/* --pin-pages entries */
+#define GMW_MAX_FRESH		16	/* --fresh-pages entries */
+#define GMW_MAX_ORACLE		100000
+#define GMW_STEP_PINS		32	/* pinned pages kept per step record */
+
+enum scn_kind {
+	SCN_NONE = 0,
+	SCN_BLOCK_RETRY,
+};
+
+struct scn_cfg {
+	bool in_place;		/* memslot userspace_addr = the guest_memfd's mmap */
+	unsigned int npins;
+	__u64 pin_page[GMW_MAX_SPINS];	/* first page of each pinned buffer */
+	__u64 pin_len[GMW_MAX_SPINS];	/* its pages */
+	unsigned int nfresh;
+	__u64 fresh[GMW_MAX_FRESH];
+	enum scn_kind scenario;
+	bool range_set;
+	__u64 range_off;
+	__u64 range_len;
+	__u64 oracle;		/* random steps, 0: none */
+	__u64 seed;
+	bool oracle_wait;
+	bool guest_unpin_retry;
+};
+
+/* one pinned io_uring fixed buffer */
+struct scn_pin {
+	__u64 page;
+	__u64 npages;
+	bool ring_ok;
+	bool held;
+	long ring_ret;
+	long register_ret;
+	long unregister_ret;
+	__u64 pinned_at;	/* step or attempt it was pinned at */
+	__s64 released_at;	/* -1: still held */
+	struct io_uring ring;
+};
+
+/* one conversion to private of a scenario, with what stood in its way */
+struct scn_step {
+	__u64 offset;
+	__u64 size;
+	__u64 error_offset;
+	__s32 ret;
+	__s32 back_ret;		/* the conversion back to shared, or 1: none */
+	__s64 released_page;	/* block-retry: the pin released after it, -1 none */
+	__u32 npinned;
+	__u32 nfresh;
+	__u64 pinned[GMW_STEP_PINS];	/* pages held by pins at the conversion */
+	__u64 fresh[4];		/* pages made fresh just before it */
+};
+
+struct scn_state {
+	bool used;
+	const char *error;
+	struct scn_pin pins[GMW_MAX_SPINS];
+	unsigned int npins;
+	struct scn_step *steps;
+	__u64 nsteps;
+	__u64 fresh_punch_err;	/* fresh pages whose punch or touch failed */
+	__u64 rng;
+};
+
 struct cfg {
 	unsigned int vms;
 	int vm_type;		/* -1 = auto */
@@ -137,6 +209,7 @@ struct cfg {
 	bool guest_fault;
 	bool guest_abandon;	/* leave the first request unanswered and exit */
 	__u64 guest_timeout_s;
+	struct scn_cfg scn;	/* in-place and blocking scenarios */
 };
 
 /* One conversion ioctl as issued; fd, cmd, gen and attributes derive from op/vm */
@@ -319,6 +392,7 @@ struct run {
 	__u64 conv_ns;
 	__u64 conv_issued;
 	struct guest_state guest;
+	struct scn_state scn;
 };
 
 static volatile sig_atomic_t got_usr1;
@@ -783,12 +857,203 @@ static void cfg_init(struct cfg *c)
 	return EINVAL;							\
 } while (0)
 
+/* ------------------------------------------------------------------ */
+/* blocking scenario options (an argp child)                           */
+
+enum {
+	OPT_IN_PLACE = 0x200, OPT_PIN_PAGES, OPT_FRESH_PAGES, OPT_SCENARIO, OPT_RANGE,
+	OPT_ORACLE, OPT_SEED, OPT_ORACLE_WAIT, OPT_GUEST_UNPIN_RETRY,
+};
+
+static const struct argp_option scn_options[] = {
+	{ NULL, 0, NULL, 0, "In-place conversion and blocking scenarios (G3):", 7 },
+	{ "in-place", OPT_IN_PLACE, NULL, 0, "bind each memslot to the guest_memfd's own "
+	  "mmap (userspace_addr), as the in-place conversion series wants", 7 },
+	{ "pin-pages", OPT_PIN_PAGES, "LIST", 0, "pin these pages of VM 0's guest_memfd, "
+	  "each entry (P or P-Q for one buffer over pages P..Q) an io_uring fixed buffer "
+	  "on a ring of its own", 7 },
+	{ "fresh-pages", OPT_FRESH_PAGES, "LIST", 0, "before each conversion attempt, "
+	  "punch these pages and write them again: new folios in a per-CPU LRU batch", 7 },
+	{ "scenario", OPT_SCENARIO, "NAME", 0, "block-retry: convert --range to private "
+	  "with G3; on EAGAIN release the pin at error_offset and retry; then back to "
+	  "shared", 7 },
+	{ "range", OPT_RANGE, "OFF:LEN", 0, "guest_memfd range of the scenario "
+	  "(default: the whole file)", 7 },
+	{ "oracle", OPT_ORACLE, "N", 0, "N random steps: pins and fresh pages change, a "
+	  "random range is converted to private (and back when it worked)", 7 },
+	{ "seed", OPT_SEED, "S", 0, "seed of --oracle (default 1)", 7 },
+	{ "oracle-wait", OPT_ORACLE_WAIT, NULL, 0, "before each --oracle conversion print "
+	  "'oracle STEP OFFSET SIZE' on stderr and wait for SIGUSR1", 7 },
+	{ "guest-unpin-retry", OPT_GUEST_UNPIN_RETRY, NULL, 0, "with --guest: a G3 "
+	  "conversion refused with EAGAIN releases the --pin-pages pin at error_offset "
+	  "and is retried before the guest runs again", 7 },
+	{ NULL, 0, NULL, 0, NULL, 0 },
+};
+
+/* "3,7-8,12": entries of one page or one buffer over a page range */
+static int parse_page_list(const char *s, __u64 *first, __u64 *len, unsigned int max,
+			   unsigned int *n, bool ranges)
+{
+	char buf[512], *save = NULL, *tok;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	*n = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		__u64 a, b;
+
+		if (*n >= max)
+			return -1;
+		if (dash) {
+			if (!ranges)
+				return -1;
+			*dash = 0;
+			if (parse_u64(tok, false, &a) || parse_u64(dash + 1, false, &b) || b < a)
+				return -1;
+		} else {
+			if (parse_u64(tok, false, &a))
+				return -1;
+			b = a;
+		}
+		first[*n] = a;
+		if (len)
+			len[*n] = b - a + 1;
+		(*n)++;
+	}
+	return *n ? 0 : -1;
+}
+
+static error_t scn_parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct scn_cfg *s = state->input;
+	char *colon;
+
+	switch (key) {
+	case OPT_IN_PLACE:
+		s->in_place = true;
+		break;
+	case OPT_PIN_PAGES:
+		if (parse_page_list(arg, s->pin_page, s->pin_len, GMW_MAX_SPINS, &s->npins, true))
+			BAD_VALUE(state, "pin-pages", arg);
+		break;
+	case OPT_FRESH_PAGES:
+		if (parse_page_list(arg, s->fresh, NULL, GMW_MAX_FRESH, &s->nfresh, false))
+			BAD_VALUE(state, "fresh-pages", arg);
+		break;
+	case OPT_SCENARIO:
+		if (strcmp(arg, "block-retry"))
+			BAD_VALUE(state, "scenario", arg);
+		s->scenario = SCN_BLOCK_RETRY;
+		break;
+	case OPT_RANGE:
+		colon = strchr(arg, ':');
+		if (!colon)
+			BAD_VALUE(state, "range", arg);
+		*colon = 0;
+		if (parse_u64(arg, true, &s->range_off) || parse_u64(colon + 1, true, &s->range_len) ||
+		    !s->range_len) {
+			*colon = ':';
+			BAD_VALUE(state, "range", arg);
+		}
+		*colon = ':';
+		s->range_set = true;
+		break;
+	case OPT_ORACLE:
+		if (parse_u64(arg, false, &s->oracle) || !s->oracle || s->oracle > GMW_MAX_ORACLE)
+			BAD_VALUE(state, "oracle", arg);
+		break;
+	case OPT_SEED:
+		if (parse_u64(arg, false, &s->seed))
+			BAD_VALUE(state, "seed", arg);
+		break;
+	case OPT_ORACLE_WAIT:
+		s->oracle_wait = true;
+		break;
+	case OPT_GUEST_UNPIN_RETRY:
+		s->guest_unpin_retry = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp scn_argp = { .options = scn_options, .parser = scn_parse_opt };
+
+/* checks that need the whole configuration, from the parent's KEY_END */
+static int scn_check(struct cfg *c, struct argp_state *state)
+{
+	struct scn_cfg *s = &c->scn;
+	long ps = sysconf(_SC_PAGESIZE);
+	__u64 page = ps > 0 ? (__u64)ps : 4096, npages = c->gmem_size / page;
+	unsigned int i, j;
+
+	if (s->seed == 0)
+		s->seed = 1;
+	for (i = 0; i < s->npins; i++) {
+		if (s->pin_page[i] >= npages || s->pin_len[i] > npages - s->pin_page[i]) {
+			argp_error(state, "--pin-pages entry %llu (+%llu) is outside --gmem-size",
+				   (unsigned long long)s->pin_page[i],
+				   (unsigned long long)s->pin_len[i]);
+			return EINVAL;
+		}
+		for (j = 0; j < i; j++)
+			if (s->pin_page[i] < s->pin_page[j] + s->pin_len[j] &&
+			    s->pin_page[j] < s->pin_page[i] + s->pin_len[i]) {
+				argp_error(state, "--pin-pages entries overlap");
+				return EINVAL;
+			}
+	}
+	for (i = 0; i < s->nfresh; i++)
+		if (s->fresh[i] >= npages) {
+			argp_error(state, "--fresh-pages %llu is outside --gmem-size",
+				   (unsigned long long)s->fresh[i]);
+			return EINVAL;
+		}
+	if (s->range_set && (s->range_off % page || s->range_len % page ||
+			     s->range_off >= c->gmem_size ||
+			     s->range_len > c->gmem_size - s->range_off)) {
+		argp_error(state, "--range must be page aligned and inside --gmem-size");
+		return EINVAL;
+	}
+	if (s->scenario && !s->npins) {
+		argp_error(state, "--scenario block-retry needs --pin-pages");
+		return EINVAL;
+	}
+	if (s->scenario && s->oracle) {
+		argp_error(state, "--scenario and --oracle exclude each other");
+		return EINVAL;
+	}
+	if (s->oracle && npages < 2) {
+		argp_error(state, "--oracle needs a guest_memfd of at least 2 pages");
+		return EINVAL;
+	}
+	if (s->oracle_wait && !s->oracle) {
+		argp_error(state, "--oracle-wait needs --oracle");
+		return EINVAL;
+	}
+	if (s->guest_unpin_retry && (!c->guest || !s->npins)) {
+		argp_error(state, "--guest-unpin-retry needs --guest and --pin-pages");
+		return EINVAL;
+	}
+	if ((s->scenario || s->oracle) && c->bench) {
+		argp_error(state, "--scenario/--oracle cannot be combined with --bench");
+		return EINVAL;
+	}
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct cfg *c = state->input;
 	__u64 v;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &c->scn;
+		break;
 	case OPT_VMS:
 		if (parse_u64(arg, false, &v) || !v || v > GMW_MAX_VMS)
 			BAD_VALUE(state, "vms", arg);
@@ -933,6 +1198,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		if (guest_check(c, state))
 			return EINVAL;
+		if (scn_check(c, state))
+			return EINVAL;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -940,9 +1207,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+static const struct argp_child argp_children[] = {
+	{ &scn_argp, 0, NULL, 7 },
+	{ NULL, 0, NULL, 0 },
+};
+
 static const struct argp argp = {
 	.options = options,
 	.parser = parse_opt,
+	.children = argp_children,
 	.args_doc = args_doc,
 	.doc = NULL,	/* set in parse_args: doc "\v" doc_after */
 };
@@ -1225,9 +1498,14 @@ static int setup_vm(struct run *r, unsigned int idx, int type)
 
 	create_gmem(r, vm);
 
-	/* the shared half: plain anonymous memory, never touched here */
-	vm->backing = mmap(NULL, cfg->gmem_size, PROT_READ | PROT_WRITE,
-			   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* the shared half: plain anonymous memory, never touched here; with
+	 * --in-place the guest_memfd's own mapping (in-place conversion) */
+	if (cfg->scn.in_place && vm->gmem_fd >= 0)
+		vm->backing = mmap(NULL, cfg->gmem_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				   vm->gmem_fd, 0);
+	else
+		vm->backing = mmap(NULL, cfg->gmem_size, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->backing == MAP_FAILED) {
 		vm->backing = NULL;
 		fprintf(stderr, "gmem-workload: mmap of %llu bytes of shared backing: %s\n",
@@ -1548,6 +1826,418 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* blocking scenarios: pins, fresh pages, block-retry, oracle          */
+
+/* splitmix64: the same sequence from the same --seed everywhere */
+static __u64 scn_rand(struct scn_state *s)
+{
+	__u64 z = (s->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* VM 0's guest_memfd as mapped here: the memslot's own mapping with
+ * --in-place, else one mapping made for the scenario */
+static char *scn_map(struct run *r)
+{
+	static char *own;
+	struct vm *vm = &r->vms[0];
+	void *p;
+
+	if (r->cfg->scn.in_place)
+		return vm->backing;
+	if (own)
+		return own;
+	p = mmap(NULL, r->cfg->gmem_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->gmem_fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	own = p;
+	return own;
+}
+
+static int scn_pin_hold(struct run *r, struct scn_pin *p, __u64 when)
+{
+	char *map = scn_map(r);
+	struct iovec iov;
+
+	if (!map)
+		return -EFAULT;
+	p->ring_ret = io_uring_queue_init(1, &p->ring, 0);
+	if (p->ring_ret < 0)
+		return (int)p->ring_ret;
+	p->ring_ok = true;
+	iov.iov_base = map + p->page * r->page_size;
+	iov.iov_len = p->npages * r->page_size;
+	p->register_ret = io_uring_register_buffers(&p->ring, &iov, 1);
+	hist_add(&r->hist[OP_IOURING_REG], p->register_ret);
+	if (p->register_ret) {
+		io_uring_queue_exit(&p->ring);
+		p->ring_ok = false;
+		return (int)p->register_ret;
+	}
+	p->held = true;
+	p->pinned_at = when;
+	p->released_at = -1;
+	return 0;
+}
+
+static void scn_pin_release(struct scn_pin *p, __s64 when)
+{
+	if (!p->ring_ok)
+		return;
+	if (p->held)
+		p->unregister_ret = io_uring_unregister_buffers(&p->ring);
+	/* the kernel drops the pins when the ring context goes away */
+	io_uring_queue_exit(&p->ring);
+	p->ring_ok = false;
+	p->held = false;
+	p->released_at = when;
+}
+
+/* the held pin covering guest_memfd byte offset off, or NULL */
+static struct scn_pin *scn_pin_at(struct run *r, __u64 off)
+{
+	struct scn_state *s = &r->scn;
+	__u64 page = off / r->page_size;
+	unsigned int i;
+
+	for (i = 0; i < s->npins; i++)
+		if (s->pins[i].held && page >= s->pins[i].page &&
+		    page < s->pins[i].page + s->pins[i].npages)
+			return &s->pins[i];
+	return NULL;
+}
+
+static bool scn_page_pinned(struct run *r, __u64 page)
+{
+	return scn_pin_at(r, page * r->page_size) != NULL;
+}
+
+static void scn_touch(struct run *r, __u64 off, __u64 len);
+
+/* --pin-pages: pinned after --touch, before the conversions */
+static void scn_setup(struct run *r)
+{
+	const struct scn_cfg *c = &r->cfg->scn;
+	struct scn_state *s = &r->scn;
+	char *map;
+
+	s->rng = c->seed;
+	if (!c->npins && !c->oracle)
+		return;
+	s->used = true;
+	if (r->vms[0].gmem_fd < 0) {
+		s->error = "no guest_memfd";
+		return;
+	}
+	map = scn_map(r);
+	if (!map) {
+		s->error = "mmap of the guest_memfd failed";
+		return;
+	}
+	/* every page present and shared-mapped before anything is pinned */
+	scn_touch(r, 0, r->cfg->gmem_size);
+	for (s->npins = 0; s->npins < c->npins; s->npins++) {
+		struct scn_pin *p = &s->pins[s->npins];
+
+		p->page = c->pin_page[s->npins];
+		p->npages = c->pin_len[s->npins];
+		if (scn_pin_hold(r, p, 0) && !s->error)
+			s->error = "io_uring pin failed";
+	}
+}
+
+static void scn_teardown(struct run *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->scn.npins; i++)
+		scn_pin_release(&r->scn.pins[i], -2);
+}
+
+/* punch a page and write it again: a new folio, in this CPU's lru_add batch */
+static bool scn_freshen(struct run *r, __u64 page)
+{
+	char *map = scn_map(r);
+
+	if (!map || scn_page_pinned(r, page))
+		return false;
+	if (fallocate(r->vms[0].gmem_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(page * r->page_size), (off_t)r->page_size)) {
+		r->scn.fresh_punch_err++;
+		return false;
+	}
+	scn_touch(r, page * r->page_size, r->page_size);
+	return true;
+}
+
+static void scn_touch(struct run *r, __u64 off, __u64 len)
+{
+	struct touch_res t;
+	char *map = scn_map(r);
+
+	if (map)
+		touch_range(map + off, len, r->page_size, &t);
+}
+
+/* the pages held right now, for the step's record */
+static void scn_note_pins(const struct scn_state *s, struct scn_step *st)
+{
+	unsigned int i;
+	__u64 k;
+
+	for (i = 0; i < s->npins; i++)
+		for (k = 0; s->pins[i].held && k < s->pins[i].npages; k++)
+			if (st->npinned < GMW_STEP_PINS)
+				st->pinned[st->npinned++] = s->pins[i].page + k;
+}
+
+static struct scn_step *scn_new_step(struct run *r)
+{
+	struct scn_state *s = &r->scn;
+	struct scn_step *n = realloc(s->steps, (s->nsteps + 1) * sizeof(*n));
+
+	if (!n)
+		return NULL;
+	s->steps = n;
+	n = &s->steps[s->nsteps++];
+	memset(n, 0, sizeof(*n));
+	n->back_ret = 1;
+	n->released_page = -1;
+	scn_note_pins(s, n);
+	return n;
+}
+
+/* one G3 conversion of VM 0's guest_memfd, recorded as a call of round `round` */
+static long scn_convert(struct run *r, __u64 off, __u64 len, bool priv, __u64 round,
+			__u64 *eo)
+{
+	struct call_rec c = { .round = round };
+	long ret = -EINVAL;
+
+	if (convert_range(r, 0, 3, priv, r->cfg->gpa_base + off, len, &c, &ret))
+		r->conv_issued++;
+	*eo = c.error_offset;
+	return ret;
+}
+
+/* --scenario block-retry */
+static void scn_block_retry(struct run *r)
+{
+	const struct scn_cfg *c = &r->cfg->scn;
+	struct scn_state *s = &r->scn;
+	__u64 off = c->range_set ? c->range_off : 0;
+	__u64 len = c->range_set ? c->range_len : r->cfg->gmem_size;
+	__u64 attempt, eo, back_eo;
+	unsigned int i;
+
+	for (attempt = 0; attempt <= s->npins + 1 && !got_term; attempt++) {
+		struct scn_step *st = scn_new_step(r);
+		struct scn_pin *p;
+		long ret;
+
+		if (!st)
+			break;
+		for (i = 0; i < c->nfresh; i++)
+			if (scn_freshen(r, c->fresh[i]) && st->nfresh < 4)
+				st->fresh[st->nfresh++] = c->fresh[i];
+		st->offset = off;
+		st->size = len;
+		ret = scn_convert(r, off, len, true, attempt, &eo);
+		st->ret = (__s32)ret;
+		st->error_offset = ret == -EAGAIN ? eo : 0;
+		if (ret != -EAGAIN)
+			break;
+		p = scn_pin_at(r, eo);
+		if (!p)
+			break;	/* refused at a page we do not hold: nothing to release */
+		st->released_page = (__s64)(eo / r->page_size);
+		scn_pin_release(p, (__s64)attempt);
+	}
+	if (s->nsteps && s->steps[s->nsteps - 1].ret == 0) {
+		s->steps[s->nsteps - 1].back_ret = (__s32)scn_convert(r, off, len, false, attempt,
+								      &back_eo);
+		scn_touch(r, off, len);
+	}
+}
+
+/* --oracle N: random pins, fresh pages and ranges, reproducible from --seed */
+static void scn_oracle(struct run *r)
+{
+	const struct scn_cfg *c = &r->cfg->scn;
+	struct scn_state *s = &r->scn;
+	__u64 npages = r->cfg->gmem_size / r->page_size, step, eo;
+	unsigned int i;
+
+	for (step = 0; step < c->oracle && !got_term; step++) {
+		struct scn_step *st;
+		__u64 a, n, k;
+		long ret;
+
+		/* each pin goes with probability 1/3; up to 4 held */
+		for (i = 0; i < s->npins; i++)
+			if (s->pins[i].held && scn_rand(s) % 3 == 0)
+				scn_pin_release(&s->pins[i], (__s64)step);
+		for (k = 0; k < 2; k++) {
+			struct scn_pin *p;
+			__u64 pg = scn_rand(s) % npages, held = 0;
+
+			for (i = 0; i < s->npins; i++)
+				held += s->pins[i].held;
+			if (held >= 4 || scn_rand(s) % 2 || s->npins >= GMW_MAX_SPINS ||
+			    scn_page_pinned(r, pg))
+				continue;
+			/* recycle a released slot */
+			for (i = 0; i < s->npins; i++)
+				if (!s->pins[i].ring_ok)
+					break;
+			p = &s->pins[i];
+			if (i == s->npins)
+				s->npins++;
+			memset(p, 0, sizeof(*p));
+			p->page = pg;
+			p->npages = 1;
+			/* now and then one buffer over two pages */
+			if (pg + 1 < npages && !scn_page_pinned(r, pg + 1) && scn_rand(s) % 4 == 0)
+				p->npages = 2;
+			if (scn_pin_hold(r, p, step) && !s->error)
+				s->error = "io_uring pin failed";
+		}
+		st = scn_new_step(r);
+		if (!st)
+			break;
+		n = scn_rand(s) % 3;
+		for (k = 0; k < n; k++) {
+			__u64 pg = scn_rand(s) % npages;
+
+			if (scn_freshen(r, pg))
+				st->fresh[st->nfresh++] = pg;
+		}
+		a = scn_rand(s) % npages;
+		n = 1 + scn_rand(s) % (npages - a);
+		st->offset = a * r->page_size;
+		st->size = n * r->page_size;
+		if (c->oracle_wait) {
+			fprintf(stderr, "oracle %llu %llu %llu\n", (unsigned long long)step,
+				(unsigned long long)st->offset, (unsigned long long)st->size);
+			wait_for(UINT64_MAX, true);
+			got_usr1 = 0;
+			if (got_term) {
+				s->nsteps--;
+				break;
+			}
+		}
+		ret = scn_convert(r, st->offset, st->size, true, step, &eo);
+		st->ret = (__s32)ret;
+		st->error_offset = ret == -EAGAIN ? eo : 0;
+		if (ret == 0) {
+			st->back_ret = (__s32)scn_convert(r, st->offset, st->size, false, step, &eo);
+			scn_touch(r, st->offset, st->size);
+		}
+	}
+}
+
+static void scn_run(struct run *r)
+{
+	__u64 t0;
+
+	if (!r->scn.used || r->scn.error || (!r->cfg->scn.scenario && !r->cfg->scn.oracle))
+		return;
+	t0 = now_ns();
+	if (r->cfg->scn.scenario == SCN_BLOCK_RETRY)
+		scn_block_retry(r);
+	else
+		scn_oracle(r);
+	r->conv_ns += now_ns() - t0;
+	if (got_term)
+		r->interrupted = true;
+}
+
+/* --guest-unpin-retry: serve a refused G3 request again after releasing the
+ * pin at error_offset, as a VMM that owns the pin would */
+static bool scn_guest_release(struct run *r, long ret, __u64 eo, __u64 idx)
+{
+	struct scn_pin *p;
+
+	if (!r->cfg->scn.guest_unpin_retry || ret != -EAGAIN)
+		return false;
+	p = scn_pin_at(r, eo);
+	if (!p)
+		return false;
+	scn_pin_release(p, (__s64)idx);
+	return true;
+}
+
+static struct json_object *j_u64_list(const __u64 *v, unsigned int n)
+{
+	struct json_object *a = json_object_new_array();
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_uint64(v[i]));
+	return a;
+}
+
+static struct json_object *j_scenario(const struct run *r)
+{
+	const struct scn_cfg *c = &r->cfg->scn;
+	const struct scn_state *s = &r->scn;
+	struct json_object *o, *a;
+	unsigned int i;
+	__u64 k, nblocked = 0;
+
+	if (!s->used && !c->in_place)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "in_place", json_object_new_boolean(c->in_place));
+	json_object_object_add(o, "name", json_object_new_string(
+		c->scenario == SCN_BLOCK_RETRY ? "block-retry" : c->oracle ? "oracle" : "none"));
+	json_object_object_add(o, "seed", c->oracle ? json_object_new_uint64(c->seed) : NULL);
+	json_object_object_add(o, "page_size", json_object_new_uint64(r->page_size));
+	a = json_object_new_array();
+	for (i = 0; i < s->npins; i++) {
+		const struct scn_pin *p = &s->pins[i];
+		struct json_object *q = json_object_new_object();
+
+		json_object_object_add(q, "page", json_object_new_uint64(p->page));
+		json_object_object_add(q, "offset", json_object_new_uint64(p->page * r->page_size));
+		json_object_object_add(q, "npages", json_object_new_uint64(p->npages));
+		json_object_object_add(q, "register_ret", json_object_new_int64(p->register_ret));
+		json_object_object_add(q, "released_at", p->released_at >= 0 ?
+				       json_object_new_int64(p->released_at) : NULL);
+		json_object_array_add(a, q);
+	}
+	json_object_object_add(o, "pins", a);
+	a = json_object_new_array();
+	for (k = 0; k < s->nsteps; k++) {
+		const struct scn_step *st = &s->steps[k];
+		struct json_object *q = json_object_new_object();
+
+		json_object_object_add(q, "step", json_object_new_uint64(k));
+		json_object_object_add(q, "offset", json_object_new_uint64(st->offset));
+		json_object_object_add(q, "size", json_object_new_uint64(st->size));
+		json_object_object_add(q, "pinned_pages", j_u64_list(st->pinned, st->npinned));
+		json_object_object_add(q, "fresh_pages", j_u64_list(st->fresh, st->nfresh));
+		json_object_object_add(q, "ret", json_object_new_int(st->ret));
+		json_object_object_add(q, "error_offset", st->ret == -EAGAIN ?
+				       json_object_new_uint64(st->error_offset) : NULL);
+		json_object_object_add(q, "released_page", st->released_page >= 0 ?
+				       json_object_new_int64(st->released_page) : NULL);
+		json_object_object_add(q, "back_ret", st->back_ret != 1 ?
+				       json_object_new_int(st->back_ret) : NULL);
+		json_object_array_add(a, q);
+		nblocked += st->ret == -EAGAIN;
+	}
+	json_object_object_add(o, "steps", a);
+	json_object_object_add(o, "blocked", json_object_new_uint64(nblocked));
+	json_object_object_add(o, "fresh_failed", json_object_new_uint64(s->fresh_punch_err));
+	json_object_object_add(o, "error", s->error ? json_object_new_string(s->error) : NULL);
+	return o;
+}
+
+/* ------------------------------------------------------------------ */
 /* the guest: vCPU setup, KVM_RUN loop, serving its requests           */
 
 static void guest_fail(struct guest_state *g, const char *what, long err)
@@ -1763,6 +2453,13 @@ static void guest_serve(struct run *r, struct guest_req *q, __u64 idx)
 		if (!convert_range(r, 0, gen, q->served_private, q->gpa,
 				   q->npages * GUEST_PAGE, &c, &ret))
 			continue;
+		/* --guest-unpin-retry: release the holder, serve it again */
+		while (gen == 3 && scn_guest_release(r, ret, c.error_offset, idx)) {
+			c = (struct call_rec){ .round = idx, .flags = CALL_GUEST };
+			if (!convert_range(r, 0, gen, q->served_private, q->gpa,
+					   q->npages * GUEST_PAGE, &c, &ret))
+				break;
+		}
 		if (!issued || best)
 			best = ret;
 		issued = true;
@@ -2487,6 +3184,7 @@ static int write_json(const struct run *r, FILE *f, __u64 elapsed)
 	emit(f, &first, "punches", j_fops(r, r->punches, r->npunches));
 	emit(f, &first, "allocates", j_fops(r, r->allocs, r->nallocs));
 	emit(f, &first, "pins", j_pins(r));
+	emit(f, &first, "scenario", j_scenario(r));
 	write_guest(f, r);
 	emit(f, &first, "summary", j_summary(r));
 	emit(f, &first, "interrupted", json_object_new_boolean(r->interrupted));
@@ -2653,6 +3351,7 @@ static void teardown(struct run *r)
 	unsigned int v;
 
 	release_pin(r);
+	scn_teardown(r);
 	guest_teardown(r);
 	for (v = 0; v < r->nvms; v++) {
 		struct vm *vm = &r->vms[v];
@@ -2737,6 +3436,7 @@ static int run_workload(const struct cfg *cfg)
 		do_touch(&r);
 	if (cfg->pin_pages)
 		do_pin(&r);
+	scn_setup(&r);
 
 	if (cfg->start_delay_ms)
 		wait_for(cfg->start_delay_ms * 1000000ULL, false);
@@ -2747,6 +3447,7 @@ static int run_workload(const struct cfg *cfg)
 	}
 
 	run_conversions(&r);
+	scn_run(&r);
 	if (cfg->guest && !got_term)
 		run_guest(&r);
 
