@@ -1,12 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Build the conversion kernel (KVM_SW_PROTECTED_VM, KVM built in, BTF, BPF
-# LSM, kprobes) the VM suite's sw-protected-7.3 row boots, for machines that
-# do not have ../shared/kernels/sw-protected-7.3. Same recipe as its BUILD.md:
-# Debian's linux-source-7.3 (trixie-backports), x86_64_defconfig +
-# kvm_guest.config + tests/vm/sw-protected.config, olddefconfig, bzImage.
-# Result: $GMT_CACHE/kernels/sw-protected-7.3-built/{bzImage,config}.
-# About 22 minutes on 2 cores.
+# Build the kernels of the VM suite's dir: rows, for machines that do not
+# have them in ../shared/kernels. Same recipes as their BUILD.md:
+#   sw-protected-7.3  Debian's linux-source-7.3 (trixie-backports),
+#                     x86_64_defconfig + kvm_guest.config + sw-protected.config
+#   inplace-v8-7.2    Debian's linux-source-7.2 (trixie-backports) with patches
+#                     01-25 of "guest_memfd: In-place conversion support" v8
+#                     (<20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com>),
+#                     x86_64_defconfig + kvm_guest.config + inplace-v8-7.2.config
+# then olddefconfig and bzImage. Result: $GMT_CACHE/kernels/<name>-built/
+# {bzImage,config}. About 22 minutes per kernel on 2 cores.
 set -eu
 
 # shellcheck disable=SC2034 # read by lib.sh
@@ -17,13 +20,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 usage() {
 	cat <<EOF
-usage: tests/vm/build-kernel.sh [--configure-only] [--jobs N] [--force]
+usage: tests/vm/build-kernel.sh [--kernel NAME] [--patches DIR] [--configure-only]
+                                [--jobs N] [--force]
 
+  --kernel NAME     sw-protected-7.3 or inplace-v8-7.2 (repeatable, or a comma
+                    list; default: both)
+  --patches DIR     inplace-v8-7.2: the series' patches 01-25 and their
+                    'series' file (default: ../shared/kernels/inplace-v8-7.2/patches
+                    when present, else fetched from lore.kernel.org by
+                    Message-Id, which needs a network)
   --configure-only  fetch and configure the source, check the config, stop
   --jobs N          parallel make jobs (default: nproc)
   --force           rebuild even if the cache already holds the kernel
 
-Output: $GMT_CACHE/kernels/sw-protected-7.3-built/bzImage and config
+Output: $GMT_CACHE/kernels/<name>-built/bzImage and config
 (GMT_CACHE, default ~/.cache/gmemtrace; the source and the build tree are
 kept in \$GMT_CACHE/kernels/src so a second build is incremental).
 EOF
@@ -32,8 +42,14 @@ EOF
 configure_only=0
 jobs=$(nproc 2>/dev/null || echo 2)
 force=0
+kernels=""
+patches_dir=""
 while [ $# -gt 0 ]; do
 	case $1 in
+	--kernel) [ $# -ge 2 ] || gmt_die "--kernel needs a name"; kernels="$kernels ${2//,/ }"; shift ;;
+	--kernel=*) kernels="$kernels $(echo "${1#*=}" | tr ',' ' ')" ;;
+	--patches) [ $# -ge 2 ] || gmt_die "--patches needs a directory"; patches_dir=$2; shift ;;
+	--patches=*) patches_dir=${1#*=} ;;
 	--configure-only) configure_only=1 ;;
 	--jobs) [ $# -ge 2 ] || gmt_die "--jobs needs a number"; jobs=$2; shift ;;
 	--jobs=*) jobs=${1#*=} ;;
@@ -45,17 +61,77 @@ while [ $# -gt 0 ]; do
 done
 case $jobs in '' | *[!0-9]*) gmt_die "--jobs wants a number, got '$jobs'" ;; esac
 
-NAME=sw-protected-7.3
-SRC_PKG=linux-source-7.3
-SUITE=trixie-backports
-FRAGMENT=$here/sw-protected.config
-OUT=$GMT_CACHE/kernels/$NAME-built
 SRCDIR=$GMT_CACHE/kernels/src
+SHARED=$(cd "$here/../.." && pwd)/../shared/kernels
+# The series, as posted: Message-Id of patch N is v8-N-9d2959357853@google.com
+V8_MSGID_FMT='20260618-gmem-inplace-conversion-v8-%d-9d2959357853@google.com'
+
+# Patches 01-25 of v8 into $1 (a directory with a 'series' file): from
+# --patches, from ../shared, or from lore by Message-Id.
+v8_patches() { # destdir
+	local d=$1 n id src
+	for src in "$patches_dir" "$SHARED/inplace-v8-7.2/patches"; do
+		if [ -n "$src" ] && [ -r "$src/series" ]; then
+			echo "build-kernel: patches from $src"
+			cp "$src"/* "$d/"
+			return 0
+		fi
+	done
+	[ -z "$patches_dir" ] || gmt_die "--patches $patches_dir has no 'series' file"
+	command -v curl >/dev/null 2>&1 || gmt_die "no local patches and no curl to fetch them: give --patches DIR"
+	echo "build-kernel: fetching patches 01-25 of the v8 series from lore.kernel.org by Message-Id"
+	: >"$d/series"
+	for n in $(seq 1 25); do
+		# shellcheck disable=SC2059 # the format is ours
+		id=$(printf "$V8_MSGID_FMT" "$n")
+		if ! curl -fsSL --max-time 60 "https://lore.kernel.org/all/$id/raw" -o "$d/$(printf '%04d' "$n").patch"; then
+			gmt_die "cannot fetch <$id> from lore.kernel.org (no network here?). Without a network, give the
+  patches with --patches DIR (../shared/kernels/inplace-v8-7.2/patches has them, with a 'series' file)"
+		fi
+		printf '%04d.patch\n' "$n" >>"$d/series"
+	done
+	FETCHED=1
+}
+
+# Apply the series to a copy of the pristine tree. Patches from a directory
+# are diffs between successive trees and apply as they are. Fetched ones are
+# the posted mails: their Documentation/ hunks are left out (as in BUILD.md),
+# and 02 (a Kconfig symbol rename) is applied as that rename over the files
+# it names, which gives the posted lines.
+v8_apply() { # tree patchdir
+	local t=$1 d=$2 p f
+	while IFS= read -r p; do
+		[ -n "$p" ] || continue
+		if [ "${FETCHED:-0}" = 1 ] && [ "$p" = 0002.patch ]; then
+			for f in $(grep -E '^\+\+\+ b/' "$d/$p" | sed 's|^+++ b/||'); do
+				sed -i 's/KVM_GENERIC_MEMORY_ATTRIBUTES/KVM_VM_MEMORY_ATTRIBUTES/g' "$t/$f"
+			done
+			continue
+		fi
+		if [ "${FETCHED:-0}" = 1 ]; then
+			awk '/^diff --git a\/Documentation\// { skip = 1; next }
+				/^diff --git / { skip = 0 } !skip' "$d/$p" >"$d/$p.code"
+			p=$p.code
+		fi
+		patch -s -p1 -d "$t" <"$d/$p" || gmt_die "patch ${p%.code} does not apply to ${t##*/}"
+	done <"$d/series"
+}
+
+build_one() { # name
+NAME=$1
+PATCHED=""
+case $NAME in
+sw-protected-7.3) SRC_PKG=linux-source-7.3 FRAGMENT=$here/sw-protected.config ;;
+inplace-v8-7.2) SRC_PKG=linux-source-7.2 FRAGMENT=$here/inplace-v8-7.2.config PATCHED=inplace-v8 ;;
+*) gmt_die "no recipe for kernel '$NAME' (known: sw-protected-7.3 inplace-v8-7.2)" ;;
+esac
+SUITE=trixie-backports
+OUT=$GMT_CACHE/kernels/$NAME-built
 
 [ -r "$FRAGMENT" ] || gmt_die "missing the config fragment $FRAGMENT"
 if [ "$configure_only" = 0 ] && [ "$force" = 0 ] && [ -f "$OUT/bzImage" ]; then
 	echo "build-kernel: $OUT/bzImage is already built (--force rebuilds)"
-	exit 0
+	return 0
 fi
 
 # ---- build dependencies ---------------------------------------------------
@@ -122,6 +198,23 @@ if [ ! -e "$tree/.complete" ]; then
 	trap - EXIT
 fi
 echo "build-kernel: source $tree"
+if [ -n "$PATCHED" ]; then
+	ptree=$tree+$PATCHED
+	if [ ! -e "$ptree/.complete" ]; then
+		rm -rf "$ptree" "$ptree.tmp"
+		echo "build-kernel: copying the tree and applying the $PATCHED series"
+		cp -a "$tree" "$ptree.tmp"
+		rm -f "$ptree.tmp/.complete"
+		pd=$(mktemp -d "$SRCDIR/.patches.XXXXXX")
+		FETCHED=0
+		v8_patches "$pd"
+		v8_apply "$ptree.tmp" "$pd"
+		rm -rf "$pd"
+		mv "$ptree.tmp" "$ptree"
+		touch "$ptree/.complete"
+	fi
+	tree=$ptree
+fi
 
 # ---- configure ------------------------------------------------------------
 build=$SRCDIR/build-$NAME-$version
@@ -148,7 +241,7 @@ done <"$FRAGMENT"
 echo "build-kernel: config OK: every option of ${FRAGMENT##*/} is set"
 
 # the kernel shipped in ../shared, when there, should come from the same config
-shared=$(cd "$here/../.." && pwd)/../shared/kernels/$NAME/config
+shared=$SHARED/$NAME/config
 if [ -r "$shared" ]; then
 	if diff -q <(grep -v '^CONFIG_\(CC_VERSION_TEXT\|GCC_VERSION\|LD_VERSION\|PAHOLE_VERSION\|AS_VERSION\)=' "$shared" | grep '^CONFIG_') \
 		<(grep -v '^CONFIG_\(CC_VERSION_TEXT\|GCC_VERSION\|LD_VERSION\|PAHOLE_VERSION\|AS_VERSION\)=' "$build/.config" | grep '^CONFIG_') >/dev/null; then
@@ -160,7 +253,7 @@ fi
 
 if [ "$configure_only" = 1 ]; then
 	echo "build-kernel: --configure-only: stopping before the build"
-	exit 0
+	return 0
 fi
 
 # ---- build ----------------------------------------------------------------
@@ -175,3 +268,8 @@ echo "$SRC_PKG $version ($SUITE), $(date -u +%Y-%m-%dT%H:%MZ)" >"$tmp/source"
 rm -rf "$OUT"
 mv "$tmp" "$OUT"
 echo "build-kernel: done in $(($(date +%s) - start)) s: $OUT/bzImage"
+}
+
+for k in ${kernels:-sw-protected-7.3 inplace-v8-7.2}; do
+	build_one "$k"
+done

@@ -93,6 +93,9 @@ check_kprobe() { # name yes|no
 	if [ "$have" = "$2" ]; then pass "$1"; else fail "$1" "kprobe on vfs_read works: $have, expected $2"; fi
 }
 
+# Per-VM attributes (G1 conversions): CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES,
+# renamed CONFIG_KVM_VM_MEMORY_ATTRIBUTES by the in-place conversion series
+# (v8 02/46, <20260618-gmem-inplace-conversion-v8-2-9d2959357853@google.com>).
 # The kernel's own config (from the .deb or beside the bzImage) must agree
 # with the row: catches a matrix row that no longer describes its kernel.
 check_kconfig() { # name (any)
@@ -103,7 +106,8 @@ check_kconfig() { # name (any)
 	fi
 	bad=""
 	for pair in "kvm:CONFIG_KVM" "gmem:CONFIG_KVM_GUEST_MEMFD|CONFIG_KVM_PRIVATE_MEM" \
-		"private:CONFIG_KVM_SW_PROTECTED_VM" "conversions:CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES" \
+		"private:CONFIG_KVM_SW_PROTECTED_VM" \
+		"conversions:CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES|CONFIG_KVM_VM_MEMORY_ATTRIBUTES" \
 		"fentry:CONFIG_DEBUG_INFO_BTF" "lsm:CONFIG_BPF_LSM" "kprobe:CONFIG_KPROBES"; do
 		key=${pair%%:*} opts=${pair#*:}
 		want=$(expect "$key")
@@ -187,6 +191,54 @@ check_conversions() { # name yes|no
 	fi
 }
 
+# G3 (KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd, in place): the
+# workload's own G3 conversions on a memslot bound to the guest_memfd's mmap
+check_g3() { # name yes|no
+	[ -x "$GMT_BIN/gmem-workload" ] || { skip "$1" "no gmem-workload"; return 0; }
+	rc=0
+	"$GMT_BIN/gmem-workload" --json --in-place --uapi g3 --dir alternate --conversions 4 \
+		--gmem-size 64K >/tmp/g3.json 2>/tmp/g3.err || rc=$?
+	r=$(grep -o '"set_memory_attributes2": *{"calls": *[0-9]*, *"returns": *{[^}]*}' /tmp/g3.json |
+		sed 's/.*"returns": *//' || true)
+	gate=$(cat /sys/module/kvm/parameters/gmem_in_place_conversion 2>/dev/null || echo absent)
+	echo "gmem-workload g3: rc=$rc returns=${r:-?} kvm.gmem_in_place_conversion=$gate"
+	case $r in '{"0":'*[0-9]'}') case $r in *,*) have=partly ;; *) have=yes ;; esac ;; *) have=no ;; esac
+	if [ "$2" = yes ] && [ "$gate" != Y ]; then
+		fail "$1" "kvm.gmem_in_place_conversion is $gate, expected Y"
+	elif [ "$have" = "$2" ]; then pass "$1"; else
+		fail "$1" "KVM_SET_MEMORY_ATTRIBUTES2 returned $r (rc $rc), expected g3=$2"
+	fi
+}
+
+# EAGAIN: page 5 pinned by io_uring refuses a conversion of the whole file
+# at error_offset 0x5000; released, the retry converts (BUILD.md's case)
+check_eagain() { # name yes|no
+	[ -x "$GMT_BIN/gmem-workload" ] || { skip "$1" "no gmem-workload"; return 0; }
+	rc=0
+	"$GMT_BIN/gmem-workload" --json --in-place --conversions 0 --gmem-size 64K \
+		--pin-pages 5 --scenario block-retry >/tmp/eagain.json 2>/tmp/eagain.err || rc=$?
+	# top-level keys are one per line; the scenario's steps in order
+	steps=$(grep '^"scenario"' /tmp/eagain.json || true)
+	first=$(printf '%s' "$steps" | grep -o '"ret":-*[0-9]*,"error_offset":[0-9a-z]*' | head -n 1)
+	second=$(printf '%s' "$steps" | grep -o '"ret":-*[0-9]*' | sed -n 2p)
+	echo "gmem-workload block-retry: rc=$rc first: ${first:-?} retry: ${second:-?}"
+	if [ "$first" = '"ret":-11,"error_offset":20480' ] && [ "$second" = '"ret":0' ]; then
+		have=yes
+	else
+		have=no
+	fi
+	if [ "$have" = "$2" ]; then pass "$1"; else
+		fail "$1" "pinned page 5: first ${first:-none}, retry ${second:-none}; expected eagain=$2"
+	fi
+}
+
+check_attr_tp() { # name yes|no
+	if [ -d /sys/kernel/tracing/events/kvm/kvm_vm_set_mem_attributes ]; then have=yes; else have=no; fi
+	if [ "$have" = "$2" ]; then pass "$1"; else
+		fail "$1" "tracepoint kvm:kvm_vm_set_mem_attributes present: $have, expected $2"
+	fi
+}
+
 run_check expect_kvm_dev kvm check_kvm_dev
 run_check expect_kvm_kind kvm check_kvm_kind
 run_check expect_lsm lsm check_lsm
@@ -196,6 +248,9 @@ selected expect_kconfig && check_kconfig expect_kconfig
 run_check expect_gmem gmem check_gmem
 run_check expect_private private check_private
 run_check expect_conversions conversions check_conversions
+run_check expect_g3 g3 check_g3
+run_check expect_eagain eagain check_eagain
+run_check expect_attr_tracepoint attr_tracepoint check_attr_tp
 
 # sum_summary FILE WORD: total N of cmocka's "[  WORD  ] N test(s)" lines
 sum_summary() {
