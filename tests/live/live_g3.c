@@ -63,7 +63,7 @@ static long long phase(json_object *ev, const char *name)
 static json_object *run_traced(const char *cmd, const char *backend, const char *const *wl_args,
 			       const char *tag, json_object **wl)
 {
-	char out[256], err[256], wl_json[256];
+	char out[256], err[300], wl_json[300];
 	const char *argv[48];
 	int n = 0, rc;
 
@@ -409,7 +409,7 @@ static void test_features(void **state)
 /* the first blocking offset refs lists in the range, -1 if none */
 static long long refs_predict(pid_t pid, long long off, long long len, int step)
 {
-	char range[64], pidbuf[16], out[256];
+	char range[64], pidbuf[16], out[300];
 	const char *argv[] = { live_bin("gmemtrace"), "refs", "-p", pidbuf, "--range", range,
 			       "-f", "json", NULL };
 	json_object *recs, *folios;
