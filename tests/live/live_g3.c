@@ -448,16 +448,19 @@ static long long refs_predict(pid_t pid, long long off, long long len, int step)
 
 static void test_refs_oracle(void **state)
 {
-	const char *err = live_tmp("oracle.err"), *wl_json = live_tmp("oracle.json");
+	char err[512], wl_json[512];	/* live_tmp's buffers rotate */
 	const char *argv[] = { live_bin("gmem-workload"), "--in-place", "--gmem-size", "64K",
 			       "--conversions", "0", "--oracle", "200", "--seed", "20260618",
-			       "--oracle-wait", "--json-out", wl_json, NULL };
+			       "--oracle-wait", "--json-out", NULL, NULL };
 	static long long predicted[ORACLE_STEPS];
 	json_object *wl, *steps;
 	int i, agree = 0, blocked = 0, lru_only = 0;
 	pid_t pid;
 
 	require_g3();
+	snprintf(err, sizeof(err), "%s", live_tmp("oracle.err"));
+	snprintf(wl_json, sizeof(wl_json), "%s", live_tmp("oracle.json"));
+	argv[12] = wl_json;
 	pid = live_spawn((char *const *)argv, NULL, err);
 	for (i = 0; i < ORACLE_STEPS; i++) {
 		char needle[32], line[128], *p;
