@@ -8,7 +8,7 @@
 #   make test       install deps, build, run unit + live + VM suites
 #   make unit | live | vmtest [VM_KERNELS=name] [TESTS=pattern]
 #   make bench      overhead benchmark (ratios against a bare baseline)
-#   make vmtest-kernel   build the conversion kernel from linux-source-7.3
+#   make vmtest-kernel   build the conversion kernels (linux-source-7.3, 7.2 + G3 v8)
 
 OUTPUT		?= build
 STATIC_OUT	:= $(OUTPUT)/static
@@ -140,7 +140,7 @@ test: deps all static $(UNIT_BINS) $(LIVE_BINS)
 	$(Q)tests/run.sh all $(OUTPUT)
 
 vmtest-kernel:
-	$(Q)tests/vm/build-kernel.sh
+	$(Q)tests/vm/build-kernel.sh $(foreach k,$(VM_KERNELS),--kernel $(k))
 
 bench: all
 	$(Q)$(MAKE) -s -C bench OUTPUT=$(abspath $(OUTPUT))
