@@ -174,6 +174,27 @@ static void test_g3_series(void **state)
 	expect(&sel, "gmt_fx_folios", "filemap_get_folios");
 	expect(&sel, "gmt_tp_setattr", NULL);
 	assert_non_null(strstr(choice(&sel, "gmt_tp_setattr")->reason, "not in this kernel"));
+	expect(&sel, "gmt_fx_lrudrain", "lru_add_drain_all");
+	/* no __kvm_gmem_set_attributes (inlined): the syscall exit confirms */
+	expect(&sel, "gmt_fx_g3_set", NULL);
+	btf__free(k.btf);
+}
+
+/* v8 as built: __kvm_gmem_set_attributes(inode, start, nr_pages, attrs,
+ * err_index) out of line, so the check's verdict is read there */
+static void test_g3_check_result(void **state)
+{
+	struct gmt_selection sel;
+	struct kbtf k;
+
+	kbtf_init(&k);
+	add_common(&k, "kvm_mmu_invalidate_start");
+	add_ioctl_handler(&k, "kvm_gmem_ioctl");
+	add_func(&k, "__kvm_gmem_set_attributes", k.t_long, 5, k.t_ptr_file, k.t_ulong, k.t_ulong,
+		 k.t_ulong, k.t_ptr_ul);
+	gmt_select(&sel, &k.btf, 1, GMT_KPREF_AUTO, NULL, NULL);
+	expect(&sel, "gmt_fx_g3_set", "__kvm_gmem_set_attributes");
+	expect(&sel, "gmt_kp_g3_set", NULL);	/* the twin stands by */
 	btf__free(k.btf);
 }
 
@@ -280,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_g1_mainline),
 		cmocka_unit_test(test_g2_rfc),
 		cmocka_unit_test(test_g3_series),
+		cmocka_unit_test(test_g3_check_result),
 		cmocka_unit_test(test_newest_name_first),
 		cmocka_unit_test(test_signature_checked),
 		cmocka_unit_test(test_fallback_to_kprobe),
