@@ -43,11 +43,13 @@ static int workload_agg(json_object *wl, struct agg *a)
 	for (i = 0; i < (int)json_object_array_length(calls); i++) {
 		json_object *c = json_object_array_get_idx(calls, i);
 		json_object *vm = json_object_array_get_idx(vms, live_get_int(c, "vm"));
-		long long ret = live_get_int(c, "ret"), g = live_get_int(c, "gen");
+		long long ret, g = live_get_int(c, "gen");
 		struct agg *x;
 
+		/* not issued (e.g. no guest_memfd on this kernel): nothing to see */
 		if (!live_is_null(c, "skipped") || g < 1 || g > 3)
 			continue;
+		ret = live_get_int(c, "ret");
 		x = find(a, &n, live_get_int(vm, "vm_fd"), gens[g], live_get_str(c, "dir"));
 		x->count++;
 		if (ret == 0) {
