@@ -7,7 +7,10 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "gmemtrace.h"
@@ -28,6 +31,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		vsnprintf(last_libbpf_msg, sizeof(last_libbpf_msg), fmt, cp);
 		va_end(cp);
 		last_libbpf_msg[strcspn(last_libbpf_msg, "\n")] = 0;
+		/* callers print "libbpf: " themselves */
+		if (!strncmp(last_libbpf_msg, "libbpf: ", 8))
+			memmove(last_libbpf_msg, last_libbpf_msg + 8, strlen(last_libbpf_msg + 8) + 1);
 	}
 	if (level == LIBBPF_DEBUG && !gmt_verbose)
 		return 0;
@@ -47,12 +53,43 @@ const char *gmt_libbpf_last_error(void)
 	return last_libbpf_msg;
 }
 
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
 int gmt_check_privilege(char *why, size_t len)
 {
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
 	if (geteuid() == 0)
 		return 0;
-	snprintf(why, len, "needs root (or CAP_BPF and CAP_PERFMON): run with sudo");
+	/* what the kernel checks: CAP_BPF for maps and programs, CAP_PERFMON
+	 * for tracing programs and perf events (or CAP_SYS_ADMIN for both) */
+	if (!syscall(SYS_capget, &hdr, d) &&
+	    (has_cap(d, CAP_SYS_ADMIN) || (has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON))))
+		return 0;
+	snprintf(why, len, "needs root, or the capabilities CAP_BPF and CAP_PERFMON "
+		 "(or CAP_SYS_ADMIN): run with sudo");
 	return -EPERM;
+}
+
+int gmt_check_btf(char *why, size_t len)
+{
+	struct btf *btf;
+
+	/* CO-RE relocates every kernel access against it: parse it now, so a
+	 * missing or broken one is said plainly rather than by the loader */
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		snprintf(why, len, "kernel BTF /sys/kernel/btf/vmlinux missing or unreadable (%s): "
+			 "CO-RE needs it (a kernel built with CONFIG_DEBUG_INFO_BTF=y)",
+			 strerror(errno));
+		return -ENOENT;
+	}
+	btf__free(btf);
+	return 0;
 }
 
 /* libbpf attaches syscall tracepoints by name through tracefs */
@@ -257,8 +294,14 @@ int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)
 
 	err = gmemtrace_bpf__load(s->skel);
 	if (err) {
+		const char *m = last_libbpf_msg;
+
+		/* libbpf's messages carry their own "libbpf: " */
+		if (!strncmp(m, "libbpf: ", 8))
+			m += 8;
+		gmt_err_what = "load";
 		gmt_err("cannot load the BPF programs: %s%s%s", strerror(-err),
-			last_libbpf_msg[0] ? "; libbpf: " : "", last_libbpf_msg);
+			m[0] ? "; libbpf: " : "", m);
 		err = (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */ ||
 		       err == -ESRCH) ? GMT_EXIT_UNSUPPORTED : GMT_EXIT_RUNTIME;
 		goto fail;
