@@ -94,7 +94,7 @@ static void environment(struct ftable *t)
 	char buf[256];
 
 	add(t, S, geteuid() == 0, "root", geteuid() == 0 ? "running as root" :
-	    "not root: running with CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)");
+	    "not root: gmemtrace needs root (sudo)");
 	/* present is not enough: CO-RE needs it to parse */
 	if (!gmt_check_btf(buf, sizeof(buf)))
 		add(t, S, F_YES, "btf", "/sys/kernel/btf/vmlinux present and parsed (CO-RE works)");

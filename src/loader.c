@@ -7,8 +7,6 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -53,25 +51,16 @@ const char *gmt_libbpf_last_error(void)
 	return last_libbpf_msg;
 }
 
-static bool has_cap(const struct __user_cap_data_struct *d, int cap)
-{
-	return d[cap / 32].effective & (1U << (cap % 32));
-}
-
 int gmt_check_privilege(char *why, size_t len)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2] = { 0 };
-
 	if (geteuid() == 0)
 		return 0;
-	/* what the kernel checks: CAP_BPF for maps and programs, CAP_PERFMON
-	 * for tracing programs and perf events (or CAP_SYS_ADMIN for both) */
-	if (!syscall(SYS_capget, &hdr, d) &&
-	    (has_cap(d, CAP_SYS_ADMIN) || (has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON))))
-		return 0;
-	snprintf(why, len, "needs root, or the capabilities CAP_BPF and CAP_PERFMON "
-		 "(or CAP_SYS_ADMIN): run with sudo");
+	/* tried on 6.18 as uid 65534 with CAP_BPF, CAP_PERFMON and
+	 * CAP_DAC_READ_SEARCH: the load fails, libbpf cannot list the kvm
+	 * module's BTF (BPF_BTF_GET_NEXT_ID needs CAP_SYS_ADMIN), and tracefs
+	 * may need mounting: so say root, not capabilities that do not suffice */
+	snprintf(why, len, "needs root (CAP_BPF and CAP_PERFMON are not enough: kernel "
+		 "module BTF and tracefs need root): run with sudo");
 	return -EPERM;
 }
 
@@ -81,11 +70,11 @@ int gmt_check_btf(char *why, size_t len)
 
 	/* CO-RE relocates every kernel access against it: parse it now, so a
 	 * missing or broken one is said plainly rather than by the loader */
+	gmt_libbpf_setup();	/* libbpf's own warnings only with -v */
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
-		snprintf(why, len, "kernel BTF /sys/kernel/btf/vmlinux missing or unreadable (%s): "
-			 "CO-RE needs it (a kernel built with CONFIG_DEBUG_INFO_BTF=y)",
-			 strerror(errno));
+		snprintf(why, len, "kernel BTF /sys/kernel/btf/vmlinux missing or unreadable: "
+			 "CO-RE needs it (a kernel built with CONFIG_DEBUG_INFO_BTF=y)");
 		return -ENOENT;
 	}
 	btf__free(btf);
