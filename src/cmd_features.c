@@ -356,7 +356,9 @@ int cmd_features(int argc, char **argv)
 	struct argp argp = { opts, features_parse, NULL, features_doc, NULL, NULL, NULL };
 	struct features_opts o = { GMT_FMT_TEXT };
 	struct ftable *t;
+	struct gmt_out out;
 	char why[256];
+	int werr;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return GMT_EXIT_USAGE;
@@ -376,15 +378,19 @@ int cmd_features(int argc, char **argv)
 	if (o.verify)
 		verify_all(t);
 	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is seen as EPIPE below */
+	if (gmt_out_open(&out, o.fmt, NULL)) {	/* standard output, checked on close */
+		free(t);
+		return GMT_EXIT_RUNTIME;
+	}
 	if (o.fmt == GMT_FMT_JSON)
 		print_json(t);
 	else
 		print_text(t);
 	free(t);
 	/* EPIPE: the reader had enough (0); any other failed write is an error */
-	errno = 0;
-	if ((fflush(stdout) || ferror(stdout)) && errno != EPIPE) {
-		gmt_err("writing standard output: %s", strerror(errno ? errno : EIO));
+	werr = -gmt_out_close(&out);
+	if (werr && werr != EPIPE) {
+		gmt_err("writing standard output: %s", strerror(werr));
 		return GMT_EXIT_RUNTIME;
 	}
 	return GMT_EXIT_OK;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -93,8 +94,19 @@ int gmt_out_check(struct gmt_out *o)
 	if (!o->f)
 		return -o->werr;
 	errno = 0;
-	if ((fflush(o->f) == EOF || ferror(o->f)) && !o->werr)
-		o->werr = errno ? errno : EIO;
+	if ((fflush(o->f) == EOF || ferror(o->f)) && !o->werr) {
+		struct pollfd p = { .fd = fileno(o->f) };
+		struct stat st;
+
+		o->werr = errno;
+		/* the failed write was inside an fputs and errno is gone: a pipe
+		 * whose reader left says so with POLLERR */
+		if (!o->werr && !fstat(p.fd, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+		    poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+			o->werr = EPIPE;
+		if (!o->werr)
+			o->werr = EIO;
+	}
 	return -o->werr;
 }
 
