@@ -261,7 +261,11 @@ static void json_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
 		json_object_object_add(cnt, gmt_counter_name(i), J_U64(sum->counters[i]));
 	json_object_object_add(obj, "counters", cnt);
 	json_object_object_add(obj, "duration_s", json_object_new_double(sum->duration_s));
-	json_object_object_add(obj, "command_status", sum->cmd_ran ? J_I64(sum->cmd_status) : NULL);
+	/* null without a command, and when gmemtrace stopped it */
+	json_object_object_add(obj, "command_status", sum->cmd_ran && !sum->cmd_stopped &&
+			       !sum->cmd_left_running ? J_I64(sum->cmd_status) : NULL);
+	json_object_object_add(obj, "command_stopped", sum->cmd_ran ?
+			       json_object_new_boolean(sum->cmd_stopped) : NULL);
 	emit(o, obj);
 }
 
@@ -371,6 +375,30 @@ static void json_error(struct gmt_out *o, const char *what, const char *msg)
 	emit(o, obj);
 }
 
+static void json_fatal(struct gmt_out *o, const char *what, const char *msg, int exit_code)
+{
+	json_object *obj = record(o, "error", gmt_mono_ns() + o->real_off);
+
+	json_object_object_add(obj, "what", J_STR(what));
+	json_object_object_add(obj, "message", J_STR(msg));
+	json_object_object_add(obj, "fatal", json_object_new_boolean(true));
+	json_object_object_add(obj, "exit_code", J_I64(exit_code));
+	emit(o, obj);
+}
+
+static void json_stat_summary(struct gmt_out *o, const struct gmt_stat_summary *sum)
+{
+	json_object *obj = record(o, "summary", gmt_mono_ns() + o->real_off);
+
+	json_object_object_add(obj, "intervals", J_U64(sum->intervals));
+	json_object_object_add(obj, "duration_s", json_object_new_double(sum->duration_s));
+	json_object_object_add(obj, "command_status", sum->cmd_ran && !sum->cmd_stopped &&
+			       !sum->cmd_left_running ? J_I64(sum->cmd_status) : NULL);
+	json_object_object_add(obj, "command_stopped", sum->cmd_ran ?
+			       json_object_new_boolean(sum->cmd_stopped) : NULL);
+	emit(o, obj);
+}
+
 const struct gmt_out_ops gmt_out_json_ops = {
 	.event = json_event,
 	.lost = json_lost,
@@ -378,4 +406,6 @@ const struct gmt_out_ops gmt_out_json_ops = {
 	.summary = json_summary,
 	.stat = json_stat,
 	.error = json_error,
+	.fatal = json_fatal,
+	.stat_summary = json_stat_summary,
 };

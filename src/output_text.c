@@ -186,7 +186,11 @@ static void text_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
 	for (i = 1; i < GMT_CNT_MAX; i++)
 		if (sum->counters[i])
 			fprintf(o->f, "; %s %llu", gmt_counter_name(i), sum->counters[i]);
-	if (sum->cmd_ran)
+	if (sum->cmd_left_running)
+		fprintf(o->f, "; command left running");
+	else if (sum->cmd_stopped)
+		fprintf(o->f, "; command stopped by gmemtrace");
+	else if (sum->cmd_ran)
 		fprintf(o->f, "; command exit status %d", sum->cmd_status);
 	fputc('\n', o->f);
 }
@@ -267,6 +271,23 @@ static void text_error(struct gmt_out *o, const char *what, const char *msg)
 	fprintf(stderr, "gmemtrace: %s: %s\n", what, msg);
 }
 
+static void text_fatal(struct gmt_out *o, const char *what, const char *msg, int exit_code)
+{
+	/* the message went to stderr with gmt_err: records stay records */
+}
+
+static void text_stat_summary(struct gmt_out *o, const struct gmt_stat_summary *sum)
+{
+	fprintf(o->f, "# %llu intervals in %.2fs", sum->intervals, sum->duration_s);
+	if (sum->cmd_left_running)
+		fprintf(o->f, "; command left running");
+	else if (sum->cmd_stopped)
+		fprintf(o->f, "; command stopped by gmemtrace");
+	else if (sum->cmd_ran)
+		fprintf(o->f, "; command exit status %d", sum->cmd_status);
+	fputc('\n', o->f);
+}
+
 const struct gmt_out_ops gmt_out_text_ops = {
 	.event = text_event,
 	.lost = text_lost,
@@ -274,4 +295,6 @@ const struct gmt_out_ops gmt_out_text_ops = {
 	.summary = text_summary,
 	.stat = text_stat,
 	.error = text_error,
+	.fatal = text_fatal,
+	.stat_summary = text_stat_summary,
 };

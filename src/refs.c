@@ -898,8 +898,8 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	c.buf = malloc(READ_BUF);
 	if (!c.buf)
 		return GMT_EXIT_RUNTIME;
-	c.f = stdout;
-	if (o->out_path && strcmp(o->out_path, "-")) {
+	c.f = o->out_f ? o->out_f : stdout;
+	if (!o->out_f && o->out_path && strcmp(o->out_path, "-")) {
 		c.f = fopen(o->out_path, "w");
 		if (!c.f) {
 			gmt_err("cannot open %s: %s", o->out_path, strerror(errno));
@@ -944,7 +944,9 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 		ret = walk_gmem(&c, &c.gmems[i]);
 		if (ret)
 			break;
-		fflush(c.f);
+		/* a failed write (or a closed pipe) ends the walk: the caller says */
+		if (fflush(c.f) && o->out_f)
+			break;
 	}
 	if (!ret && o->nr_gmem && !c.t_gmems)
 		gmt_err("no guest_memfd matches --gmem");
@@ -953,11 +955,11 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	if (!ret && o->exit_code && c.any_blocking)
 		ret = GMT_EXIT_BLOCKING;
 out:
-	if (fflush(c.f) && !ret) {
+	if (!o->out_f && fflush(c.f) && !ret) {
 		gmt_err("writing the output: %s", strerror(errno));
 		ret = GMT_EXIT_RUNTIME;
 	}
-	if (c.f != stdout)
+	if (c.f != stdout && c.f != o->out_f)
 		fclose(c.f);
 	for (i = 0; i < c.nr_links; i++)
 		bpf_link__destroy(c.links[i].link);
