@@ -49,6 +49,10 @@ static size_t esc(char *dst, size_t room, const char *src, size_t len, unsigned 
 	bool json = flags & GMT_ESC_JSON;
 	size_t i = 0, o = 0;
 
+	/* the usual name: printable ASCII with nothing to escape */
+	while (i < len && o < room && s[i] > 0x20 && s[i] < 0x7f && s[i] != '\\' &&
+	       s[i] != '"')
+		dst[o++] = s[i++];
 	while (i < len && s[i]) {
 		unsigned int c = s[i], cp;
 		size_t n;
@@ -163,10 +167,55 @@ static const char digits2[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+void gmt_put_slow(struct gmt_line *l, const char *s, size_t n)
+{
+	if (n > (size_t)(l->end - l->p))
+		n = l->end - l->p;
+	memcpy(l->p, s, n);
+	l->p += n;
+}
+
+static unsigned int nr_digits(__u64 v)
+{
+	unsigned int n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+/* digits written in place, two at a time */
 void gmt_put_u64(struct gmt_line *l, __u64 v)
 {
-	char tmp[24], *q = tmp + sizeof(tmp);
+	unsigned int n = nr_digits(v);
+	char *q;
 
+	if (n > (size_t)(l->end - l->p))
+		return;
+	q = l->p + n;
+	l->p = q;
+	/* 32-bit divisions where the value fits: most fields do */
+	if (v <= 0xffffffffu) {
+		unsigned int w = v;
+
+		while (w >= 100) {
+			unsigned int d = (w % 100) * 2;
+
+			w /= 100;
+			*--q = digits2[d + 1];
+			*--q = digits2[d];
+		}
+		v = w;
+	}
 	while (v >= 100) {
 		unsigned int d = (v % 100) * 2;
 
@@ -180,7 +229,6 @@ void gmt_put_u64(struct gmt_line *l, __u64 v)
 	} else {
 		*--q = '0' + v;
 	}
-	gmt_put(l, q, tmp + sizeof(tmp) - q);
 }
 
 void gmt_put_s64(struct gmt_line *l, __s64 v)
@@ -214,16 +262,20 @@ void gmt_put_pad(struct gmt_line *l, size_t from, size_t width)
 		gmt_putc(l, ' ');
 }
 
-/* n zero-padded decimal digits */
-static void put_fixed(struct gmt_line *l, __u64 v, int n)
+/* n zero-padded decimal digits (v < 10^n <= 10^9) */
+static void put_fixed(struct gmt_line *l, unsigned int v, int n)
 {
-	char tmp[20];
-	int i;
+	char tmp[12], *q = tmp + n;
 
-	for (i = n - 1; i >= 0; i--) {
-		tmp[i] = '0' + v % 10;
-		v /= 10;
+	while (q - tmp >= 2) {
+		unsigned int d = (v % 100) * 2;
+
+		v /= 100;
+		*--q = digits2[d + 1];
+		*--q = digits2[d];
 	}
+	if (q > tmp)
+		*--q = '0' + v % 10;
 	gmt_put(l, tmp, n);
 }
 

@@ -63,12 +63,17 @@ static inline size_t gmt_line_len(const struct gmt_line *l)
 	return l->p - l->buf;
 }
 
+void gmt_put_slow(struct gmt_line *l, const char *s, size_t n);
+
+/* inlined with a constant n, memcpy becomes a few moves: no call per field */
 static inline void gmt_put(struct gmt_line *l, const char *s, size_t n)
 {
-	if (n > (size_t)(l->end - l->p))
-		n = l->end - l->p;
-	memcpy(l->p, s, n);
-	l->p += n;
+	if (__builtin_expect(n <= (size_t)(l->end - l->p), 1)) {
+		memcpy(l->p, s, n);
+		l->p += n;
+	} else {
+		gmt_put_slow(l, s, n);
+	}
 }
 
 /* a string literal or constant name */

@@ -235,7 +235,7 @@ static void json_event(struct gmt_out *o, const struct gmt_event *e)
 	}
 	gmt_putc(&l, '}');
 	*l.p++ = '\n';		/* the builder keeps this byte free */
-	fwrite(l.buf, 1, gmt_line_len(&l), o->f);
+	fwrite_unlocked(l.buf, 1, gmt_line_len(&l), o->f);
 	o->lines++;
 }
 

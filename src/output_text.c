@@ -200,7 +200,7 @@ static void text_event(struct gmt_out *o, const struct gmt_event *e)
 	gmt_puts(&l, " lat=");
 	gmt_put_ns(&l, h->latency_ns);
 	*l.p++ = '\n';		/* the builder keeps this byte free */
-	fwrite(l.buf, 1, gmt_line_len(&l), o->f);
+	fwrite_unlocked(l.buf, 1, gmt_line_len(&l), o->f);
 	o->lines++;
 }
 
