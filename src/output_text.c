@@ -225,7 +225,7 @@ static void text_attach(struct gmt_out *o, const struct gmt_session *s)
 		if (st->target) {
 			/* the hook names the default target; show the chosen one */
 			fprintf(stderr, " %.*s %s", (int)strcspn(st->spec->hook, " "),
-				st->spec->hook, st->target);
+				st->spec->hook, gmt_escape_str(st->target, GMT_ESC_ASCII));
 			kernel++;
 		} else {
 			fprintf(stderr, " %s", st->spec->hook);
@@ -236,7 +236,7 @@ static void text_attach(struct gmt_out *o, const struct gmt_session *s)
 		if (s->status[i].state == GMT_ATT_FAILED)
 			fprintf(stderr, "gmemtrace: not attached: %s (%s): %s\n",
 				s->status[i].spec->prog, s->status[i].spec->hook,
-				s->status[i].reason);
+				gmt_escape_str(s->status[i].reason, GMT_ESC_ASCII));
 	if (!kernel)
 		fprintf(stderr, "gmemtrace: no kernel-side backend here: conversions are timed at "
 			"the syscall boundary only (see gmemtrace features)\n");
@@ -253,7 +253,7 @@ static void text_attach(struct gmt_out *o, const struct gmt_session *s)
 				dup = true;
 		if (!dup)
 			fprintf(stderr, "gmemtrace: %s unavailable: %s\n", st->spec->feature,
-				st->reason);
+				gmt_escape_str(st->reason, GMT_ESC_ASCII));
 	}
 }
 
@@ -342,7 +342,8 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, b
 
 static void text_error(struct gmt_out *o, const char *what, const char *msg)
 {
-	fprintf(stderr, "gmemtrace: %s: %s\n", what, msg);
+	/* messages may quote paths and names: nothing raw reaches the terminal */
+	fprintf(stderr, "gmemtrace: %s: %s\n", what, gmt_escape_str(msg, GMT_ESC_ASCII));
 }
 
 const struct gmt_out_ops gmt_out_text_ops = {
