@@ -64,6 +64,7 @@ struct gmt_out {
 	enum gmt_format fmt;
 	FILE *f;
 	bool own_file;
+	char *vbuf;		/* stdio buffer of an own file */
 	bool iso_time;		/* text: RFC 3339 timestamps */
 	__u64 real_off;		/* CLOCK_MONOTONIC -> CLOCK_REALTIME */
 	unsigned long long lines;
