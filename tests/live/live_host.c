@@ -385,7 +385,7 @@ static void test_tid_maps_to_process(void **state)
 	char tidbuf[16];
 	const char *t[] = { GT, "trace", "-f", "json", "-o", t_out, "-p", tidbuf, NULL };
 	const char *s[] = { GT, "stat", "-f", "json", "-o", s_out, "-p", tidbuf, "0.2", NULL };
-	json_object *recs, *ev, *stats, *last, *rows;
+	json_object *recs, *ev, *stats, *rows;
 	long long total = 0;
 	pid_t child, tid, tp, sp;
 	int i, vm_creates = 0, converts = 0;
@@ -436,8 +436,7 @@ static void test_tid_maps_to_process(void **state)
 	recs = live_read_ndjson(s_out);
 	stats = live_filter(recs, "stat", NULL);
 	assert_true(json_object_array_length(stats) >= 1);
-	last = json_object_array_get_idx(stats, json_object_array_length(stats) - 1);
-	assert_true(json_object_object_get_ex(last, "rows", &rows));
+	rows = live_stat_last_rows(stats);
 	for (i = 0; i < (int)json_object_array_length(rows); i++) {
 		json_object *tot;
 

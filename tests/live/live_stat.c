@@ -85,7 +85,7 @@ static void test_stat_totals_exact(void **state)
 			       "0.2", "--", live_bin("gmem-workload"), "--conversions", "30",
 			       "--vms", "2", "--interval-us", "2000", "--json-out", wl_json, NULL };
 	struct agg a[64];
-	json_object *wl, *recs, *stats, *last, *rows;
+	json_object *wl, *recs, *stats, *rows;
 	int n, i, j, rc;
 
 	if (!live_require_tracing())
@@ -100,8 +100,7 @@ static void test_stat_totals_exact(void **state)
 	stats = live_filter(recs, "stat", NULL);
 	/* 30 rounds x 2 ms = 180+ ms per VM: several 0.2 s intervals */
 	assert_true(json_object_array_length(stats) >= 2);
-	last = json_object_array_get_idx(stats, json_object_array_length(stats) - 1);
-	assert_true(json_object_object_get_ex(last, "rows", &rows));
+	rows = live_stat_last_rows(stats);
 	n = workload_agg(wl, a);
 	assert_int_equal((int)json_object_array_length(rows), n);
 	for (j = 0; j < n; j++) {
@@ -176,7 +175,7 @@ static void test_stat_equals_trace(void **state)
 	const char *t[] = { live_bin("gmemtrace"), "trace", "-f", "json", "-o", t_out, "-p",
 			    pidbuf, NULL };
 	const char *w_err = live_tmp("both-wl.err");
-	json_object *recs, *ev, *stats, *last, *rows;
+	json_object *recs, *ev, *stats, *rows;
 	long long total = 0;
 	pid_t wp, sp, tp;
 	size_t i;
@@ -200,8 +199,7 @@ static void test_stat_equals_trace(void **state)
 	recs = live_read_ndjson(s_out);
 	stats = live_filter(recs, "stat", NULL);
 	assert_true(json_object_array_length(stats) >= 1);
-	last = json_object_array_get_idx(stats, json_object_array_length(stats) - 1);
-	json_object_object_get_ex(last, "rows", &rows);
+	rows = live_stat_last_rows(stats);
 	for (i = 0; i < json_object_array_length(rows); i++) {
 		json_object *tot;
 
