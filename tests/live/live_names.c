@@ -370,12 +370,32 @@ static pid_t hold(const struct hostile *h, const char *err)
 	return pid;
 }
 
+/* refs needs a guest_memfd the workload can touch and pin */
+static bool gmem_pinnable(void)
+{
+	const char *out = live_tmp("names-probe.json");
+	const char *argv[] = { live_bin("gmem-workload"), "--vm-type", "default", "--conversions",
+			       "0", "--touch", "--pin", "1", "--json-out", out, NULL };
+	json_object *wl, *pins;
+	bool ok;
+
+	if (live_run((char *const *)argv, NULL, NULL, 60))
+		return false;
+	wl = live_read_json(out);
+	ok = wl && json_object_object_get_ex(wl, "pins", &pins) && pins &&
+	     live_get_int_or(pins, "register_ret", -1) == 0;
+	json_object_put(wl);
+	return ok;
+}
+
 static void test_refs(void **state)
 {
 	size_t i, k;
 
 	if (!live_require_tracing())
 		skip();
+	if (!gmem_pinnable())
+		live_cannot_run("GMEM", "no guest_memfd that io_uring can pin here");
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *werr = live_tmp("hold.err"), *jout = live_tmp("refs.jsonl");
 		const char *tout = live_tmp("refs.txt"), *rerr = live_tmp("refs.err");
