@@ -71,8 +71,16 @@ static struct {
 	bool same_cpu;
 	bool prog_stats;
 	bool verbose;
+	bool records;		/* the per-record cost and storm phases */
+	long rec_n;		/* conversions in the per-record phase */
+	long rate;		/* ... issued at this many per second */
+	long storm;		/* failing KVM_CREATE_GUEST_MEMFD calls */
 	const char *gmemtrace;
 } opt = {
+	.records = true,
+	.rec_n = 400000,
+	.rate = 500000,
+	.storm = 200000,
 	.iters = 200000,
 	.rounds = 9,
 	.cpu = -1,
@@ -129,6 +137,11 @@ static void usage(FILE *f)
 "  --no-prog-stats   skip the pass that measures ns per BPF program run\n"
 "  --json            also print one JSON line with every number\n"
 "  --strict          exit 1 when stat or trace misses its target\n"
+"  --records N       conversions in the per-record cost phase (default 400000)\n"
+"  --rate N          ... issued at N per second (default 500000)\n"
+"  --storm N         failing KVM_CREATE_GUEST_MEMFD calls in the storm phase\n"
+"                    (default 200000)\n"
+"  --no-records      skip the per-record cost and storm phases\n"
 "  -v, --verbose     per-round numbers\n"
 "  -h, --help\n", MAX_ROUNDS);
 }
@@ -157,7 +170,7 @@ static int parse_long(const char *s, long min, long max, long *out)
 static int parse_args(int argc, char **argv)
 {
 	enum { O_GMT = 0x100, O_ITERS, O_ROUNDS, O_QUICK, O_CPU, O_SAME, O_NOPS, O_JSON,
-	       O_STRICT };
+	       O_STRICT, O_NOREC, O_RECN, O_RATE, O_STORM };
 	static const struct option lo[] = {
 		{ "gmemtrace", required_argument, NULL, O_GMT },
 		{ "iters", required_argument, NULL, O_ITERS },
@@ -168,11 +181,16 @@ static int parse_args(int argc, char **argv)
 		{ "no-prog-stats", no_argument, NULL, O_NOPS },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "strict", no_argument, NULL, O_STRICT },
+		{ "no-records", no_argument, NULL, O_NOREC },
+		{ "records", required_argument, NULL, O_RECN },
+		{ "rate", required_argument, NULL, O_RATE },
+		{ "storm", required_argument, NULL, O_STORM },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool quick = false, iters_set = false, rounds_set = false;
+	bool quick = false, iters_set = false, rounds_set = false, rec_set = false;
+	bool storm_set = false;
 	long v;
 	int c;
 
@@ -213,6 +231,26 @@ static int parse_args(int argc, char **argv)
 		case O_STRICT:
 			opt.strict = true;
 			break;
+		case O_NOREC:
+			opt.records = false;
+			break;
+		case O_RECN:
+			if (parse_long(optarg, 1000, 100000000, &v))
+				goto bad;
+			opt.rec_n = v;
+			rec_set = true;
+			break;
+		case O_RATE:
+			if (parse_long(optarg, 1000, 100000000, &v))
+				goto bad;
+			opt.rate = v;
+			break;
+		case O_STORM:
+			if (parse_long(optarg, 1000, 100000000, &v))
+				goto bad;
+			opt.storm = v;
+			storm_set = true;
+			break;
 		case 'v':
 			opt.verbose = true;
 			break;
@@ -233,6 +271,10 @@ static int parse_args(int argc, char **argv)
 			opt.iters = 20000;
 		if (!rounds_set)
 			opt.rounds = 3;
+		if (!rec_set)
+			opt.rec_n = 50000;
+		if (!storm_set)
+			opt.storm = 20000;
 	}
 	return 0;
 bad:
@@ -1083,6 +1125,369 @@ static void print_prog_stats(const struct prog_cost *pc, const struct result *r)
 	       pc[CFG_EMPTY].ns_ioctl, pc[CFG_STAT].ns_ioctl, pc[CFG_TRACE].ns_ioctl);
 }
 
+/* ---- per-record cost: gmemtrace's own CPU for each record it writes ---- */
+
+enum { FMT_TEXT, FMT_JSON, FMT_MAX };
+static const char *const fmt_name[FMT_MAX] = { "text", "json" };
+
+struct rec_result {
+	bool done;
+	long long records;	/* event records in the output file */
+	long long lost;		/* ring buffer drops (gmt_counters), -1 unknown */
+	double rate;		/* conversions/s achieved */
+	double cpu_ns;		/* gmemtrace's user+sys after attaching (rusage) */
+	double bytes;		/* output file size */
+};
+
+struct storm_result {
+	bool done;
+	double untraced_ns;		/* the workload's storm loop, per call */
+	double stat_ns;			/* ... under `gmemtrace stat` (no records) */
+	double traced_ns[FMT_MAX];
+	struct rec_result rec[FMT_MAX];
+};
+
+static char out_dir[PATH_MAX];
+
+/* gmemtrace ARGS... with stdout to /dev/null, attached like the rounds' tracers */
+static int spawn_argv(struct tracer *t, char *const argv[])
+{
+	int pfd[2];
+	pid_t pid;
+
+	memset(t, 0, sizeof(*t));
+	t->cfg = CFG_TRACE;
+	t->errfd = -1;
+	if (pipe2(pfd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sched_setaffinity(0, sizeof(tracer_cpus), &tracer_cpus);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(pfd[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	t->pid = pid;
+	t->errfd = pfd[0];
+	current_child = pid;
+	return wait_attached(t);
+}
+
+/*
+ * SIGINT (gmemtrace drains the ring buffer, writes its summary and exits),
+ * then its own user+sys time from wait4's rusage: it has no children here.
+ * The CPU it used before attaching (BPF loading, probing) is not the
+ * records' and is taken out (schedstat at attach time, the same clock).
+ */
+static double stop_rusage(struct tracer *t, long long *drops)
+{
+	struct progset ps;
+	struct rusage ru;
+	int status;
+	double ns;
+
+	*drops = !child_links(t->pid, &ps) ? child_drops(&ps) : -1;
+	kill(t->pid, SIGINT);
+	if (wait4(t->pid, &status, 0, &ru) != t->pid)
+		return -1;
+	drain_stderr(t);
+	close(t->errfd);
+	current_child = -1;
+	t->pid = -1;
+	ns = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
+	     (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3 - (double)t->cpu_at_attach;
+	return ns;
+}
+
+/* event records in an output file, and its size */
+static long long count_records(const char *path, int fmt, double *bytes)
+{
+	char line[4096];
+	long long n = 0;
+	bool bol = true;
+	FILE *f = fopen(path, "r");
+	struct stat st;
+
+	if (!f)
+		return -1;
+	if (!fstat(fileno(f), &st))
+		*bytes = st.st_size;
+	while (fgets(line, sizeof(line), f)) {
+		/* text: every line but the '#' summary; JSON: "type":"event" */
+		if (bol && (fmt == FMT_TEXT ? line[0] != '#' :
+			    !strncmp(line, "{\"type\":\"event\"", 15)))
+			n++;
+		bol = strchr(line, '\n') != NULL;
+	}
+	fclose(f);
+	return n;
+}
+
+/* n conversion ioctls at opt.rate per second (busy-waiting: sleeps are too coarse) */
+static double paced_ioctls(long n)
+{
+	double per = 1e9 / opt.rate;
+	__u64 t0 = now_ns();
+	long done = 0;
+
+	while (done < n) {
+		long batch = n - done < 50 ? n - done : 50;
+
+		run_ioctls(batch);
+		done += batch;
+		while (now_ns() - t0 < done * per)
+			;
+	}
+	return n / ((now_ns() - t0) / 1e9);
+}
+
+static int measure_records(struct rec_result *rr, const char *gmt)
+{
+	char pid[16], path[PATH_MAX + 32];
+	int f;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	for (f = 0; f < FMT_MAX; f++) {
+		char *argv[] = { (char *)gmt, "trace", "-p", pid, "-f", (char *)fmt_name[f],
+				 "-o", path, NULL };
+		struct tracer t;
+
+		snprintf(path, sizeof(path), "%s/records.%s", out_dir, fmt_name[f]);
+		if (spawn_argv(&t, argv)) {
+			fprintf(stderr, "gmt-bench: gmemtrace trace -f %s did not start:\n%s",
+				fmt_name[f], t.tail);
+			return -1;
+		}
+		rr[f].rate = paced_ioctls(opt.rec_n);
+		rr[f].cpu_ns = stop_rusage(&t, &rr[f].lost);
+		rr[f].records = count_records(path, f, &rr[f].bytes);
+		rr[f].done = rr[f].records > 0 && rr[f].cpu_ns >= 0;
+		unlink(path);
+	}
+	return 0;
+}
+
+/* gmem-workload next to gmemtrace */
+static void workload_path(const char *gmt, char *buf, size_t len)
+{
+	const char *slash = strrchr(gmt, '/');
+
+	snprintf(buf, len, "%.*sgmem-workload", slash ? (int)(slash - gmt + 1) : 0, gmt);
+}
+
+/* the storm loop's ns from gmem-workload's JSON ("gmem_create_storm":{...,"ns":N}) */
+static double storm_ns(const char *json)
+{
+	char buf[1 << 16];
+	const char *p;
+	FILE *f = fopen(json, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strstr(buf, "\"gmem_create_storm\":{");
+	p = p ? strstr(p, "\"ns\":") : NULL;
+	return p ? strtod(p + 5, NULL) : -1;
+}
+
+/* gmem-workload --gmem-create-storm; waits for 'ready' when told to */
+static pid_t start_workload(const char *wl, const char *json, bool wait_ready)
+{
+	char n[24];
+	char *argv[] = { (char *)wl, "--vm-type", "default", "--conversions", "0", "--no-calls",
+			 "--gmem-create-storm", n, "--json-out", (char *)json,
+			 wait_ready ? "--wait-signal" : NULL, NULL };
+	int pfd[2];
+	pid_t pid;
+
+	snprintf(n, sizeof(n), "%ld", opt.storm);
+	if (pipe2(pfd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(pfd[1], 2);
+		execv(wl, argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (pid > 0 && wait_ready) {
+		char buf[256];
+		size_t have = 0;
+		ssize_t r;
+
+		/* "ready <pid>": its VM exists, the storm has not begun */
+		while (have < sizeof(buf) - 1 && (r = read(pfd[0], buf + have,
+							   sizeof(buf) - 1 - have)) > 0) {
+			have += r;
+			buf[have] = 0;
+			if (strstr(buf, "ready "))
+				break;
+		}
+		if (!strstr(buf, "ready ")) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			pid = -1;
+		}
+	}
+	close(pfd[0]);
+	return pid;
+}
+
+static int measure_storm(struct storm_result *sr, const char *gmt)
+{
+	char wl[PATH_MAX], json[PATH_MAX + 32], path[PATH_MAX + 32], pid_s[16];
+	int f, st;
+	pid_t w;
+
+	workload_path(gmt, wl, sizeof(wl));
+	if (access(wl, X_OK)) {
+		fprintf(stderr, "gmt-bench: %s: %s: no storm phase\n", wl, strerror(errno));
+		return -1;
+	}
+	snprintf(json, sizeof(json), "%s/workload.json", out_dir);
+	/* untraced, on the loops' CPU like everything the workload does here */
+	w = start_workload(wl, json, false);
+	if (w <= 0 || waitpid(w, &st, 0) != w || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	sr->untraced_ns = storm_ns(json) / opt.storm;
+	/* stat: the same BPF programs, nothing streamed: what the hooks cost */
+	w = start_workload(wl, json, true);
+	if (w > 0) {
+		char *argv[] = { (char *)gmt, "stat", "3600", "-p", pid_s, "-o", "/dev/null",
+				 NULL };
+		struct tracer t;
+		long long d;
+
+		snprintf(pid_s, sizeof(pid_s), "%d", w);
+		if (!spawn_argv(&t, argv)) {
+			kill(w, SIGUSR1);
+			waitpid(w, &st, 0);
+			stop_rusage(&t, &d);
+			sr->stat_ns = storm_ns(json) / opt.storm;
+		} else {
+			kill(w, SIGKILL);
+			waitpid(w, NULL, 0);
+		}
+	}
+	for (f = 0; f < FMT_MAX; f++) {
+		char *argv[] = { (char *)gmt, "trace", "-p", pid_s, "-f", (char *)fmt_name[f],
+				 "-o", path, NULL };
+		struct rec_result *rr = &sr->rec[f];
+		struct tracer t;
+		__u64 t0;
+
+		w = start_workload(wl, json, true);
+		if (w <= 0)
+			return -1;
+		snprintf(pid_s, sizeof(pid_s), "%d", w);
+		snprintf(path, sizeof(path), "%s/storm.%s", out_dir, fmt_name[f]);
+		if (spawn_argv(&t, argv)) {
+			kill(w, SIGKILL);
+			waitpid(w, NULL, 0);
+			return -1;
+		}
+		t0 = now_ns();
+		kill(w, SIGUSR1);
+		waitpid(w, &st, 0);
+		rr->rate = opt.storm / ((now_ns() - t0) / 1e9);
+		rr->cpu_ns = stop_rusage(&t, &rr->lost);
+		rr->records = count_records(path, f, &rr->bytes);
+		rr->done = rr->records > 0 && rr->cpu_ns >= 0;
+		sr->traced_ns[f] = storm_ns(json) / opt.storm;
+		unlink(path);
+	}
+	unlink(json);
+	sr->done = true;
+	return 0;
+}
+
+#define REC_TARGET_NS	250.0
+
+static void print_records(const struct rec_result *rr, const struct storm_result *sr)
+{
+	int f;
+
+	printf("\nper-record cost: gmemtrace trace -p <this> -f FMT -o FILE, %ld conversions paced "
+	       "at %ld/s;\ncpu = gmemtrace's user+sys (rusage) after attaching / records written "
+	       "(target <= %.0f ns, 0 lost):\n", opt.rec_n, opt.rate, REC_TARGET_NS);
+	printf("%-6s %9s %11s %6s %9s %12s  %s\n", "format", "records", "conv/s", "lost",
+	       "B/record", "cpu ns/rec", "verdict");
+	for (f = 0; f < FMT_MAX; f++) {
+		const struct rec_result *r = &rr[f];
+
+		if (!r->done) {
+			printf("%-6s (failed)\n", fmt_name[f]);
+			continue;
+		}
+		printf("%-6s %9lld %11.0f %6lld %9.0f %12.1f  %s\n", fmt_name[f], r->records,
+		       r->rate, r->lost, r->bytes / r->records, r->cpu_ns / r->records,
+		       r->cpu_ns / r->records <= REC_TARGET_NS && r->lost == 0 ? "met" : "MISSED");
+	}
+	if (!sr->done)
+		return;
+	printf("storm: gmem-workload --gmem-create-storm %ld (every call EINVAL, one record "
+	       "each), traced with -p:\n", opt.storm);
+	printf("  untraced %.0f ns/call; stat %.0f ns/call (%.2fx)", sr->untraced_ns, sr->stat_ns,
+	       sr->stat_ns / sr->untraced_ns);
+	for (f = 0; f < FMT_MAX; f++)
+		printf("; %s %.0f ns/call (%.2fx), gmemtrace %.1f ns/record, %lld records, %lld lost",
+		       fmt_name[f], sr->traced_ns[f], sr->traced_ns[f] / sr->untraced_ns,
+		       sr->rec[f].done ? sr->rec[f].cpu_ns / sr->rec[f].records : -1.0,
+		       sr->rec[f].records, sr->rec[f].lost);
+	printf("\n");
+}
+
+static void json_records(const struct rec_result *rr, const struct storm_result *sr)
+{
+	int f;
+
+	printf(",\"records\":{\"conversions\":%ld,\"rate_target\":%ld,\"target_ns\":%.0f", opt.rec_n,
+	       opt.rate, REC_TARGET_NS);
+	for (f = 0; f < FMT_MAX; f++) {
+		const struct rec_result *r = &rr[f];
+
+		if (!r->done)
+			continue;
+		printf(",\"%s\":{\"records\":%lld,\"rate\":%.0f,\"lost\":%lld,\"bytes_per_record\":%.1f,"
+		       "\"cpu_ns\":%.0f,\"cpu_ns_per_record\":%.1f,\"met\":%s}", fmt_name[f],
+		       r->records, r->rate, r->lost, r->bytes / r->records, r->cpu_ns,
+		       r->cpu_ns / r->records,
+		       r->cpu_ns / r->records <= REC_TARGET_NS && r->lost == 0 ? "true" : "false");
+	}
+	printf("}");
+	if (!sr->done)
+		return;
+	printf(",\"storm\":{\"calls\":%ld,\"untraced_ns_per_call\":%.1f,"
+	       "\"stat_ns_per_call\":%.1f,\"stat_x_untraced\":%.3f", opt.storm,
+	       sr->untraced_ns, sr->stat_ns, sr->stat_ns / sr->untraced_ns);
+	for (f = 0; f < FMT_MAX; f++)
+		printf(",\"%s\":{\"ns_per_call\":%.1f,\"x_untraced\":%.3f,\"records\":%lld,"
+		       "\"lost\":%lld,\"cpu_ns_per_record\":%.1f}", fmt_name[f], sr->traced_ns[f],
+		       sr->traced_ns[f] / sr->untraced_ns, sr->rec[f].records, sr->rec[f].lost,
+		       sr->rec[f].done ? sr->rec[f].cpu_ns / sr->rec[f].records : -1.0);
+	printf("}");
+}
+
 /* ---- JSON ---- */
 
 static void json_nums(const char *key, const double *v, int n)
@@ -1095,7 +1500,8 @@ static void json_nums(const char *key, const double *v, int n)
 	printf("]");
 }
 
-static void print_json(const struct result *r, int n, const struct prog_cost *pc)
+static void print_json(const struct result *r, int n, const struct prog_cost *pc,
+		       const struct rec_result *rr, const struct storm_result *sr)
 {
 	int c, i;
 
@@ -1132,7 +1538,10 @@ static void print_json(const struct result *r, int n, const struct prog_cost *pc
 		}
 		printf("}");
 	}
-	printf("},\"targets\":{\"stat\":%.1f,\"trace\":%.1f},\"stat_ratio\":%.3f,"
+	printf("}");
+	if (rr)
+		json_records(rr, sr);
+	printf(",\"targets\":{\"stat\":%.1f,\"trace\":%.1f},\"stat_ratio\":%.3f,"
 	       "\"trace_ratio\":%.3f,\"stat_met\":%s,\"trace_met\":%s}\n",
 	       STAT_TARGET, TRACE_TARGET, r->ratio[CFG_STAT], r->ratio[CFG_TRACE],
 	       r->ratio[CFG_STAT] <= STAT_TARGET ? "true" : "false",
@@ -1143,6 +1552,9 @@ int main(int argc, char **argv)
 {
 	static struct result res;
 	static struct prog_cost pc[CFG_MAX];
+	static struct rec_result rec[FMT_MAX];
+	static struct storm_result storm;
+	bool have_rec = false;
 	char gmt[PATH_MAX];
 	struct tracer t;
 	bool have_pc = false, ok;
@@ -1261,8 +1673,23 @@ int main(int argc, char **argv)
 		have_pc = true;
 		print_prog_stats(pc, &res);
 	}
+	if (opt.records) {
+		snprintf(out_dir, sizeof(out_dir), "%s/gmt-bench-XXXXXX",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		if (!mkdtemp(out_dir)) {
+			perror("gmt-bench: mkdtemp");
+		} else {
+			if (!measure_records(rec, gmt)) {
+				have_rec = true;
+				if (measure_storm(&storm, gmt))
+					fprintf(stderr, "gmt-bench: the storm phase failed\n");
+				print_records(rec, &storm);
+			}
+			rmdir(out_dir);
+		}
+	}
 	printf("total time %.1f s\n", (now_ns() - t_start) / 1e9);
 	if (opt.json)
-		print_json(&res, opt.rounds, have_pc ? pc : NULL);
+		print_json(&res, opt.rounds, have_pc ? pc : NULL, have_rec ? rec : NULL, &storm);
 	return opt.strict && !ok ? 1 : 0;
 }

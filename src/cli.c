@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 
 #include "child.h"
 #include "cli.h"
@@ -12,6 +15,8 @@ enum {
 	OPT_CGROUP = 0x100,
 	OPT_ISO,
 	OPT_KBACKEND,
+	OPT_GRACE,
+	OPT_KEEP,
 };
 
 const struct argp_option gmt_common_options[] = {
@@ -28,6 +33,11 @@ const struct argp_option gmt_common_options[] = {
 	{ "kernel-backend", OPT_KBACKEND, "auto|fentry|kprobe|none", 0,
 	  "In-kernel latency, phases and refcount check: auto (fentry, else kprobe; default), "
 	  "fentry only, kprobe first, or none (syscall tracepoints only)", 2 },
+	{ NULL, 0, NULL, 0, "Command (-- CMD):", 4 },
+	{ "grace", OPT_GRACE, "SECONDS", 0, "When gmemtrace ends first (-d, Ctrl-C, output closed), "
+	  "time between SIGTERM and SIGKILL to the command's process group (default 5)", 4 },
+	{ "keep-running", OPT_KEEP, NULL, 0, "Let the command outlive gmemtrace: no SIGTERM/SIGKILL "
+	  "when gmemtrace ends, none when gmemtrace is killed", 4 },
 	{ 0 },
 };
 
@@ -76,9 +86,20 @@ error_t gmt_common_parse(int key, char *arg, struct argp_state *state, struct gm
 		break;
 	case 'd':
 		if (gmt_parse_seconds(arg, &o->duration_s) || o->duration_s <= 0) {
-			argp_error(state, "invalid duration '%s' (seconds, e.g. 10 or 0.5)", arg);
+			argp_error(state, "invalid duration '%s' (seconds, e.g. 10 or 0.5, "
+				   "at most %.0f)", arg, GMT_MAX_SECONDS);
 			return EINVAL;
 		}
+		break;
+	case OPT_GRACE:
+		if (gmt_parse_seconds(arg, &o->grace_s) || o->grace_s > 3600) {
+			argp_error(state, "invalid grace '%s' (seconds, 0 to 3600)", arg);
+			return EINVAL;
+		}
+		o->grace_set = true;
+		break;
+	case OPT_KEEP:
+		o->keep_running = true;
 		break;
 	case 'v':
 		gmt_verbose = true;
@@ -113,6 +134,8 @@ void gmt_install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	/* a closed pipe (trace | head) ends tracing, not the process */
 	signal(SIGPIPE, SIG_IGN);
+	/* taking the terminal back from the command's group */
+	signal(SIGTTOU, SIG_IGN);
 }
 
 struct argp_option *gmt_merge_options(const struct argp_option *a, const struct argp_option *b)
@@ -128,57 +151,126 @@ struct argp_option *gmt_merge_options(const struct argp_option *a, const struct 
 	return all;
 }
 
-int gmt_check_pids(const struct gmt_config *cfg)
+pid_t gmt_tgid_of(pid_t pid)
 {
-	int i;
+	char path[64], line[128];
+	pid_t tgid = pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return tgid > 0 ? tgid : pid;
+}
+
+int gmt_check_pids(struct gmt_config *cfg)
+{
+	int i, k, n = 0;
 
 	for (i = 0; i < cfg->nr_pids; i++) {
+		pid_t tgid;
+
 		if (kill(cfg->pids[i], 0) && errno == ESRCH) {
+			gmt_err_what = "arguments";
 			gmt_err("no process with pid %d", cfg->pids[i]);
 			return GMT_EXIT_USAGE;
 		}
+		tgid = gmt_tgid_of(cfg->pids[i]);
+		if (tgid != cfg->pids[i])
+			gmt_info("-p %d is a thread of process %d: tracing the process",
+				 cfg->pids[i], tgid);
+		for (k = 0; k < n && cfg->pids[k] != tgid; k++)
+			;
+		if (k == n)
+			cfg->pids[n++] = tgid;
+	}
+	cfg->nr_pids = n;
+	return 0;
+}
+
+int gmt_check_cgroup(const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	gmt_err_what = "arguments";
+	if (stat(path, &st)) {
+		gmt_err("--cgroup %s: %s (give a cgroup v2 directory, e.g. "
+			"/sys/fs/cgroup/machine.slice)", path, strerror(errno));
+		return GMT_EXIT_USAGE;
+	}
+	if (!S_ISDIR(st.st_mode) || statfs(path, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		gmt_err("--cgroup %s: not a cgroup v2 directory (give one under the cgroup2 "
+			"mount, e.g. /sys/fs/cgroup/machine.slice)", path);
+		return GMT_EXIT_USAGE;
 	}
 	return 0;
 }
 
-bool gmt_any_pid_alive(const struct gmt_config *cfg)
+char **gmt_split_command(int *argc, char **argv, bool *dashdash)
 {
 	int i;
 
-	for (i = 0; i < cfg->nr_pids; i++)
-		if (!kill(cfg->pids[i], 0) || errno != ESRCH)
-			return true;
-	return false;
-}
-
-char **gmt_split_command(int *argc, char **argv)
-{
-	int i;
-
+	*dashdash = false;
 	for (i = 1; i < *argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			argv[i] = NULL;
 			*argc = i;
+			*dashdash = true;
 			return argv[i + 1] ? &argv[i + 1] : NULL;
 		}
 	}
 	return NULL;
 }
 
-int gmt_start_command(struct gmt_common_opts *o, struct gmt_child *child)
+int gmt_validate(struct gmt_common_opts *o)
 {
+	char why[512];
 	int err;
 
-	if (!o->cmd)
-		return 0;
-	err = gmt_child_spawn(child, o->cmd);
-	if (err) {
-		gmt_err("cannot start %s: %s", o->cmd[0], strerror(-err));
-		return GMT_EXIT_RUNTIME;
+	gmt_err_what = "arguments";
+	if (o->dashdash && !o->cmd) {
+		/* not the whole host: the user meant a command and gave none */
+		gmt_err("no command after --");
+		return GMT_EXIT_USAGE;
 	}
-	/* trace exactly the command (and what it forks) */
-	o->cfg.filter_pid = true;
-	o->cfg.pids[0] = child->pid;
-	o->cfg.nr_pids = 1;
+	if (o->cfg.filter_pid && o->cmd) {
+		gmt_err("-p and -- CMD cannot be combined");
+		return GMT_EXIT_USAGE;
+	}
+	if (!o->cmd && (o->keep_running || o->grace_set)) {
+		gmt_err("--grace and --keep-running apply to -- CMD only");
+		return GMT_EXIT_USAGE;
+	}
+	if (!o->grace_set)
+		o->grace_s = GMT_DEFAULT_GRACE_S;
+	err = gmt_check_pids(&o->cfg);
+	if (err)
+		return err;
+	if (o->cfg.cgroup) {
+		err = gmt_check_cgroup(o->cfg.cgroup);
+		if (err)
+			return err;
+	}
+	if (o->cmd && gmt_check_exec(o->cmd[0], why, sizeof(why))) {
+		gmt_err_what = "command";
+		gmt_err("cannot run %s", why);
+		return GMT_EXIT_USAGE;
+	}
+	gmt_err_what = "privilege";
+	if (gmt_check_privilege(why, sizeof(why))) {
+		gmt_err("%s", why);
+		return GMT_EXIT_UNSUPPORTED;
+	}
+	gmt_err_what = "btf";
+	if (gmt_check_btf(why, sizeof(why))) {
+		gmt_err("%s", why);
+		return GMT_EXIT_UNSUPPORTED;
+	}
+	gmt_err_what = "setup";
 	return 0;
 }

@@ -15,9 +15,15 @@ struct gmt_common_opts {
 	enum gmt_format fmt;
 	const char *out_path;
 	double duration_s;	/* 0: until Ctrl-C (or the command exits) */
+	double grace_s;		/* SIGTERM to SIGKILL of the command's group */
 	char **cmd;		/* after "--" */
+	bool dashdash;		/* "--" was given (with or without a command) */
+	bool keep_running;	/* the command may outlive gmemtrace */
+	bool grace_set;
 	bool iso_time;
 };
+
+#define GMT_DEFAULT_GRACE_S	5.0
 
 /* argp options of the filter/output group; parse with gmt_common_parse */
 extern const struct argp_option gmt_common_options[];
@@ -28,16 +34,22 @@ error_t gmt_common_parse(int key, char *arg, struct argp_state *state,
 
 /* common options followed by a command's own, for one argp parser */
 struct argp_option *gmt_merge_options(const struct argp_option *a, const struct argp_option *b);
-/* a -p PID that does not exist is a usage error, not an empty trace */
-int gmt_check_pids(const struct gmt_config *cfg);
-bool gmt_any_pid_alive(const struct gmt_config *cfg);
-/* cut argv at "--": returns the command after it (NULL if none) */
-char **gmt_split_command(int *argc, char **argv);
+/* a -p PID that does not exist is a usage error, not an empty trace; a
+ * thread id is replaced by its process id (filters are by process) */
+int gmt_check_pids(struct gmt_config *cfg);
+/* the process (Tgid) of a thread id; pid itself if unknown */
+pid_t gmt_tgid_of(pid_t pid);
+/* --cgroup PATH: 0 or GMT_EXIT_USAGE with a message */
+int gmt_check_cgroup(const char *path);
+/* cut argv at "--": returns the command after it (NULL if none); *dashdash
+ * says whether "--" was there */
+char **gmt_split_command(int *argc, char **argv, bool *dashdash);
+/* every check of trace/stat that needs no output, no BPF and no child:
+ * run before -o is opened, so a bad command line leaves FILE untouched.
+ * A GMT_EXIT_* code, the message printed. */
+int gmt_validate(struct gmt_common_opts *o);
 
-struct gmt_child;
-/* -- CMD: fork it stopped and make it the pid filter; a GMT_EXIT_* code */
-int gmt_start_command(struct gmt_common_opts *o, struct gmt_child *child);
-
+/* the last signal asking to stop (SIGINT, SIGTERM, SIGHUP), 0 if none */
 extern volatile sig_atomic_t gmt_exiting;
 void gmt_install_signals(void);
 

@@ -2,6 +2,7 @@
 /* gmemtrace features: what this kernel lets gmemtrace do, each item found
  * by actually loading, attaching or issuing it, with the reason when not. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,10 +94,12 @@ static void environment(struct ftable *t)
 	char buf[256];
 
 	add(t, S, geteuid() == 0, "root", geteuid() == 0 ? "running as root" :
-	    "not root: BPF loading needs root (sudo)");
-	add(t, S, path_exists("/sys/kernel/btf/vmlinux"), "btf",
-	    path_exists("/sys/kernel/btf/vmlinux") ? "/sys/kernel/btf/vmlinux present (CO-RE works)" :
-	    "no /sys/kernel/btf/vmlinux: the kernel was built without CONFIG_DEBUG_INFO_BTF");
+	    "not root: gmemtrace needs root (sudo)");
+	/* present is not enough: CO-RE needs it to parse */
+	if (!gmt_check_btf(buf, sizeof(buf)))
+		add(t, S, F_YES, "btf", "/sys/kernel/btf/vmlinux present and parsed (CO-RE works)");
+	else
+		add(t, S, F_NO, "btf", "%s", buf);
 	if (path_exists("/sys/kernel/tracing/events"))
 		add(t, S, F_YES, "tracefs", "mounted at /sys/kernel/tracing");
 	else if (path_exists("/sys/kernel/debug/tracing/events"))
@@ -378,7 +381,9 @@ int cmd_features(int argc, char **argv)
 	struct argp argp = { opts, features_parse, NULL, features_doc, NULL, NULL, NULL };
 	struct features_opts o = { GMT_FMT_TEXT };
 	struct ftable *t;
+	struct gmt_out out;
 	char why[256];
+	int werr;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return GMT_EXIT_USAGE;
@@ -397,10 +402,21 @@ int cmd_features(int argc, char **argv)
 	kvm(t);
 	if (o.verify)
 		verify_all(t);
+	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is seen as EPIPE below */
+	if (gmt_out_open(&out, o.fmt, NULL)) {	/* standard output, checked on close */
+		free(t);
+		return GMT_EXIT_RUNTIME;
+	}
 	if (o.fmt == GMT_FMT_JSON)
 		print_json(t);
 	else
 		print_text(t);
 	free(t);
+	/* EPIPE: the reader had enough (0); any other failed write is an error */
+	werr = -gmt_out_close(&out);
+	if (werr && werr != EPIPE) {
+		gmt_err("writing standard output: %s", strerror(werr));
+		return GMT_EXIT_RUNTIME;
+	}
 	return GMT_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "refs.h"
+#include "runloop.h"
 #include "util.h"
 
 static const char refs_doc[] =
@@ -24,7 +25,8 @@ static const char refs_doc[] =
 "  gmemtrace refs -p 4242 --gmem 11 --range 0x200000:2M -f json\n"
 "  gmemtrace refs --exit-code -p 4242 || echo 'a conversion would fail now'\n"
 "\v"
-"Exit status: 0 ran (whether or not something would block), 1 runtime error,\n"
+"Exit status: 0 ran (whether or not something would block; also when the\n"
+"output's reader went away: EPIPE), 1 runtime error (a failed write too),\n"
 "2 usage error (also a -p PID that does not exist), 3 not root or the kernel\n"
 "lacks BTF or refuses the iterator, 4 with --exit-code: some folio would block.";
 
@@ -130,50 +132,57 @@ static error_t refs_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* guest_memfds belong to processes: a thread id given to -p means its process */
-static pid_t tgid_of(pid_t pid)
-{
-	char path[64], line[128];
-	pid_t tgid = pid;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return tgid > 0 ? tgid : pid;
-}
-
 int cmd_refs(int argc, char **argv)
 {
 	struct argp argp = { refs_options, refs_parse, NULL, refs_doc, NULL, NULL, NULL };
 	struct gmt_refs_opts o;
 	struct gmt_config cfg;
-	int i;
+	struct gmt_out out;
+	char why[512];
+	int i, rc, werr;
 
 	memset(&o, 0, sizeof(o));
 	o.max_folios = GMT_REFS_DEFAULT_MAX_FOLIOS;
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return GMT_EXIT_USAGE;
 
-	/* a -p PID that does not exist is a usage error, as for trace */
+	/* a -p PID that does not exist is a usage error, as for trace; guest_memfds
+	 * belong to processes: a thread id given to -p means its process */
 	memset(&cfg, 0, sizeof(cfg));
 	for (i = 0; i < o.nr_pids; i++)
 		cfg.pids[cfg.nr_pids++] = o.pids[i];
-	if (gmt_check_pids(&cfg))
-		return GMT_EXIT_USAGE;
-	o.nr_pids = 0;
-	for (i = 0; i < cfg.nr_pids; i++) {
-		pid_t tgid = tgid_of(cfg.pids[i]);
-		int k;
-
-		for (k = 0; k < o.nr_pids && o.pids[k] != tgid; k++)
-			;
-		if (k == o.nr_pids)
-			o.pids[o.nr_pids++] = tgid;
+	rc = gmt_check_pids(&cfg);
+	if (rc)
+		return gmt_exit_report(NULL, o.fmt, o.out_path, rc);
+	for (i = 0; i < cfg.nr_pids; i++)
+		o.pids[i] = cfg.pids[i];
+	o.nr_pids = cfg.nr_pids;
+	/* everything checked before -o truncates anything */
+	gmt_err_what = "privilege";
+	if (gmt_check_privilege(why, sizeof(why))) {
+		gmt_err("%s", why);
+		return gmt_exit_report(NULL, o.fmt, o.out_path, GMT_EXIT_UNSUPPORTED);
 	}
-	return gmt_refs_run(&o);
+	gmt_err_what = "btf";
+	if (gmt_check_btf(why, sizeof(why))) {
+		gmt_err("%s", why);
+		return gmt_exit_report(NULL, o.fmt, o.out_path, GMT_EXIT_UNSUPPORTED);
+	}
+	gmt_install_signals();	/* SIGPIPE ignored: a closed pipe is an error we see */
+	if (gmt_out_open(&out, o.fmt, o.out_path))
+		return gmt_exit_report(NULL, o.fmt, o.out_path, GMT_EXIT_USAGE);
+	o.out_f = out.f;
+	gmt_err_what = "refs";
+	rc = gmt_refs_run(&o);
+	gmt_out_check(&out);
+	if (!out.werr)
+		rc = gmt_exit_report(&out, o.fmt, o.out_path, rc);
+	werr = -gmt_out_close(&out);
+	if (werr && werr != EPIPE) {
+		gmt_err_what = "output";
+		gmt_err("writing %s: %s", o.out_path && strcmp(o.out_path, "-") ? o.out_path :
+			"standard output", strerror(werr));
+		rc = GMT_EXIT_RUNTIME;
+	}
+	return rc;
 }

@@ -12,6 +12,7 @@
 #include "child.h"
 #include "cli.h"
 #include "gmemtrace.skel.h"
+#include "runloop.h"
 #include "stats.h"
 #include "util.h"
 #include "vms.h"
@@ -29,8 +30,12 @@ static const char stat_doc[] =
 "  gmemtrace stat 5 12             # every 5 s, 12 times\n"
 "  gmemtrace stat -H -p 4242       # with log2 latency histograms, one VMM\n"
 "  gmemtrace stat -f json -- gmem-workload --vms 2\n"
+"\n"
+"A summary closes the output: intervals, duration and the command's exit\n"
+"status. -- CMD, -p and the shutdown of the command work as for trace.\n"
 "\v"
-"Exit status: 0 done, 1 runtime error, 2 usage error, 3 not root or the kernel\n"
+"Exit status: 0 done (also when the output's reader went away: EPIPE), 1\n"
+"runtime error (a failed write too), 2 usage error, 3 not root or the kernel\n"
 "lacks what tracing needs (see `gmemtrace features`).";
 
 struct stat_opts {
@@ -58,7 +63,8 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		if (o->positional == 0) {
 			if (gmt_parse_seconds(arg, &o->interval_s) || o->interval_s < 0.01) {
-				argp_error(state, "invalid interval '%s' (seconds, >= 0.01)", arg);
+				argp_error(state, "invalid interval '%s' (seconds, 0.01 to %.0f)",
+					   arg, GMT_MAX_SECONDS);
 				return EINVAL;
 			}
 		} else if (o->positional == 1) {
@@ -78,110 +84,108 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static int snapshot(struct gmt_session *s, struct gmt_out *out, struct gmt_stat_snapshot *prev,
-		    bool hist)
+struct stat_ctx {
+	struct stat_opts *o;
+	struct gmt_stat_snapshot prev;
+	unsigned long long printed;
+	bool finished;		/* COUNT reached */
+};
+
+static int snapshot(struct gmt_run *r, struct stat_ctx *st)
 {
+	struct gmt_session *s = &r->s;
 	struct gmt_stat_snapshot cur;
 	int i, err;
 
-	err = gmt_vms_stats_read(s, prev, &cur);
+	err = gmt_vms_stats_read(s, &st->prev, &cur);
 	if (err) {
+		gmt_err_what = "read";
 		gmt_err("reading statistics: %s", strerror(-err));
 		return GMT_EXIT_RUNTIME;
 	}
 	for (i = 0; i < GMT_CNT_MAX; i++)
 		cur.counters[i] = gmt_session_counter(s, i);
-	gmt_out_stat(out, &cur, hist);
-	gmt_out_flush(out);
+	gmt_out_stat(&r->out, &cur, st->o->hist);
+	gmt_out_flush(&r->out);
 	/* gone VMs had their last row: their slots serve new VMs */
 	gmt_vms_recycle_slots(s, &cur);
-	gmt_stats_free(prev);
-	*prev = cur;
+	gmt_stats_free(&st->prev);
+	st->prev = cur;
+	st->printed++;
 	return 0;
 }
+
+static int stat_attached(struct gmt_run *r)
+{
+	struct stat_ctx *st = r->ctx;
+
+	if (gmt_verbose || r->opts->fmt == GMT_FMT_JSON) {
+		gmt_out_attach(&r->out, &r->s);
+		gmt_out_flush(&r->out);	/* readers wait for this record */
+	}
+	/* the first interval starts at attach: an empty snapshot taken now */
+	st->prev.real_ns = gmt_mono_ns() + gmt_mono_to_real_offset();
+	return 0;
+}
+
+/* one record per interval; at the end, the partial interval cut short */
+static int stat_tick(struct gmt_run *r, bool last)
+{
+	struct stat_ctx *st = r->ctx;
+	int err;
+
+	if (st->finished)
+		return 0;
+	err = snapshot(r, st);
+	if (err)
+		return err;
+	if (last || (st->o->count && st->printed >= st->o->count)) {
+		st->finished = true;
+		return 1;
+	}
+	return 0;
+}
+
+static void stat_end(struct gmt_run *r)
+{
+	struct stat_ctx *st = r->ctx;
+	struct gmt_stat_summary sum = {
+		.intervals = st->printed,
+		.duration_s = r->duration_s,
+		.cmd_status = r->cmd_status,
+		.cmd_ran = r->cmd_ran,
+		.cmd_stopped = r->cmd_stopped,
+		.cmd_left_running = r->cmd_left_running,
+	};
+
+	gmt_out_stat_summary(&r->out, &sum);
+}
+
+static const struct gmt_run_ops stat_ops = {
+	.attached = stat_attached,
+	.tick = stat_tick,
+	.end = stat_end,
+};
 
 int cmd_stat(int argc, char **argv)
 {
 	struct argp argp = { NULL, stat_parse, "[INTERVAL [COUNT]] [-- CMD [ARG...]]", stat_doc,
 			     NULL, NULL, NULL };
 	struct stat_opts o = { .interval_s = 1 };
-	struct gmt_stat_snapshot prev = { 0 };
-	struct gmt_session s = { 0 };
-	struct gmt_child child = { .pid = -1 };
-	struct gmt_out out;
-	__u64 start, next;
-	unsigned long long printed = 0;
-	int err;
+	struct stat_ctx st = { .o = &o };
+	struct gmt_run r;
+	int rc;
 
 	argp.options = gmt_merge_options(gmt_common_options, stat_options);
-	o.c.cmd = gmt_split_command(&argc, argv);
+	o.c.cmd = gmt_split_command(&argc, argv, &o.c.dashdash);
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return GMT_EXIT_USAGE;
-	if (o.c.cfg.filter_pid && o.c.cmd) {
-		gmt_err("-p and -- CMD cannot be combined");
-		return GMT_EXIT_USAGE;
-	}
-	err = gmt_check_pids(&o.c.cfg);
-	if (err)
-		return err;
 	o.c.cfg.emit_events = false;
 	o.c.cfg.ringbuf_bytes = 4096;	/* nothing is streamed */
 
-	if (gmt_out_open(&out, o.c.fmt, o.c.out_path))
-		return GMT_EXIT_USAGE;
-	out.iso_time = o.c.iso_time;
-	gmt_install_signals();
-	err = gmt_start_command(&o.c, &child);
-	if (err)
-		goto out;
-	err = gmt_session_start(&s, &o.c.cfg);
-	if (err)
-		goto out;
-	if (gmt_verbose || o.c.fmt == GMT_FMT_JSON) {
-		gmt_out_attach(&out, &s);
-		gmt_out_flush(&out);	/* readers wait for this record */
-	}
-	start = gmt_mono_ns();
-	/* the first interval starts at attach: an empty snapshot taken now */
-	prev.real_ns = start + gmt_mono_to_real_offset();
-	if (o.c.cmd) {
-		err = gmt_child_release(&child);
-		if (err) {
-			gmt_err("cannot run %s: %s", o.c.cmd[0], strerror(-err));
-			err = GMT_EXIT_RUNTIME;
-			goto out;
-		}
-	}
-
-	next = start + (__u64)(o.interval_s * 1e9);
-	while (!gmt_exiting) {
-		__u64 now = gmt_mono_ns();
-		bool last = false;
-
-		if (o.c.duration_s > 0 && now - start >= o.c.duration_s * 1e9)
-			last = true;
-		if (o.c.cmd && gmt_child_reap(&child))
-			last = true;
-		if (o.c.cfg.nr_pids && !o.c.cmd && !gmt_any_pid_alive(&o.c.cfg))
-			last = true;	/* the traced processes are gone */
-		if (now >= next || last) {
-			err = snapshot(&s, &out, &prev, o.hist);
-			if (err)
-				goto out;
-			printed++;
-			next += (__u64)(o.interval_s * 1e9);
-			if (last || (o.count && printed >= o.count))
-				break;
-		}
-		usleep(20000);
-	}
-	if (gmt_exiting)	/* the partial interval Ctrl-C cut short */
-		err = snapshot(&s, &out, &prev, o.hist);
-out:
-	gmt_stats_free(&prev);
-	gmt_session_stop(&s);
-	if (o.c.cmd)
-		gmt_child_kill(&child);
-	gmt_out_close(&out);
-	return err;
+	gmt_run_init(&r, &o.c, &stat_ops, &st);
+	r.tick_ns = (__u64)(o.interval_s * 1e9);
+	rc = gmt_run(&r);
+	gmt_stats_free(&st.prev);
+	return rc;
 }

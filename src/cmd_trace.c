@@ -10,6 +10,7 @@
 #include "child.h"
 #include "cli.h"
 #include "gmemtrace.skel.h"
+#include "runloop.h"
 #include "util.h"
 #include "vms.h"
 
@@ -32,9 +33,16 @@ static const char trace_doc[] =
 "  gmemtrace trace -c qemu-system-x86 -o conv.log -d 60\n"
 "  gmemtrace trace --cgroup /sys/fs/cgroup/machine.slice\n"
 "  gmemtrace trace -f json -- gmem-workload --conversions 100\n"
+"\n"
+"-- CMD and -p follow the process tree: tracing ends when its last process\n"
+"exits. If gmemtrace ends first (-d, Ctrl-C, output closed), the command's\n"
+"process group gets SIGTERM, then SIGKILL after --grace seconds; it never\n"
+"outlives gmemtrace, even a killed one, unless --keep-running.\n"
 "\v"
-"Exit status: 0 done, 1 runtime error, 2 usage error, 3 not root or the kernel\n"
-"lacks what tracing needs (see `gmemtrace features`).";
+"Exit status: 0 done (also when the output's reader went away: EPIPE), 1\n"
+"runtime error (a failed write too), 2 usage error (a CMD that cannot be run,\n"
+"an output that cannot be opened), 3 not root or the kernel lacks what\n"
+"tracing needs (see `gmemtrace features`).";
 
 enum { OPT_NO_CONTEXT = 0x200, OPT_NO_GUEST };
 
@@ -81,8 +89,10 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 }
 
 struct trace_ctx {
-	struct gmt_out *out;
+	struct gmt_run *r;
+	struct ring_buffer *rb;
 	struct gmt_trace_summary sum;
+	__u64 lost_seen;
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -93,14 +103,87 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(e->hdr) || e->hdr.type == 0 || e->hdr.type >= GMT_EV_TYPE_MAX)
 		return 0;	/* a newer BPF object's kind: skip, size says how far */
 	t->sum.events[e->hdr.type]++;
-	gmt_out_event(t->out, e);
+	gmt_out_event(&t->r->out, e);
 	return 0;
+}
+
+static int trace_attached(struct gmt_run *r)
+{
+	struct trace_ctx *t = r->ctx;
+
+	gmt_out_attach(&r->out, &r->s);
+	gmt_out_flush(&r->out);	/* readers wait for this record */
+	t->rb = ring_buffer__new(bpf_map__fd(r->s.skel->maps.gmt_events), on_event, t, NULL);
+	if (!t->rb) {
+		gmt_err_what = "attach";
+		gmt_err("cannot open the ring buffer: %s", strerror(errno));
+		return GMT_EXIT_RUNTIME;
+	}
+	r->poll_fd = ring_buffer__epoll_fd(t->rb);
+	if (!r->opts->cmd && r->opts->fmt == GMT_FMT_TEXT)
+		fprintf(stderr, "gmemtrace: tracing guest_memfd conversions, Ctrl-C to end\n");
+	return 0;
+}
+
+static int trace_consume(struct gmt_run *r)
+{
+	struct trace_ctx *t = r->ctx;
+
+	return t->rb ? ring_buffer__consume(t->rb) : 0;
 }
 
 static void on_vm_gone(void *ctx, const struct gmt_event *e)
 {
 	on_event(ctx, (void *)e, sizeof(*e));
 }
+
+/* lost records are said as soon as they are seen */
+static int trace_tick(struct gmt_run *r, bool last)
+{
+	struct trace_ctx *t = r->ctx;
+	__u64 lost;
+	int i;
+
+	if (!last) {
+		/* VMs no file refers to any more: their names and memslots end */
+		gmt_vms_sweep(&r->s, 2000000000ULL, on_vm_gone, t);
+	} else {
+		/* guest requests still open are reported, as incomplete */
+		if (gmt_vms_flush_guest_requests(&r->s))
+			gmt_err("cannot report open guest requests: %s", strerror(errno));
+		for (i = 0; i < 1000 && trace_consume(r) > 0; i++)
+			;
+	}
+	lost = gmt_session_counter(&r->s, GMT_CNT_RB_DROPS);
+	if (lost > t->lost_seen) {
+		gmt_out_lost(&r->out, lost - t->lost_seen, lost);
+		t->lost_seen = lost;
+	}
+	return 0;
+}
+
+static void trace_end(struct gmt_run *r)
+{
+	struct trace_ctx *t = r->ctx;
+	int i;
+
+	t->sum.lost = t->lost_seen;
+	for (i = 0; i < GMT_CNT_MAX; i++)
+		t->sum.counters[i] = gmt_session_counter(&r->s, i);
+	t->sum.duration_s = r->duration_s;
+	t->sum.cmd_ran = r->cmd_ran;
+	t->sum.cmd_stopped = r->cmd_stopped;
+	t->sum.cmd_left_running = r->cmd_left_running;
+	t->sum.cmd_status = r->cmd_status;
+	gmt_out_summary(&r->out, &t->sum);
+}
+
+static const struct gmt_run_ops trace_ops = {
+	.attached = trace_attached,
+	.consume = trace_consume,
+	.tick = trace_tick,
+	.end = trace_end,
+};
 
 int cmd_trace(int argc, char **argv)
 {
@@ -109,131 +192,22 @@ int cmd_trace(int argc, char **argv)
 	struct trace_opts o = { .c.cfg.emit_events = true, .c.cfg.emit_context = true,
 				.c.cfg.guest_requests = true };
 	struct trace_ctx t = { 0 };
-	struct gmt_session s = { 0 };
-	struct gmt_child child = { .pid = -1 };
-	struct ring_buffer *rb = NULL;
-	struct gmt_out out;
-	__u64 start, lost_seen = 0, last_pid_check = 0;
-	int err, i;
+	struct gmt_run r;
+	int rc;
 
 	argp.options = gmt_merge_options(gmt_common_options, trace_options);
-	o.c.cmd = gmt_split_command(&argc, argv);
+	o.c.cmd = gmt_split_command(&argc, argv, &o.c.dashdash);
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return GMT_EXIT_USAGE;
 	o.c.cfg.ringbuf_bytes = o.rb_bytes;
 	/* batch wakeups: a quarter of the ring, so bursts never wait for the timer */
 	o.c.cfg.wakeup_bytes = (o.rb_bytes ? o.rb_bytes : 8 << 20) / 4;
-	if (o.c.cfg.filter_pid && o.c.cmd) {
-		gmt_err("-p and -- CMD cannot be combined");
-		return GMT_EXIT_USAGE;
-	}
-	err = gmt_check_pids(&o.c.cfg);
-	if (err)
-		return err;
 
-	if (gmt_out_open(&out, o.c.fmt, o.c.out_path))
-		return GMT_EXIT_USAGE;
-	out.iso_time = o.c.iso_time;
-	t.out = &out;
+	gmt_run_init(&r, &o.c, &trace_ops, &t);
+	r.tick_ns = 100000000ULL;
+	t.r = &r;
 	t.sum.cmd_status = -1;
-	gmt_install_signals();
-
-	err = gmt_start_command(&o.c, &child);
-	if (err)
-		goto out;
-
-	err = gmt_session_start(&s, &o.c.cfg);
-	if (err)
-		goto out;
-	gmt_out_attach(&out, &s);
-	gmt_out_flush(&out);	/* readers wait for this record */
-	rb = ring_buffer__new(bpf_map__fd(s.skel->maps.gmt_events), on_event, &t, NULL);
-	if (!rb) {
-		gmt_err("cannot open the ring buffer: %s", strerror(errno));
-		err = GMT_EXIT_RUNTIME;
-		goto out;
-	}
-	if (o.c.cmd) {
-		err = gmt_child_release(&child);
-		if (err) {
-			gmt_err("cannot run %s: %s", o.c.cmd[0], strerror(-err));
-			gmt_child_reap(&child);
-			err = GMT_EXIT_RUNTIME;
-			goto out;
-		}
-	} else if (o.c.fmt == GMT_FMT_TEXT) {
-		fprintf(stderr, "gmemtrace: tracing guest_memfd conversions, Ctrl-C to end\n");
-	}
-
-	start = gmt_mono_ns();
-	while (!gmt_exiting) {
-		__u64 now, lost;
-
-		err = ring_buffer__poll(rb, 100);
-		/* records below the wakeup threshold are read on the timer */
-		if (err >= 0) {
-			int more = ring_buffer__consume(rb);
-
-			err = more < 0 ? more : err + more;
-		}
-		if (err < 0 && err != -EINTR) {
-			gmt_err("reading the ring buffer: %s", strerror(-err));
-			err = GMT_EXIT_RUNTIME;
-			goto out;
-		}
-		if (err > 0)
-			gmt_out_flush(&out);
-		err = 0;
-		if (ferror(out.f)) {
-			/* the reader went away (trace | head): stop, it is not an error */
-			gmt_info("output closed: %s", strerror(errno));
-			break;
-		}
-		lost = gmt_session_counter(&s, GMT_CNT_RB_DROPS);
-		if (lost > lost_seen) {
-			gmt_out_lost(&out, lost - lost_seen, lost);
-			lost_seen = lost;
-		}
-		now = gmt_mono_ns();
-		if (o.c.duration_s > 0 && now - start >= o.c.duration_s * 1e9)
-			break;
-		/* VMs no file refers to any more: their names and memslots end */
-		gmt_vms_sweep(&s, 2000000000ULL, on_vm_gone, &t);
-		if (o.c.cmd && gmt_child_reap(&child))
-			break;
-		if (o.c.cfg.nr_pids && !o.c.cmd && now - last_pid_check > 500000000ULL) {
-			last_pid_check = now;
-			if (!gmt_any_pid_alive(&o.c.cfg)) {
-				gmt_info("all traced processes exited");
-				break;
-			}
-		}
-	}
-	/* guest requests still open are reported, as incomplete */
-	if (gmt_vms_flush_guest_requests(&s))
-		gmt_err("cannot report open guest requests: %s", strerror(errno));
-	/* whatever the kernel wrote before we stopped still counts */
-	while (ring_buffer__consume(rb) > 0)
-		;
-	t.sum.lost = gmt_session_counter(&s, GMT_CNT_RB_DROPS);
-	if (t.sum.lost > lost_seen)
-		gmt_out_lost(&out, t.sum.lost - lost_seen, t.sum.lost);
-	for (i = 0; i < GMT_CNT_MAX; i++)
-		t.sum.counters[i] = gmt_session_counter(&s, i);
-	t.sum.duration_s = (gmt_mono_ns() - start) / 1e9;
-	if (o.c.cmd) {
-		if (!child.exited) {
-			kill(child.pid, SIGTERM);
-		}
-		t.sum.cmd_ran = true;
-		t.sum.cmd_status = child.exited ? child.status : -1;
-	}
-	gmt_out_summary(&out, &t.sum);
-out:
-	ring_buffer__free(rb);
-	gmt_session_stop(&s);
-	if (o.c.cmd)
-		gmt_child_kill(&child);
-	gmt_out_close(&out);
-	return err;
+	rc = gmt_run(&r);
+	ring_buffer__free(t.rb);
+	return rc;
 }

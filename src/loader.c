@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "gmemtrace.h"
@@ -29,6 +30,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		vsnprintf(last_libbpf_msg, sizeof(last_libbpf_msg), fmt, cp);
 		va_end(cp);
 		last_libbpf_msg[strcspn(last_libbpf_msg, "\n")] = 0;
+		/* callers print "libbpf: " themselves */
+		if (!strncmp(last_libbpf_msg, "libbpf: ", 8))
+			memmove(last_libbpf_msg, last_libbpf_msg + 8, strlen(last_libbpf_msg + 8) + 1);
 	}
 	if (level == LIBBPF_DEBUG && !gmt_verbose)
 		return 0;
@@ -52,8 +56,30 @@ int gmt_check_privilege(char *why, size_t len)
 {
 	if (geteuid() == 0)
 		return 0;
-	snprintf(why, len, "needs root (or CAP_BPF and CAP_PERFMON): run with sudo");
+	/* tried on 6.18 as uid 65534 with CAP_BPF, CAP_PERFMON and
+	 * CAP_DAC_READ_SEARCH: the load fails, libbpf cannot list the kvm
+	 * module's BTF (BPF_BTF_GET_NEXT_ID needs CAP_SYS_ADMIN), and tracefs
+	 * may need mounting: so say root, not capabilities that do not suffice */
+	snprintf(why, len, "needs root (CAP_BPF and CAP_PERFMON are not enough: kernel "
+		 "module BTF and tracefs need root): run with sudo");
 	return -EPERM;
+}
+
+int gmt_check_btf(char *why, size_t len)
+{
+	struct btf *btf;
+
+	/* CO-RE relocates every kernel access against it: parse it now, so a
+	 * missing or broken one is said plainly rather than by the loader */
+	gmt_libbpf_setup();	/* libbpf's own warnings only with -v */
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		snprintf(why, len, "kernel BTF /sys/kernel/btf/vmlinux missing or unreadable: "
+			 "CO-RE needs it (a kernel built with CONFIG_DEBUG_INFO_BTF=y)");
+		return -ENOENT;
+	}
+	btf__free(btf);
+	return 0;
 }
 
 /* libbpf attaches syscall tracepoints by name through tracefs */
@@ -276,8 +302,14 @@ int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)
 
 	err = gmemtrace_bpf__load(s->skel);
 	if (err) {
+		const char *m = last_libbpf_msg;
+
+		/* libbpf's messages carry their own "libbpf: " */
+		if (!strncmp(m, "libbpf: ", 8))
+			m += 8;
+		gmt_err_what = "load";
 		gmt_err("cannot load the BPF programs: %s%s%s", strerror(-err),
-			last_libbpf_msg[0] ? "; libbpf: " : "", last_libbpf_msg);
+			m[0] ? "; libbpf: " : "", m);
 		err = (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */ ||
 		       err == -ESRCH) ? GMT_EXIT_UNSUPPORTED : GMT_EXIT_RUNTIME;
 		goto fail;

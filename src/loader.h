@@ -70,6 +70,8 @@ __u64 gmt_session_counter(struct gmt_session *s, unsigned int which);
 
 /* checks shared with `features`: a reason string when not satisfied */
 int gmt_check_privilege(char *why, size_t len);
+/* the kernel's BTF exists and parses (CO-RE needs it) */
+int gmt_check_btf(char *why, size_t len);
 int gmt_ensure_tracefs(char *why, size_t len);
 void gmt_libbpf_setup(void);
 /* libbpf's last message, for error reports */

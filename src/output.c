@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "gmt_refs.h"
 #include "output.h"
@@ -19,6 +23,42 @@ int gmt_parse_format(const char *s, enum gmt_format *fmt)
 	return 0;
 }
 
+#define GMT_OUT_BUF	(1 << 16)
+
+/* open -o FILE the safe way; a message is printed on failure */
+static int open_path(const char *path)
+{
+	char target[256];
+	struct stat st;
+	ssize_t n;
+	int fd, err, fl;
+
+	/* O_NOFOLLOW: a symlink planted where root writes would redirect the
+	 * truncation to any file; O_NONBLOCK: a FIFO without reader fails
+	 * with ENXIO instead of blocking before anything is attached */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		  0640);
+	if (fd >= 0) {
+		fl = fcntl(fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+		return fd;
+	}
+	err = errno;
+	gmt_err_what = "output";
+	if (err == ELOOP && (n = readlink(path, target, sizeof(target) - 1)) >= 0) {
+		target[n] = 0;
+		gmt_err("refusing to write to %s: it is a symbolic link (to %s); "
+			"give the file itself with -o", path, target);
+	} else if (err == ENXIO && !stat(path, &st) && S_ISFIFO(st.st_mode)) {
+		gmt_err("cannot open output %s: it is a FIFO with no reader; "
+			"start the reader first", path);
+	} else {
+		gmt_err("cannot open output file %s: %s", path, strerror(err));
+	}
+	return -err;
+}
+
 int gmt_out_open(struct gmt_out *o, enum gmt_format fmt, const char *path)
 {
 	memset(o, 0, sizeof(*o));
@@ -28,32 +68,71 @@ int gmt_out_open(struct gmt_out *o, enum gmt_format fmt, const char *path)
 	if (!path || !strcmp(path, "-")) {
 		o->f = stdout;
 	} else {
-		o->f = fopen(path, "w");
+		int fd = open_path(path);
+
+		if (fd < 0)
+			return fd;
+		o->f = fdopen(fd, "w");
 		if (!o->f) {
-			gmt_err("cannot open output file %s: %s", path, strerror(errno));
-			return -errno;
+			int err = errno;
+
+			close(fd);
+			gmt_err("cannot open output file %s: %s", path, strerror(err));
+			return -err;
 		}
 		o->own_file = true;
 	}
 	/* a terminal sees each line at once; files and pipes get whole
 	 * buffers, flushed after every poll (gmt_out_flush): a write(2) per
 	 * record would cost more than the record */
-	if (isatty(fileno(o->f)))
+	if (isatty(fileno(o->f))) {
 		setvbuf(o->f, NULL, _IOLBF, 0);
-	else
-		setvbuf(o->f, NULL, _IOFBF, 1 << 16);
+	} else {
+		/* glibc ignores the size without a buffer and takes st_blksize
+		 * (4 KiB): a write(2) per 4 KiB cost 4x the kernel time of 64 KiB */
+		static char stdout_buf[GMT_OUT_BUF];
+		char *b = o->own_file ? malloc(GMT_OUT_BUF) : stdout_buf;
+
+		if (o->own_file)
+			o->vbuf = b;
+		setvbuf(o->f, b, _IOFBF, b ? GMT_OUT_BUF : 0);
+	}
 	return 0;
 }
 
-void gmt_out_close(struct gmt_out *o)
+int gmt_out_check(struct gmt_out *o)
+{
+	if (!o->f)
+		return -o->werr;
+	errno = 0;
+	if ((fflush(o->f) == EOF || ferror(o->f)) && !o->werr) {
+		struct pollfd p = { .fd = fileno(o->f) };
+		struct stat st;
+
+		o->werr = errno;
+		/* the failed write was inside an fputs and errno is gone: a pipe
+		 * whose reader left says so with POLLERR */
+		if (!o->werr && !fstat(p.fd, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+		    poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+			o->werr = EPIPE;
+		if (!o->werr)
+			o->werr = EIO;
+	}
+	return -o->werr;
+}
+
+int gmt_out_close(struct gmt_out *o)
 {
 	if (o->f) {
-		fflush(o->f);
-		if (o->own_file)
-			fclose(o->f);
+		gmt_out_check(o);
+		if (o->own_file && fclose(o->f) && !o->werr)
+			o->werr = errno;
 	}
+	free(o->vbuf);
+	o->vbuf = NULL;
 	o->f = NULL;
 	gmt_memslots_free(&o->slots);
+	return -o->werr;
 }
 
 /* KVM's own name for a VM is "<pid>-<fd>" (its debugfs directory) */

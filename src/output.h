@@ -32,6 +32,18 @@ struct gmt_trace_summary {
 	double duration_s;
 	int cmd_status;			/* -- CMD exit status, -1 = none */
 	bool cmd_ran;
+	bool cmd_stopped;		/* gmemtrace ended it: no status of its own */
+	bool cmd_left_running;		/* --keep-running: still running at the end */
+};
+
+/* end-of-run record of `stat` */
+struct gmt_stat_summary {
+	unsigned long long intervals;	/* stat records written */
+	double duration_s;
+	int cmd_status;
+	bool cmd_ran;
+	bool cmd_stopped;
+	bool cmd_left_running;
 };
 
 struct gmt_out_ops {
@@ -41,6 +53,10 @@ struct gmt_out_ops {
 	void (*summary)(struct gmt_out *o, const struct gmt_trace_summary *sum);
 	void (*stat)(struct gmt_out *o, const struct gmt_stat_snapshot *snap, bool hist);
 	void (*error)(struct gmt_out *o, const char *what, const char *msg);
+	/* a fatal error: JSON writes an error record with the exit code; text
+	 * writes nothing (the message is on stderr already) */
+	void (*fatal)(struct gmt_out *o, const char *what, const char *msg, int exit_code);
+	void (*stat_summary)(struct gmt_out *o, const struct gmt_stat_summary *sum);
 };
 
 struct gmt_out {
@@ -48,14 +64,22 @@ struct gmt_out {
 	enum gmt_format fmt;
 	FILE *f;
 	bool own_file;
+	char *vbuf;		/* stdio buffer of an own file */
 	bool iso_time;		/* text: RFC 3339 timestamps */
 	__u64 real_off;		/* CLOCK_MONOTONIC -> CLOCK_REALTIME */
 	unsigned long long lines;
 	struct gmt_memslots slots;
+	int werr;		/* errno of the first failed write, 0 if none */
 };
 
+/* Opens FILE (NULL or "-": standard output) without following a symbolic
+ * link, created 0640 at most whatever the umask, and refuses a FIFO with no
+ * reader instead of blocking. Returns 0 or -errno, with a message printed. */
 int gmt_out_open(struct gmt_out *o, enum gmt_format fmt, const char *path);
-void gmt_out_close(struct gmt_out *o);
+/* flush; 0 or -errno of the first write error (kept in o->werr) */
+int gmt_out_check(struct gmt_out *o);
+/* flush and close; 0 or -errno of the first write error */
+int gmt_out_close(struct gmt_out *o);
 int gmt_parse_format(const char *s, enum gmt_format *fmt);
 
 static inline void gmt_out_event(struct gmt_out *o, const struct gmt_event *e)
@@ -90,6 +114,17 @@ static inline void gmt_out_stat(struct gmt_out *o, const struct gmt_stat_snapsho
 static inline void gmt_out_error(struct gmt_out *o, const char *what, const char *msg)
 {
 	o->ops->error(o, what, msg);
+}
+
+static inline void gmt_out_fatal(struct gmt_out *o, const char *what, const char *msg,
+				 int exit_code)
+{
+	o->ops->fatal(o, what, msg, exit_code);
+}
+
+static inline void gmt_out_stat_summary(struct gmt_out *o, const struct gmt_stat_summary *sum)
+{
+	o->ops->stat_summary(o, sum);
 }
 
 static inline void gmt_out_flush(struct gmt_out *o)

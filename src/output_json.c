@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "backends.h"
+#include "escape.h"
 #include "gmt_refs.h"
 #include "hist.h"
 #include "kvm_uapi.h"
@@ -16,7 +17,8 @@
 
 #define J_U64(v) json_object_new_uint64(v)
 #define J_I64(v) json_object_new_int64(v)
-#define J_STR(v) json_object_new_string(v)
+/* every string through the escaping rule: json-c passes any byte through */
+#define J_STR(v) json_object_new_string(gmt_escape_str(v, 0))
 
 static void emit(struct gmt_out *o, json_object *obj)
 {
@@ -37,20 +39,21 @@ static json_object *record(struct gmt_out *o, const char *type, __u64 real_ns)
 	return obj;
 }
 
-static void add_hex(json_object *obj, const char *key, __u64 v)
-{
-	char buf[24];
+/* ---- the event record: written directly, no json-c object per record ---- */
 
-	snprintf(buf, sizeof(buf), "0x%llx", v);
-	json_object_object_add(obj, key, J_STR(buf));
+/* ,"key": -- keys are literals, so their length is known at compile time */
+#define KEY(l, k)	gmt_put((l), ",\"" k "\":", sizeof(k) + 3)
+
+static void put_u(struct gmt_line *l, const char *key, size_t klen, __u64 v)
+{
+	gmt_put(l, key, klen);
+	gmt_put_u64(l, v);
 }
 
-static void add_ret(json_object *obj, __s32 ret)
+static void put_s(struct gmt_line *l, const char *key, size_t klen, __s64 v)
 {
-	const char *n = ret < 0 ? gmt_errno_name(-ret) : NULL;
-
-	json_object_object_add(obj, "ret", J_I64(ret));
-	json_object_object_add(obj, "errno", n ? J_STR(n) : NULL);
+	gmt_put(l, key, klen);
+	gmt_put_s64(l, v);
 }
 
 /* not an operation of a process: what gmemtrace learnt about a VM */
@@ -68,151 +71,200 @@ static void json_vm_gone(struct gmt_out *o, const struct gmt_event *e)
 	emit(o, obj);
 }
 
+#define U(l, k, v)	put_u(l, ",\"" k "\":", sizeof(k) + 3, v)
+#define S(l, k, v)	put_s(l, ",\"" k "\":", sizeof(k) + 3, v)
+#define B(l, k, v)	do { KEY(l, k); gmt_puts(l, (v) ? "true" : "false"); } while (0)
+
+/* a constant name (an identifier: nothing to escape) */
+static void put_name(struct gmt_line *l, const char *s)
+{
+	gmt_putc(l, '"');
+	gmt_puts(l, s);
+	gmt_putc(l, '"');
+}
+
+#define N(l, k, v)	do { KEY(l, k); put_name(l, v); } while (0)
+
+/*
+ * Same fields, order and values as the json-c object this replaces (golden
+ * tests and docs/json-schema.md); json-c cost microseconds per record in
+ * allocations and hashing, a storm of records made that most of the CPU.
+ */
 static void json_event(struct gmt_out *o, const struct gmt_event *e)
 {
 	const struct gmt_event_hdr *h = &e->hdr;
-	json_object *obj;
-	char vm[32];
+	const char *en = h->ret < 0 ? gmt_errno_name(-h->ret) : NULL;
+	struct gmt_line l;
 
 	if (h->type == GMT_EV_VM_GONE) {
 		json_vm_gone(o, e);
 		return;
 	}
-	obj = record(o, "event", h->ts_ns + o->real_off);
-
-	json_object_object_add(obj, "event", J_STR(gmt_event_name(h->type)));
-	json_object_object_add(obj, "ts_ns", J_U64(h->ts_ns));
-	json_object_object_add(obj, "pid", J_I64(h->pid));
-	json_object_object_add(obj, "tid", J_I64(h->tid));
-	json_object_object_add(obj, "comm", json_object_new_string_len(h->comm,
-					strnlen(h->comm, sizeof(h->comm))));
-	json_object_object_add(obj, "cgroup_id", J_U64(h->cgroup_id));
-	gmt_vm_label(vm, sizeof(vm), h->vm_pid, h->vm_fd);
-	json_object_object_add(obj, "vm", J_STR(vm));
-	json_object_object_add(obj, "vm_pid", J_I64(h->vm_pid));
-	json_object_object_add(obj, "vm_fd", J_I64(h->vm_fd));
-	json_object_object_add(obj, "vm_id", h->vm_key ? J_U64(h->vm_key) : NULL);
-	json_object_object_add(obj, "fd", J_I64(h->fd));
-	add_ret(obj, h->ret);
-	json_object_object_add(obj, "latency_ns", J_U64(h->latency_ns));
+	gmt_line_init(&l);
+	gmt_puts(&l, "{\"type\":\"event\",\"time\":\"");
+	gmt_put_time(&l, h->ts_ns + o->real_off, true);
+	gmt_putc(&l, '"');
+	N(&l, "event", gmt_event_name(h->type));
+	U(&l, "ts_ns", h->ts_ns);
+	U(&l, "pid", h->pid);
+	U(&l, "tid", h->tid);
+	KEY(&l, "comm");
+	gmt_putc(&l, '"');
+	gmt_put_esc(&l, h->comm, sizeof(h->comm), GMT_ESC_JSON);
+	gmt_putc(&l, '"');
+	U(&l, "cgroup_id", h->cgroup_id);
+	KEY(&l, "vm");
+	gmt_putc(&l, '"');
+	if (h->vm_pid > 0) {
+		gmt_put_s64(&l, h->vm_pid);
+		gmt_putc(&l, '-');
+		if (h->vm_fd >= 0)
+			gmt_put_s64(&l, h->vm_fd);
+		else
+			gmt_putc(&l, '?');
+	} else {
+		gmt_putc(&l, '?');
+	}
+	gmt_putc(&l, '"');
+	S(&l, "vm_pid", h->vm_pid);
+	S(&l, "vm_fd", h->vm_fd);
+	if (h->vm_key)
+		U(&l, "vm_id", h->vm_key);
+	else
+		gmt_puts(&l, ",\"vm_id\":null");
+	S(&l, "fd", h->fd);
+	S(&l, "ret", h->ret);
+	if (en)
+		N(&l, "errno", en);
+	else
+		gmt_puts(&l, ",\"errno\":null");
+	U(&l, "latency_ns", h->latency_ns);
 
 	switch (h->type) {
 	case GMT_EV_CONVERT: {
 		const struct gmt_convert *c = &e->convert;
 		__u64 ino, off;
+		int p, n = 0;
 
-		json_object_object_add(obj, "gen", J_STR(gmt_gen_name(c->gen)));
-		json_object_object_add(obj, "uapi", J_STR(gmt_gen_uapi(c->gen, c->cmd)));
-		add_hex(obj, "cmd", c->cmd);
-		json_object_object_add(obj, "dir", J_STR(gmt_dir_name(c->dir)));
+		N(&l, "gen", gmt_gen_name(c->gen));
+		N(&l, "uapi", gmt_gen_uapi(c->gen, c->cmd));
+		KEY(&l, "cmd");
+		gmt_putc(&l, '"');
+		gmt_put_hex(&l, c->cmd);
+		gmt_putc(&l, '"');
+		N(&l, "dir", gmt_dir_name(c->dir));
 		if (c->gen == GMT_GEN_G1) {
-			json_object_object_add(obj, "gpa", J_U64(c->start));
+			U(&l, "gpa", c->start);
 			if (gmt_memslots_translate(&o->slots, h->vm_key, c->start, &ino, &off)) {
-				json_object_object_add(obj, "gmem_ino", J_U64(ino));
-				json_object_object_add(obj, "gmem_offset", J_U64(off));
+				U(&l, "gmem_ino", ino);
+				U(&l, "gmem_offset", off);
 			}
 		} else {
-			json_object_object_add(obj, "gmem_ino", J_U64(c->gmem_ino));
-			json_object_object_add(obj, "gmem_offset", J_U64(c->start));
+			U(&l, "gmem_ino", c->gmem_ino);
+			U(&l, "gmem_offset", c->start);
 		}
-		json_object_object_add(obj, "size", J_U64(c->size));
-		json_object_object_add(obj, "attributes", J_U64(c->attributes));
-		json_object_object_add(obj, "flags", J_U64(c->flags));
-		json_object_object_add(obj, "blocked", json_object_new_boolean(h->ret == -11));
-		json_object_object_add(obj, "error_offset",
-				       c->has_error_offset ? J_U64(c->error_offset) : NULL);
-		json_object_object_add(obj, "kernel_latency_ns",
-				       c->kernel_latency_ns ? J_U64(c->kernel_latency_ns) : NULL);
-		json_object_object_add(obj, "source", J_STR(gmt_source_name(c->source)));
-		{
-			json_object *ph = json_object_new_object();
-			int p;
-
-			for (p = 0; p < GMT_PH_MAX; p++)
-				if (c->phase_ns[p])
-					json_object_object_add(ph, gmt_phase_name(p), J_U64(c->phase_ns[p]));
-			json_object_object_add(obj, "phases_ns", ph);
+		U(&l, "size", c->size);
+		U(&l, "attributes", c->attributes);
+		U(&l, "flags", c->flags);
+		B(&l, "blocked", h->ret == -11);
+		KEY(&l, "error_offset");
+		if (c->has_error_offset)
+			gmt_put_u64(&l, c->error_offset);
+		else
+			gmt_puts(&l, "null");
+		KEY(&l, "kernel_latency_ns");
+		if (c->kernel_latency_ns)
+			gmt_put_u64(&l, c->kernel_latency_ns);
+		else
+			gmt_puts(&l, "null");
+		N(&l, "source", gmt_source_name(c->source));
+		gmt_puts(&l, ",\"phases_ns\":{");
+		for (p = 0; p < GMT_PH_MAX; p++) {
+			if (!c->phase_ns[p])
+				continue;
+			if (n++)
+				gmt_putc(&l, ',');
+			put_name(&l, gmt_phase_name(p));
+			gmt_putc(&l, ':');
+			gmt_put_u64(&l, c->phase_ns[p]);
 		}
+		gmt_putc(&l, '}');
 		if (c->folio.valid) {
-			json_object *f = json_object_new_object();
+			struct gmt_refs_verdict v;
 
-			json_object_object_add(f, "index", J_U64(c->folio.index));
-			json_object_object_add(f, "offset", J_U64(c->folio.index << 12));
-			json_object_object_add(f, "refcount", J_U64(c->folio.refcount));
-			json_object_object_add(f, "expected", J_U64(c->folio.expected));
-			json_object_object_add(f, "mapcount", J_I64(c->folio.mapcount));
-			{
-				struct gmt_refs_verdict v;
-
-				gmt_folio_decompose(&c->folio, &v);
-				json_object_object_add(f, "pins", J_U64(v.pins));
-				json_object_object_add(f, "other", J_U64(v.other));
-				json_object_object_add(f, "lru_batch", J_U64(v.lru_batch));
-			}
-			json_object_object_add(f, "nr_pages", J_U64(c->folio.nr_pages));
-			json_object_object_add(f, "lru", json_object_new_boolean(c->folio.lru));
-			json_object_object_add(f, "exact", json_object_new_boolean(c->folio.exact));
-			json_object_object_add(obj, "blocking_folio", f);
+			gmt_folio_decompose(&c->folio, &v);
+			gmt_puts(&l, ",\"blocking_folio\":{\"index\":");
+			gmt_put_u64(&l, c->folio.index);
+			U(&l, "offset", c->folio.index << 12);
+			U(&l, "refcount", c->folio.refcount);
+			U(&l, "expected", c->folio.expected);
+			S(&l, "mapcount", c->folio.mapcount);
+			U(&l, "pins", v.pins);
+			U(&l, "other", v.other);
+			U(&l, "lru_batch", v.lru_batch);
+			U(&l, "nr_pages", c->folio.nr_pages);
+			B(&l, "lru", c->folio.lru);
+			B(&l, "exact", c->folio.exact);
+			gmt_putc(&l, '}');
 		} else {
-			json_object_object_add(obj, "blocking_folio", NULL);
+			gmt_puts(&l, ",\"blocking_folio\":null");
 		}
 		break;
 	}
 	case GMT_EV_GMEM_CREATE:
-		json_object_object_add(obj, "size", J_U64(e->gmem_create.size));
-		json_object_object_add(obj, "flags", J_U64(e->gmem_create.flags));
-		json_object_object_add(obj, "gmem_fd", J_I64(h->ret >= 0 ? h->ret : -1));
-		json_object_object_add(obj, "gmem_ino", J_U64(e->gmem_create.gmem_ino));
+		U(&l, "size", e->gmem_create.size);
+		U(&l, "flags", e->gmem_create.flags);
+		S(&l, "gmem_fd", h->ret >= 0 ? h->ret : -1);
+		U(&l, "gmem_ino", e->gmem_create.gmem_ino);
 		break;
 	case GMT_EV_MEMSLOT: {
 		const struct gmt_memslot *m = &e->memslot;
 
-		json_object_object_add(obj, "slot", J_U64(m->slot));
-		json_object_object_add(obj, "flags", J_U64(m->flags));
-		json_object_object_add(obj, "gpa", J_U64(m->gpa));
-		json_object_object_add(obj, "size", J_U64(m->size));
-		json_object_object_add(obj, "uaddr", J_U64(m->uaddr));
-		json_object_object_add(obj, "gmem_fd", J_I64(m->gmem_fd));
-		json_object_object_add(obj, "gmem_ino", J_U64(m->gmem_ino));
-		json_object_object_add(obj, "gmem_offset", J_U64(m->gmem_offset));
+		U(&l, "slot", m->slot);
+		U(&l, "flags", m->flags);
+		U(&l, "gpa", m->gpa);
+		U(&l, "size", m->size);
+		U(&l, "uaddr", m->uaddr);
+		S(&l, "gmem_fd", m->gmem_fd);
+		U(&l, "gmem_ino", m->gmem_ino);
+		U(&l, "gmem_offset", m->gmem_offset);
 		break;
 	}
 	case GMT_EV_FALLOCATE:
-		json_object_object_add(obj, "mode", J_U64(e->fallocate.mode));
-		json_object_object_add(obj, "punch_hole",
-				       json_object_new_boolean(e->fallocate.mode & 2));
-		json_object_object_add(obj, "gmem_ino", J_U64(e->fallocate.gmem_ino));
-		json_object_object_add(obj, "gmem_offset", J_U64(e->fallocate.offset));
-		json_object_object_add(obj, "size", J_U64(e->fallocate.len));
+		U(&l, "mode", e->fallocate.mode);
+		B(&l, "punch_hole", e->fallocate.mode & 2);
+		U(&l, "gmem_ino", e->fallocate.gmem_ino);
+		U(&l, "gmem_offset", e->fallocate.offset);
+		U(&l, "size", e->fallocate.len);
 		break;
 	case GMT_EV_VM_CREATE:
-		json_object_object_add(obj, "vm_type", J_U64(e->vm_create.vm_type));
+		U(&l, "vm_type", e->vm_create.vm_type);
 		break;
 	case GMT_EV_GUEST_REQ: {
 		const struct gmt_guest_req *g = &e->guest_req;
 
-		json_object_object_add(obj, "kind", J_STR(g->kind == GMT_GREQ_MAP_GPA_RANGE ?
-							  "map_gpa_range" : "memory_fault"));
-		json_object_object_add(obj, "dir", J_STR(gmt_dir_name(g->dir)));
-		json_object_object_add(obj, "gpa", J_U64(g->gpa));
-		json_object_object_add(obj, "size", J_U64(g->size));
-		json_object_object_add(obj, "flags", J_U64(g->flags));
-		json_object_object_add(obj, "vcpu_fd", J_I64(g->vcpu_fd));
-		json_object_object_add(obj, "conversions", J_U64(g->conversions));
-		json_object_object_add(obj, "blocked", J_U64(g->blocked));
-		json_object_object_add(obj, "convert_ns", J_U64(g->convert_ns));
+		N(&l, "kind", g->kind == GMT_GREQ_MAP_GPA_RANGE ? "map_gpa_range" : "memory_fault");
+		N(&l, "dir", gmt_dir_name(g->dir));
+		U(&l, "gpa", g->gpa);
+		U(&l, "size", g->size);
+		U(&l, "flags", g->flags);
+		S(&l, "vcpu_fd", g->vcpu_fd);
+		U(&l, "conversions", g->conversions);
+		U(&l, "blocked", g->blocked);
+		U(&l, "convert_ns", g->convert_ns);
 		/* latency_ns: the guest's wait, exit to re-entry; the rest was the VMM */
-		json_object_object_add(obj, "vmm_ns", J_U64(e->hdr.latency_ns > g->convert_ns ?
-							    e->hdr.latency_ns - g->convert_ns : 0));
+		U(&l, "vmm_ns", h->latency_ns > g->convert_ns ? h->latency_ns - g->convert_ns : 0);
 		/* anything but reentry: the guest never got its answer while traced */
-		json_object_object_add(obj, "complete",
-				       json_object_new_boolean(g->end == GMT_GREQ_END_REENTRY));
-		json_object_object_add(obj, "end", J_STR(gmt_greq_end_name(g->end)));
+		B(&l, "complete", g->end == GMT_GREQ_END_REENTRY);
+		N(&l, "end", gmt_greq_end_name(g->end));
 		break;
 	}
 
 	}
-	emit(o, obj);
+	gmt_putc(&l, '}');
+	*l.p++ = '\n';		/* the builder keeps this byte free */
+	fwrite_unlocked(l.buf, 1, gmt_line_len(&l), o->f);
+	o->lines++;
 }
 
 static void json_lost(struct gmt_out *o, __u64 n, __u64 total)
@@ -262,7 +314,11 @@ static void json_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
 		json_object_object_add(cnt, gmt_counter_name(i), J_U64(sum->counters[i]));
 	json_object_object_add(obj, "counters", cnt);
 	json_object_object_add(obj, "duration_s", json_object_new_double(sum->duration_s));
-	json_object_object_add(obj, "command_status", sum->cmd_ran ? J_I64(sum->cmd_status) : NULL);
+	/* null without a command, and when gmemtrace stopped it */
+	json_object_object_add(obj, "command_status", sum->cmd_ran && !sum->cmd_stopped &&
+			       !sum->cmd_left_running ? J_I64(sum->cmd_status) : NULL);
+	json_object_object_add(obj, "command_stopped", sum->cmd_ran ?
+			       json_object_new_boolean(sum->cmd_stopped) : NULL);
 	emit(o, obj);
 }
 
@@ -372,6 +428,30 @@ static void json_error(struct gmt_out *o, const char *what, const char *msg)
 	emit(o, obj);
 }
 
+static void json_fatal(struct gmt_out *o, const char *what, const char *msg, int exit_code)
+{
+	json_object *obj = record(o, "error", gmt_mono_ns() + o->real_off);
+
+	json_object_object_add(obj, "what", J_STR(what));
+	json_object_object_add(obj, "message", J_STR(msg));
+	json_object_object_add(obj, "fatal", json_object_new_boolean(true));
+	json_object_object_add(obj, "exit_code", J_I64(exit_code));
+	emit(o, obj);
+}
+
+static void json_stat_summary(struct gmt_out *o, const struct gmt_stat_summary *sum)
+{
+	json_object *obj = record(o, "summary", gmt_mono_ns() + o->real_off);
+
+	json_object_object_add(obj, "intervals", J_U64(sum->intervals));
+	json_object_object_add(obj, "duration_s", json_object_new_double(sum->duration_s));
+	json_object_object_add(obj, "command_status", sum->cmd_ran && !sum->cmd_stopped &&
+			       !sum->cmd_left_running ? J_I64(sum->cmd_status) : NULL);
+	json_object_object_add(obj, "command_stopped", sum->cmd_ran ?
+			       json_object_new_boolean(sum->cmd_stopped) : NULL);
+	emit(o, obj);
+}
+
 const struct gmt_out_ops gmt_out_json_ops = {
 	.event = json_event,
 	.lost = json_lost,
@@ -379,4 +459,6 @@ const struct gmt_out_ops gmt_out_json_ops = {
 	.summary = json_summary,
 	.stat = json_stat,
 	.error = json_error,
+	.fatal = json_fatal,
+	.stat_summary = json_stat_summary,
 };

@@ -3,6 +3,7 @@
  * so lines stay grep-able whatever the event kind. */
 #include <string.h>
 
+#include "escape.h"
 #include "gmt_refs.h"
 #include "hist.h"
 #include "kvm_uapi.h"
@@ -11,114 +12,214 @@
 #include "stats.h"
 #include "util.h"
 
-static void fmt_ret(char *buf, size_t len, __s32 ret)
+static void put_ret(struct gmt_line *l, __s32 ret)
 {
 	const char *n = ret < 0 ? gmt_errno_name(-ret) : NULL;
 
 	if (n)
-		snprintf(buf, len, "%s", n);
+		gmt_puts(l, n);
 	else
-		snprintf(buf, len, "%d", ret);
+		gmt_put_s64(l, ret);
 }
 
+/* "<pid>-<fd>", as gmt_vm_label */
+static void put_vm(struct gmt_line *l, __s32 pid, __s32 fd)
+{
+	if (pid > 0) {
+		gmt_put_s64(l, pid);
+		gmt_putc(l, '-');
+		if (fd >= 0)
+			gmt_put_s64(l, fd);
+		else
+			gmt_putc(l, '?');
+	} else {
+		gmt_putc(l, '?');
+	}
+}
+
+static void put_padded(struct gmt_line *l, const char *s, size_t width)
+{
+	size_t from = gmt_line_len(l);
+
+	gmt_puts(l, s);
+	gmt_put_pad(l, from, width);
+}
+
+/* " key=<u64>" */
+static void put_kv(struct gmt_line *l, const char *key, size_t klen, __u64 v)
+{
+	gmt_put(l, key, klen);
+	gmt_put_u64(l, v);
+}
+
+#define KV(l, key, v)	put_kv(l, key, sizeof(key) - 1, v)
+
+/* "<ino>:0x<off>" */
+static void put_gmem(struct gmt_line *l, __u64 ino, __u64 off)
+{
+	gmt_put_u64(l, ino);
+	gmt_putc(l, ':');
+	gmt_put_hex(l, off);
+}
+
+/*
+ * One line per record, built in a buffer and written with one fwrite: under
+ * a storm of records stdio's per-field formatting was most of gmemtrace's
+ * CPU. The comm is the process's choice: escaped (escape.h), spaces too, so
+ * the line keeps its fields and a terminal only sees printable ASCII.
+ */
 static void text_event(struct gmt_out *o, const struct gmt_event *e)
 {
 	const struct gmt_event_hdr *h = &e->hdr;
-	char ts[40], vm[32], ret[24], lat[24];
-	FILE *f = o->f;
+	struct gmt_line l;
+	size_t from;
 
-	gmt_fmt_time(ts, sizeof(ts), h->ts_ns + o->real_off, o->iso_time);
-	gmt_vm_label(vm, sizeof(vm), h->vm_pid, h->vm_fd);
+	gmt_line_init(&l);
+	gmt_put_time(&l, h->ts_ns + o->real_off, o->iso_time);
+	gmt_putc(&l, ' ');
 	if (h->type == GMT_EV_VM_GONE) {
 		/* no process did this: gmemtrace learnt the VM is gone */
-		fprintf(f, "%s %-15s %-9s %-11s vm=%s how=%s\n", ts, "-", "-", "vm_gone", vm,
-			gmt_vm_end_name(e->vm_gone.how));
+		gmt_puts(&l, "-               -         vm_gone     vm=");
+		put_vm(&l, h->vm_pid, h->vm_fd);
+		gmt_puts(&l, " how=");
+		gmt_puts(&l, gmt_vm_end_name(e->vm_gone.how));
+		*l.p++ = '\n';
+		fwrite_unlocked(l.buf, 1, gmt_line_len(&l), o->f);
 		o->lines++;
 		return;
 	}
-	fmt_ret(ret, sizeof(ret), h->ret);
-	gmt_fmt_ns(lat, sizeof(lat), h->latency_ns);
-	fprintf(f, "%s %-15.16s %d/%d %-11s vm=%s ", ts, h->comm, h->pid, h->tid,
-		gmt_event_name(h->type), vm);
+	from = gmt_line_len(&l);
+	gmt_put_esc(&l, h->comm, sizeof(h->comm), GMT_ESC_ASCII | GMT_ESC_SPACE);
+	gmt_put_pad(&l, from, 15);
+	gmt_putc(&l, ' ');
+	gmt_put_s64(&l, (int)h->pid);
+	gmt_putc(&l, '/');
+	gmt_put_s64(&l, (int)h->tid);
+	gmt_putc(&l, ' ');
+	put_padded(&l, gmt_event_name(h->type), 11);
+	gmt_puts(&l, " vm=");
+	put_vm(&l, h->vm_pid, h->vm_fd);
+	gmt_putc(&l, ' ');
 
 	switch (h->type) {
 	case GMT_EV_CONVERT: {
 		const struct gmt_convert *c = &e->convert;
 		__u64 ino, off;
 
-		fprintf(f, "%s %-10s ", gmt_gen_name(c->gen), gmt_dir_name(c->dir));
+		gmt_puts(&l, gmt_gen_name(c->gen));
+		gmt_putc(&l, ' ');
+		put_padded(&l, gmt_dir_name(c->dir), 10);
+		gmt_putc(&l, ' ');
 		if (c->gen == GMT_GEN_G1) {
-			fprintf(f, "gpa=0x%llx size=%llu", c->start, c->size);
-			if (gmt_memslots_translate(&o->slots, h->vm_key, c->start, &ino, &off))
-				fprintf(f, " gmem=%llu:0x%llx", ino, off);
+			gmt_puts(&l, "gpa=");
+			gmt_put_hex(&l, c->start);
+			KV(&l, " size=", c->size);
+			if (gmt_memslots_translate(&o->slots, h->vm_key, c->start, &ino, &off)) {
+				gmt_puts(&l, " gmem=");
+				put_gmem(&l, ino, off);
+			}
 		} else {
-			fprintf(f, "gmem=%llu:0x%llx size=%llu", c->gmem_ino, c->start, c->size);
+			gmt_puts(&l, "gmem=");
+			put_gmem(&l, c->gmem_ino, c->start);
+			KV(&l, " size=", c->size);
 		}
-		fprintf(f, " ret=%s", ret);
-		if (c->has_error_offset)
-			fprintf(f, " error_offset=0x%llx", c->error_offset);
+		gmt_puts(&l, " ret=");
+		put_ret(&l, h->ret);
+		if (c->has_error_offset) {
+			gmt_puts(&l, " error_offset=");
+			gmt_put_hex(&l, c->error_offset);
+		}
 		if (h->ret == -11)	/* EAGAIN: the kernel refused, folios still referenced */
-			fprintf(f, " BLOCKED");
+			gmt_puts(&l, " BLOCKED");
 		if (c->folio.valid) {
 			struct gmt_refs_verdict v;
 
 			gmt_folio_decompose(&c->folio, &v);
-			fprintf(f, " folio=0x%llx ref=%u expected=%u pins=%u other=%u map=%d%s%s",
-				c->folio.index << 12, c->folio.refcount, c->folio.expected,
-				v.pins, v.other, c->folio.mapcount,
-				v.lru_batch ? " lru_batch" : "",
-				c->folio.exact ? "" : " (read after the fact)");
+			gmt_put_fmt(&l, " folio=0x%llx ref=%u expected=%u pins=%u other=%u map=%d%s%s",
+				    c->folio.index << 12, c->folio.refcount, c->folio.expected,
+				    v.pins, v.other, c->folio.mapcount,
+				    v.lru_batch ? " lru_batch" : "",
+				    c->folio.exact ? "" : " (read after the fact)");
 		}
 		if (c->kernel_latency_ns) {
-			char kl[24];
-
-			gmt_fmt_ns(kl, sizeof(kl), c->kernel_latency_ns);
-			fprintf(f, " klat=%s", kl);
+			gmt_puts(&l, " klat=");
+			gmt_put_ns(&l, c->kernel_latency_ns);
 		}
 		break;
 	}
 	case GMT_EV_GMEM_CREATE:
-		fprintf(f, "size=%llu flags=0x%llx ret=%s", e->gmem_create.size,
-			e->gmem_create.flags, ret);
+		KV(&l, "size=", e->gmem_create.size);
+		gmt_puts(&l, " flags=");
+		gmt_put_hex(&l, e->gmem_create.flags);
+		gmt_puts(&l, " ret=");
+		put_ret(&l, h->ret);
 		if (e->gmem_create.gmem_ino)
-			fprintf(f, " ino=%llu", e->gmem_create.gmem_ino);
+			KV(&l, " ino=", e->gmem_create.gmem_ino);
 		break;
 	case GMT_EV_MEMSLOT: {
 		const struct gmt_memslot *m = &e->memslot;
 
-		fprintf(f, "slot=%u gpa=0x%llx size=%llu flags=0x%x", m->slot, m->gpa,
-			m->size, m->flags);
-		if (m->flags & GMT_KVM_MEM_GUEST_MEMFD)
-			fprintf(f, " gmem=%llu:0x%llx gmem_fd=%d", m->gmem_ino,
-				m->gmem_offset, m->gmem_fd);
-		fprintf(f, " ret=%s", ret);
+		KV(&l, "slot=", m->slot);
+		gmt_puts(&l, " gpa=");
+		gmt_put_hex(&l, m->gpa);
+		KV(&l, " size=", m->size);
+		gmt_puts(&l, " flags=");
+		gmt_put_hex(&l, m->flags);
+		if (m->flags & GMT_KVM_MEM_GUEST_MEMFD) {
+			gmt_puts(&l, " gmem=");
+			put_gmem(&l, m->gmem_ino, m->gmem_offset);
+			gmt_puts(&l, " gmem_fd=");
+			gmt_put_s64(&l, m->gmem_fd);
+		}
+		gmt_puts(&l, " ret=");
+		put_ret(&l, h->ret);
 		break;
 	}
 	case GMT_EV_FALLOCATE:
-		fprintf(f, "gmem=%llu:0x%llx len=%llu mode=0x%x%s ret=%s",
-			e->fallocate.gmem_ino, e->fallocate.offset, e->fallocate.len,
-			e->fallocate.mode, (e->fallocate.mode & 2) ? " punch" : "", ret);
+		gmt_puts(&l, "gmem=");
+		put_gmem(&l, e->fallocate.gmem_ino, e->fallocate.offset);
+		KV(&l, " len=", e->fallocate.len);
+		gmt_puts(&l, " mode=");
+		gmt_put_hex(&l, e->fallocate.mode);
+		if (e->fallocate.mode & 2)
+			gmt_puts(&l, " punch");
+		gmt_puts(&l, " ret=");
+		put_ret(&l, h->ret);
 		break;
 	case GMT_EV_VM_CREATE:
-		fprintf(f, "type=%llu ret=%s", e->vm_create.vm_type, ret);
+		KV(&l, "type=", e->vm_create.vm_type);
+		gmt_puts(&l, " ret=");
+		put_ret(&l, h->ret);
 		break;
 	case GMT_EV_GUEST_REQ: {
 		const struct gmt_guest_req *g = &e->guest_req;
-		char cv[24];
 
-		gmt_fmt_ns(cv, sizeof(cv), g->convert_ns);
-		fprintf(f, "%s %-10s gpa=0x%llx size=%llu vcpu_fd=%d conversions=%u converting=%s",
-			g->kind == GMT_GREQ_MAP_GPA_RANGE ? "map_gpa_range" : "memory_fault",
-			gmt_dir_name(g->dir), g->gpa, g->size, g->vcpu_fd, g->conversions, cv);
+		gmt_puts(&l, g->kind == GMT_GREQ_MAP_GPA_RANGE ? "map_gpa_range" : "memory_fault");
+		gmt_putc(&l, ' ');
+		put_padded(&l, gmt_dir_name(g->dir), 10);
+		gmt_puts(&l, " gpa=");
+		gmt_put_hex(&l, g->gpa);
+		KV(&l, " size=", g->size);
+		gmt_puts(&l, " vcpu_fd=");
+		gmt_put_s64(&l, g->vcpu_fd);
+		KV(&l, " conversions=", g->conversions);
+		gmt_puts(&l, " converting=");
+		gmt_put_ns(&l, g->convert_ns);
 		if (g->blocked)	/* EAGAIN: the VMM released a holder and retried */
-			fprintf(f, " blocked=%u", g->blocked);
-		if (g->end != GMT_GREQ_END_REENTRY)
-			fprintf(f, " INCOMPLETE(%s)", gmt_greq_end_name(g->end));
+			KV(&l, " blocked=", g->blocked);
+		if (g->end != GMT_GREQ_END_REENTRY) {
+			gmt_puts(&l, " INCOMPLETE(");
+			gmt_puts(&l, gmt_greq_end_name(g->end));
+			gmt_putc(&l, ')');
+		}
 		break;
 	}
 
 	}
-	fprintf(f, " lat=%s\n", lat);
+	gmt_puts(&l, " lat=");
+	gmt_put_ns(&l, h->latency_ns);
+	*l.p++ = '\n';		/* the builder keeps this byte free */
+	fwrite_unlocked(l.buf, 1, gmt_line_len(&l), o->f);
 	o->lines++;
 }
 
@@ -143,7 +244,7 @@ static void text_attach(struct gmt_out *o, const struct gmt_session *s)
 		if (st->target) {
 			/* the hook names the default target; show the chosen one */
 			fprintf(stderr, " %.*s %s", (int)strcspn(st->spec->hook, " "),
-				st->spec->hook, st->target);
+				st->spec->hook, gmt_escape_str(st->target, GMT_ESC_ASCII));
 			kernel++;
 		} else {
 			fprintf(stderr, " %s", st->spec->hook);
@@ -154,7 +255,7 @@ static void text_attach(struct gmt_out *o, const struct gmt_session *s)
 		if (s->status[i].state == GMT_ATT_FAILED)
 			fprintf(stderr, "gmemtrace: not attached: %s (%s): %s\n",
 				s->status[i].spec->prog, s->status[i].spec->hook,
-				s->status[i].reason);
+				gmt_escape_str(s->status[i].reason, GMT_ESC_ASCII));
 	if (!kernel)
 		fprintf(stderr, "gmemtrace: no kernel-side backend here: conversions are timed at "
 			"the syscall boundary only (see gmemtrace features)\n");
@@ -171,7 +272,7 @@ static void text_attach(struct gmt_out *o, const struct gmt_session *s)
 				dup = true;
 		if (!dup)
 			fprintf(stderr, "gmemtrace: %s unavailable: %s\n", st->spec->feature,
-				st->reason);
+				gmt_escape_str(st->reason, GMT_ESC_ASCII));
 	}
 }
 
@@ -188,7 +289,11 @@ static void text_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
 	for (i = 1; i < GMT_CNT_MAX; i++)
 		if (sum->counters[i])
 			fprintf(o->f, "; %s %llu", gmt_counter_name(i), sum->counters[i]);
-	if (sum->cmd_ran)
+	if (sum->cmd_left_running)
+		fprintf(o->f, "; command left running");
+	else if (sum->cmd_stopped)
+		fprintf(o->f, "; command stopped by gmemtrace");
+	else if (sum->cmd_ran)
 		fprintf(o->f, "; command exit status %d", sum->cmd_status);
 	fputc('\n', o->f);
 }
@@ -266,7 +371,25 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, b
 
 static void text_error(struct gmt_out *o, const char *what, const char *msg)
 {
-	fprintf(stderr, "gmemtrace: %s: %s\n", what, msg);
+	/* messages may quote paths and names: nothing raw reaches the terminal */
+	fprintf(stderr, "gmemtrace: %s: %s\n", what, gmt_escape_str(msg, GMT_ESC_ASCII));
+}
+
+static void text_fatal(struct gmt_out *o, const char *what, const char *msg, int exit_code)
+{
+	/* the message went to stderr with gmt_err: records stay records */
+}
+
+static void text_stat_summary(struct gmt_out *o, const struct gmt_stat_summary *sum)
+{
+	fprintf(o->f, "# %llu intervals in %.2fs", sum->intervals, sum->duration_s);
+	if (sum->cmd_left_running)
+		fprintf(o->f, "; command left running");
+	else if (sum->cmd_stopped)
+		fprintf(o->f, "; command stopped by gmemtrace");
+	else if (sum->cmd_ran)
+		fprintf(o->f, "; command exit status %d", sum->cmd_status);
+	fputc('\n', o->f);
 }
 
 const struct gmt_out_ops gmt_out_text_ops = {
@@ -276,4 +399,6 @@ const struct gmt_out_ops gmt_out_text_ops = {
 	.summary = text_summary,
 	.stat = text_stat,
 	.error = text_error,
+	.fatal = text_fatal,
+	.stat_summary = text_stat_summary,
 };

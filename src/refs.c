@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "escape.h"
 #include "refs.h"
 #include "refs.skel.h"
 #include "util.h"
@@ -195,7 +196,8 @@ static void jadd(json_object *o, const char *k, json_object *v)
 
 #define J_U64(v) json_object_new_uint64(v)
 #define J_I64(v) json_object_new_int64(v)
-#define J_STR(v) json_object_new_string(v)
+/* json-c passes any byte through: strings follow the escaping rule */
+#define J_STR(v) json_object_new_string(gmt_escape_str(v, 0))
 #define J_BOOL(v) json_object_new_boolean(v)
 
 static void jhex(json_object *o, const char *k, __u64 v)
@@ -513,10 +515,12 @@ static void render_gmem(struct refs_ctx *c, const struct refs_gmem *g)
 	const struct gmt_refs_gmem *r = &g->rec;
 	const struct refs_vm *vm = vm_of(c, r->kvm, r->hdr.tgid);
 	bool flags_known = r->bits & GMT_REFS_GMEM_FLAGS_KNOWN;
-	char comm[17], vmname[32], size[32];
+	char comm[GMT_ESC_SIZE(sizeof(r->comm))], vmname[32], size[32];
 	int i;
 
-	snprintf(comm, sizeof(comm), "%.16s", r->comm);
+	/* the process's own name: escaped (escape.h), spaces too in text */
+	gmt_escape(comm, sizeof(comm), r->comm, sizeof(r->comm),
+		   json(c) ? 0 : GMT_ESC_ASCII | GMT_ESC_SPACE);
 	if (vm)
 		gmt_vm_label(vmname, sizeof(vmname), vm->tgid, vm->fd);
 	else
@@ -525,7 +529,7 @@ static void render_gmem(struct refs_ctx *c, const struct refs_gmem *g)
 		json_object *o = jrec("gmem"), *hs = json_object_new_array();
 
 		jadd(o, "pid", J_I64(r->hdr.tgid));
-		jadd(o, "comm", J_STR(comm));
+		jadd(o, "comm", json_object_new_string(comm));	/* escaped above */
 		jadd(o, "fd", J_I64(r->hdr.fd));
 		jadd(o, "gmem_ino", J_U64(r->hdr.ino));
 		jadd(o, "vm", J_STR(vmname));
@@ -898,8 +902,8 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	c.buf = malloc(READ_BUF);
 	if (!c.buf)
 		return GMT_EXIT_RUNTIME;
-	c.f = stdout;
-	if (o->out_path && strcmp(o->out_path, "-")) {
+	c.f = o->out_f ? o->out_f : stdout;
+	if (!o->out_f && o->out_path && strcmp(o->out_path, "-")) {
 		c.f = fopen(o->out_path, "w");
 		if (!c.f) {
 			gmt_err("cannot open %s: %s", o->out_path, strerror(errno));
@@ -944,7 +948,9 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 		ret = walk_gmem(&c, &c.gmems[i]);
 		if (ret)
 			break;
-		fflush(c.f);
+		/* a failed write (or a closed pipe) ends the walk: the caller says */
+		if (fflush(c.f) && o->out_f)
+			break;
 	}
 	if (!ret && o->nr_gmem && !c.t_gmems)
 		gmt_err("no guest_memfd matches --gmem");
@@ -953,11 +959,11 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	if (!ret && o->exit_code && c.any_blocking)
 		ret = GMT_EXIT_BLOCKING;
 out:
-	if (fflush(c.f) && !ret) {
+	if (!o->out_f && fflush(c.f) && !ret) {
 		gmt_err("writing the output: %s", strerror(errno));
 		ret = GMT_EXIT_RUNTIME;
 	}
-	if (c.f != stdout)
+	if (c.f != stdout && c.f != o->out_f)
 		fclose(c.f);
 	for (i = 0; i < c.nr_links; i++)
 		bpf_link__destroy(c.links[i].link);

@@ -44,6 +44,7 @@ struct gmt_refs_opts {
 	unsigned int max_records;	/* per invocation (tests); 0: default */
 	enum gmt_format fmt;
 	const char *out_path;
+	FILE *out_f;		/* opened by the caller (gmt_out_open); checked there */
 };
 
 /* Returns a GMT_EXIT_* code (or GMT_EXIT_BLOCKING); messages are printed. */

@@ -13,16 +13,23 @@
 #include "util.h"
 
 bool gmt_verbose;
+const char *gmt_err_what = "setup";
+static char last_err[512];
 
 void gmt_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("gmemtrace: ", stderr);
+	/* kept for the JSON error record of a fatal path */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(last_err, sizeof(last_err), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "gmemtrace: %s\n", last_err);
+}
+
+const char *gmt_last_error(void)
+{
+	return last_err;
 }
 
 void gmt_info(const char *fmt, ...)
@@ -98,6 +105,9 @@ int gmt_parse_seconds(const char *s, double *out)
 	v = strtod(s, &end);
 	if (errno || *end || !isfinite(v) || v < 0)
 		return -EINVAL;
+	/* seconds become u64 nanoseconds: keep far from 2^64 ns (584 years) */
+	if (v > GMT_MAX_SECONDS)
+		return -ERANGE;
 	*out = v;
 	return 0;
 }

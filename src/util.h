@@ -17,13 +17,19 @@ enum gmt_exit {
 };
 
 extern bool gmt_verbose;
+/* what a fatal error was about ("output", "command", "attach"...): the
+ * "what" of the JSON error record; gmt_last_error() is its message */
+extern const char *gmt_err_what;
 
 void gmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *gmt_last_error(void);
 void gmt_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int gmt_parse_u64(const char *s, unsigned long long *out);	/* decimal or 0x */
 int gmt_parse_size(const char *s, unsigned long long *out);	/* 4096, 4K, 2M, 1G */
-int gmt_parse_seconds(const char *s, double *out);		/* 5, 0.5 */
+/* the largest interval, duration or grace accepted: one year */
+#define GMT_MAX_SECONDS	(366.0 * 86400)
+int gmt_parse_seconds(const char *s, double *out);		/* 5, 0.5; <= GMT_MAX_SECONDS */
 
 const char *gmt_errno_name(int err);	/* positive errno -> "ENOTTY", NULL if unknown */
 const char *gmt_gen_name(unsigned int gen);	/* "G1" */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -210,6 +211,8 @@ struct cfg {
 	bool guest_abandon;	/* leave the first request unanswered and exit */
 	__u64 guest_timeout_s;
 	struct scn_cfg scn;	/* in-place and blocking scenarios */
+	const char *comm;	/* --comm: raw bytes for prctl(PR_SET_NAME) */
+	__u64 gmem_create_storm;	/* failing KVM_CREATE_GUEST_MEMFD calls */
 };
 
 /* One conversion ioctl as issued; fd, cmd, gen and attributes derive from op/vm */
@@ -393,6 +396,7 @@ struct run {
 	__u64 conv_issued;
 	struct guest_state guest;
 	struct scn_state scn;
+	__u64 storm_einval, storm_other, storm_ns;
 };
 
 static volatile sig_atomic_t got_usr1;
@@ -721,6 +725,7 @@ enum {
 	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
 	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
 	OPT_GUEST_TIMEOUT, OPT_GUEST_ABANDON,
+	OPT_COMM, OPT_STORM,
 };
 
 const char *argp_program_version = "gmem-workload " GMT_VERSION;
@@ -796,6 +801,10 @@ static const struct argp_option options[] = {
 	{ "pin-offset", OPT_PIN_OFFSET, "OFF", 0, "guest_memfd offset of the "
 	  "first pinned page (default 0)", 3 },
 
+	{ "gmem-create-storm", OPT_STORM, "N", 0, "N KVM_CREATE_GUEST_MEMFD calls "
+	  "with invalid flags (each fails with EINVAL) on VM 0, before the "
+	  "conversions: a storm of records for a tracer", 3 },
+
 	{ NULL, 0, NULL, 0, "Guest-initiated conversions:", 4 },
 	{ "guest", OPT_GUEST, "N", 0, "run a guest on a vCPU of VM 0 that asks for "
 	  "N one-page conversions with KVM_HC_MAP_GPA_RANGE (direction from --dir); "
@@ -823,6 +832,10 @@ static const struct argp_option options[] = {
 	{ "unpin-on-signal", OPT_UNPIN_SIGNAL, NULL, 0, "while holding, the first "
 	  "SIGUSR1 releases the pins (prints 'unpinned <pid>' on stderr) and the "
 	  "hold goes on until SIGTERM or its end", 5 },
+
+	{ "comm", OPT_COMM, "NAME", 0, "set this process's name (comm) to the raw "
+	  "bytes of NAME with prctl(PR_SET_NAME) first (the kernel keeps 15 "
+	  "bytes): tests of how tracers print hostile names", 5 },
 
 	{ NULL, 0, NULL, 0, "Output:", 6 },
 	{ "json", OPT_JSON, NULL, 0, "print one JSON document on stdout", 6 },
@@ -1172,6 +1185,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_u64(arg, false, &c->guest_timeout_s) || c->guest_timeout_s > 86400)
 			BAD_VALUE(state, "guest-timeout", arg);
 		break;
+	case OPT_COMM:
+		if (!*arg)
+			BAD_VALUE(state, "comm", arg);
+		c->comm = arg;
+		break;
+	case OPT_STORM:
+		if (parse_u64(arg, false, &c->gmem_create_storm) ||
+		    c->gmem_create_storm > 100000000ULL)
+			BAD_VALUE(state, "gmem-create-storm", arg);
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
@@ -1474,6 +1497,30 @@ static void create_gmem(struct run *r, struct vm *vm)
 		if (ret != -EINVAL)
 			break;
 	}
+}
+
+/* --gmem-create-storm: flag bit 63 is no KVM_CREATE_GUEST_MEMFD flag, so each
+ * call fails with EINVAL after the same entry path a real create takes */
+static void gmem_create_storm(struct run *r)
+{
+	struct gmt_kvm_create_guest_memfd g;
+	__u64 i, t0 = now_ns();
+
+	memset(&g, 0, sizeof(g));
+	g.size = r->cfg->gmem_size;
+	g.flags = 1ULL << 63;
+	for (i = 0; i < r->cfg->gmem_create_storm && !got_term; i++) {
+		long ret = sys_ret(ioctl(r->vms[0].vm_fd, GMT_KVM_CREATE_GUEST_MEMFD, &g));
+
+		if (ret == -EINVAL) {
+			r->storm_einval++;
+		} else {
+			r->storm_other++;
+			if (ret >= 0)
+				close((int)ret);
+		}
+	}
+	r->storm_ns = now_ns() - t0;
 }
 
 static int setup_vm(struct run *r, unsigned int idx, int type)
@@ -3189,6 +3236,18 @@ static int write_json(const struct run *r, FILE *f, __u64 elapsed)
 	emit(f, &first, "summary", j_summary(r));
 	emit(f, &first, "interrupted", json_object_new_boolean(r->interrupted));
 	emit(f, &first, "hold_end", r->hold_end ? json_object_new_string(r->hold_end) : NULL);
+	if (r->cfg->gmem_create_storm) {
+		struct json_object *st = json_object_new_object();
+
+		json_object_object_add(st, "calls", json_object_new_uint64(r->storm_einval +
+									   r->storm_other));
+		json_object_object_add(st, "einval", json_object_new_uint64(r->storm_einval));
+		json_object_object_add(st, "other", json_object_new_uint64(r->storm_other));
+		json_object_object_add(st, "ns", json_object_new_uint64(r->storm_ns));
+		emit(f, &first, "gmem_create_storm", st);
+	} else {
+		emit(f, &first, "gmem_create_storm", NULL);
+	}
 	emit(f, &first, "conversion_ns", json_object_new_uint64(r->conv_ns));
 	emit(f, &first, "elapsed_ns", json_object_new_uint64(elapsed));
 	fputs("}\n", f);
@@ -3308,6 +3367,11 @@ static int write_human(const struct run *r, FILE *f, __u64 elapsed)
 			p->error ? p->error : "");
 	if (r->guest.requested)
 		print_guest(f, r);
+	if (r->cfg->gmem_create_storm)
+		fprintf(f, "  gmem create storm: %llu call(s), %llu EINVAL, %llu other, %llu ns\n",
+			(unsigned long long)(r->storm_einval + r->storm_other),
+			(unsigned long long)r->storm_einval, (unsigned long long)r->storm_other,
+			(unsigned long long)r->storm_ns);
 	fprintf(f, "  conversions: %llu ioctl(s) in %llu ns (%.1f ns each)%s; elapsed %llu ns\n",
 		(unsigned long long)r->conv_issued, (unsigned long long)r->conv_ns,
 		r->conv_issued ? (double)r->conv_ns / (double)r->conv_issued : 0.0,
@@ -3395,6 +3459,11 @@ static int run_workload(const struct cfg *cfg)
 		fprintf(stderr, "gmem-workload: sigaction: %s\n", strerror(errno));
 		return EXIT_RUNTIME;
 	}
+	/* first, so every traced call carries the name */
+	if (cfg->comm && prctl(PR_SET_NAME, (unsigned long)cfg->comm, 0, 0, 0)) {
+		fprintf(stderr, "gmem-workload: prctl(PR_SET_NAME): %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
 
 	r.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (r.kvm_fd < 0) {
@@ -3446,6 +3515,8 @@ static int run_workload(const struct cfg *cfg)
 		got_usr1 = 0;	/* consumed: a later SIGUSR1 ends --hold */
 	}
 
+	if (cfg->gmem_create_storm)
+		gmem_create_storm(&r);
 	run_conversions(&r);
 	scn_run(&r);
 	if (cfg->guest && !got_term)

@@ -7,6 +7,7 @@
  * request once, with its kind, range and direction, the conversions served
  * for it, and a round trip at least as long as the workload itself measured.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,11 +117,59 @@ static void test_guest_request_left_open(void **state)
 	json_object_put(wl);
 }
 
+/* Tracing that ends while a request is open reports it, incomplete. */
+static void test_guest_request_open_at_end(void **state)
+{
+	const char *out = live_tmp("guest-end.jsonl"), *err = live_tmp("guest-end.err");
+	const char *wl_err = live_tmp("guest-end-wl.err"), *wl_json = live_tmp("guest-end-wl.json");
+	const char *wargv[] = { live_bin("gmem-workload"), "--guest", "2", "--guest-abandon",
+				"--wait-signal", "--hold", "30", "--json-out", wl_json, NULL };
+	json_object *recs, *ev, *e, *wl, *guest;
+	char pid[16];
+	pid_t w, t;
+
+	if (!live_require_tracing())
+		skip();
+	w = live_spawn((char *const *)wargv, NULL, wl_err);
+	assert_true(live_wait_for(wl_err, "ready", 30));
+	snprintf(pid, sizeof(pid), "%d", w);
+	{
+		const char *targv[] = { live_bin("gmemtrace"), "trace", "-f", "json", "-o", out,
+					"-p", pid, NULL };
+
+		t = live_spawn((char *const *)targv, NULL, err);
+	}
+	assert_true(live_wait_for(out, "\"attach\"", 30));
+	kill(w, SIGUSR1);	/* the guest runs, its first request is abandoned */
+	assert_true(live_wait_for(wl_err, "holding", 120));
+	kill(t, SIGINT);	/* tracing ends with the request still open */
+	assert_int_equal(live_wait(t, 30), 0);
+	kill(w, SIGTERM);
+	assert_int_equal(live_wait(w, 30), 0);
+	wl = live_read_json(wl_json);
+	assert_non_null(wl);
+	assert_true(json_object_object_get_ex(wl, "guest", &guest));
+	if (!live_is_null(guest, "error"))
+		live_cannot_run("GUEST", "the guest could not run here: %s",
+				live_get_str(guest, "error"));
+	recs = live_read_ndjson(out);
+	assert_non_null(recs);
+	ev = live_filter(recs, "event", "guest_request");
+	assert_int_equal(json_object_array_length(ev), 1);
+	e = json_object_array_get_idx(ev, 0);
+	assert_false(json_object_get_boolean(json_object_object_get(e, "complete")));
+	assert_string_equal(live_get_str(e, "end"), "tracing_ended");
+	json_object_put(ev);
+	json_object_put(recs);
+	json_object_put(wl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_guest_requests, live_teardown),
 		cmocka_unit_test_teardown(test_guest_request_left_open, live_teardown),
+		cmocka_unit_test_teardown(test_guest_request_open_at_end, live_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_guest", tests, NULL, NULL);

@@ -268,6 +268,38 @@ void live_dump(const char *path, int max_lines)
 	fclose(f);
 }
 
+json_object *live_stat_last_rows(json_object *stats)
+{
+	json_object *out = json_object_new_array();
+	size_t i, r, k;
+
+	for (i = 0; i < json_object_array_length(stats); i++) {
+		json_object *rows;
+
+		if (!json_object_object_get_ex(json_object_array_get_idx(stats, i), "rows", &rows))
+			fail_msg("a stat record without rows");
+		for (r = 0; r < json_object_array_length(rows); r++) {
+			json_object *row = json_object_array_get_idx(rows, r);
+			bool replaced = false;
+
+			for (k = 0; k < json_object_array_length(out); k++) {
+				json_object *o = json_object_array_get_idx(out, k);
+
+				if (live_get_int(o, "vm_id") == live_get_int(row, "vm_id") &&
+				    !strcmp(live_get_str(o, "gen"), live_get_str(row, "gen")) &&
+				    !strcmp(live_get_str(o, "dir"), live_get_str(row, "dir"))) {
+					json_object_array_put_idx(out, k, json_object_get(row));
+					replaced = true;
+					break;
+				}
+			}
+			if (!replaced)
+				json_object_array_add(out, json_object_get(row));
+		}
+	}
+	return out;
+}
+
 static json_object *vm_of(json_object *vms, long long idx)
 {
 	if (!vms || idx < 0 || idx >= (long long)json_object_array_length(vms))

@@ -65,6 +65,11 @@ bool live_cgroup2_root(char *buf, size_t len);
 /* print the file (for diagnosing a failure) */
 void live_dump(const char *path, int max_lines);
 
+/* stat records: each VM's (vm_id, gen, dir) row as last reported. A VM's
+ * row stops appearing once the VM is gone (its last one says vm_gone), so
+ * the last record alone does not hold every VM. A new array. */
+json_object *live_stat_last_rows(json_object *stats);
+
 /* "gen|cmd|vm_fd|fd|tid|dir|start|size|ret" for a workload call or a tracer
  * convert event, so the two can be compared as multisets */
 void live_call_key(json_object *call, json_object *vms, char *buf, size_t len);

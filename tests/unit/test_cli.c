@@ -278,6 +278,11 @@ static void test_parse_errors_unprivileged(void **state)
 		{ "trace", "-c", "abcdefghijklmnop", NULL },
 		{ "features", "extra", NULL },
 		{ "bogus", NULL },
+		/* issue 7 finding 11: checked before the privilege check too */
+		{ "stat", "2e10", NULL },
+		{ "trace", "--", NULL },
+		{ "trace", "--cgroup", "/tmp", NULL },
+		{ "trace", "--", "/nonexistent", NULL },
 	};
 	struct run *r = *state;
 	char pid[16];
@@ -299,10 +304,49 @@ static void test_parse_errors_unprivileged(void **state)
 	/* and a valid command line without root is "unsupported here" */
 	run_as(r, true, (const char *const[]){ "trace", "-d", "0.1", NULL });
 	expect(r, 3, "root");
+	/* the check is euid 0: no promise that capabilities would do */
+	if (strstr(r->err, "or CAP_BPF"))
+		fail_msg("claims capabilities suffice:\n%s", r->err);
 	run_as(r, true, (const char *const[]){ "stat", "1", "1", NULL });
 	expect(r, 3, "root");
 	run_as(r, true, (const char *const[]){ "features", NULL });
 	expect(r, 3, "root");
+}
+
+/* issue 7 finding 11: out-of-range times, an empty command, a cgroup that
+ * is not one: usage errors with a message saying what is wrong */
+static void test_ranges_and_messages(void **state)
+{
+	struct run *r = *state;
+
+	/* 1.85e10 s overflowed u64 ns and printed every 20 ms */
+	RUN(r, "stat", "18500000000");
+	expect(r, 2, "invalid interval");
+	RUN(r, "stat", "1e300");
+	expect(r, 2, "invalid interval");
+	RUN(r, "trace", "-d", "2e10");
+	expect(r, 2, "invalid duration");
+	RUN(r, "stat", "-d", "1e19", "1");
+	expect(r, 2, "invalid duration");
+	RUN(r, "trace", "--grace", "4000", "--", "/bin/true");
+	expect(r, 2, "invalid grace");
+	RUN(r, "trace", "--grace", "1");
+	expect(r, 2, "-- CMD only");
+	/* "--" and nothing after it is not "the whole host" */
+	RUN(r, "trace", "--");
+	expect(r, 2, "no command after --");
+	RUN(r, "stat", "1", "--");
+	expect(r, 2, "no command after --");
+	RUN(r, "trace", "--cgroup", "/tmp", "-d", "0.1");
+	expect(r, 2, "not a cgroup v2 directory");
+	if (strstr(r->err, "Bad file descriptor"))
+		fail_msg("EBADF leaked:\n%s", r->err);
+	RUN(r, "trace", "--cgroup", "/no/such/cgroup", "-d", "0.1");
+	expect(r, 2, "No such file or directory");
+	RUN(r, "trace", "--", "/nonexistent");
+	expect(r, 2, "cannot run /nonexistent");
+	RUN(r, "stat", "--", "no-such-command-gmt");
+	expect(r, 2, "command not found");
 }
 
 static int setup(void **state)
@@ -337,6 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ranges_and_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_errors_unprivileged, setup, teardown),
 	};
 

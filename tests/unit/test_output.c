@@ -699,6 +699,49 @@ static void test_events_json_fields(void **state)
 	free(s);
 }
 
+/* a process picks its own comm: escaped in both formats (escape.h) */
+static void render_hostile(struct gmt_out *o)
+{
+	struct gmt_event e;
+
+	hdr(&e, GMT_EV_GMEM_CREATE, 0, VM_A, 4242, 11, 11, -22, 900);
+	memcpy(e.hdr.comm, "\xff\x1b[31m\n# x\"\\\x7f", 14);	/* with its NUL */
+	e.gmem_create.size = 4096;
+	gmt_out_event(o, &e);
+}
+
+static void render_hostile_error(struct gmt_out *o)
+{
+	gmt_out_error(o, "cgroup", "no such cgroup /sys/fs/cgroup/\x1b]0;owned\a\n# 0 events");
+}
+
+static void test_hostile_comm(void **state)
+{
+	char *t = render(GMT_FMT_TEXT, render_hostile);
+	char *j = render(GMT_FMT_JSON, render_hostile), *file;
+	char *err = capture_stderr(GMT_FMT_TEXT, render_hostile_error, &file);
+	struct json_tokener *tok = json_tokener_new();
+	json_object *o;
+	size_t i;
+
+	assert_string_equal(t, "12:00:00.000000 \\xff\\x1b[31m\\x0a#\\x20x\"\\\\\\x7f 4242/4250 "
+			    "gmem_create vm=4242-11 size=4096 flags=0x0 ret=EINVAL lat=900ns\n");
+	assert_string_equal(err, "gmemtrace: cgroup: no such cgroup /sys/fs/cgroup/\\x1b]0;owned"
+			    "\\x07\\x0a# 0 events\n");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, j, (int)strcspn(j, "\n"));
+	assert_non_null(o);
+	assert_string_equal(get_str(o, "comm"), "\\xff\\x1b[31m\\x0a# x\"\\\\\\x7f");
+	for (i = 0; j[i]; i++)
+		assert_true((unsigned char)j[i] >= 0x20 || (j[i] == '\n' && !j[i + 1]));
+	json_object_put(o);
+	json_tokener_free(tok);
+	free(t);
+	free(j);
+	free(err);
+	free(file);
+}
+
 static void test_stat_text(void **state)
 {
 	char *s = render(GMT_FMT_TEXT, render_stat);
@@ -854,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_events_text_iso),
 		cmocka_unit_test(test_events_json),
 		cmocka_unit_test(test_events_json_fields),
+		cmocka_unit_test(test_hostile_comm),
 		cmocka_unit_test(test_stat_text),
 		cmocka_unit_test(test_stat_json),
 		cmocka_unit_test(test_summary_text),
