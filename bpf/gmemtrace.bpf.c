@@ -589,10 +589,14 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		want = gmt_convert_fd_kind(cmd);
 		break;
 	case GMT_KVM_CREATE_GUEST_MEMFD:
+		if (!cfg_emit_events || !cfg_emit_context)
+			return 0;	/* context nobody reads (stat): no cost */
 		kind = GMT_EV_GMEM_CREATE;
 		want = GMT_FD_VM;
 		break;
 	case GMT_KVM_SET_USER_MEMORY_REGION2:
+		if (!cfg_emit_events || !cfg_emit_context)
+			return 0;
 		kind = GMT_EV_MEMSLOT;
 		want = GMT_FD_VM;
 		break;

@@ -17,6 +17,7 @@ enum {
 	OPT_KBACKEND,
 	OPT_GRACE,
 	OPT_KEEP,
+	OPT_FOLLOW_MAX,
 };
 
 const struct argp_option gmt_common_options[] = {
@@ -24,6 +25,8 @@ const struct argp_option gmt_common_options[] = {
 	{ "pid", 'p', "PID", 0, "Only this process and its children (repeatable)", 1 },
 	{ "comm", 'c', "COMM", 0, "Only threads whose comm is exactly COMM", 1 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "Only tasks in this cgroup v2 directory or below", 1 },
+	{ "follow-max", OPT_FOLLOW_MAX, "N", 0, "With -p or -- CMD: follow at most N processes at "
+	  "once (default 16384); children beyond it are not traced and are counted", 1 },
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "format", 'f', "text|json", 0, "Output format (default text; json is one object per line)", 2 },
 	{ "output", 'o', "FILE", 0, "Write records to FILE instead of standard output", 2 },
@@ -100,6 +103,13 @@ error_t gmt_common_parse(int key, char *arg, struct argp_state *state, struct gm
 		break;
 	case OPT_KEEP:
 		o->keep_running = true;
+		break;
+	case OPT_FOLLOW_MAX:
+		if (gmt_parse_u64(arg, &v) || v < 1 || v > (1 << 22)) {
+			argp_error(state, "invalid --follow-max '%s' (1 to 4194304)", arg);
+			return EINVAL;
+		}
+		o->cfg.follow_max = v;
 		break;
 	case 'v':
 		gmt_verbose = true;

@@ -151,6 +151,8 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	skel->rodata->cfg_guest_requests = cfg->guest_requests && cfg->emit_events;
 	skel->rodata->cfg_stats = !cfg->emit_events || cfg->stats;
 	skel->rodata->cfg_follow = cfg->filter_pid;
+	if (cfg->follow_max && bpf_map__set_max_entries(skel->maps.gmt_pids, cfg->follow_max))
+		return GMT_EXIT_RUNTIME;
 	/* processes running this very binary are gmemtrace: never reported */
 	if (!stat("/proc/self/exe", &exe)) {
 		skel->rodata->cfg_self_ino = exe.st_ino;

@@ -400,6 +400,35 @@ static void test_forks_then_workload(void **state)
 	json_object_put(recs);
 }
 
+/* A fork-follow map that fills is counted and said, in JSON and text. */
+static void test_follow_map_full(void **state)
+{
+	const char *out = live_tmp("full.jsonl"), *txt = live_tmp("full.txt");
+	const char *err = live_tmp("full.err");
+	const char *script = "i=0; while [ $i -lt 20 ]; do sleep 1 & i=$((i+1)); done; wait";
+	json_object *recs, *sum, *cnt;
+	char *jargv[] = { (char *)live_bin("gmemtrace"), "trace", "-f", "json", "--follow-max", "8",
+			  "-o", (char *)out, "--", "/bin/sh", "-c", (char *)script, NULL };
+	char *targv[] = { (char *)live_bin("gmemtrace"), "trace", "--follow-max", "8", "-o",
+			  (char *)txt, "--", "/bin/sh", "-c", (char *)script, NULL };
+
+	if (!live_require_tracing())
+		skip();
+	assert_int_equal(live_run(jargv, NULL, err, 60), 0);
+	recs = live_read_ndjson(out);
+	assert_non_null(recs);
+	sum = live_filter(recs, "summary", NULL);
+	assert_int_equal(json_object_array_length(sum), 1);
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(sum, 0), "counters", &cnt));
+	/* the shell and 7 sleeps fit: 13 children could not be followed */
+	print_message("followed_pids_full: %lld\n", live_get_int(cnt, "followed_pids_full"));
+	assert_int_equal(live_get_int(cnt, "followed_pids_full"), 13);
+	json_object_put(sum);
+	json_object_put(recs);
+	assert_int_equal(live_run(targv, NULL, err, 60), 0);
+	assert_true(live_wait_for(txt, "followed_pids_full 13", 1));
+}
+
 /* gmemtrace's own probe VMs never show in another gmemtrace's trace */
 static void test_own_probes_invisible(void **state)
 {
@@ -436,6 +465,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_many_vms_sequence, live_teardown),
 		cmocka_unit_test_teardown(test_many_vms_at_once, live_teardown),
 		cmocka_unit_test_teardown(test_forks_then_workload, live_teardown),
+		cmocka_unit_test_teardown(test_follow_map_full, live_teardown),
 		cmocka_unit_test_teardown(test_own_probes_invisible, live_teardown),
 	};
 
