@@ -44,9 +44,13 @@ endif
 BPF_OBJS	:= gmemtrace probes refs
 BPF_HDRS	:= $(wildcard bpf/*.bpf.h) $(wildcard include/*.h) vmlinux.h
 
-# gmemtrace sources (everything in src/ but main-less libraries for tests)
-GMT_SRCS	:= $(wildcard src/*.c)
-GMT_LIB_SRCS	:= $(filter-out src/main.c,$(GMT_SRCS))
+# gmemtrace sources, one folder a layer (src/README.md): everything but
+# main.c is also a library for the unit tests
+SRC_DIRS	:= cmd core model output refs
+SRC_INC		:= $(patsubst %,-Isrc/%,$(SRC_DIRS))
+SRC_HDRS	:= $(wildcard src/*/*.h)
+GMT_SRCS	:= $(wildcard $(patsubst %,src/%/*.c,$(SRC_DIRS)))
+GMT_LIB_SRCS	:= $(filter-out src/cmd/main.c,$(GMT_SRCS))
 GMT_OBJS	:= $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(GMT_SRCS))
 GMT_LIB_OBJS	:= $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(GMT_LIB_SRCS))
 SKELS		:= $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_OBJS))
@@ -58,7 +62,9 @@ LIVE_BINS	:= $(patsubst tests/live/%.c,$(OUTPUT)/tests/%,$(LIVE_SRCS))
 LIVE_LIB	:= $(wildcard tests/live/live_util.c)
 
 .DELETE_ON_ERROR:
-.SECONDARY:
+# the BPF objects are intermediates of the skeletons: keep them (a bare
+# .SECONDARY would also keep make from rebuilding missing objects)
+.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS))
 .PHONY: all deps demo test unit live vmtest vmtest-kernel bench static clean install \
 	format format-check vmlinux check-deps
 
@@ -85,9 +91,10 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # user space
-$(OUTPUT)/src/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS) | $(OUTPUT)/src
+$(OUTPUT)/src/%.o: src/%.c $(SRC_HDRS) $(wildcard include/*.h) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) -c $< -o $@
 
 $(OUTPUT)/gmemtrace: $(GMT_OBJS)
 	$(call msg,LINK,$@)
@@ -98,9 +105,10 @@ $(OUTPUT)/gmem-workload: tools/gmem-workload.c $(wildcard include/*.h) | $(OUTPU
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $< -o $@ $(LDLIBS_JSON) -l:liburing.a
 
 # static variants for the initramfs of the VM suite
-$(STATIC_OUT)/src/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS) | $(STATIC_OUT)/src
+$(STATIC_OUT)/src/%.o: src/%.c $(SRC_HDRS) $(wildcard include/*.h) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) -c $< -o $@
 
 $(STATIC_OUT)/gmemtrace: $(patsubst src/%.c,$(STATIC_OUT)/src/%.o,$(GMT_SRCS))
 	$(call msg,LINK,$@)
@@ -115,12 +123,12 @@ static: $(STATIC_OUT)/gmemtrace $(STATIC_OUT)/gmem-workload $(LIVE_BINS)
 # tests: cmocka unit tests link the gmemtrace library objects
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc $^ -o $@ -lcmocka \
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) $^ -o $@ -lcmocka \
 		$(LDLIBS_BPF) $(LDLIBS_JSON) -lm
 
 $(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc -Itests/live $(filter %.c,$^) -o $@ \
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) -Itests/live $(filter %.c,$^) -o $@ \
 		-lcmocka $(LDLIBS_JSON)
 
 demo: deps all

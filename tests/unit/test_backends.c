@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of the backend table (src/backends.c) against the BPF objects
+ * Unit tests of the backend table (src/core/backends.c) against the BPF objects
  * it describes: every program has a row and every row a program. Opening a
  * skeleton only parses the ELF, so that part needs no root; loading the
  * uapi rows for real does, and is skipped otherwise.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The escaping rule for strings from the kernel or a process (src/escape.c,
+ * The escaping rule for strings from the kernel or a process (src/output/escape.c,
  * docs/json-schema.md "Escaping"), with hostile inputs: invalid and overlong
  * UTF-8, surrogates, C0/C1 controls, DEL, quotes, backslashes that look like
  * escapes, truncation; random bytes for the properties (reversible, valid

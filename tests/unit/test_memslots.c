@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of the GPA -> guest_memfd offset table learned from memslot
- * events (src/memslots.c), which G1 conversions are translated with.
+ * events (src/model/memslots.c), which G1 conversions are translated with.
  */
 #include <stdarg.h>
 #include <stddef.h>
