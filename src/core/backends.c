@@ -4,140 +4,168 @@
 #include "backends.h"
 
 /*
- * Renames the candidate lists cover:
- * - kvm_mmu_invalidate_begin -> kvm_mmu_invalidate_start: in 7.x (the name on
- *   this project's 6.18 host is _begin, in Debian's 7.3 source _start);
- *   KERNEL-PATHS.md section 6.1.
- * - the G2/G3 handlers are both kvm_gmem_ioctl, the guest_memfd file's
- *   .unlocked_ioctl (2025 RFC v2 04/51; 2026 series v7/v8).
+ * Candidate targets, newest name first, each with the change that gave the
+ * kernel that name. Where the renaming commit could not be identified (no
+ * kernel history is reachable from this project's machines), the kernels it
+ * was seen in are named instead.
  */
-#define INV_START { "kvm_mmu_invalidate_start", "kvm_mmu_invalidate_begin" }
-/* kvm_destroy_vm is static: where it is inlined into kvm_put_kvm (not in
- * BTF), kvm_arch_destroy_vm, its only arch hook, stands in */
-#define VM_DESTROY { "kvm_destroy_vm", "kvm_arch_destroy_vm" }
+#define G3_V8 "2026 series \"guest_memfd: In-place conversion support\" v8, " \
+	"<20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com>"
+#define ATTRS_6_8 "6.8, \"KVM: guest_memfd() and per-page attributes\" v14, " \
+	"<20231105163040.14904-1-pbonzini@redhat.com>"
+
+#define T_VM_IOCTL { "kvm_vm_ioctl", "the VM fd's .unlocked_ioctl since KVM's merge (2.6.20)" }
+#define T_GMEM_IOCTL { "kvm_gmem_ioctl", "guest_memfd's .unlocked_ioctl: 2025 RFC v2 04/51 " \
+		       "(G2), and " G3_V8 " (G3)" }
+#define T_INV_START							\
+	{ "kvm_mmu_invalidate_start", "seen in Debian's 7.3 source (renaming commit not " \
+	  "identified here)" },						\
+	{ "kvm_mmu_invalidate_begin", "6.1, \"KVM: Rename mmu_notifier_* to mmu_invalidate_*\"; " \
+	  "the name on 6.18" }
+#define T_INV_END { "kvm_mmu_invalidate_end", "6.1, \"KVM: Rename mmu_notifier_* to " \
+		    "mmu_invalidate_*\"" }
+#define T_VM_DESTROY							\
+	{ "kvm_destroy_vm", "static in virt/kvm/kvm_main.c; absent from BTF where inlined " \
+	  "into kvm_put_kvm" },						\
+	{ "kvm_arch_destroy_vm", "its only arch hook, every architecture has one" }
+#define T_PRE_SET { "kvm_arch_pre_set_memory_attributes", ATTRS_6_8 }
+#define T_POST_SET { "kvm_arch_post_set_memory_attributes", ATTRS_6_8 }
+#define T_UNMAP { "unmap_mapping_pages", "mm, since 4.16" }
+#define T_LRU_DRAIN { "lru_add_drain_all", "mm; called by the G3 check since " G3_V8 " 13/46" }
+#define T_GET_FOLIOS { "filemap_get_folios", "6.0, \"filemap: Add filemap_get_folios()\"" }
+#define T_G3_SET { "__kvm_gmem_set_attributes", G3_V8 " 13/46" }
+#define T_ATTR_TP { "kvm_vm_set_mem_attributes", ATTRS_6_8 "; under " \
+		    "CONFIG_KVM_VM_MEMORY_ATTRIBUTES since " G3_V8 " 02/46" }
+
+#define TRACING { GMT_BE_FENTRY, GMT_BE_KPROBE }, 2
+#define ANY_KERNEL NULL, NULL
+#define GMEM_ONLY "gmem_kernel_latency", "only with a G2/G3 kernel (no kvm_gmem_ioctl in this kernel)"
+
+const struct gmt_feature gmt_features[] = {
+	{ "vm_release", "a VM's identity ends when the kernel destroys it", TRACING, ANY_KERNEL },
+	{ "g1_kernel_latency", "G1 in-kernel latency (the VM ioctl handler)", TRACING, ANY_KERNEL },
+	{ "gmem_kernel_latency", "G2/G3 in-kernel latency (the guest_memfd ioctl handler)", TRACING, ANY_KERNEL },
+	{ "phase_invalidate", "phases: MMU invalidation start and end", TRACING, ANY_KERNEL },
+	{ "phase_g1_attributes", "phases: G1 attribute change (pre/post hooks)", TRACING, ANY_KERNEL },
+	{ "phase_unmap", "phase: host mappings zapped before a to-private check", TRACING,
+	  GMEM_ONLY },
+	{ "phase_lru_drain", "phase: LRU batches drained after an unsafe refcount", TRACING,
+	  GMEM_ONLY },
+	{ "refcount_check", "the exact counters of the folio that blocks", TRACING, GMEM_ONLY },
+	{ "g3_check_result", "G3 check result: return value and *err_index", TRACING, GMEM_ONLY },
+	{ "phase_attr_tracepoint", "phase: G1's kvm_vm_set_mem_attributes tracepoint",
+	  { GMT_BE_TP_BTF }, 1, ANY_KERNEL },
+};
+
+const int gmt_nr_features = sizeof(gmt_features) / sizeof(gmt_features[0]);
+
+/* a program that stands alone: uAPI tracepoints, task hooks, iterators */
+#define ALONE(p, be, h, w, g) { .prog = p, .backend = be, .hook = h, .want = w, .gives = g }
+/* a kernel-side program of a feature */
+#define KSIDE(p, be, h, f, g, n, ...)					\
+	{ .prog = p, .backend = be, .hook = h, .feature = f, .gives = g, .nr_args = n, \
+	  .targets = { __VA_ARGS__ } }
 
 const struct gmt_prog_spec gmt_prog_specs[] = {
 	/* uAPI: the event source everywhere */
-	{ "gmt_ioctl_enter", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_ioctl",
-	  GMT_PS_REQUIRED, "conversion, gmem create, memslot and VM create ioctls: start, arguments", NULL, { NULL }, 0 },
-	{ "gmt_ioctl_exit", GMT_BE_UAPI, "tracepoint syscalls:sys_exit_ioctl",
-	  GMT_PS_REQUIRED, "syscall latency, return value, error_offset on EAGAIN, per-VM stats", NULL, { NULL }, 0 },
-	{ "gmt_falc_enter", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_fallocate",
-	  GMT_PS_CONTEXT, "fallocate (punch hole / allocate) on a guest_memfd: start", NULL, { NULL }, 0 },
-	{ "gmt_falc_exit", GMT_BE_UAPI, "tracepoint syscalls:sys_exit_fallocate",
-	  GMT_PS_CONTEXT, "fallocate on a guest_memfd: latency and result", NULL, { NULL }, 0 },
-	{ "gmt_fork", GMT_BE_TP_BTF, "tp_btf sched_process_fork",
-	  GMT_PS_FOLLOW, "with -p or -- CMD: children of traced processes are traced too", NULL, { NULL }, 0 },
-	{ "gmt_task_exit", GMT_BE_TP_BTF, "tp_btf sched_process_exit",
-	  GMT_PS_FOLLOW | GMT_PS_GUEST,
-	  "exited processes leave the pid filter; a vCPU thread's open guest request is reported",
-	  NULL, { NULL }, 0 },
-	{ "gmt_greq_flush", GMT_BE_ITER, "iter task", GMT_PS_GUEST,
-	  "at the end: guest requests still open are reported as incomplete", NULL, { NULL }, 0 },
-	{ "gmt_vm_sweep", GMT_BE_ITER, "iter task_file", 0,
-	  "VMs no file refers to any more are gone: their name, memslots and stats slot end",
-	  NULL, { NULL }, 0 },
+	{ .prog = "gmt_ioctl_enter", .backend = GMT_BE_UAPI,
+	  .hook = "tracepoint syscalls:sys_enter_ioctl", .required = true,
+	  .gives = "conversion, gmem create, memslot and VM create ioctls: start, arguments" },
+	{ .prog = "gmt_ioctl_exit", .backend = GMT_BE_UAPI,
+	  .hook = "tracepoint syscalls:sys_exit_ioctl", .required = true,
+	  .gives = "syscall latency, return value, error_offset on EAGAIN, per-VM stats" },
+	ALONE("gmt_falc_enter", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_fallocate",
+	      GMT_WANT_CONTEXT, "fallocate (punch hole / allocate) on a guest_memfd: start"),
+	ALONE("gmt_falc_exit", GMT_BE_UAPI, "tracepoint syscalls:sys_exit_fallocate",
+	      GMT_WANT_CONTEXT, "fallocate on a guest_memfd: latency and result"),
+	ALONE("gmt_fork", GMT_BE_TP_BTF, "tp_btf sched_process_fork", GMT_WANT_FOLLOW,
+	      "with -p or -- CMD: children of traced processes are traced too"),
+	ALONE("gmt_task_exit", GMT_BE_TP_BTF, "tp_btf sched_process_exit",
+	      GMT_WANT_FOLLOW_OR_GUEST,
+	      "exited processes leave the pid filter; a vCPU thread's open guest request is reported"),
+	ALONE("gmt_greq_flush", GMT_BE_ITER, "iter task", GMT_WANT_GUEST,
+	      "at the end: guest requests still open are reported as incomplete"),
+	ALONE("gmt_vm_sweep", GMT_BE_ITER, "iter task_file", GMT_WANT_ALWAYS,
+	      "VMs no file refers to any more are gone: their name, memslots and stats slot end"),
 
 	/* kernel side: a VM's identity ends when the kernel destroys it */
-	{ "gmt_fe_vmgone", GMT_BE_FENTRY, "fentry kvm_destroy_vm", 0,
-	  "VM release: its name, memslots and stats slot end at once", "vm_release",
-	  VM_DESTROY, 1 },
-	{ "gmt_kp_vmgone", GMT_BE_KPROBE, "kprobe kvm_destroy_vm", 0,
-	  "VM release: its name, memslots and stats slot end at once", "vm_release",
-	  VM_DESTROY, 1 },
+	KSIDE("gmt_fe_vmgone", GMT_BE_FENTRY, "fentry kvm_destroy_vm", "vm_release",
+	      "VM release: its name, memslots and stats slot end at once", 1, T_VM_DESTROY),
+	KSIDE("gmt_kp_vmgone", GMT_BE_KPROBE, "kprobe kvm_destroy_vm", "vm_release",
+	      "VM release: its name, memslots and stats slot end at once", 1, T_VM_DESTROY),
 
 	/* kernel side: enrich the conversion the uAPI programs track */
-	{ "gmt_fe_vm_ioctl", GMT_BE_FENTRY, "fentry kvm_vm_ioctl", 0,
-	  "G1 in-kernel latency: VM ioctl handler entry", "g1_kernel_latency",
-	  { "kvm_vm_ioctl" }, 2 },
-	{ "gmt_fx_vm_ioctl", GMT_BE_FENTRY, "fexit kvm_vm_ioctl", 0,
-	  "G1 in-kernel latency: VM ioctl handler return", "g1_kernel_latency",
-	  { "kvm_vm_ioctl" }, 2 },
-	{ "gmt_kp_vm_ioctl", GMT_BE_KPROBE, "kprobe kvm_vm_ioctl", 0,
-	  "G1 in-kernel latency: VM ioctl handler entry", "g1_kernel_latency",
-	  { "kvm_vm_ioctl" }, 2 },
-	{ "gmt_kr_vm_ioctl", GMT_BE_KPROBE, "kretprobe kvm_vm_ioctl", 0,
-	  "G1 in-kernel latency: VM ioctl handler return", "g1_kernel_latency",
-	  { "kvm_vm_ioctl" }, 0 },
-	{ "gmt_fe_gmem_ioc", GMT_BE_FENTRY, "fentry kvm_gmem_ioctl", GMT_PS_GMEM_IOCTL,
-	  "G2/G3 in-kernel latency: guest_memfd ioctl handler entry", "gmem_kernel_latency",
-	  { "kvm_gmem_ioctl" }, 2 },
-	{ "gmt_fx_gmem_ioc", GMT_BE_FENTRY, "fexit kvm_gmem_ioctl", GMT_PS_GMEM_IOCTL,
-	  "G2/G3 in-kernel latency: guest_memfd ioctl handler return", "gmem_kernel_latency",
-	  { "kvm_gmem_ioctl" }, 2 },
-	{ "gmt_kp_gmem_ioc", GMT_BE_KPROBE, "kprobe kvm_gmem_ioctl", GMT_PS_GMEM_IOCTL,
-	  "G2/G3 in-kernel latency: guest_memfd ioctl handler entry", "gmem_kernel_latency",
-	  { "kvm_gmem_ioctl" }, 2 },
-	{ "gmt_kr_gmem_ioc", GMT_BE_KPROBE, "kretprobe kvm_gmem_ioctl", GMT_PS_GMEM_IOCTL,
-	  "G2/G3 in-kernel latency: guest_memfd ioctl handler return", "gmem_kernel_latency",
-	  { "kvm_gmem_ioctl" }, 0 },
-	{ "gmt_fe_invstart", GMT_BE_FENTRY, "fentry kvm_mmu_invalidate_start", 0,
-	  "phase: MMU invalidation starts (SPTEs zapped)", "phase_invalidate",
-	  INV_START, 1 },
-	{ "gmt_fe_invend", GMT_BE_FENTRY, "fentry kvm_mmu_invalidate_end", 0,
-	  "phase: MMU invalidation ends", "phase_invalidate",
-	  { "kvm_mmu_invalidate_end" }, 1 },
-	{ "gmt_kp_invstart", GMT_BE_KPROBE, "kprobe kvm_mmu_invalidate_start", 0,
-	  "phase: MMU invalidation starts (SPTEs zapped)", "phase_invalidate",
-	  INV_START, 0 },
-	{ "gmt_kp_invend", GMT_BE_KPROBE, "kprobe kvm_mmu_invalidate_end", 0,
-	  "phase: MMU invalidation ends", "phase_invalidate",
-	  { "kvm_mmu_invalidate_end" }, 0 },
-	{ "gmt_fe_preset", GMT_BE_FENTRY, "fentry kvm_arch_pre_set_memory_attributes", 0,
-	  "phase: G1 attribute change starts (SPTEs zapped, per memslot)", "phase_g1_attributes",
-	  { "kvm_arch_pre_set_memory_attributes" }, 2 },
-	{ "gmt_fe_postset", GMT_BE_FENTRY, "fentry kvm_arch_post_set_memory_attributes", 0,
-	  "phase: G1 attributes stored, arch updated", "phase_g1_attributes",
-	  { "kvm_arch_post_set_memory_attributes" }, 2 },
-	{ "gmt_kp_preset", GMT_BE_KPROBE, "kprobe kvm_arch_pre_set_memory_attributes", 0,
-	  "phase: G1 attribute change starts (SPTEs zapped, per memslot)", "phase_g1_attributes",
-	  { "kvm_arch_pre_set_memory_attributes" }, 2 },
-	{ "gmt_kp_postset", GMT_BE_KPROBE, "kprobe kvm_arch_post_set_memory_attributes", 0,
-	  "phase: G1 attributes stored, arch updated", "phase_g1_attributes",
-	  { "kvm_arch_post_set_memory_attributes" }, 2 },
-	{ "gmt_fe_unmap", GMT_BE_FENTRY, "fentry unmap_mapping_pages", GMT_PS_GMEM_IOCTL,
-	  "phase: host userspace mappings zapped before a to-private check", "phase_unmap",
-	  { "unmap_mapping_pages" }, 0 },
-	{ "gmt_kp_unmap", GMT_BE_KPROBE, "kprobe unmap_mapping_pages", GMT_PS_GMEM_IOCTL,
-	  "phase: host userspace mappings zapped before a to-private check", "phase_unmap",
-	  { "unmap_mapping_pages" }, 0 },
-	{ "gmt_fe_lrudrain", GMT_BE_FENTRY, "fentry lru_add_drain_all", GMT_PS_GMEM_IOCTL,
-	  "phase: LRU batches drained after an unsafe refcount (G3 v8)", "phase_lru_drain",
-	  { "lru_add_drain_all" }, 0 },
-	{ "gmt_kp_lrudrain", GMT_BE_KPROBE, "kprobe lru_add_drain_all", GMT_PS_GMEM_IOCTL,
-	  "phase: LRU batches drained after an unsafe refcount (G3 v8)", "phase_lru_drain",
-	  { "lru_add_drain_all" }, 0 },
-	{ "gmt_fx_lrudrain", GMT_BE_FENTRY, "fexit lru_add_drain_all", GMT_PS_GMEM_IOCTL,
-	  "refcount check: the candidate blocker read again after the drain", "phase_lru_drain",
-	  { "lru_add_drain_all" }, 0 },
-	{ "gmt_kr_lrudrain", GMT_BE_KPROBE, "kretprobe lru_add_drain_all", GMT_PS_GMEM_IOCTL,
-	  "refcount check: the candidate blocker read again after the drain", "phase_lru_drain",
-	  { "lru_add_drain_all" }, 0 },
-	{ "gmt_fx_folios", GMT_BE_FENTRY, "fexit filemap_get_folios", GMT_PS_GMEM_IOCTL,
-	  "refcount check: the exact counters of the folio that blocks", "refcount_check",
-	  { "filemap_get_folios" }, 4 },
-	{ "gmt_kp_folios", GMT_BE_KPROBE, "kprobe filemap_get_folios", GMT_PS_GMEM_IOCTL,
-	  "refcount check: remember the folio batch", "refcount_check",
-	  { "filemap_get_folios" }, 4 },
-	{ "gmt_kr_folios", GMT_BE_KPROBE, "kretprobe filemap_get_folios", GMT_PS_GMEM_IOCTL,
-	  "refcount check: the exact counters of the folio that blocks", "refcount_check",
-	  { "filemap_get_folios" }, 0 },
-	/* G3 (v8 13/46): the check's verdict where the kernel produces it */
-	{ "gmt_fx_g3_set", GMT_BE_FENTRY, "fexit __kvm_gmem_set_attributes", GMT_PS_GMEM_IOCTL,
-	  "G3 check result: return value and *err_index, the blocking folio confirmed there",
-	  "g3_check_result", { "__kvm_gmem_set_attributes" }, 5 },
-	{ "gmt_kp_g3_set", GMT_BE_KPROBE, "kprobe __kvm_gmem_set_attributes", GMT_PS_GMEM_IOCTL,
-	  "G3 check result: remember err_index", "g3_check_result",
-	  { "__kvm_gmem_set_attributes" }, 5 },
-	{ "gmt_kr_g3_set", GMT_BE_KPROBE, "kretprobe __kvm_gmem_set_attributes", GMT_PS_GMEM_IOCTL,
-	  "G3 check result: return value and *err_index, the blocking folio confirmed there",
-	  "g3_check_result", { "__kvm_gmem_set_attributes" }, 0 },
-	{ "gmt_tp_setattr", GMT_BE_TP_BTF, "tp_btf kvm_vm_set_mem_attributes", 0,
-	  "phase: G1's kvm_vm_set_mem_attributes tracepoint (before slots_lock)",
-	  "phase_attr_tracepoint", { "kvm_vm_set_mem_attributes" }, 0 },
+	KSIDE("gmt_fe_vm_ioctl", GMT_BE_FENTRY, "fentry kvm_vm_ioctl", "g1_kernel_latency",
+	      "G1 in-kernel latency: VM ioctl handler entry", 2, T_VM_IOCTL),
+	KSIDE("gmt_fx_vm_ioctl", GMT_BE_FENTRY, "fexit kvm_vm_ioctl", "g1_kernel_latency",
+	      "G1 in-kernel latency: VM ioctl handler return", 2, T_VM_IOCTL),
+	KSIDE("gmt_kp_vm_ioctl", GMT_BE_KPROBE, "kprobe kvm_vm_ioctl", "g1_kernel_latency",
+	      "G1 in-kernel latency: VM ioctl handler entry", 2, T_VM_IOCTL),
+	KSIDE("gmt_kr_vm_ioctl", GMT_BE_KPROBE, "kretprobe kvm_vm_ioctl", "g1_kernel_latency",
+	      "G1 in-kernel latency: VM ioctl handler return", 0, T_VM_IOCTL),
+	KSIDE("gmt_fe_gmem_ioc", GMT_BE_FENTRY, "fentry kvm_gmem_ioctl", "gmem_kernel_latency",
+	      "G2/G3 in-kernel latency: guest_memfd ioctl handler entry", 2, T_GMEM_IOCTL),
+	KSIDE("gmt_fx_gmem_ioc", GMT_BE_FENTRY, "fexit kvm_gmem_ioctl", "gmem_kernel_latency",
+	      "G2/G3 in-kernel latency: guest_memfd ioctl handler return", 2, T_GMEM_IOCTL),
+	KSIDE("gmt_kp_gmem_ioc", GMT_BE_KPROBE, "kprobe kvm_gmem_ioctl", "gmem_kernel_latency",
+	      "G2/G3 in-kernel latency: guest_memfd ioctl handler entry", 2, T_GMEM_IOCTL),
+	KSIDE("gmt_kr_gmem_ioc", GMT_BE_KPROBE, "kretprobe kvm_gmem_ioctl", "gmem_kernel_latency",
+	      "G2/G3 in-kernel latency: guest_memfd ioctl handler return", 0, T_GMEM_IOCTL),
+	KSIDE("gmt_fe_invstart", GMT_BE_FENTRY, "fentry kvm_mmu_invalidate_start",
+	      "phase_invalidate", "phase: MMU invalidation starts (SPTEs zapped)", 1, T_INV_START),
+	KSIDE("gmt_fe_invend", GMT_BE_FENTRY, "fentry kvm_mmu_invalidate_end", "phase_invalidate",
+	      "phase: MMU invalidation ends", 1, T_INV_END),
+	KSIDE("gmt_kp_invstart", GMT_BE_KPROBE, "kprobe kvm_mmu_invalidate_start",
+	      "phase_invalidate", "phase: MMU invalidation starts (SPTEs zapped)", 0, T_INV_START),
+	KSIDE("gmt_kp_invend", GMT_BE_KPROBE, "kprobe kvm_mmu_invalidate_end", "phase_invalidate",
+	      "phase: MMU invalidation ends", 0, T_INV_END),
+	KSIDE("gmt_fe_preset", GMT_BE_FENTRY, "fentry kvm_arch_pre_set_memory_attributes",
+	      "phase_g1_attributes", "phase: G1 attribute change starts (SPTEs zapped, per memslot)",
+	      2, T_PRE_SET),
+	KSIDE("gmt_fe_postset", GMT_BE_FENTRY, "fentry kvm_arch_post_set_memory_attributes",
+	      "phase_g1_attributes", "phase: G1 attributes stored, arch updated", 2, T_POST_SET),
+	KSIDE("gmt_kp_preset", GMT_BE_KPROBE, "kprobe kvm_arch_pre_set_memory_attributes",
+	      "phase_g1_attributes", "phase: G1 attribute change starts (SPTEs zapped, per memslot)",
+	      2, T_PRE_SET),
+	KSIDE("gmt_kp_postset", GMT_BE_KPROBE, "kprobe kvm_arch_post_set_memory_attributes",
+	      "phase_g1_attributes", "phase: G1 attributes stored, arch updated", 2, T_POST_SET),
+	KSIDE("gmt_fe_unmap", GMT_BE_FENTRY, "fentry unmap_mapping_pages", "phase_unmap",
+	      "phase: host userspace mappings zapped before a to-private check", 0, T_UNMAP),
+	KSIDE("gmt_kp_unmap", GMT_BE_KPROBE, "kprobe unmap_mapping_pages", "phase_unmap",
+	      "phase: host userspace mappings zapped before a to-private check", 0, T_UNMAP),
+	KSIDE("gmt_fe_lrudrain", GMT_BE_FENTRY, "fentry lru_add_drain_all", "phase_lru_drain",
+	      "phase: LRU batches drained after an unsafe refcount (G3 v8)", 0, T_LRU_DRAIN),
+	KSIDE("gmt_kp_lrudrain", GMT_BE_KPROBE, "kprobe lru_add_drain_all", "phase_lru_drain",
+	      "phase: LRU batches drained after an unsafe refcount (G3 v8)", 0, T_LRU_DRAIN),
+	KSIDE("gmt_fx_lrudrain", GMT_BE_FENTRY, "fexit lru_add_drain_all", "phase_lru_drain",
+	      "refcount check: the candidate blocker read again after the drain", 0, T_LRU_DRAIN),
+	KSIDE("gmt_kr_lrudrain", GMT_BE_KPROBE, "kretprobe lru_add_drain_all", "phase_lru_drain",
+	      "refcount check: the candidate blocker read again after the drain", 0, T_LRU_DRAIN),
+	KSIDE("gmt_fx_folios", GMT_BE_FENTRY, "fexit filemap_get_folios", "refcount_check",
+	      "refcount check: the exact counters of the folio that blocks", 4, T_GET_FOLIOS),
+	KSIDE("gmt_kp_folios", GMT_BE_KPROBE, "kprobe filemap_get_folios", "refcount_check",
+	      "refcount check: remember the folio batch", 4, T_GET_FOLIOS),
+	KSIDE("gmt_kr_folios", GMT_BE_KPROBE, "kretprobe filemap_get_folios", "refcount_check",
+	      "refcount check: the exact counters of the folio that blocks", 0, T_GET_FOLIOS),
+	/* G3: the check's verdict where the kernel produces it */
+	KSIDE("gmt_fx_g3_set", GMT_BE_FENTRY, "fexit __kvm_gmem_set_attributes", "g3_check_result",
+	      "G3 check result: return value and *err_index, the blocking folio confirmed there",
+	      5, T_G3_SET),
+	KSIDE("gmt_kp_g3_set", GMT_BE_KPROBE, "kprobe __kvm_gmem_set_attributes", "g3_check_result",
+	      "G3 check result: remember err_index", 5, T_G3_SET),
+	KSIDE("gmt_kr_g3_set", GMT_BE_KPROBE, "kretprobe __kvm_gmem_set_attributes",
+	      "g3_check_result",
+	      "G3 check result: return value and *err_index, the blocking folio confirmed there",
+	      0, T_G3_SET),
+	KSIDE("gmt_tp_setattr", GMT_BE_TP_BTF, "tp_btf kvm_vm_set_mem_attributes",
+	      "phase_attr_tracepoint", "phase: G1's kvm_vm_set_mem_attributes tracepoint "
+	      "(before slots_lock)", 0, T_ATTR_TP),
 };
 
 const int gmt_nr_prog_specs = sizeof(gmt_prog_specs) / sizeof(gmt_prog_specs[0]);
+
+_Static_assert(sizeof(gmt_prog_specs) / sizeof(gmt_prog_specs[0]) <= GMT_MAX_PROGS,
+	       "more programs than GMT_MAX_PROGS: raise it");
 
 const char *gmt_backend_name(enum gmt_backend be)
 {
@@ -157,5 +185,15 @@ const struct gmt_prog_spec *gmt_prog_spec_find(const char *prog)
 	for (i = 0; i < gmt_nr_prog_specs; i++)
 		if (!strcmp(gmt_prog_specs[i].prog, prog))
 			return &gmt_prog_specs[i];
+	return NULL;
+}
+
+const struct gmt_feature *gmt_feature_find(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < gmt_nr_features; i++)
+		if (!strcmp(gmt_features[i].name, name))
+			return &gmt_features[i];
 	return NULL;
 }

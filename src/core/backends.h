@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The backend table: every BPF program gmemtrace has, what it attaches to,
- * what it gives, and when it is wanted. The loader and `gmemtrace features`
- * both walk this one table; nothing else decides what loads.
+ * The backend table, as data: every BPF program gmemtrace has (gmt_prog_specs:
+ * what it attaches to, what it gives, when it is wanted) and every feature
+ * that kernel-side programs give (gmt_features: the backends to try, in
+ * order, and what the kernel must have first). The loader, selection and
+ * `gmemtrace features` all walk these two tables; nothing else decides what
+ * loads. Adding a program is one row here plus its BPF body.
  *
- * Programs that give the same thing in different ways share a feature name;
- * within a feature the backends are tried in order of preference (fentry,
- * then kprobe) and every program of the chosen backend must attach, or none
- * of them is used. Candidate targets are listed newest name first.
+ * Programs that give the same thing in different ways share a feature; the
+ * feature's backends are tried in its order, and every program of the
+ * chosen backend must attach, or none of them is used. Each program lists
+ * its candidate targets newest name first, each with the kernel commit or
+ * series that gave it that name.
  */
 #ifndef GMT_BACKENDS_H
 #define GMT_BACKENDS_H
@@ -24,31 +28,63 @@ enum gmt_backend {
 	GMT_BE_MAX,
 };
 
-/* When a row is wanted */
-#define GMT_PS_REQUIRED		(1u << 0)	/* tracing cannot work without it */
-#define GMT_PS_CONTEXT		(1u << 1)	/* only when context events are wanted */
-#define GMT_PS_FOLLOW		(1u << 2)	/* only with a pid filter (fork follow) */
-#define GMT_PS_GMEM_IOCTL	(1u << 3)	/* only if the kernel has G2 or G3 */
-#define GMT_PS_GUEST		(1u << 4)	/* only when guest requests are followed */
-/* A row with both GMT_PS_FOLLOW and GMT_PS_GUEST is wanted when either is. */
+/*
+ * When a program is wanted: one rule per program, each a predicate over the
+ * command's configuration (src/core/loader.c, want_holds). A new mode (policy
+ * enforcement, holder tracking) is a new value and its predicate.
+ */
+enum gmt_want {
+	GMT_WANT_ALWAYS = 0,
+	GMT_WANT_CONTEXT,		/* context events are streamed */
+	GMT_WANT_FOLLOW,		/* a pid filter follows forks */
+	GMT_WANT_GUEST,			/* guest requests are followed */
+	GMT_WANT_FOLLOW_OR_GUEST,
+	GMT_WANT_MAX,
+};
 
 #define GMT_MAX_TARGETS		4
+#define GMT_MAX_ORDER		3
+/* rows of gmt_prog_specs at most (per-row state is sized by it; checked at
+ * compile time in backends.c) */
+#define GMT_MAX_PROGS		64
+
+/* A kernel function or tracepoint a program may attach to */
+struct gmt_target {
+	const char *name;
+	const char *since;	/* the commit or series that gave the kernel this name */
+};
+
+/* What a group of kernel-side programs gives, and how it may be had */
+struct gmt_feature {
+	const char *name;
+	const char *gives;
+	enum gmt_backend order[GMT_MAX_ORDER];	/* tried first to last */
+	int nr_order;
+	/* another feature whose targets this kernel must have (the G2/G3
+	 * markers matter only where the guest_memfd ioctl exists); NULL */
+	const char *requires;
+	const char *requires_why;	/* said when it does not */
+};
 
 struct gmt_prog_spec {
 	const char *prog;	/* program name in the BPF object */
 	enum gmt_backend backend;
 	const char *hook;	/* attach point, as a human reads it */
-	unsigned int flags;
+	enum gmt_want want;
+	bool required;		/* tracing cannot work without it */
 	const char *gives;	/* one line: what it contributes */
-	const char *feature;	/* NULL: stands alone (uAPI rows) */
-	const char *targets[GMT_MAX_TARGETS];	/* kernel functions, newest name first */
+	const char *feature;	/* a gmt_features name; NULL: stands alone */
+	struct gmt_target targets[GMT_MAX_TARGETS];	/* newest name first */
 	int nr_args;		/* arguments the program reads from its target */
 };
 
 extern const struct gmt_prog_spec gmt_prog_specs[];
 extern const int gmt_nr_prog_specs;
+extern const struct gmt_feature gmt_features[];
+extern const int gmt_nr_features;
 
 const char *gmt_backend_name(enum gmt_backend be);
 const struct gmt_prog_spec *gmt_prog_spec_find(const char *prog);
+const struct gmt_feature *gmt_feature_find(const char *name);
 
 #endif /* GMT_BACKENDS_H */

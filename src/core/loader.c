@@ -99,19 +99,37 @@ int gmt_ensure_tracefs(char *why, size_t len)
 	return -ENOENT;
 }
 
+static bool want_context(const struct gmt_config *cfg)
+{
+	return cfg->emit_events && cfg->emit_context;
+}
+
+static bool want_follow(const struct gmt_config *cfg)
+{
+	return cfg->filter_pid;
+}
+
+static bool want_guest(const struct gmt_config *cfg)
+{
+	return cfg->guest_requests && cfg->emit_events;
+}
+
+static bool want_follow_or_guest(const struct gmt_config *cfg)
+{
+	return want_follow(cfg) || want_guest(cfg);
+}
+
+/* the rule of each enum gmt_want (NULL: always) */
+static bool (*const want_holds[GMT_WANT_MAX])(const struct gmt_config *) = {
+	[GMT_WANT_CONTEXT] = want_context,
+	[GMT_WANT_FOLLOW] = want_follow,
+	[GMT_WANT_GUEST] = want_guest,
+	[GMT_WANT_FOLLOW_OR_GUEST] = want_follow_or_guest,
+};
+
 static bool spec_wanted(const struct gmt_prog_spec *spec, const struct gmt_config *cfg)
 {
-	bool guest = cfg->guest_requests && cfg->emit_events;
-
-	if ((spec->flags & GMT_PS_FOLLOW) && (spec->flags & GMT_PS_GUEST))
-		return cfg->filter_pid || guest;
-	if ((spec->flags & GMT_PS_FOLLOW) && !cfg->filter_pid)
-		return false;
-	if ((spec->flags & GMT_PS_GUEST) && !guest)
-		return false;
-	if ((spec->flags & GMT_PS_CONTEXT) && !(cfg->emit_events && cfg->emit_context))
-		return false;
-	return true;
+	return spec->want >= GMT_WANT_MAX || !want_holds[spec->want] || want_holds[spec->want](cfg);
 }
 
 /* pick the kernel-side programs by resolving and loading each alone */
@@ -240,7 +258,7 @@ static int attach(struct gmt_session *s)
 			st->state = GMT_ATT_FAILED;
 			snprintf(st->reason, sizeof(st->reason), "attach failed: %s",
 				 strerror(err));
-			if (st->spec->flags & GMT_PS_REQUIRED) {
+			if (st->spec->required) {
 				gmt_err("cannot attach %s (%s): %s", st->spec->prog,
 					st->spec->hook, strerror(err));
 				return err == EPERM || err == ENOENT ? GMT_EXIT_UNSUPPORTED :

@@ -52,7 +52,7 @@ struct gmemtrace_bpf;
 struct gmt_session {
 	struct gmemtrace_bpf *skel;
 	int cgroup_fd;
-	struct gmt_attach_status status[64];
+	struct gmt_attach_status status[GMT_MAX_PROGS];
 	int nr_status;
 	struct gmt_selection sel;
 	struct bpf_link *sweep_link;		/* iterators, run on demand */

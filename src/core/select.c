@@ -36,10 +36,10 @@ const char *gmt_resolve_target(const struct gmt_prog_spec *spec, struct btf *con
 {
 	int t, b;
 
-	for (t = 0; t < GMT_MAX_TARGETS && spec->targets[t]; t++)
+	for (t = 0; t < GMT_MAX_TARGETS && spec->targets[t].name; t++)
 		for (b = 0; b < nr_btfs; b++)
-			if (btfs[b] && btf_has(btfs[b], spec, spec->targets[t]))
-				return spec->targets[t];
+			if (btfs[b] && btf_has(btfs[b], spec, spec->targets[t].name))
+				return spec->targets[t].name;
 	return NULL;
 }
 
@@ -48,9 +48,9 @@ static void targets_str(const struct gmt_prog_spec *spec, char *buf, size_t len)
 	int t;
 
 	buf[0] = 0;
-	for (t = 0; t < GMT_MAX_TARGETS && spec->targets[t]; t++)
+	for (t = 0; t < GMT_MAX_TARGETS && spec->targets[t].name; t++)
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", t ? "/" : "",
-			 spec->targets[t]);
+			 spec->targets[t].name);
 }
 
 /* try every row of one feature with one backend; all must work */
@@ -58,7 +58,7 @@ static bool try_backend(struct gmt_selection *sel, const char *feature, enum gmt
 			struct btf *const *btfs, int nr_btfs, gmt_probe_fn probe, void *ctx,
 			char *why, size_t len)
 {
-	const char *targets[64] = { 0 };
+	const char *targets[GMT_MAX_PROGS] = { 0 };
 	int i, n = 0;
 
 	for (i = 0; i < gmt_nr_prog_specs; i++) {
@@ -94,83 +94,120 @@ static bool try_backend(struct gmt_selection *sel, const char *feature, enum gmt
 	return true;
 }
 
+/* a reason longer than the room for it is cut, not refused */
+static void copy_cut(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* the feature's backends in the order the user's preference makes them */
+static int backend_order(const struct gmt_feature *f, enum gmt_kernel_pref pref,
+			 enum gmt_backend *order)
+{
+	int i, n = 0;
+
+	if (pref == GMT_KPREF_NONE)
+		return 0;
+	if (pref == GMT_KPREF_KPROBE)	/* kprobes first where the feature has them */
+		for (i = 0; i < f->nr_order; i++)
+			if (f->order[i] == GMT_BE_KPROBE)
+				order[n++] = GMT_BE_KPROBE;
+	for (i = 0; i < f->nr_order; i++) {
+		if (f->order[i] == GMT_BE_KPROBE && pref != GMT_KPREF_AUTO)
+			continue;	/* placed first above, or refused (fentry only) */
+		order[n++] = f->order[i];
+	}
+	return n;
+}
+
+/* does this kernel have what the feature requires first? */
+static bool requirement_met(const struct gmt_feature *f, struct btf *const *btfs, int nr_btfs)
+{
+	int i;
+
+	if (!f->requires)
+		return true;
+	for (i = 0; i < gmt_nr_prog_specs; i++)
+		if (gmt_prog_specs[i].feature && !strcmp(gmt_prog_specs[i].feature, f->requires) &&
+		    gmt_resolve_target(&gmt_prog_specs[i], btfs, nr_btfs))
+			return true;
+	return false;
+}
+
+static bool in_feature(int i, const char *feature)
+{
+	return gmt_prog_specs[i].feature && !strcmp(gmt_prog_specs[i].feature, feature);
+}
+
+/* the programs of the backend that lost or was not needed: say why */
+static void explain_twins(struct gmt_selection *sel, const char *feature, const char *failed)
+{
+	const char *winner = "?";
+	int j;
+
+	for (j = 0; j < gmt_nr_prog_specs; j++)
+		if (sel->c[j].chosen && in_feature(j, feature))
+			winner = gmt_backend_name(gmt_prog_specs[j].backend);
+	for (j = 0; j < gmt_nr_prog_specs; j++) {
+		if (!in_feature(j, feature) || sel->c[j].chosen)
+			continue;
+		sel->c[j].twin_chosen = true;
+		if (failed[0])	/* the preferred backend failed: keep why */
+			snprintf(sel->c[j].reason, sizeof(sel->c[j].reason), "%s; %s used instead",
+				 failed, winner);
+		else
+			snprintf(sel->c[j].reason, sizeof(sel->c[j].reason),
+				 "not needed: %s uses %s", feature, winner);
+	}
+}
+
+static void select_feature(struct gmt_selection *sel, const struct gmt_feature *f,
+			   struct btf *const *btfs, int nr_btfs, enum gmt_kernel_pref pref,
+			   gmt_probe_fn probe, void *ctx)
+{
+	enum gmt_backend order[GMT_MAX_ORDER];
+	char why[GMT_MAX_ORDER][200] = { "" };
+	char all[GMT_MAX_ORDER * 202] = "";
+	int nb = backend_order(f, pref, order), j;
+
+	if (!nb) {
+		snprintf(all, sizeof(all), pref == GMT_KPREF_NONE ?
+			 "kernel-side backend turned off" : "no backend allowed by --kernel-backend");
+	} else if (!requirement_met(f, btfs, nr_btfs)) {
+		snprintf(all, sizeof(all), "%s", f->requires_why ? f->requires_why : f->requires);
+	} else {
+		for (j = 0; j < nb; j++) {
+			if (try_backend(sel, f->name, order[j], btfs, nr_btfs, probe, ctx, why[j],
+					sizeof(why[j]))) {
+				explain_twins(sel, f->name, why[0]);
+				return;
+			}
+		}
+		for (j = 0; j < nb; j++) {
+			size_t used = strlen(all);
+
+			snprintf(all + used, sizeof(all) - used, "%s%.199s",
+				 j && why[j][0] ? "; " : "", why[j]);
+		}
+	}
+	for (j = 0; j < gmt_nr_prog_specs; j++)
+		if (in_feature(j, f->name))
+			copy_cut(sel->c[j].reason, sizeof(sel->c[j].reason), all);
+}
+
 void gmt_select(struct gmt_selection *sel, struct btf *const *btfs, int nr_btfs,
 		enum gmt_kernel_pref pref, gmt_probe_fn probe, void *ctx)
 {
-	enum gmt_backend order[2] = { GMT_BE_FENTRY, GMT_BE_KPROBE };
-	bool gmem_ioctl;
-	int i, j, nb = 2;
+	int i;
 
 	memset(sel, 0, sizeof(*sel));
-	if (pref == GMT_KPREF_KPROBE) {
-		order[0] = GMT_BE_KPROBE;
-		order[1] = GMT_BE_FENTRY;
-	} else if (pref == GMT_KPREF_FENTRY) {
-		nb = 1;
-	}
-	/* the G2/G3-only markers matter only where the gmem ioctl exists */
-	gmem_ioctl = false;
-	for (i = 0; i < gmt_nr_prog_specs; i++)
-		if (gmt_prog_specs[i].feature &&
-		    !strcmp(gmt_prog_specs[i].feature, "gmem_kernel_latency") &&
-		    gmt_resolve_target(&gmt_prog_specs[i], btfs, nr_btfs))
-			gmem_ioctl = true;
-
-	for (i = 0; i < gmt_nr_prog_specs; i++) {
-		const struct gmt_prog_spec *sp = &gmt_prog_specs[i];
-		char why[2][200] = { "", "" };
-		bool done = false, seen = false;
-
-		if (!sp->feature)
-			continue;
-		for (j = 0; j < i; j++)	/* each feature once */
-			if (gmt_prog_specs[j].feature && !strcmp(gmt_prog_specs[j].feature, sp->feature))
-				seen = true;
-		if (seen)
-			continue;
-		if (pref == GMT_KPREF_NONE) {
-			snprintf(why[0], sizeof(why[0]), "kernel-side backend turned off");
-		} else if ((sp->flags & GMT_PS_GMEM_IOCTL) && !gmem_ioctl) {
-			snprintf(why[0], sizeof(why[0]),
-				 "only with a G2/G3 kernel (no kvm_gmem_ioctl in this kernel)");
-		} else if (sp->backend == GMT_BE_TP_BTF) {
-			done = try_backend(sel, sp->feature, GMT_BE_TP_BTF, btfs, nr_btfs, probe,
-					   ctx, why[0], sizeof(why[0]));
-		} else {
-			for (j = 0; j < nb && !done; j++)
-				done = try_backend(sel, sp->feature, order[j], btfs, nr_btfs, probe,
-						   ctx, why[j], sizeof(why[j]));
-		}
-		if (done) {
-			/* the twins of the winner: say why they stay unloaded */
-			const char *winner = NULL;
-
-			for (j = 0; j < gmt_nr_prog_specs; j++)
-				if (sel->c[j].chosen && !strcmp(gmt_prog_specs[j].feature ?
-								gmt_prog_specs[j].feature : "", sp->feature))
-					winner = gmt_backend_name(gmt_prog_specs[j].backend);
-			for (j = 0; j < gmt_nr_prog_specs; j++) {
-				if (!gmt_prog_specs[j].feature || strcmp(gmt_prog_specs[j].feature, sp->feature) ||
-				    sel->c[j].chosen)
-					continue;
-				sel->c[j].twin_chosen = true;
-				if (why[0][0])	/* the preferred backend failed: keep why */
-					snprintf(sel->c[j].reason, sizeof(sel->c[j].reason),
-						 "%s; %s used instead", why[0], winner ? winner : "?");
-				else
-					snprintf(sel->c[j].reason, sizeof(sel->c[j].reason),
-						 "not needed: %s uses %s", sp->feature,
-						 winner ? winner : "?");
-			}
-			continue;
-		}
-		for (j = 0; j < gmt_nr_prog_specs; j++) {
-			if (!gmt_prog_specs[j].feature || strcmp(gmt_prog_specs[j].feature, sp->feature))
-				continue;
-			snprintf(sel->c[j].reason, sizeof(sel->c[j].reason), "%s%s%s", why[0],
-				 why[1][0] ? "; " : "", why[1]);
-		}
-	}
+	for (i = 0; i < gmt_nr_features; i++)
+		select_feature(sel, &gmt_features[i], btfs, nr_btfs, pref, probe, ctx);
 }
 
 int gmt_kernel_btfs(struct btf **btfs, int max)

@@ -30,7 +30,7 @@ struct gmt_choice {
 };
 
 struct gmt_selection {
-	struct gmt_choice c[64];	/* indexed like gmt_prog_specs */
+	struct gmt_choice c[GMT_MAX_PROGS];	/* indexed like gmt_prog_specs */
 };
 
 /* 0 if the program loads and attaches on target, else -errno and why */

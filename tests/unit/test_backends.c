@@ -97,12 +97,52 @@ static void test_rows_described(void **state)
 			fail_msg("%s has no 'gives' text", s->prog);
 		assert_true(s->backend < GMT_BE_MAX);
 		assert_string_not_equal(gmt_backend_name(s->backend), "?");
-		if (s->flags & GMT_PS_REQUIRED)
+		if (s->required)
 			required++;
+		assert_true(s->want < GMT_WANT_MAX);
+		if (s->feature) {
+			/* a kernel-side row: its feature exists, its targets are cited */
+			const struct gmt_feature *f = gmt_feature_find(s->feature);
+			int t;
+
+			if (!f)
+				fail_msg("%s: feature %s is not in gmt_features", s->prog, s->feature);
+			if (!s->targets[0].name)
+				fail_msg("%s has no target", s->prog);
+			for (t = 0; t < GMT_MAX_TARGETS && s->targets[t].name; t++)
+				if (!s->targets[t].since || !*s->targets[t].since)
+					fail_msg("%s: target %s cites no commit or series", s->prog,
+						 s->targets[t].name);
+		}
 	}
 	/* something must be required, or tracing could start with nothing */
 	assert_true(required > 0);
 	assert_string_equal(gmt_backend_name(GMT_BE_MAX), "?");
+}
+
+/* every feature has programs of each backend it lists, and a known requirement */
+static void test_features_described(void **state)
+{
+	int i, b, j;
+
+	for (i = 0; i < gmt_nr_features; i++) {
+		const struct gmt_feature *f = &gmt_features[i];
+
+		assert_true(f->nr_order > 0 && f->nr_order <= GMT_MAX_ORDER);
+		if (f->requires && !gmt_feature_find(f->requires))
+			fail_msg("%s requires unknown feature %s", f->name, f->requires);
+		for (b = 0; b < f->nr_order; b++) {
+			bool has = false;
+
+			for (j = 0; j < gmt_nr_prog_specs; j++)
+				has |= gmt_prog_specs[j].feature &&
+				       !strcmp(gmt_prog_specs[j].feature, f->name) &&
+				       gmt_prog_specs[j].backend == f->order[b];
+			if (!has)
+				fail_msg("%s lists %s but has no such program", f->name,
+					 gmt_backend_name(f->order[b]));
+		}
+	}
 }
 
 /* the row's backend and hook say what the program's section says */
@@ -203,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_every_row_has_a_program),
 		cmocka_unit_test(test_names_unique_and_short),
 		cmocka_unit_test(test_rows_described),
+		cmocka_unit_test(test_features_described),
 		cmocka_unit_test(test_rows_match_sections),
 		cmocka_unit_test(test_capabilities_exist),
 		cmocka_unit_test(test_uapi_rows_load),
