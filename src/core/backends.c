@@ -88,6 +88,11 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	ALONE("gmt_vm_sweep", GMT_BE_ITER, "iter task_file", GMT_WANT_ALWAYS,
 	      "VMs no file refers to any more are gone: their name, memslots and stats slot end"),
 
+	/* refs: its own object, attached per process by gmemtrace refs */
+	{ .prog = "gmt_refs_iter", .object = "refs", .backend = GMT_BE_ITER,
+	  .hook = "iter task_file", .required = true,
+	  .gives = "refs: every guest_memfd's page cache, folio by folio, with its references" },
+
 	/* kernel side: a VM's identity ends when the kernel destroys it */
 	KSIDE("gmt_fe_vmgone", GMT_BE_FENTRY, "fentry kvm_destroy_vm", "vm_release",
 	      "VM release: its name, memslots and stats slot end at once", 1, T_VM_DESTROY),

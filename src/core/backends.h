@@ -68,6 +68,7 @@ struct gmt_feature {
 
 struct gmt_prog_spec {
 	const char *prog;	/* program name in the BPF object */
+	const char *object;	/* which object: NULL the tracer's, "refs" refs' */
 	enum gmt_backend backend;
 	const char *hook;	/* attach point, as a human reads it */
 	enum gmt_want want;

@@ -18,40 +18,6 @@
 #include "probe.h"
 #include "util.h"
 
-static char last_libbpf_msg[512];
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	va_list cp;
-
-	/* keep the last warning: it usually says why a load failed */
-	if (level <= LIBBPF_WARN) {
-		va_copy(cp, ap);
-		vsnprintf(last_libbpf_msg, sizeof(last_libbpf_msg), fmt, cp);
-		va_end(cp);
-		last_libbpf_msg[strcspn(last_libbpf_msg, "\n")] = 0;
-		/* callers print "libbpf: " themselves */
-		if (!strncmp(last_libbpf_msg, "libbpf: ", 8))
-			memmove(last_libbpf_msg, last_libbpf_msg + 8, strlen(last_libbpf_msg + 8) + 1);
-	}
-	if (level == LIBBPF_DEBUG && !gmt_verbose)
-		return 0;
-	if (!gmt_verbose && level == LIBBPF_WARN)
-		return 0;	/* reported through our own messages */
-	return vfprintf(stderr, fmt, ap);
-}
-
-void gmt_libbpf_setup(void)
-{
-	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
-	libbpf_set_print(libbpf_print);
-}
-
-const char *gmt_libbpf_last_error(void)
-{
-	return last_libbpf_msg;
-}
-
 int gmt_check_privilege(char *why, size_t len)
 {
 	if (geteuid() == 0)
@@ -127,8 +93,10 @@ static bool (*const want_holds[GMT_WANT_MAX])(const struct gmt_config *) = {
 	[GMT_WANT_FOLLOW_OR_GUEST] = want_follow_or_guest,
 };
 
-static bool spec_wanted(const struct gmt_prog_spec *spec, const struct gmt_config *cfg)
+static bool spec_wanted(const struct gmt_prog_spec *spec, const void *ctx)
 {
+	const struct gmt_config *cfg = ctx;
+
 	return spec->want >= GMT_WANT_MAX || !want_holds[spec->want] || want_holds[spec->want](cfg);
 }
 
@@ -159,7 +127,6 @@ static void choose_kernel_side(struct gmt_session *s, const struct gmt_config *c
 static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 {
 	struct gmemtrace_bpf *skel = s->skel;
-	struct bpf_program *prog;
 	struct stat exe;
 
 	skel->rodata->cfg_filter_pid = cfg->filter_pid;
@@ -189,99 +156,7 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 		return GMT_EXIT_USAGE;
 	}
 
-	s->nr_status = 0;
-	bpf_object__for_each_program(prog, skel->obj) {
-		const char *name = bpf_program__name(prog);
-		const struct gmt_prog_spec *spec = gmt_prog_spec_find(name);
-		struct gmt_attach_status *st;
-
-		if (!spec) {
-			/* a program nobody listed would load unexamined */
-			gmt_err("internal: BPF program %s is not in the backend table", name);
-			return GMT_EXIT_RUNTIME;
-		}
-		if (s->nr_status >= (int)(sizeof(s->status) / sizeof(s->status[0])))
-			return GMT_EXIT_RUNTIME;
-		st = &s->status[s->nr_status++];
-		st->spec = spec;
-		st->state = GMT_ATT_NOT_WANTED;
-		st->target = NULL;
-		st->reason[0] = 0;
-		if (spec->feature) {
-			/* kernel side: what gmt_select() proved works here */
-			const struct gmt_choice *ch = &s->sel.c[spec - gmt_prog_specs];
-
-			bpf_program__set_autoload(prog, ch->chosen);
-			if (!ch->chosen) {
-				st->state = ch->twin_chosen ? GMT_ATT_NOT_WANTED : GMT_ATT_UNAVAILABLE;
-				memcpy(st->reason, ch->reason, sizeof(st->reason));
-				st->reason[sizeof(st->reason) - 1] = 0;
-				continue;
-			}
-			st->target = ch->target;
-			if ((spec->backend == GMT_BE_FENTRY || spec->backend == GMT_BE_TP_BTF) &&
-			    bpf_program__set_attach_target(prog, 0, ch->target)) {
-				gmt_err("internal: cannot target %s at %s", name, ch->target);
-				return GMT_EXIT_RUNTIME;
-			}
-			continue;
-		}
-		bpf_program__set_autoload(prog, spec_wanted(spec, cfg));
-	}
-	return 0;
-}
-
-static struct gmt_attach_status *status_of(struct gmt_session *s, const char *prog)
-{
-	int i;
-
-	for (i = 0; i < s->nr_status; i++)
-		if (!strcmp(s->status[i].spec->prog, prog))
-			return &s->status[i];
-	return NULL;
-}
-
-static int attach(struct gmt_session *s)
-{
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, s->skel->obj) {
-		struct gmt_attach_status *st = status_of(s, bpf_program__name(prog));
-		struct bpf_link *link;
-
-		if (!bpf_program__autoload(prog))
-			continue;
-		link = gmt_attach_spec(prog, st->spec, st->target);
-		if (!link) {
-			int err = errno;
-
-			st->state = GMT_ATT_FAILED;
-			snprintf(st->reason, sizeof(st->reason), "attach failed: %s",
-				 strerror(err));
-			if (st->spec->required) {
-				gmt_err("cannot attach %s (%s): %s", st->spec->prog,
-					st->spec->hook, strerror(err));
-				return err == EPERM || err == ENOENT ? GMT_EXIT_UNSUPPORTED :
-								      GMT_EXIT_RUNTIME;
-			}
-			continue;
-		}
-		bpf_program__set_autoattach(prog, false);
-		if (!strcmp(bpf_program__name(prog), "gmt_vm_sweep"))
-			s->sweep_link = link;
-		else if (!strcmp(bpf_program__name(prog), "gmt_greq_flush"))
-			s->greq_flush_link = link;
-		/* the skeleton destroys links it knows; keep ours there */
-		{
-			int i;
-
-			for (i = 0; i < s->skel->skeleton->prog_cnt; i++)
-				if (*s->skel->skeleton->progs[i].prog == prog)
-					*s->skel->skeleton->progs[i].link = link;
-		}
-		st->state = GMT_ATT_ATTACHED;
-	}
-	return 0;
+	return gmt_obj_plan(skel->obj, &s->plan, &s->sel, spec_wanted, cfg);
 }
 
 int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)
@@ -320,20 +195,9 @@ int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)
 		}
 	}
 
-	err = gmemtrace_bpf__load(s->skel);
-	if (err) {
-		const char *m = last_libbpf_msg;
-
-		/* libbpf's messages carry their own "libbpf: " */
-		if (!strncmp(m, "libbpf: ", 8))
-			m += 8;
-		gmt_err_what = "load";
-		gmt_err("cannot load the BPF programs: %s%s%s", strerror(-err),
-			m[0] ? "; libbpf: " : "", m);
-		err = (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */ ||
-		       err == -ESRCH) ? GMT_EXIT_UNSUPPORTED : GMT_EXIT_RUNTIME;
+	err = gmt_skel_load(s->skel->skeleton, "the BPF programs");
+	if (err)
 		goto fail;
-	}
 
 	if (s->cgroup_fd >= 0) {
 		__u32 zero = 0;
@@ -353,9 +217,12 @@ int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)
 		}
 	}
 
-	err = attach(s);
+	err = gmt_skel_attach(s->skel->skeleton, &s->plan);
 	if (err)
 		goto fail;
+	/* iterators are run on demand */
+	s->sweep_link = gmt_skel_link(s->skel->skeleton, "gmt_vm_sweep");
+	s->greq_flush_link = gmt_skel_link(s->skel->skeleton, "gmt_greq_flush");
 	return 0;
 fail:
 	gmt_session_stop(s);

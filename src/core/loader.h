@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "backends.h"
+#include "object.h"
 #include "select.h"
 
 #define GMT_MAX_PIDS	64
@@ -33,27 +34,18 @@ struct gmt_config {
 					 * on without events) */
 };
 
-enum gmt_attach_state {
-	GMT_ATT_NOT_WANTED = 0,
-	GMT_ATT_ATTACHED,
-	GMT_ATT_FAILED,
-	GMT_ATT_UNAVAILABLE,	/* its feature could not be had on this kernel */
-};
-
-struct gmt_attach_status {
-	const struct gmt_prog_spec *spec;
-	enum gmt_attach_state state;
-	const char *target;	/* kernel function or tracepoint, kernel-side rows */
-	char reason[420];
-};
-
 struct gmemtrace_bpf;
 
 struct gmt_session {
 	struct gmemtrace_bpf *skel;
 	int cgroup_fd;
-	struct gmt_attach_status status[GMT_MAX_PROGS];
-	int nr_status;
+	union {	/* the plan, also seen as its two fields by the formatters */
+		struct gmt_plan plan;
+		struct {
+			struct gmt_attach_status status[GMT_MAX_PROGS];
+			int nr_status;
+		};
+	};
 	struct gmt_selection sel;
 	struct bpf_link *sweep_link;		/* iterators, run on demand */
 	struct bpf_link *greq_flush_link;
@@ -74,8 +66,5 @@ int gmt_check_privilege(char *why, size_t len);
 /* the kernel's BTF exists and parses (CO-RE needs it) */
 int gmt_check_btf(char *why, size_t len);
 int gmt_ensure_tracefs(char *why, size_t len);
-void gmt_libbpf_setup(void);
-/* libbpf's last message, for error reports */
-const char *gmt_libbpf_last_error(void);
 
 #endif /* GMT_LOADER_H */

@@ -8,8 +8,10 @@
 #include "gmemtrace.h"
 #include "gmemtrace.skel.h"
 #include "loader.h"
+#include "object.h"
 #include "probe.h"
 #include "probes.skel.h"
+#include "refs.skel.h"
 #include "select.h"
 #include "kvm_probe.h"
 #include <bpf/bpf.h>
@@ -57,26 +59,29 @@ static bool needs_iter_link(const struct bpf_program *p)
 	       bpf_program__expected_attach_type(p) == BPF_TRACE_ITER;
 }
 
+/* only prog of obj will load: NULL (and why in r) if obj has none */
+static struct bpf_program *only(struct bpf_object *obj, const char *prog,
+				struct gmt_probe_result *r)
+{
+	struct bpf_program *p = gmt_obj_only(obj, prog);
+
+	if (!p)
+		snprintf(r->reason, sizeof(r->reason), "internal: no program %s", prog);
+	return p;
+}
+
 /* load and attach exactly one program of an object, report why not */
 static void probe_one(struct bpf_object *obj, const char *prog, struct gmt_probe_result *r)
 {
-	struct bpf_program *p, *want = NULL;
+	struct bpf_program *want;
 	struct bpf_link *link;
 	struct bpf_map *m;
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	bpf_object__for_each_program(p, obj) {
-		bool me = !strcmp(bpf_program__name(p), prog);
-
-		bpf_program__set_autoload(p, me);
-		if (me)
-			want = p;
-	}
-	if (!want) {
-		snprintf(r->reason, sizeof(r->reason), "internal: no program %s", prog);
+	want = only(obj, prog, r);
+	if (!want)
 		return;
-	}
 	/* a map type this kernel lacks must not fail unrelated probes */
 	bpf_object__for_each_map(m, obj)
 		if (bpf_map__type(m) == BPF_MAP_TYPE_TASK_STORAGE && strcmp(prog, "probe_task_stor") &&
@@ -112,15 +117,6 @@ void gmt_probe_capability(const char *prog, struct gmt_probe_result *r)
 	probes_bpf__destroy(skel);
 }
 
-struct bpf_link *gmt_attach_spec(struct bpf_program *prog, const struct gmt_prog_spec *spec,
-				 const char *target)
-{
-	/* kprobes take their target at attach time; trampolines at load */
-	if (spec && spec->backend == GMT_BE_KPROBE && target)
-		return bpf_program__attach_kprobe(prog,
-				!strncmp(bpf_program__section_name(prog), "kretprobe", 9), target);
-	return bpf_program__attach(prog);
-}
 
 /* true if the check failed (r says why) */
 static bool fire_test(struct bpf_program *prog, const char *target, struct gmt_probe_result *r)
@@ -151,7 +147,7 @@ static void probe_spec(const char *prog, const struct gmt_prog_spec *spec, const
 		       bool attach, struct gmt_probe_result *r)
 {
 	struct gmemtrace_bpf *skel = gmemtrace_bpf__open();
-	struct bpf_program *p, *want = NULL;
+	struct bpf_program *want;
 	struct bpf_link *link;
 	int err;
 
@@ -163,17 +159,9 @@ static void probe_spec(const char *prog, const struct gmt_prog_spec *spec, const
 	/* small maps: this is only a probe */
 	bpf_map__set_max_entries(skel->maps.gmt_events, 4096);
 	bpf_map__set_max_entries(skel->maps.gmt_stats, 1);
-	bpf_object__for_each_program(p, skel->obj) {
-		bool me = !strcmp(bpf_program__name(p), prog);
-
-		bpf_program__set_autoload(p, me);
-		if (me)
-			want = p;
-	}
-	if (!want) {
-		snprintf(r->reason, sizeof(r->reason), "internal: no program %s", prog);
+	want = only(skel->obj, prog, r);
+	if (!want)
 		goto out;
-	}
 	if (spec && target && (spec->backend == GMT_BE_FENTRY || spec->backend == GMT_BE_TP_BTF)) {
 		err = bpf_program__set_attach_target(want, 0, target);
 		if (err) {
@@ -216,7 +204,21 @@ out:
 
 void gmt_probe_program(const char *prog, struct gmt_probe_result *r)
 {
-	probe_spec(prog, gmt_prog_spec_find(prog), NULL, true, r);
+	const struct gmt_prog_spec *spec = gmt_prog_spec_find(prog);
+	struct refs_bpf *skel;
+
+	if (!spec || !spec->object) {
+		probe_spec(prog, spec, NULL, true, r);
+		return;
+	}
+	/* a program of the refs object */
+	skel = refs_bpf__open();
+	if (!skel) {
+		explain(r, "open", errno);
+		return;
+	}
+	probe_one(skel->obj, prog, r);
+	refs_bpf__destroy(skel);
 }
 
 int gmt_probe_by_loading(const struct gmt_prog_spec *spec, const char *target, char *why,

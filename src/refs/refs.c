@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 
 #include "escape.h"
+#include "object.h"
 #include "refs.h"
 #include "refs.skel.h"
 #include "util.h"
@@ -53,6 +54,7 @@ struct refs_pid_link {
 struct refs_ctx {
 	const struct gmt_refs_opts *o;
 	struct refs_bpf *skel;
+	struct gmt_plan plan;
 	FILE *f;
 	char *buf;
 	size_t have;
@@ -818,7 +820,7 @@ static int load(struct refs_ctx *c)
 	if (!c->skel) {
 		err = errno;
 		gmt_err("cannot open the BPF object: %s", strerror(err));
-		return err == ENOENT || err == ESRCH ? GMT_EXIT_UNSUPPORTED : GMT_EXIT_RUNTIME;
+		return gmt_load_exit_code(-err);
 	}
 	c->skel->rodata->cfg_all = o->all;
 	c->skel->rodata->cfg_filter_tgid = o->nr_pids > 0;
@@ -828,14 +830,11 @@ static int load(struct refs_ctx *c)
 		c->skel->rodata->cfg_self_tgid = getpid();
 		c->skel->rodata->cfg_calib_fd = c->calib_fd;
 	}
-	err = refs_bpf__load(c->skel);
-	if (err) {
-		gmt_err("cannot load the refs iterator: %s%s%s", strerror(-err),
-			gmt_libbpf_last_error()[0] ? "; libbpf: " : "", gmt_libbpf_last_error());
-		return (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP || err == -524 ||
-			err == -ESRCH || err == -ENOENT || err == -EINVAL) ?
-			GMT_EXIT_UNSUPPORTED : GMT_EXIT_RUNTIME;
-	}
+	err = gmt_obj_plan(c->skel->obj, &c->plan, NULL, NULL, NULL);
+	if (!err)
+		err = gmt_skel_load(c->skel->skeleton, "the refs iterator");
+	if (err)
+		return err;
 	for (i = 0; i < o->nr_pids; i++) {
 		__u32 k = o->pids[i];
 		__u8 one = 1;

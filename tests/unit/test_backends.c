@@ -20,6 +20,7 @@
 #include "backends.h"
 #include "gmemtrace.h"	/* types of the skeleton's globals */
 #include "gmemtrace.skel.h"
+#include "refs.skel.h"
 #include "loader.h"
 #include "probe.h"
 #include "probes.skel.h"
@@ -47,19 +48,41 @@ static void test_every_program_has_a_row(void **state)
 				 bpf_program__section_name(p));
 		n++;
 	}
-	assert_int_equal(n, gmt_nr_prog_specs);
 	gmemtrace_bpf__destroy(skel);
+	/* and the refs iterator's */
+	{
+		struct refs_bpf *r = refs_bpf__open();
+
+		assert_non_null(r);
+		bpf_object__for_each_program(p, r->obj) {
+			const struct gmt_prog_spec *s = gmt_prog_spec_find(bpf_program__name(p));
+
+			if (!s || !s->object || strcmp(s->object, "refs"))
+				fail_msg("refs program %s has no refs row", bpf_program__name(p));
+			n++;
+		}
+		refs_bpf__destroy(r);
+	}
+	assert_int_equal(n, gmt_nr_prog_specs);
 }
 
 static void test_every_row_has_a_program(void **state)
 {
 	struct gmemtrace_bpf *skel = gmemtrace_bpf__open();
+	struct refs_bpf *r = refs_bpf__open();
 	int i;
 
 	assert_non_null(skel);
-	for (i = 0; i < gmt_nr_prog_specs; i++)
-		if (!bpf_object__find_program_by_name(skel->obj, gmt_prog_specs[i].prog))
-			fail_msg("row %s has no program in gmemtrace.bpf.o", gmt_prog_specs[i].prog);
+	assert_non_null(r);
+	for (i = 0; i < gmt_nr_prog_specs; i++) {
+		const struct gmt_prog_spec *s = &gmt_prog_specs[i];
+		struct bpf_object *obj = s->object ? r->obj : skel->obj;
+
+		if (!bpf_object__find_program_by_name(obj, s->prog))
+			fail_msg("row %s has no program in %s.bpf.o", s->prog,
+				 s->object ? s->object : "gmemtrace");
+	}
+	refs_bpf__destroy(r);
 	gmemtrace_bpf__destroy(skel);
 }
 
