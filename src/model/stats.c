@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "grow.h"
 #include "hist.h"
 #include "stats.h"
 #include "util.h"
@@ -71,13 +72,8 @@ static int add_err(struct gmt_stat_snapshot *out, int *cap, const struct gmt_err
 {
 	struct gmt_stat_err *e;
 
-	if (out->nr_errs == *cap) {
-		*cap = *cap ? *cap * 2 : 8;
-		e = realloc(out->errs, *cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		out->errs = e;
-	}
+	if (gmt_grow(&out->errs, cap, out->nr_errs, sizeof(*e), 8))
+		return -ENOMEM;
 	e = &out->errs[out->nr_errs++];
 	memset(e, 0, sizeof(*e));
 	e->key = *k;
@@ -105,16 +101,11 @@ static int live_ids(int vms_fd, __u64 **out, int *nr)
 		kp = &key;
 		if (bpf_map_lookup_elem(vms_fd, &key, &info))
 			continue;
-		if (*nr == cap) {
-			__u64 *n;
-
-			cap = cap ? cap * 2 : 64;
-			n = realloc(ids, cap * sizeof(*ids));
-			if (!n) {
-				free(ids);
-				return -ENOMEM;
-			}
-			ids = n;
+		if (info.quiet)
+			continue;	/* created outside the filters: not one of ours */
+		if (gmt_grow(&ids, &cap, *nr, sizeof(*ids), 64)) {
+			free(ids);
+			return -ENOMEM;
 		}
 		ids[(*nr)++] = info.id;
 	}
@@ -129,30 +120,18 @@ static bool id_live(const __u64 *ids, int nr, __u64 id)
 	return nr && bsearch(&id, ids, nr, sizeof(*ids), u64_cmp);
 }
 
-int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
-		   const struct gmt_stat_snapshot *prev, struct gmt_stat_snapshot *out)
+/* one row per (VM slot, gen, dir) with conversions; owner[slot] = its VM */
+static int read_slots(int stats_fd, __u32 nr_slots, __u64 *owner, struct gmt_stat_snapshot *out,
+		      int *ecap)
 {
 	static const __u16 class_errno[GMT_ERRC_MAX] = GMT_ERRC_ERRNOS;
-	struct gmt_err_key ekey, enext, *ekp = NULL;
-	__u64 *owner, *live = NULL;
-	struct gmt_stats *v;
-	int cap = 0, ecap = 0, i, c, nr_live = 0, err;
+	struct gmt_stats *v = malloc(sizeof(*v));
+	int cap = 0, c, err = 0;
 	__u32 idx;
 
-	memset(out, 0, sizeof(*out));
-	out->real_ns = gmt_mono_ns() + gmt_mono_to_real_offset();
-	if (nr_slots > GMT_MAX_VMS)
-		nr_slots = GMT_MAX_VMS;
-	v = malloc(sizeof(*v));
-	owner = calloc(nr_slots ? nr_slots : 1, sizeof(*owner));
-	if (!v || !owner) {
-		free(v);
-		free(owner);
+	if (!v)
 		return -ENOMEM;
-	}
-	/* slots first, identities second: a slot's owner id was in gmt_vms
-	 * before the slot was read, so an id missing afterwards is gone */
-	for (idx = 0; idx < nr_slots * GMT_STATS_PER_VM; idx++) {
+	for (idx = 0; idx < nr_slots * GMT_STATS_PER_VM && !err; idx++) {
 		struct gmt_stat_row *r;
 
 		if (bpf_map_lookup_elem(stats_fd, &idx, v))
@@ -161,15 +140,9 @@ int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 			owner[idx / GMT_STATS_PER_VM] = v->vm_key;
 		if (!v->count)
 			continue;
-		if (out->nr_rows == cap) {
-			cap = cap ? cap * 2 : 8;
-			r = realloc(out->rows, cap * sizeof(*r));
-			if (!r) {
-				free(v);
-				return -ENOMEM;
-			}
-			out->rows = r;
-		}
+		err = gmt_grow(&out->rows, &cap, out->nr_rows, sizeof(*r), 8);
+		if (err)
+			break;
 		r = &out->rows[out->nr_rows++];
 		memset(r, 0, sizeof(*r));
 		r->total = *v;
@@ -178,22 +151,29 @@ int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 		r->key.gen = (idx % GMT_STATS_PER_VM) / GMT_DIR_MAX + 1;
 		r->key.dir = idx % GMT_DIR_MAX;
 		/* the common errnos are counted in the value itself */
-		for (c = 0; c < GMT_ERRC_OTHER; c++) {
+		for (c = 0; c < GMT_ERRC_OTHER && !err; c++) {
 			struct gmt_err_key k = { .vm_key = v->vm_key, .dir = r->key.dir,
 						 .gen = r->key.gen, .err = class_errno[c] };
 
-			if (v->errs[c] && add_err(out, &ecap, &k, v->errs[c])) {
-				free(v);
-				return -ENOMEM;
-			}
+			if (v->errs[c])
+				err = add_err(out, ecap, &k, v->errs[c]);
 		}
 	}
 	free(v);
+	return err;
+}
+
+/* the rows and slots of VMs that are no longer in gmt_vms are gone */
+static int mark_gone(int vms_fd, const __u64 *owner, __u32 nr_slots,
+		     struct gmt_stat_snapshot *out)
+{
+	__u64 *live = NULL;
+	int nr_live = 0, i, err;
+	__u32 idx;
+
 	err = live_ids(vms_fd, &live, &nr_live);
-	if (err) {
-		free(owner);
+	if (err)
 		return err;
-	}
 	out->nr_live_vms = nr_live;
 	for (i = 0; i < out->nr_rows; i++)
 		out->rows[i].gone = !id_live(live, nr_live, out->rows[i].key.vm_key);
@@ -201,26 +181,33 @@ int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 	for (idx = 0; out->dead_slots && idx < nr_slots; idx++)
 		if (owner[idx] && !id_live(live, nr_live, owner[idx]))
 			out->dead_slots[out->nr_dead++] = idx;
-	free(owner);
 	free(live);
-	if (!out->dead_slots)
-		return -ENOMEM;
-	qsort(out->rows, out->nr_rows, sizeof(*out->rows), row_cmp);
-	while (errors_fd >= 0 && !bpf_map_get_next_key(errors_fd, ekp, &enext)) {
-		__u64 n;
+	return out->dead_slots ? 0 : -ENOMEM;
+}
 
-		ekey = enext;
-		ekp = &ekey;
-		if (bpf_map_lookup_elem(errors_fd, &ekey, &n))
+/* errnos outside the classes, from their own map */
+static int read_rare_errors(int errors_fd, struct gmt_stat_snapshot *out, int *ecap)
+{
+	struct gmt_err_key key, next, *kp = NULL;
+	__u64 n;
+
+	while (errors_fd >= 0 && !bpf_map_get_next_key(errors_fd, kp, &next)) {
+		key = next;
+		kp = &key;
+		if (bpf_map_lookup_elem(errors_fd, &key, &n))
 			continue;
-		if (add_err(out, &ecap, &ekey, n))
+		if (add_err(out, ecap, &key, n))
 			return -ENOMEM;
 	}
-	qsort(out->errs, out->nr_errs, sizeof(*out->errs), err_cmp);
+	return 0;
+}
+
+static void apply_deltas(const struct gmt_stat_snapshot *prev, struct gmt_stat_snapshot *out)
+{
+	int i, j;
 
 	for (i = 0; i < out->nr_rows; i++) {
 		const struct gmt_stats *p = NULL;
-		int j;
 
 		for (j = 0; prev && j < prev->nr_rows; j++)
 			if (!key_cmp(&prev->rows[j].key, &out->rows[i].key))
@@ -228,8 +215,6 @@ int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 		gmt_stats_delta(&out->rows[i].total, p, &out->rows[i].delta);
 	}
 	for (i = 0; i < out->nr_errs; i++) {
-		int j;
-
 		out->errs[i].delta = out->errs[i].total;
 		for (j = 0; prev && j < prev->nr_errs; j++)
 			if (!err_cmp(&prev->errs[j].key, &out->errs[i].key))
@@ -237,6 +222,34 @@ int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 	}
 	if (prev)
 		out->interval_s = (out->real_ns - prev->real_ns) / 1e9;
+}
+
+int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
+		   const struct gmt_stat_snapshot *prev, struct gmt_stat_snapshot *out)
+{
+	__u64 *owner;
+	int ecap = 0, err;
+
+	memset(out, 0, sizeof(*out));
+	out->real_ns = gmt_mono_ns() + gmt_mono_to_real_offset();
+	if (nr_slots > GMT_MAX_VMS)
+		nr_slots = GMT_MAX_VMS;
+	owner = calloc(nr_slots ? nr_slots : 1, sizeof(*owner));
+	if (!owner)
+		return -ENOMEM;
+	/* slots first, identities second: a slot's owner id was in gmt_vms
+	 * before the slot was read, so an id missing afterwards is gone */
+	err = read_slots(stats_fd, nr_slots, owner, out, &ecap);
+	if (!err)
+		err = mark_gone(vms_fd, owner, nr_slots, out);
+	free(owner);
+	if (!err)
+		err = read_rare_errors(errors_fd, out, &ecap);
+	if (err)
+		return err;
+	qsort(out->rows, out->nr_rows, sizeof(*out->rows), row_cmp);
+	qsort(out->errs, out->nr_errs, sizeof(*out->errs), err_cmp);
+	apply_deltas(prev, out);
 	return 0;
 }
 

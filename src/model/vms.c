@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 
 #include "gmemtrace.skel.h"
+#include "grow.h"
 #include "loader.h"
 #include "stats.h"
 #include "util.h"
@@ -59,16 +60,9 @@ int gmt_vms_sweep(struct gmt_session *s, __u64 min_gap_ns, gmt_vm_gone_fn gone, 
 		if (bpf_map_lookup_elem(vms_fd, &key, &info) || info.mark == s->sweep_gen ||
 		    info.id >= watermark)
 			continue;
-		if (nr_dead == cap) {
-			__u64 *d;
-
-			cap = cap ? cap * 2 : 16;
-			d = realloc(dead, cap * sizeof(*dead));
-			if (!d) {
-				free(dead);
-				return -ENOMEM;
-			}
-			dead = d;
+		if (gmt_grow(&dead, &cap, nr_dead, sizeof(*dead), 16)) {
+			free(dead);
+			return -ENOMEM;
 		}
 		dead[nr_dead++] = key;
 	}
