@@ -162,43 +162,84 @@ static void drain(struct gmt_run *r)
 		;
 }
 
+/* -- CMD: let it run now that everything is attached */
+static int release_command(struct gmt_run *r)
+{
+	int err = gmt_child_release(&r->child);
+
+	if (!err) {
+		r->cmd_ran = true;
+		return 0;
+	}
+	gmt_err_what = "command";
+	gmt_err("cannot run %s: %s", r->opts->cmd[0], strerror(-err));
+	gmt_child_kill(&r->child);
+	r->reason = GMT_END_ERROR;
+	return GMT_EXIT_RUNTIME;
+}
+
+/* how long poll may wait: until the next tick at most */
+static int poll_ms(const struct gmt_run *r, __u64 now, __u64 next_tick)
+{
+	if (!r->ops->tick || next_tick > now + POLL_MAX_MS * 1000000ULL)
+		return POLL_MAX_MS;
+	return next_tick > now ? (next_tick - now) / 1000000 : 0;
+}
+
+/* a due tick: 0 go on, else the end (reason set) with its code in *rc */
+static bool run_tick(struct gmt_run *r, __u64 now, __u64 *next_tick, int *rc)
+{
+	int t;
+
+	if (!r->ops->tick || now < *next_tick)
+		return false;
+	*next_tick += r->tick_ns;
+	if (*next_tick <= now)	/* late (stopped?): no burst of ticks */
+		*next_tick = now + r->tick_ns;
+	t = r->ops->tick(r, false);
+	if (t == 1)
+		r->reason = GMT_END_DONE;
+	else if (t)
+		r->reason = GMT_END_ERROR;
+	*rc = t > 1 ? t : 0;
+	return t != 0;
+}
+
+/* has the direct child exited just now? (Ctrl-C at the terminal ends all) */
+static bool child_exited_now(struct gmt_run *r)
+{
+	struct gmt_child *c = &r->child;
+	bool had_tty = c->tty_given;
+
+	if (!r->opts->cmd || c->exited || !gmt_child_reap(c))
+		return false;
+	/* Ctrl-C killed it at the terminal: the user wants all of it to
+	 * stop, as a shell would */
+	if (had_tty && (c->term_sig == SIGINT || c->term_sig == SIGQUIT))
+		gmt_exiting = c->term_sig;
+	return true;
+}
+
 static int loop(struct gmt_run *r)
 {
 	struct gmt_common_opts *o = r->opts;
-	struct gmt_child *c = &r->child;
 	bool pollout = out_pollable(&r->out);
 	__u64 now, next_tick, next_live;
-	int rc = 0, t;
+	int rc = 0;
 
 	r->start_ns = gmt_mono_ns();
 	next_tick = r->start_ns + r->tick_ns;
 	next_live = r->start_ns + LIVENESS_NS;
-	if (o->cmd) {
-		int err = gmt_child_release(c);
-
-		if (err) {
-			gmt_err_what = "command";
-			gmt_err("cannot run %s: %s", o->cmd[0], strerror(-err));
-			gmt_child_kill(c);
-			r->reason = GMT_END_ERROR;
-			return GMT_EXIT_RUNTIME;
-		}
-		r->cmd_ran = true;
-	}
+	if (o->cmd && release_command(r))
+		return GMT_EXIT_RUNTIME;
 	for (;;) {
-		int ms = POLL_MAX_MS;
-		bool check_tree = false;
+		bool check_tree;
 
 		if (gmt_exiting) {
 			r->reason = GMT_END_SIGNAL;
 			break;
 		}
-		now = gmt_mono_ns();
-		if (r->ops->tick && next_tick > now && (next_tick - now) / 1000000 < (__u64)ms)
-			ms = (next_tick - now) / 1000000;
-		else if (r->ops->tick && next_tick <= now)
-			ms = 0;
-		rc = poll_once(r, ms, pollout);
+		rc = poll_once(r, poll_ms(r, gmt_mono_ns(), next_tick), pollout);
 		if (rc) {
 			r->reason = GMT_END_ERROR;
 			break;
@@ -208,36 +249,13 @@ static int loop(struct gmt_run *r)
 			break;
 		}
 		now = gmt_mono_ns();
-		if (r->ops->tick && now >= next_tick) {
-			next_tick += r->tick_ns;
-			if (next_tick <= now)	/* late (stopped?): no burst of ticks */
-				next_tick = now + r->tick_ns;
-			t = r->ops->tick(r, false);
-			if (t == 1) {
-				r->reason = GMT_END_DONE;
-				break;
-			}
-			if (t) {
-				rc = t;
-				r->reason = GMT_END_ERROR;
-				break;
-			}
-		}
+		if (run_tick(r, now, &next_tick, &rc))
+			break;
 		if (o->duration_s > 0 && now - r->start_ns >= (__u64)(o->duration_s * 1e9)) {
 			r->reason = GMT_END_DURATION;
 			break;
 		}
-		if (o->cmd && !c->exited) {
-			bool had_tty = c->tty_given;
-
-			if (gmt_child_reap(c)) {
-				check_tree = true;
-				/* Ctrl-C killed it at the terminal: the user wants
-				 * all of it to stop, as a shell would */
-				if (had_tty && (c->term_sig == SIGINT || c->term_sig == SIGQUIT))
-					gmt_exiting = c->term_sig;
-			}
-		}
+		check_tree = child_exited_now(r);
 		if (o->cfg.filter_pid && (check_tree || now >= next_live)) {
 			next_live = now + LIVENESS_NS;
 			if (!tree_alive(r)) {
@@ -248,8 +266,8 @@ static int loop(struct gmt_run *r)
 		}
 	}
 	if (o->cmd && r->cmd_ran) {
-		gmt_child_reap(c);
-		if (!c->exited)
+		gmt_child_reap(&r->child);
+		if (!r->child.exited)
 			stop_command(r, pollout);
 	}
 	drain(r);
