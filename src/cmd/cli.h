@@ -53,9 +53,5 @@ int gmt_validate(struct gmt_common_opts *o);
 extern volatile sig_atomic_t gmt_exiting;
 void gmt_install_signals(void);
 
-int cmd_trace(int argc, char **argv);
-int cmd_stat(int argc, char **argv);
-int cmd_features(int argc, char **argv);
-int cmd_refs(int argc, char **argv);
 
 #endif /* GMT_CLI_H */

@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <json-c/json.h>
 
+#include "command.h"
 #include "backends.h"
 #include "cli.h"
 #include "kvm_probe.h"
@@ -368,7 +369,7 @@ static error_t features_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-int cmd_features(int argc, char **argv)
+static int cmd_features(int argc, char **argv)
 {
 	static const struct argp_option opts[] = {
 		{ "format", 'f', "text|json", 0, "Output format (default text)", 0 },
@@ -420,3 +421,10 @@ int cmd_features(int argc, char **argv)
 	}
 	return GMT_EXIT_OK;
 }
+
+GMT_COMMAND(features_command) = {
+	.name = "features",
+	.run = cmd_features,
+	.what = "what this kernel allows, probed by loading",
+	.order = 3,
+};

@@ -1,39 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * gmemtrace: trace and measure guest_memfd shared<->private conversions.
- * main() only dispatches to the subcommands in cmd_*.c.
+ * main() only dispatches to the commands that src/cmd/ files register.
  */
 #include <argp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "command.h"
 #include "util.h"
 
 const char *argp_program_version = "gmemtrace " GMT_VERSION;
 const char *argp_program_bug_address = "the gmemtrace issue tracker";
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *what;
-} commands[] = {
-	{ "trace", cmd_trace, "stream conversion and context events (text or JSON)" },
-	{ "stat", cmd_stat, "per-VM conversion rates, latency percentiles, failures" },
-	{ "features", cmd_features, "what this kernel allows, probed by loading" },
-	{ "refs", cmd_refs, "guest_memfd folios whose references would block a conversion now" },
-};
+/* the registered commands, in their help order */
+static const struct gmt_command *sorted[32];
+static int nr_sorted;
+
+static int by_order(const void *a, const void *b)
+{
+	const struct gmt_command *x = *(const struct gmt_command *const *)a;
+	const struct gmt_command *y = *(const struct gmt_command *const *)b;
+
+	return x->order - y->order;
+}
+
+static void collect(void)
+{
+	const struct gmt_command *c;
+
+	for (c = __start_gmt_commands; c < __stop_gmt_commands && nr_sorted < 32; c++)
+		sorted[nr_sorted++] = c;
+	qsort(sorted, nr_sorted, sizeof(sorted[0]), by_order);
+}
 
 static void usage(FILE *f)
 {
-	size_t i;
+	int i;
 
 	fprintf(f,
 		"Usage: gmemtrace COMMAND [OPTIONS]\n"
 		"Trace and measure guest_memfd shared<->private conversions of KVM guests.\n\n"
 		"Commands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+	for (i = 0; i < nr_sorted; i++)
+		fprintf(f, "  %-10s %s\n", sorted[i]->name, sorted[i]->what);
 	fprintf(f,
 		"\nExamples:\n"
 		"  gmemtrace features                      # what works on this kernel\n"
@@ -48,8 +60,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	int i;
 
+	collect();
 	/* argp exits on a bad option: with our documented usage code */
 	argp_err_exit_status = GMT_EXIT_USAGE;
 	if (argc < 2) {
@@ -64,14 +77,14 @@ int main(int argc, char **argv)
 		printf("%s\n", argp_program_version);
 		return GMT_EXIT_OK;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(argv[1], commands[i].name)) {
+	for (i = 0; i < nr_sorted; i++) {
+		if (!strcmp(argv[1], sorted[i]->name)) {
 			char prog[64];
 
 			/* "gmemtrace trace" in argp's messages */
-			snprintf(prog, sizeof(prog), "gmemtrace %s", commands[i].name);
+			snprintf(prog, sizeof(prog), "gmemtrace %s", sorted[i]->name);
 			argv[1] = prog;
-			return commands[i].fn(argc - 1, argv + 1);
+			return sorted[i]->run(argc - 1, argv + 1);
 		}
 	}
 	fprintf(stderr, "gmemtrace: unknown command '%s'\n\n", argv[1]);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "command.h"
 #include "cli.h"
 #include "refs.h"
 #include "runloop.h"
@@ -132,7 +133,7 @@ static error_t refs_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-int cmd_refs(int argc, char **argv)
+static int cmd_refs(int argc, char **argv)
 {
 	struct argp argp = { refs_options, refs_parse, NULL, refs_doc, NULL, NULL, NULL };
 	struct gmt_refs_opts o;
@@ -186,3 +187,10 @@ int cmd_refs(int argc, char **argv)
 	}
 	return rc;
 }
+
+GMT_COMMAND(refs_command) = {
+	.name = "refs",
+	.run = cmd_refs,
+	.what = "guest_memfd folios whose references would block a conversion now",
+	.order = 4,
+};

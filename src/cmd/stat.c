@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "command.h"
 #include "child.h"
 #include "cli.h"
 #include "gmemtrace.skel.h"
@@ -167,7 +168,7 @@ static const struct gmt_run_ops stat_ops = {
 	.end = stat_end,
 };
 
-int cmd_stat(int argc, char **argv)
+static int cmd_stat(int argc, char **argv)
 {
 	struct argp argp = { NULL, stat_parse, "[INTERVAL [COUNT]] [-- CMD [ARG...]]", stat_doc,
 			     NULL, NULL, NULL };
@@ -189,3 +190,10 @@ int cmd_stat(int argc, char **argv)
 	gmt_stats_free(&st.prev);
 	return rc;
 }
+
+GMT_COMMAND(stat_command) = {
+	.name = "stat",
+	.run = cmd_stat,
+	.what = "per-VM conversion rates, latency percentiles, failures",
+	.order = 2,
+};

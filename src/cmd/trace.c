@@ -7,6 +7,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
+#include "command.h"
 #include "child.h"
 #include "cli.h"
 #include "gmemtrace.skel.h"
@@ -185,7 +186,7 @@ static const struct gmt_run_ops trace_ops = {
 	.end = trace_end,
 };
 
-int cmd_trace(int argc, char **argv)
+static int cmd_trace(int argc, char **argv)
 {
 	struct argp argp = { trace_options, trace_parse, "[-- CMD [ARG...]]", trace_doc,
 			     NULL, NULL, NULL };
@@ -211,3 +212,10 @@ int cmd_trace(int argc, char **argv)
 	ring_buffer__free(t.rb);
 	return rc;
 }
+
+GMT_COMMAND(trace_command) = {
+	.name = "trace",
+	.run = cmd_trace,
+	.what = "stream conversion and context events (text or JSON)",
+	.order = 1,
+};
