@@ -57,18 +57,9 @@ static long guest_set_cpuid(struct run *r, struct guest_state *g)
 	return ret;
 }
 
-/* vCPU, kvm_run, the hypercall exit, the guest's slot and registers */
-static int guest_setup(struct run *r)
+/* VM 0's vCPU (made here unless --vcpu made it) and its kvm_run */
+static int guest_vcpu(struct run *r, struct guest_state *g, struct vm *vm)
 {
-	const struct cfg *cfg = r->cfg;
-	struct guest_state *g = &r->guest;
-	struct vm *vm = &r->vms[0];
-	struct gmt_kvm_userspace_memory_region2 mr;
-	struct kvm_enable_cap cap;
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-	long ret;
-
 	if (vm->vcpu_fd >= 0) {
 		g->vcpu_fd = vm->vcpu_fd;
 		g->create_vcpu_ret = vm->vcpu_ret;
@@ -96,6 +87,13 @@ static int guest_setup(struct run *r)
 		guest_fail(g, "mmap of kvm_run", -errno);
 		return -1;
 	}
+	return 0;
+}
+
+/* The hypercall exit and the hypercall-patching quirk; neither is fatal */
+static void guest_caps(struct guest_state *g, struct vm *vm)
+{
+	struct kvm_enable_cap cap;
 
 	/* without it KVM answers MAP_GPA_RANGE itself with -KVM_ENOSYS: not fatal */
 	g->cap_exit_hypercall = check_ext(vm->vm_fd, GMT_KVM_CAP_EXIT_HYPERCALL);
@@ -113,15 +111,15 @@ static int guest_setup(struct run *r)
 	cap.args[0] = GMW_KVM_X86_QUIRK_FIX_HYPERCALL_INSN;
 	g->quirk_ret = sys_ret(ioctl(vm->vm_fd, GMT_KVM_ENABLE_CAP, &cap));
 	g->caps_set = true;
+}
 
-	ret = guest_set_cpuid(r, g);
-	if (ret < 0) {
-		guest_fail(g, "KVM_GET_SUPPORTED_CPUID/KVM_SET_CPUID2", ret);
-		return -1;
-	}
+/* The guest's own plain memslot: code, page tables, results */
+static int guest_code_slot(struct run *r, struct guest_state *g, struct vm *vm)
+{
+	struct gmt_kvm_userspace_memory_region2 mr;
 
-	g->code_gpa = guest_code_gpa(cfg);
-	g->code_size = guest_slot_size(cfg->guest);
+	g->code_gpa = guest_code_gpa(r->cfg);
+	g->code_size = guest_slot_size(r->cfg->guest);
 	g->code_mem = mmap(NULL, g->code_size, PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (g->code_mem == MAP_FAILED) {
@@ -129,7 +127,7 @@ static int guest_setup(struct run *r)
 		guest_fail(g, "mmap of the guest's memory", -errno);
 		return -1;
 	}
-	guest_build(g->code_mem, g->code_gpa, g->code_size, cfg->guest, g->intel);
+	guest_build(g->code_mem, g->code_gpa, g->code_size, r->cfg->guest, g->intel);
 	memset(&mr, 0, sizeof(mr));
 	mr.slot = GMW_GUEST_SLOT;
 	mr.guest_phys_addr = g->code_gpa;
@@ -141,6 +139,15 @@ static int guest_setup(struct run *r)
 		guest_fail(g, "KVM_SET_USER_MEMORY_REGION2 (guest code slot)", g->code_slot_ret);
 		return -1;
 	}
+	return 0;
+}
+
+/* Long mode at the code's entry, the loop's registers */
+static int guest_regs(const struct cfg *cfg, struct guest_state *g)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	long ret;
 
 	ret = sys_ret(ioctl(g->vcpu_fd, KVM_GET_SREGS, &sregs));
 	if (ret < 0) {
@@ -160,6 +167,26 @@ static int guest_setup(struct run *r)
 		return -1;
 	}
 	return 0;
+}
+
+/* vCPU, kvm_run, the hypercall exit, the guest's slot and registers */
+static int guest_setup(struct run *r)
+{
+	struct guest_state *g = &r->guest;
+	struct vm *vm = &r->vms[0];
+	long ret;
+
+	if (guest_vcpu(r, g, vm))
+		return -1;
+	guest_caps(g, vm);
+	ret = guest_set_cpuid(r, g);
+	if (ret < 0) {
+		guest_fail(g, "KVM_GET_SUPPORTED_CPUID/KVM_SET_CPUID2", ret);
+		return -1;
+	}
+	if (guest_code_slot(r, g, vm))
+		return -1;
+	return guest_regs(r->cfg, g);
 }
 
 void run_guest(struct run *r)

@@ -4,6 +4,7 @@
  * KVM_EXIT_MEMORY_FAULT is served with a conversion and timed
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -132,154 +133,164 @@ struct gmw_memory_fault {
 	__u64 size;
 };
 
-/*
- * Run the vCPU until the guest halts, serving each KVM_HC_MAP_GPA_RANGE
- * exit and each KVM_EXIT_MEMORY_FAULT with a conversion. The clock is read
- * when KVM_RUN returns and just before it is issued again: exit_ns and
- * reenter_ns bracket the whole VMM side of the request.
- */
-void guest_run(struct run *r)
+/* Across KVM_RUNs: the request waiting for its re-entry, and where we are */
+struct guest_loop {
+	__u64 max_runs;
+	__u64 last_fault_gpa;
+	__u64 nhc;		/* hypercalls that reached a result slot */
+	bool pending;		/* a request served, KVM_RUN not yet issued again */
+	__u64 pending_exit;
+	long long pending_kept;
+};
+
+enum guest_next {
+	GX_SERVE,		/* a request to serve */
+	GX_AGAIN,		/* KVM_RUN again */
+	GX_STOP,		/* halted, failed or abandoned */
+};
+
+/* The clock just before KVM_RUN is issued again closes the pending request */
+static void guest_reenter(struct guest_state *g, struct guest_loop *l)
+{
+	__u64 t;
+
+	if (!l->pending)
+		return;
+	t = now_ns();
+	g->serve_ns[g->nserve++] = t - l->pending_exit;
+	if (l->pending_kept >= 0)
+		g->reqs[l->pending_kept].reenter_ns = t;
+	l->pending = false;
+}
+
+static void guest_unexpected_exit(struct guest_state *g, __u32 reason)
+{
+	if (reason == KVM_EXIT_INTERNAL_ERROR)
+		snprintf(g->error_buf, sizeof(g->error_buf), "unexpected exit %u "
+			 "(INTERNAL_ERROR, suberror %u)", reason, g->run->internal.suberror);
+	else
+		snprintf(g->error_buf, sizeof(g->error_buf), "unexpected exit %u (%s)",
+			 reason, exit_name(reason));
+	g->error = g->error_buf;
+	guest_note_rip(g);
+}
+
+/* What KVM_RUN's return and exit reason ask of the loop; counts the exit */
+static enum guest_next guest_exit(const struct cfg *cfg, struct guest_state *g, long ret)
+{
+	struct kvm_run *run = g->run;
+	__u32 reason = run->exit_reason;
+
+	if (ret == -EINTR || (!ret && reason == KVM_EXIT_INTR)) {
+		g->exits[KVM_EXIT_INTR]++;
+		if (got_alarm) {
+			g->timed_out = true;
+			g->error = "timeout (--guest-timeout)";
+			guest_note_rip(g);
+		}
+		return GX_AGAIN;	/* SIGTERM is seen at the top; others: run again */
+	}
+	/* a memory fault is the one exit that comes with -EFAULT */
+	if (ret < 0 && !(ret == -EFAULT && reason == GMT_KVM_EXIT_MEMORY_FAULT)) {
+		guest_fail(g, "KVM_RUN", ret);
+		guest_note_rip(g);
+		return GX_STOP;
+	}
+	g->exits[reason < GMW_EXIT_REASONS - 1 ? reason : GMW_EXIT_REASONS - 1]++;
+	if (reason == KVM_EXIT_HLT) {
+		g->halted = true;
+		return GX_STOP;
+	}
+	if (reason != KVM_EXIT_HYPERCALL && reason != GMT_KVM_EXIT_MEMORY_FAULT) {
+		guest_unexpected_exit(g, reason);
+		return GX_STOP;
+	}
+	if (reason == KVM_EXIT_HYPERCALL && run->hypercall.nr != GMT_KVM_HC_MAP_GPA_RANGE) {
+		snprintf(g->error_buf, sizeof(g->error_buf), "unexpected hypercall %llu",
+			 (unsigned long long)run->hypercall.nr);
+		g->error = g->error_buf;
+		return GX_STOP;
+	}
+	if (cfg->guest_abandon) {
+		g->abandoned = true;	/* the request stays open */
+		return GX_STOP;
+	}
+	return GX_SERVE;
+}
+
+/* KVM_HC_MAP_GPA_RANGE: served as asked, its result handed back in RAX */
+static void guest_take_hypercall(struct run *r, struct guest_loop *l, struct guest_req *q)
+{
+	struct kvm_run *run = r->guest.run;
+
+	q->kind = GREQ_MAP_GPA_RANGE;
+	q->gpa = run->hypercall.args[0];
+	q->npages = run->hypercall.args[1];
+	q->attrs = run->hypercall.args[2];
+	q->hc_flags = run->hypercall.longmode;
+	q->to_private = q->attrs & GMT_KVM_MAP_GPA_RANGE_ENCRYPTED;
+	/* as asked: a VMM that cannot back it finds out at the access */
+	q->served_private = q->to_private;
+	guest_serve(r, q, r->guest.nreqs);
+	run->hypercall.ret = (__u64)q->served_ret;
+	/* the guest stores RAX in its nhc-th result slot */
+	if (l->nhc < r->cfg->guest + 1) {
+		q->has_guest_ret = true;
+		q->res_slot = l->nhc++;
+	}
+	l->last_fault_gpa = ~0ULL;
+}
+
+static void guest_take_fault(struct run *r, struct guest_req *q)
+{
+	struct gmw_memory_fault mf;
+
+	memcpy(&mf, (char *)r->guest.run + offsetof(struct kvm_run, hypercall), sizeof(mf));
+	q->kind = GREQ_MEMORY_FAULT;
+	q->gpa = mf.gpa;
+	q->npages = (mf.size + GUEST_PAGE - 1) / GUEST_PAGE;
+	q->attrs = mf.flags;
+	q->to_private = mf.flags & GMT_KVM_MEMORY_EXIT_FLAG_PRIVATE;
+	/* private needs a guest_memfd behind the GPA; else make it shared */
+	q->served_private = q->to_private && gpa_in_gmem(r, mf.gpa, mf.size);
+	guest_serve(r, q, r->guest.nreqs);
+}
+
+/* Counts and keeps a served request; true when the loop must stop */
+static bool guest_served(struct run *r, struct guest_loop *l, const struct guest_req *q)
+{
+	struct guest_state *g = &r->guest;
+
+	g->nreqs++;
+	g->nkind[q->kind]++;
+	g->nserved_ok += !q->served_ret;
+	l->pending_kept = guest_keep(r, q);
+	l->pending_exit = q->exit_ns;
+	l->pending = true;
+	if (q->kind != GREQ_MEMORY_FAULT)
+		return false;
+	/* the access is retried on re-entry: it must not fault the same way */
+	if (q->served_ret) {
+		guest_fail(g, "memory fault not served", q->served_ret);
+		return true;
+	}
+	if (q->gpa == l->last_fault_gpa) {
+		g->error = "memory fault repeats after it was served";
+		guest_note_rip(g);
+		return true;
+	}
+	l->last_fault_gpa = q->gpa;
+	return false;
+}
+
+/* After the loop: the watchdog off, statistics, what the guest saw */
+static void guest_finish(struct run *r)
 {
 	const struct cfg *cfg = r->cfg;
 	struct guest_state *g = &r->guest;
-	struct kvm_run *run = g->run;
-	/* N hypercalls, the fault phase's one, a fault; the rest is slack */
-	__u64 max_runs = cfg->guest + 64, last_fault_gpa = ~0ULL, t0, pending_exit = 0;
 	__u64 *res = (__u64 *)((char *)g->code_mem + GUEST_RES_OFF);
-	long long pending_kept = -1;
-	bool pending = false;
-	__u64 nhc = 0, i;
+	__u64 i;
 
-	g->serve_ns = calloc(max_runs, sizeof(*g->serve_ns));
-	if (!g->serve_ns) {
-		g->error = "out of memory";
-		return;
-	}
-	if (cfg->guest_timeout_s)
-		guest_watchdog(guest_timeout(cfg));
-	t0 = now_ns();
-	while (!g->error) {
-		struct gmw_memory_fault mf;
-		struct guest_req cur, *q = &cur;
-		__u64 t_exit;
-		__u32 reason;
-		long ret;
-
-		if (got_term) {
-			r->interrupted = true;
-			g->error = "interrupted";
-			break;
-		}
-		if (g->runs >= max_runs) {
-			g->error = "too many exits";
-			break;
-		}
-		if (pending) {
-			__u64 t = now_ns();
-
-			g->serve_ns[g->nserve++] = t - pending_exit;
-			if (pending_kept >= 0)
-				g->reqs[pending_kept].reenter_ns = t;
-			pending = false;
-		}
-		ret = ioctl(g->vcpu_fd, KVM_RUN, 0UL);
-		ret = ret < 0 ? -errno : ret;
-		t_exit = now_ns();
-		g->runs++;
-		reason = run->exit_reason;
-		if (ret == -EINTR || (!ret && reason == KVM_EXIT_INTR)) {
-			g->exits[KVM_EXIT_INTR]++;
-			if (got_alarm) {
-				g->timed_out = true;
-				g->error = "timeout (--guest-timeout)";
-				guest_note_rip(g);
-			}
-			continue;	/* SIGTERM is seen at the top; others: run again */
-		}
-		/* a memory fault is the one exit that comes with -EFAULT */
-		if (ret < 0 && !(ret == -EFAULT && reason == GMT_KVM_EXIT_MEMORY_FAULT)) {
-			guest_fail(g, "KVM_RUN", ret);
-			guest_note_rip(g);
-			break;
-		}
-		g->exits[reason < GMW_EXIT_REASONS - 1 ? reason : GMW_EXIT_REASONS - 1]++;
-		if (reason == KVM_EXIT_HLT) {
-			g->halted = true;
-			break;
-		}
-		if (reason != KVM_EXIT_HYPERCALL && reason != GMT_KVM_EXIT_MEMORY_FAULT) {
-			if (reason == KVM_EXIT_INTERNAL_ERROR)
-				snprintf(g->error_buf, sizeof(g->error_buf), "unexpected exit %u "
-					 "(INTERNAL_ERROR, suberror %u)", reason,
-					 run->internal.suberror);
-			else
-				snprintf(g->error_buf, sizeof(g->error_buf), "unexpected exit %u (%s)",
-					 reason, exit_name(reason));
-			g->error = g->error_buf;
-			guest_note_rip(g);
-			break;
-		}
-		if (reason == KVM_EXIT_HYPERCALL && run->hypercall.nr != GMT_KVM_HC_MAP_GPA_RANGE) {
-			snprintf(g->error_buf, sizeof(g->error_buf), "unexpected hypercall %llu",
-				 (unsigned long long)run->hypercall.nr);
-			g->error = g->error_buf;
-			break;
-		}
-		if (cfg->guest_abandon) {
-			g->abandoned = true;	/* the request stays open */
-			break;
-		}
-		memset(q, 0, sizeof(*q));
-		q->exit_ns = t_exit;
-		if (reason == KVM_EXIT_HYPERCALL) {
-			q->kind = GREQ_MAP_GPA_RANGE;
-			q->gpa = run->hypercall.args[0];
-			q->npages = run->hypercall.args[1];
-			q->attrs = run->hypercall.args[2];
-			q->hc_flags = run->hypercall.longmode;
-			q->to_private = q->attrs & GMT_KVM_MAP_GPA_RANGE_ENCRYPTED;
-			/* as asked: a VMM that cannot back it finds out at the access */
-			q->served_private = q->to_private;
-			guest_serve(r, q, g->nreqs);
-			run->hypercall.ret = (__u64)q->served_ret;
-			/* the guest stores RAX in its nhc-th result slot */
-			if (nhc < cfg->guest + 1) {
-				q->has_guest_ret = true;
-				q->res_slot = nhc++;
-			}
-			last_fault_gpa = ~0ULL;
-		} else {
-			memcpy(&mf, (char *)run + offsetof(struct kvm_run, hypercall), sizeof(mf));
-			q->kind = GREQ_MEMORY_FAULT;
-			q->gpa = mf.gpa;
-			q->npages = (mf.size + GUEST_PAGE - 1) / GUEST_PAGE;
-			q->attrs = mf.flags;
-			q->to_private = mf.flags & GMT_KVM_MEMORY_EXIT_FLAG_PRIVATE;
-			/* private needs a guest_memfd behind the GPA; else make it shared */
-			q->served_private = q->to_private && gpa_in_gmem(r, mf.gpa, mf.size);
-			guest_serve(r, q, g->nreqs);
-		}
-		g->nreqs++;
-		g->nkind[q->kind]++;
-		g->nserved_ok += !q->served_ret;
-		pending_kept = guest_keep(r, q);
-		pending_exit = q->exit_ns;
-		pending = true;
-		if (q->kind == GREQ_MEMORY_FAULT) {
-			/* the access is retried on re-entry: it must not fault the same way */
-			if (q->served_ret) {
-				guest_fail(g, "memory fault not served", q->served_ret);
-				break;
-			}
-			if (q->gpa == last_fault_gpa) {
-				g->error = "memory fault repeats after it was served";
-				guest_note_rip(g);
-				break;
-			}
-			last_fault_gpa = q->gpa;
-		}
-	}
-	g->run_ns = now_ns() - t0;
 	if (cfg->guest_timeout_s) {
 		struct itimerval off;
 
@@ -307,4 +318,67 @@ void guest_run(struct run *r)
 	}
 	if (cfg->guest_fault && res[cfg->guest + 1] != GUEST_RES_UNSET)
 		g->fault_read = (__s64)res[cfg->guest + 1];
+}
+
+/*
+ * Run the vCPU until the guest halts, serving each KVM_HC_MAP_GPA_RANGE
+ * exit and each KVM_EXIT_MEMORY_FAULT with a conversion. The clock is read
+ * when KVM_RUN returns and just before it is issued again: exit_ns and
+ * reenter_ns bracket the whole VMM side of the request.
+ */
+void guest_run(struct run *r)
+{
+	const struct cfg *cfg = r->cfg;
+	struct guest_state *g = &r->guest;
+	/* N hypercalls, the fault phase's one, a fault; the rest is slack */
+	struct guest_loop l = {
+		.max_runs = cfg->guest + 64,
+		.last_fault_gpa = ~0ULL,
+		.pending_kept = -1,
+	};
+	__u64 t0;
+
+	g->serve_ns = calloc(l.max_runs, sizeof(*g->serve_ns));
+	if (!g->serve_ns) {
+		g->error = "out of memory";
+		return;
+	}
+	if (cfg->guest_timeout_s)
+		guest_watchdog(guest_timeout(cfg));
+	t0 = now_ns();
+	while (!g->error) {
+		enum guest_next next;
+		struct guest_req q;
+		__u64 t_exit;
+		long ret;
+
+		if (got_term) {
+			r->interrupted = true;
+			g->error = "interrupted";
+			break;
+		}
+		if (g->runs >= l.max_runs) {
+			g->error = "too many exits";
+			break;
+		}
+		guest_reenter(g, &l);
+		ret = sys_ret(ioctl(g->vcpu_fd, KVM_RUN, 0UL));
+		t_exit = now_ns();
+		g->runs++;
+		next = guest_exit(cfg, g, ret);
+		if (next == GX_AGAIN)
+			continue;
+		if (next == GX_STOP)
+			break;
+		memset(&q, 0, sizeof(q));
+		q.exit_ns = t_exit;
+		if (g->run->exit_reason == KVM_EXIT_HYPERCALL)
+			guest_take_hypercall(r, &l, &q);
+		else
+			guest_take_fault(r, &q);
+		if (guest_served(r, &l, &q))
+			break;
+	}
+	g->run_ns = now_ns() - t0;
+	guest_finish(r);
 }

@@ -4,6 +4,7 @@
  * fallbacks, the memslot (plain or in-place mmap) and the optional vCPU
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -153,4 +154,40 @@ int setup_vm(struct run *r, unsigned int idx, int type)
 		hist_add(&r->hist[OP_CREATE_VCPU], vm->vcpu_ret >= 0 ? 0 : vm->vcpu_ret);
 	}
 	return 0;
+}
+
+/* /dev/kvm and the VM type to create: --vm-type, else sw-protected when
+ * KVM_CAP_VM_TYPES offers it; -1 when KVM is not available */
+int open_kvm(struct run *r)
+{
+	r->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (r->kvm_fd < 0) {
+		fprintf(stderr, "gmem-workload: cannot open /dev/kvm: %s (KVM is not "
+			"available here)\n", strerror(errno));
+		return -1;
+	}
+	r->caps.api_version = sys_ret(ioctl(r->kvm_fd, GMW_KVM_GET_API_VERSION, 0UL));
+	r->caps.vm_types = check_ext(r->kvm_fd, GMT_KVM_CAP_VM_TYPES);
+	if (r->cfg->vm_type >= 0)
+		return r->cfg->vm_type;
+	if (r->caps.vm_types > 0 && (r->caps.vm_types & (1L << GMT_KVM_X86_SW_PROTECTED_VM)))
+		return GMT_KVM_X86_SW_PROTECTED_VM;
+	return GMT_KVM_X86_DEFAULT_VM;
+}
+
+void close_vms(struct run *r)
+{
+	unsigned int v;
+
+	for (v = 0; v < r->nvms; v++) {
+		struct vm *vm = &r->vms[v];
+
+		if (vm->vcpu_fd >= 0)
+			close(vm->vcpu_fd);
+		if (vm->gmem_fd >= 0)
+			close(vm->gmem_fd);
+		if (vm->backing)
+			munmap(vm->backing, r->cfg->gmem_size);
+		close(vm->vm_fd);
+	}
 }

@@ -450,6 +450,8 @@ void touch_range(char *base, __u64 len, __u64 page, struct touch_res *t);
 void guest_watchdog(__u64 seconds);
 
 /* kvm.c */
+int open_kvm(struct run *r);
+void close_vms(struct run *r);
 void gmem_create_storm(struct run *r);
 int setup_vm(struct run *r, unsigned int idx, int type);
 
