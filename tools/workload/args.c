@@ -335,14 +335,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad_value(state, "dir", arg);
 		break;
 	case OPT_JSON_OUT:
-		if (!*arg)
-			return bad_value(state, "json-out", arg);
-		c->json_out = arg;
-		break;
 	case OPT_COMM:
 		if (!*arg)
-			return bad_value(state, "comm", arg);
-		c->comm = arg;
+			return bad_value(state, key == OPT_COMM ? "comm" : "json-out", arg);
+		*(key == OPT_COMM ? &c->comm : &c->json_out) = arg;
 		break;
 	case OPT_BENCH:
 		c->bench = true;

@@ -35,13 +35,51 @@ static void record_call(struct run *r, const struct call_rec *c)
 	r->calls[r->ncalls++] = *c;
 }
 
+/* The G2 or G3 ioctl on a guest_memfd; its error_offset into *eo */
+static long gmem_convert(int fd, int gen, bool priv, __u64 off, __u64 size, __u64 *eo)
+{
+	struct gmt_kvm_memory_attributes2 g3;
+	struct gmt_kvm_gmem_convert g2;
+	long ret;
+
+	if (gen == 2) {
+		memset(&g2, 0, sizeof(g2));
+		g2.offset = off;
+		g2.size = size;
+		ret = sys_ret(ioctl(fd, priv ? GMT_KVM_GMEM_CONVERT_PRIVATE :
+				   GMT_KVM_GMEM_CONVERT_SHARED, &g2));
+		*eo = g2.error_offset;
+		return ret;
+	}
+	memset(&g3, 0, sizeof(g3));
+	g3.offset = off;
+	g3.size = size;
+	g3.attributes = priv ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+	ret = sys_ret(ioctl(fd, GMT_KVM_SET_MEMORY_ATTRIBUTES2, &g3));
+	*eo = g3.error_offset;
+	return ret;
+}
+
+/* A G2/G3 call that could not be issued: no guest_memfd, or GPA outside it */
+static bool convert_skipped(struct run *r, struct call_rec *c, bool outside)
+{
+	if (outside) {
+		c->flags |= CALL_OUTSIDE;
+		c->start = 0;
+	}
+	c->flags |= CALL_SKIPPED;
+	r->hist[c->op].skipped++;
+	record_call(r, c);
+	return false;
+}
+
 /*
  * One conversion of VM v through uAPI gen (1..3) of [gpa, gpa + size),
  * recorded with c's round and flags. G2 and G3 address the guest_memfd by
  * offset: a GPA outside it is skipped. False when skipped.
  */
 bool convert_range(struct run *r, unsigned int v, int gen, bool priv, __u64 gpa,
-			  __u64 size, struct call_rec *c, long *retp)
+		   __u64 size, struct call_rec *c, long *retp)
 {
 	const struct cfg *cfg = r->cfg;
 	struct vm *vm = &r->vms[v];
@@ -62,40 +100,13 @@ bool convert_range(struct run *r, unsigned int v, int gen, bool priv, __u64 gpa,
 
 		c->op = OP_G1;
 		c->start = gpa;
-		ret = ioctl(vm->vm_fd, GMT_KVM_SET_MEMORY_ATTRIBUTES, &a);
-		ret = ret < 0 ? -errno : ret;
-	} else if (gen == 2) {
-		struct gmt_kvm_gmem_convert g;
-
-		c->op = priv ? OP_G2_PRIVATE : OP_G2_SHARED;
-		c->start = off;
-		if (!inside)
-			goto outside;
-		if (vm->gmem_fd < 0)
-			goto skipped;
-		memset(&g, 0, sizeof(g));
-		g.offset = off;
-		g.size = size;
-		ret = ioctl(vm->gmem_fd, priv ? GMT_KVM_GMEM_CONVERT_PRIVATE :
-				     GMT_KVM_GMEM_CONVERT_SHARED, &g);
-		ret = ret < 0 ? -errno : ret;
-		c->error_offset = g.error_offset;
+		ret = sys_ret(ioctl(vm->vm_fd, GMT_KVM_SET_MEMORY_ATTRIBUTES, &a));
 	} else {
-		struct gmt_kvm_memory_attributes2 g;
-
-		c->op = OP_G3;
+		c->op = gen == 3 ? OP_G3 : priv ? OP_G2_PRIVATE : OP_G2_SHARED;
 		c->start = off;
-		if (!inside)
-			goto outside;
-		if (vm->gmem_fd < 0)
-			goto skipped;
-		memset(&g, 0, sizeof(g));
-		g.offset = off;
-		g.size = size;
-		g.attributes = priv ? GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
-		ret = ioctl(vm->gmem_fd, GMT_KVM_SET_MEMORY_ATTRIBUTES2, &g);
-		ret = ret < 0 ? -errno : ret;
-		c->error_offset = g.error_offset;
+		if (!inside || vm->gmem_fd < 0)
+			return convert_skipped(r, c, !inside);
+		ret = gmem_convert(vm->gmem_fd, gen, priv, off, size, &c->error_offset);
 	}
 	c->ret = (__s32)ret;
 	/* error_offset means something only with EAGAIN (G2/G3) */
@@ -105,14 +116,6 @@ bool convert_range(struct run *r, unsigned int v, int gen, bool priv, __u64 gpa,
 	record_call(r, c);
 	*retp = ret;
 	return true;
-outside:
-	c->flags |= CALL_OUTSIDE;
-	c->start = 0;
-skipped:
-	c->flags |= CALL_SKIPPED;
-	r->hist[c->op].skipped++;
-	record_call(r, c);
-	return false;
 }
 
 /* One conversion of VM v through uAPI generation gen (1..3) */

@@ -106,10 +106,63 @@ static struct json_object *j_greq(const struct run *r, __u64 idx)
 	return o;
 }
 
+/* The guest's own memslot, once it is mapped */
+static struct json_object *j_code_slot(const struct guest_state *g)
+{
+	struct json_object *slot;
+
+	if (!g->code_mem)
+		return NULL;
+	slot = json_object_new_object();
+	json_object_object_add(slot, "slot", json_object_new_int(GMW_GUEST_SLOT));
+	json_object_object_add(slot, "gpa", json_object_new_uint64(g->code_gpa));
+	json_object_object_add(slot, "size", json_object_new_uint64(g->code_size));
+	json_object_object_add(slot, "userspace_addr",
+			       json_object_new_uint64((__u64)(uintptr_t)g->code_mem));
+	json_object_object_add(slot, "ret", json_object_new_int64(g->code_slot_ret));
+	return slot;
+}
+
+/* KVM_RUN exits by reason number, those seen only */
+static struct json_object *j_exit_reasons(const struct guest_state *g)
+{
+	struct json_object *exits = json_object_new_object();
+	__u64 i;
+
+	for (i = 0; i < GMW_EXIT_REASONS; i++) {
+		char key[24];
+
+		if (!g->exits[i])
+			continue;
+		if (i == GMW_EXIT_REASONS - 1)
+			snprintf(key, sizeof(key), "other");
+		else
+			snprintf(key, sizeof(key), "%llu", (unsigned long long)i);
+		json_object_object_add(exits, key, json_object_new_uint64(g->exits[i]));
+	}
+	return exits;
+}
+
+/* exit->reenter times of the served requests */
+static struct json_object *j_serve_stats(const struct guest_state *g)
+{
+	static const char *const names[] = { "min", "p50", "p90", "p99", "max", "mean" };
+	struct json_object *stats;
+	unsigned int i;
+
+	if (!g->nserve)
+		return NULL;
+	stats = json_object_new_object();
+	json_object_object_add(stats, "count", json_object_new_uint64(g->nserve));
+	for (i = 0; i < 6; i++)
+		json_object_object_add(stats, names[i], json_object_new_uint64(g->serve_pct[i]));
+	return stats;
+}
+
 static struct json_object *j_guest(const struct run *r)
 {
 	const struct guest_state *g = &r->guest;
-	struct json_object *o, *slot, *exits, *kinds, *stats;
+	struct json_object *o, *kinds;
 	bool vcpu = g->vcpu_fd >= 0;
 	__u64 i;
 
@@ -130,33 +183,11 @@ static struct json_object *j_guest(const struct run *r)
 	json_object_object_add(o, "hypercall_insn", g->vendor[0] ?
 			       json_object_new_string(g->intel ? "vmcall" : "vmmcall") : NULL);
 	json_object_object_add(o, "mode", json_object_new_string("long64"));
-	slot = NULL;
-	if (g->code_mem) {
-		slot = json_object_new_object();
-		json_object_object_add(slot, "slot", json_object_new_int(GMW_GUEST_SLOT));
-		json_object_object_add(slot, "gpa", json_object_new_uint64(g->code_gpa));
-		json_object_object_add(slot, "size", json_object_new_uint64(g->code_size));
-		json_object_object_add(slot, "userspace_addr",
-				       json_object_new_uint64((__u64)(uintptr_t)g->code_mem));
-		json_object_object_add(slot, "ret", json_object_new_int64(g->code_slot_ret));
-	}
-	json_object_object_add(o, "code_slot", slot);
+	json_object_object_add(o, "code_slot", j_code_slot(g));
 	json_object_object_add(o, "requested", json_object_new_uint64(r->cfg->guest));
 	json_object_object_add(o, "fault", json_object_new_boolean(r->cfg->guest_fault));
 	json_object_object_add(o, "runs", json_object_new_uint64(g->runs));
-	exits = json_object_new_object();
-	for (i = 0; i < GMW_EXIT_REASONS; i++) {
-		char key[24];
-
-		if (!g->exits[i])
-			continue;
-		if (i == GMW_EXIT_REASONS - 1)
-			snprintf(key, sizeof(key), "other");
-		else
-			snprintf(key, sizeof(key), "%llu", (unsigned long long)i);
-		json_object_object_add(exits, key, json_object_new_uint64(g->exits[i]));
-	}
-	json_object_object_add(o, "exit_reasons", exits);
+	json_object_object_add(o, "exit_reasons", j_exit_reasons(g));
 	json_object_object_add(o, "halted", json_object_new_boolean(g->halted));
 	json_object_object_add(o, "abandoned", json_object_new_boolean(g->abandoned));
 	json_object_object_add(o, "fault_read", jnum_or_null(g->fault_read >= 0, g->fault_read));
@@ -171,17 +202,7 @@ static struct json_object *j_guest(const struct run *r)
 				       json_object_new_uint64(g->nkind[i]));
 	json_object_object_add(o, "requests_by_kind", kinds);
 	json_object_object_add(o, "served_ok", json_object_new_uint64(g->nserved_ok));
-	stats = NULL;
-	if (g->nserve) {
-		static const char *const names[] = { "min", "p50", "p90", "p99", "max", "mean" };
-
-		stats = json_object_new_object();
-		json_object_object_add(stats, "count", json_object_new_uint64(g->nserve));
-		for (i = 0; i < 6; i++)
-			json_object_object_add(stats, names[i],
-					       json_object_new_uint64(g->serve_pct[i]));
-	}
-	json_object_object_add(o, "serve_ns", stats);
+	json_object_object_add(o, "serve_ns", j_serve_stats(g));
 	json_object_object_add(o, "requests_truncated",
 			       json_object_new_uint64(g->nreqs - g->nkept));
 	return o;

@@ -186,48 +186,58 @@ static void scn_block_retry(struct run *r)
 	}
 }
 
+/* An oracle step's pins: each held one goes with probability 1/3, then up
+ * to two new ones (one or two pages each) while fewer than 4 are held */
+static void scn_churn_pins(struct run *r, __u64 step, __u64 npages)
+{
+	struct scn_state *s = &r->scn;
+	unsigned int i;
+	__u64 k;
+
+	/* each pin goes with probability 1/3; up to 4 held */
+	for (i = 0; i < s->npins; i++)
+		if (s->pins[i].held && scn_rand(s) % 3 == 0)
+			scn_pin_release(&s->pins[i], (__s64)step);
+	for (k = 0; k < 2; k++) {
+		struct scn_pin *p;
+		__u64 pg = scn_rand(s) % npages, held = 0;
+
+		for (i = 0; i < s->npins; i++)
+			held += s->pins[i].held;
+		if (held >= 4 || scn_rand(s) % 2 || s->npins >= GMW_MAX_SPINS ||
+		    scn_page_pinned(r, pg))
+			continue;
+		/* recycle a released slot */
+		for (i = 0; i < s->npins; i++)
+			if (!s->pins[i].ring_ok)
+				break;
+		p = &s->pins[i];
+		if (i == s->npins)
+			s->npins++;
+		memset(p, 0, sizeof(*p));
+		p->page = pg;
+		p->npages = 1;
+		/* now and then one buffer over two pages */
+		if (pg + 1 < npages && !scn_page_pinned(r, pg + 1) && scn_rand(s) % 4 == 0)
+			p->npages = 2;
+		if (scn_pin_hold(r, p, step) && !s->error)
+			s->error = "io_uring pin failed";
+	}
+}
+
 /* --oracle N: random pins, fresh pages and ranges, reproducible from --seed */
 static void scn_oracle(struct run *r)
 {
 	const struct scn_cfg *c = &r->cfg->scn;
 	struct scn_state *s = &r->scn;
 	__u64 npages = r->cfg->gmem_size / r->page_size, step, eo;
-	unsigned int i;
 
 	for (step = 0; step < c->oracle && !got_term; step++) {
 		struct scn_step *st;
 		__u64 a, n, k;
 		long ret;
 
-		/* each pin goes with probability 1/3; up to 4 held */
-		for (i = 0; i < s->npins; i++)
-			if (s->pins[i].held && scn_rand(s) % 3 == 0)
-				scn_pin_release(&s->pins[i], (__s64)step);
-		for (k = 0; k < 2; k++) {
-			struct scn_pin *p;
-			__u64 pg = scn_rand(s) % npages, held = 0;
-
-			for (i = 0; i < s->npins; i++)
-				held += s->pins[i].held;
-			if (held >= 4 || scn_rand(s) % 2 || s->npins >= GMW_MAX_SPINS ||
-			    scn_page_pinned(r, pg))
-				continue;
-			/* recycle a released slot */
-			for (i = 0; i < s->npins; i++)
-				if (!s->pins[i].ring_ok)
-					break;
-			p = &s->pins[i];
-			if (i == s->npins)
-				s->npins++;
-			memset(p, 0, sizeof(*p));
-			p->page = pg;
-			p->npages = 1;
-			/* now and then one buffer over two pages */
-			if (pg + 1 < npages && !scn_page_pinned(r, pg + 1) && scn_rand(s) % 4 == 0)
-				p->npages = 2;
-			if (scn_pin_hold(r, p, step) && !s->error)
-				s->error = "io_uring pin failed";
-		}
+		scn_churn_pins(r, step, npages);
 		st = scn_new_step(r);
 		if (!st)
 			break;
