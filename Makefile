@@ -69,9 +69,10 @@ LIVE_BINS	:= $(patsubst tests/live/%.c,$(OUTPUT)/tests/%,$(LIVE_SRCS))
 LIVE_LIB	:= $(wildcard tests/live/live_util.c)
 
 .DELETE_ON_ERROR:
-# the BPF objects are intermediates of the skeletons: keep them (a bare
+# the BPF objects and the skeletons are intermediates: keep them (the unit
+# tests include the skeletons, so a deleted one breaks them; a bare
 # .SECONDARY would also keep make from rebuilding missing objects)
-.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS))
+.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS)) $(SKELS)
 .PHONY: all deps demo test unit live vmtest vmtest-kernel bench static clean install \
 	format format-check vmlinux check-deps
 
@@ -134,7 +135,7 @@ $(STATIC_OUT)/gmem-workload: $(WL_OBJS) | $(STATIC_OUT)
 static: $(STATIC_OUT)/gmemtrace $(STATIC_OUT)/gmem-workload $(LIVE_BINS)
 
 # tests: cmocka unit tests link the gmemtrace library objects
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) $^ -o $@ -lcmocka \
 		$(LDLIBS_BPF) $(LDLIBS_JSON) -lm
