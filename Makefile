@@ -55,6 +55,13 @@ GMT_OBJS	:= $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(GMT_SRCS))
 GMT_LIB_OBJS	:= $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(GMT_LIB_SRCS))
 SKELS		:= $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_OBJS))
 
+# gmem-workload, one file a concern (tools/workload/workload.h); the unit
+# test links only its pure parts: the options and the guest image
+WL_SRCS		:= $(wildcard tools/workload/*.c)
+WL_HDRS		:= $(wildcard tools/workload/*.h) $(wildcard include/*.h)
+WL_OBJS		:= $(patsubst tools/%.c,$(OUTPUT)/tools/%.o,$(WL_SRCS))
+WL_TEST_OBJS	:= $(patsubst %,$(OUTPUT)/tools/workload/%.o,args args_scn args_values guest_image)
+
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 LIVE_SRCS	:= $(filter-out tests/live/live_util.c,$(wildcard tests/live/live_*.c))
@@ -62,9 +69,10 @@ LIVE_BINS	:= $(patsubst tests/live/%.c,$(OUTPUT)/tests/%,$(LIVE_SRCS))
 LIVE_LIB	:= $(wildcard tests/live/live_util.c)
 
 .DELETE_ON_ERROR:
-# the BPF objects are intermediates of the skeletons: keep them (a bare
+# the BPF objects and the skeletons are intermediates: keep them (the unit
+# tests include the skeletons, so a deleted one breaks them; a bare
 # .SECONDARY would also keep make from rebuilding missing objects)
-.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS))
+.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS)) $(SKELS)
 .PHONY: all deps demo test unit live vmtest vmtest-kernel bench static clean install \
 	format format-check vmlinux check-deps
 
@@ -100,9 +108,14 @@ $(OUTPUT)/gmemtrace: $(GMT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_JSON) -lm
 
-$(OUTPUT)/gmem-workload: tools/gmem-workload.c $(wildcard include/*.h) | $(OUTPUT)
+$(OUTPUT)/tools/workload/%.o: tools/workload/%.c $(WL_HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $< -o $@ $(LDLIBS_JSON) -l:liburing.a
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -c $< -o $@
+
+$(OUTPUT)/gmem-workload: $(WL_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_JSON) -l:liburing.a
 
 # static variants for the initramfs of the VM suite
 $(STATIC_OUT)/src/%.o: src/%.c $(SRC_HDRS) $(wildcard include/*.h) $(SKELS)
@@ -114,17 +127,23 @@ $(STATIC_OUT)/gmemtrace: $(patsubst src/%.c,$(STATIC_OUT)/src/%.o,$(GMT_SRCS))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(STATIC_LDLIBS) -lm
 
-$(STATIC_OUT)/gmem-workload: tools/gmem-workload.c $(wildcard include/*.h) | $(STATIC_OUT)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $< -o $@ -static -l:libjson-c.a -l:liburing.a
+# the same objects: they are built with the same flags
+$(STATIC_OUT)/gmem-workload: $(WL_OBJS) | $(STATIC_OUT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(WL_OBJS) -o $@ -static -l:libjson-c.a -l:liburing.a
 
 static: $(STATIC_OUT)/gmemtrace $(STATIC_OUT)/gmem-workload $(LIVE_BINS)
 
 # tests: cmocka unit tests link the gmemtrace library objects
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) $^ -o $@ -lcmocka \
 		$(LDLIBS_BPF) $(LDLIBS_JSON) -lm
+
+# links gmem-workload's option and guest image objects, not gmemtrace's
+$(OUTPUT)/tests/test_workload_args: tests/unit/test_workload_args.c $(WL_TEST_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Itools/workload $^ -o $@ -lcmocka
 
 $(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
