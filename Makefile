@@ -7,6 +7,7 @@
 #   make demo       install deps, build, trace the built-in workload
 #   make test       install deps, build, run unit + live + VM suites
 #   make unit | live | vmtest [VM_KERNELS=name] [TESTS=pattern]
+#   make bpftest    only the BPF tier (bpf/lib on crafted input; part of unit)
 #   make bench      overhead benchmark (ratios against a bare baseline)
 #   make vmtest-kernel   build the conversion kernels (linux-source-7.3, 7.2 + G3 v8)
 
@@ -41,8 +42,12 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# BPF objects with a skeleton each; gmemtrace is linked from one unit per
+# concern (they share maps), the others from one unit
 BPF_OBJS	:= gmemtrace probes refs
-BPF_HDRS	:= $(wildcard bpf/*.bpf.h) $(wildcard include/*.h) vmlinux.h
+GMT_BPF_UNITS	:= uapi kernel_side vm_life
+BPF_HDRS	:= $(wildcard bpf/*.bpf.h bpf/lib/*.bpf.h) $(wildcard include/*.h) vmlinux.h
+BPF_UNIT_OBJS	:= $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(GMT_BPF_UNITS) probes refs)
 
 # gmemtrace sources, one folder a layer (src/README.md): everything but
 # main.c is also a library for the unit tests
@@ -64,6 +69,10 @@ WL_TEST_OBJS	:= $(patsubst %,$(OUTPUT)/tools/workload/%.o,args args_scn args_val
 
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+# BPF tier: bpf/lib functions run with BPF_PROG_TEST_RUN (tests/bpf/README.md)
+BPFTEST_PROGS	:= $(patsubst tests/bpf/%.bpf.c,%,$(wildcard tests/bpf/*.bpf.c))
+BPFTEST_BINS	:= $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(filter-out %.bpf.c,$(wildcard tests/bpf/test_*.c)))
+UNIT_BINS	+= $(BPFTEST_BINS)
 LIVE_SRCS	:= $(filter-out tests/live/live_util.c,$(wildcard tests/live/live_*.c))
 LIVE_BINS	:= $(patsubst tests/live/%.c,$(OUTPUT)/tests/%,$(LIVE_SRCS))
 LIVE_LIB	:= $(wildcard tests/live/live_util.c)
@@ -72,8 +81,10 @@ LIVE_LIB	:= $(wildcard tests/live/live_util.c)
 # the BPF objects and the skeletons are intermediates: keep them (the unit
 # tests include the skeletons, so a deleted one breaks them; a bare
 # .SECONDARY would also keep make from rebuilding missing objects)
-.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS)) $(SKELS)
-.PHONY: all deps demo test unit live vmtest vmtest-kernel bench static clean install \
+.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS)) $(BPF_UNIT_OBJS) $(SKELS) \
+	$(patsubst %,$(OUTPUT)/tests/bpf/%.bpf.o,$(BPFTEST_PROGS)) \
+	$(patsubst %,$(OUTPUT)/tests/bpf/%.skel.h,$(BPFTEST_PROGS))
+.PHONY: all deps demo test unit bpftest live vmtest vmtest-kernel bench static clean install \
 	format format-check vmlinux check-deps
 
 all: $(OUTPUT)/gmemtrace $(OUTPUT)/gmem-workload
@@ -84,15 +95,24 @@ deps:
 check-deps:
 	$(Q)scripts/install-deps.sh --check
 
-$(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tools $(STATIC_OUT) $(STATIC_OUT)/src:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tests/bpf $(OUTPUT)/tools \
+$(STATIC_OUT) $(STATIC_OUT)/src:
 	$(Q)mkdir -p $@
 
-# BPF objects and skeletons
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)
+# BPF objects and skeletons: each unit compiled alone, then linked by
+# libbpf's static linker (maps shared between units are defined in one and
+# extern in the others: bpf/gmt_state.bpf.h)
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
-	$(Q)$(BPFTOOL) gen object $@ $@.tmp
-	$(Q)rm -f $@.tmp
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/gmemtrace.bpf.o: $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(GMT_BPF_UNITS))
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUTPUT)/%.bpf.o: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -144,6 +164,27 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests $(
 $(OUTPUT)/tests/test_workload_args: tests/unit/test_workload_args.c $(WL_TEST_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Itools/workload $^ -o $@ -lcmocka
+
+# the BPF tier: a test object per tests/bpf/*.bpf.c (bpf/lib functions in
+# SEC("syscall") programs), its skeleton, and a cmocka runner
+$(OUTPUT)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/tests/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUTPUT)/tests/bpf/%.skel.h: $(OUTPUT)/tests/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/tests/test_bpf_%: tests/bpf/test_bpf_%.c $(patsubst %,$(OUTPUT)/tests/bpf/%.skel.h,$(BPFTEST_PROGS)) \
+		$(GMT_LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -I$(OUTPUT)/tests/bpf $(SRC_INC) \
+		$(filter %.c %.o,$^) -o $@ -lcmocka $(LDLIBS_BPF) $(LDLIBS_JSON) -lm
+
+bpftest: all $(BPFTEST_BINS)
+	$(Q)GMT_TESTS='^test_bpf_' tests/run.sh unit $(OUTPUT)
 
 $(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)

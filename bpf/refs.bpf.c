@@ -23,8 +23,9 @@
 
 #include "gmemtrace.h"
 #include "gmt_refs.h"
-#include "gmt_kernel.bpf.h"
-#include "gmt_folio.bpf.h"
+#include "lib/kvm_files.bpf.h"
+#include "lib/folio.bpf.h"
+#include "lib/xarray.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -58,53 +59,20 @@ struct {
  * space reads one at a time, so one copy is enough.
  */
 struct walk_state {
-	__u64 node[GMT_REFS_XA_DEPTH];	/* xa_node addresses, root first */
-	__u64 base[GMT_REFS_XA_DEPTH];	/* first index covered by node[d] */
-	__u32 slot[GMT_REFS_XA_DEPTH];	/* next slot to visit in node[d] */
-	__u32 shift[GMT_REFS_XA_DEPTH];
-	__s32 depth;			/* -1: nothing left */
+	struct gmt_xa_walk xa;
 	__u32 nrec;
-	__u32 steps;
-	__u32 status;
-	__u64 mapping;
-	__u64 first, last;
-	__u64 next;
-	__u64 scan_left;
 	__u32 tgid;
+	__u64 mapping;
+	__u64 scan_left;
 	__s32 fd;
+	__u32 pad;
 	__u64 ino;
-	bool done;
 	struct gmt_refs_counts c;
 };
 
 static struct walk_state refs_ws;
 static struct gmt_refs_folio refs_out[GMT_REFS_MAX_RECORDS];
 static struct gmt_refs_chunk refs_chunk;
-
-/* 7.x keeps the create flags in struct gmem_inode; 6.x in inode->i_private */
-struct gmem_inode___refs {
-	struct inode vfs_inode;
-	__u64 flags;
-} __attribute__((preserve_access_index));
-
-#define XA_INTERNAL(e)	(((e) & 3) == 2)
-#define XA_IS_NODE(e)	(XA_INTERNAL(e) && (e) > 4096)	/* xa_is_node() */
-#define XA_IS_VALUE(e)	((e) & 1)			/* shadow/swap entries */
-
-
-static __always_inline __u64 gmem_flags(struct file *file, __u32 *bits)
-{
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-
-	*bits |= GMT_REFS_GMEM_FLAGS_KNOWN;
-	if (bpf_core_type_exists(struct gmem_inode___refs)) {
-		struct gmem_inode___refs *gi;
-
-		gi = (void *)inode - bpf_core_field_offset(struct gmem_inode___refs, vfs_inode);
-		return BPF_CORE_READ(gi, flags);
-	}
-	return (__u64)BPF_CORE_READ(inode, i_private);
-}
 
 /* Read one folio, decide, count, stage a record. */
 static __always_inline void visit_folio(__u64 entry, __u64 index)
@@ -113,43 +81,26 @@ static __always_inline void visit_folio(__u64 entry, __u64 index)
 	struct folio *f = (struct folio *)entry;
 	struct gmt_refs_verdict v;
 	struct gmt_refs_folio *r;
-	__s32 ref, mc, pc = -1;
-	__u64 flags, mapping;
-	__u32 order = 0, bits = 0, n;
+	struct gmt_folio_raw raw;
+	__u32 bits = 0, n;
 
-	mapping = (__u64)BPF_CORE_READ(f, mapping);
-	if (mapping != w->mapping || BPF_CORE_READ(f, index) != index) {
+	gmt_folio_read(f, &raw);
+	if (raw.mapping != w->mapping || raw.index != index) {
 		w->c.stale++;	/* freed and reused since the slot was read */
 		return;
 	}
-	flags = gmt_folio_flags(f);
-	ref = BPF_CORE_READ(f, _refcount.counter);
-	mc = BPF_CORE_READ(f, _mapcount.counter);
-	if (gmt_pg_bit(flags, bpf_core_enum_value(enum pageflags, PG_lru)))
-		bits |= GMT_REFS_F_LRU;
-	if (gmt_pg_bit(flags, bpf_core_enum_value(enum pageflags, PG_head))) {
-		bits |= GMT_REFS_F_HEAD;
-		/* folio_order(): low byte of the first tail page's flags */
-		if (bpf_core_field_exists(f->_flags_1))
-			order = BPF_CORE_READ(f, _flags_1) & 0xff;
-		else
-			bits |= GMT_REFS_F_NO_ORDER;
-		mc = bpf_core_field_exists(f->_large_mapcount) ?
-		     BPF_CORE_READ(f, _large_mapcount.counter) + 1 : -1;
-		if (bpf_core_field_exists(f->_pincount))
-			pc = BPF_CORE_READ(f, _pincount.counter);
-	} else {
-		/* a page type (never on a page-cache folio) lives in _mapcount */
-		mc = mc < -16777216 ? 0 : mc + 1;
-	}
 	/* a second look: if it moved meanwhile, these numbers are someone else's */
-	if ((__u64)BPF_CORE_READ(f, mapping) != mapping) {
+	if ((__u64)BPF_CORE_READ(f, mapping) != w->mapping) {
 		w->c.stale++;
 		return;
 	}
-	if (order > 30)
-		order = 0;
-	gmt_refs_decompose(ref, mc, pc, order, bits & GMT_REFS_F_LRU, &v);
+	if (raw.bits & GMT_FOLIO_LRU)
+		bits |= GMT_REFS_F_LRU;
+	if (raw.bits & GMT_FOLIO_HEAD)
+		bits |= GMT_REFS_F_HEAD;
+	if (raw.bits & GMT_FOLIO_NO_ORDER)
+		bits |= GMT_REFS_F_NO_ORDER;
+	gmt_folio_decompose(&raw, 0, &v);
 	w->c.scanned++;
 	w->c.pages += v.nr_pages;
 	if (v.blocking) {
@@ -179,94 +130,30 @@ static __always_inline void visit_folio(__u64 entry, __u64 index)
 	r->hdr.ino = w->ino;
 	r->index = index;
 	r->folio = entry;
-	r->flags = flags;
-	r->refcount = ref;
-	r->mapcount = mc;
-	r->pincount = pc;
-	r->order = order;
+	r->flags = raw.flags;
+	r->refcount = raw.refcount;
+	r->mapcount = raw.mapcount;
+	r->pincount = raw.pincount;
+	r->order = raw.order;
 	r->bits = bits;
 	w->nrec = n + 1;
 	w->c.emitted++;
 }
 
-static __always_inline int push_node(__u64 entry, __u64 base)
-{
-	struct walk_state *w = &refs_ws;
-	__u64 node = entry - 2;
-	__u8 shift = 0;
-	__u64 slot = 0;
-	int d = w->depth + 1;
-
-	if (d < 0 || d >= GMT_REFS_XA_DEPTH ||
-	    bpf_probe_read_kernel(&shift, sizeof(shift),
-				  (void *)node + bpf_core_field_offset(struct xa_node, shift))) {
-		w->status = d >= GMT_REFS_XA_DEPTH ? GMT_REFS_ST_BAD_TREE : GMT_REFS_ST_READ_ERR;
-		return -1;
-	}
-	if (shift > 58 || shift % 6) {
-		w->status = GMT_REFS_ST_BAD_TREE;
-		return -1;
-	}
-	/* resume: skip the slots wholly before the first wanted index */
-	if (w->first > base)
-		slot = (w->first - base) >> shift;
-	if (slot > 64)
-		slot = 64;
-	w->node[d] = node;
-	w->base[d] = base;
-	w->shift[d] = shift;
-	w->slot[d] = slot;
-	w->depth = d;
-	return 0;
-}
-
-/* One xarray slot per call, depth first, in index order. */
+/* One xarray slot per call, in index order (bpf_loop callback). */
 static long walk_step(__u32 i, void *ctx)
 {
 	struct walk_state *w = &refs_ws;
-	__u64 entry = 0, idx, span;
-	__u32 slot, shift;
-	int d = w->depth;
+	__u64 entry, idx = 0;
+	int r;
 
-	if (d < 0) {
-		w->done = true;
+	r = gmt_xa_walk_step(&w->xa, &entry, &idx);
+	if (r == GMT_XA_STOP)
 		return 1;
-	}
-	if (d >= GMT_REFS_XA_DEPTH)
-		return 1;
-	slot = w->slot[d];
-	if (slot >= 64) {
-		w->depth = d - 1;	/* the parent's slot was advanced at push time */
+	if (r == GMT_XA_MOVED)
 		return 0;
-	}
-	shift = w->shift[d] & 63;
-	span = 1ULL << shift;
-	idx = w->base[d] + ((__u64)slot << shift);
-	if (idx > w->last) {
-		w->done = true;		/* index order: nothing wanted further on */
-		w->depth = -1;
-		return 1;
-	}
-	w->slot[d] = slot + 1;
-	w->steps++;
-	if (bpf_probe_read_kernel(&entry, sizeof(entry),
-				  (void *)w->node[d] +
-				  bpf_core_field_offset(struct xa_node, slots) + slot * 8)) {
-		w->status = GMT_REFS_ST_READ_ERR;
-		return 1;
-	}
-	if (XA_IS_NODE(entry)) {
-		if (!shift || push_node(entry, idx)) {
-			if (w->status == GMT_REFS_ST_OK)
-				w->status = GMT_REFS_ST_BAD_TREE;
-			return 1;
-		}
-		return 0;
-	}
-	/* empty, shadow/swap values, siblings of a large folio, retry entries */
-	if (entry && !XA_INTERNAL(entry) && !XA_IS_VALUE(entry) && idx + span > w->first)
+	if (entry)
 		visit_folio(entry, idx);
-	w->next = idx + span;
 	if (w->nrec >= cfg_max_records || w->nrec >= GMT_REFS_MAX_RECORDS ||
 	    w->c.scanned >= w->scan_left)
 		return 1;
@@ -277,37 +164,30 @@ static __always_inline void walk_file(struct seq_file *seq, struct file *file, _
 				      __s32 fd, struct gmt_refs_walk *v)
 {
 	struct walk_state *w = &refs_ws;
-	__u64 head;
+	__u64 head, entry;
 	__u32 n;
 
 	__builtin_memset(w, 0, sizeof(*w));
-	w->depth = -1;
+	gmt_xa_walk_init(&w->xa, v->start, v->last);
 	w->tgid = tgid;
 	w->fd = fd;
 	w->ino = v->ino;
 	w->mapping = (__u64)BPF_CORE_READ(file, f_mapping);
-	w->first = v->start;
-	w->last = v->last;
-	w->next = v->start;
 	w->scan_left = v->scan_left;
 
 	head = (__u64)BPF_CORE_READ(file, f_mapping, i_pages.xa_head);
-	if (v->start > v->last || !w->scan_left) {
-		w->done = true;
-	} else if (XA_IS_NODE(head)) {
-		if (!push_node(head, 0))
-			bpf_loop(cfg_max_steps, walk_step, NULL, 0);
-	} else {
-		/* no node: at most one entry, at index 0 */
-		if (head && !XA_INTERNAL(head) && !XA_IS_VALUE(head) && v->start == 0)
-			visit_folio(head, 0);
-		w->done = true;
+	if (!w->scan_left) {
+		w->xa.done = 1;
+	} else if (gmt_xa_walk_start(&w->xa, head, &entry) == 0) {
+		bpf_loop(cfg_max_steps, walk_step, NULL, 0);
+	} else if (entry) {
+		visit_folio(entry, 0);	/* no node: at most one entry, at index 0 */
 	}
-	if (w->status != GMT_REFS_ST_OK)
-		w->done = true;
+	if (w->xa.status != GMT_REFS_ST_OK)
+		w->xa.done = 1;
 	/* budget spent exactly at the end of the tree: nothing left either */
-	if (!w->done && w->depth < 0)
-		w->done = true;
+	if (!w->xa.done && w->xa.depth < 0)
+		w->xa.done = 1;
 
 	n = w->nrec;
 	if (n > GMT_REFS_MAX_RECORDS)
@@ -321,16 +201,16 @@ static __always_inline void walk_file(struct seq_file *seq, struct file *file, _
 	refs_chunk.hdr.fd = fd;
 	refs_chunk.hdr.ino = v->ino;
 	refs_chunk.start = v->start;
-	refs_chunk.next = w->done ? v->last + 1 : w->next;
+	refs_chunk.next = w->xa.done ? v->last + 1 : w->xa.next;
 	refs_chunk.c = w->c;
-	refs_chunk.done = w->done;
-	refs_chunk.status = w->status;
-	refs_chunk.steps = w->steps;
+	refs_chunk.done = w->xa.done;
+	refs_chunk.status = w->xa.status;
+	refs_chunk.steps = w->xa.steps;
 	bpf_seq_write(seq, &refs_chunk, sizeof(refs_chunk));
 
 	v->next = refs_chunk.next;
 	v->scanned = w->c.scanned;
-	v->done = w->done;
+	v->done = w->xa.done;
 }
 
 static __always_inline void emit_calib(struct seq_file *seq, struct file *file, __u32 tgid,
@@ -338,11 +218,12 @@ static __always_inline void emit_calib(struct seq_file *seq, struct file *file, 
 {
 	struct gmt_refs_calib r = {};
 	__u64 head = (__u64)BPF_CORE_READ(file, f_mapping, i_pages.xa_head);
-	void *slots = (void *)(head - 2) + bpf_core_field_offset(struct xa_node, slots);
 
-	if (!XA_IS_NODE(head))
+	if (!gmt_xa_is_node(head))
 		return;
-	bpf_probe_read_kernel(&r.folio, sizeof(r.folio), slots);
+	/* slots 0 and 1 of the root: the folios at index 0 and 1 */
+	gmt_xa_node_slot(gmt_xa_to_node(head), 0, &r.folio[0]);
+	gmt_xa_node_slot(gmt_xa_to_node(head), 1, &r.folio[1]);
 	r.hdr.type = GMT_REFS_REC_CALIB;
 	r.hdr.size = sizeof(r);
 	r.hdr.tgid = tgid;
@@ -369,7 +250,8 @@ static __always_inline void discover(struct seq_file *seq, struct task_struct *t
 		r.hdr.fd = fd;
 		r.hdr.ino = gmt_file_ino(file);
 		r.size = BPF_CORE_READ(file, f_inode, i_size);
-		r.flags = gmem_flags(file, &r.bits);
+		r.flags = gmt_gmem_inode_flags(file);
+		r.bits |= GMT_REFS_GMEM_FLAGS_KNOWN;
 		r.nrpages = BPF_CORE_READ(file, f_mapping, nrpages);
 		r.kvm = gmt_gmem_kvm(file);
 		bpf_core_read(r.comm, sizeof(r.comm), &task->comm);

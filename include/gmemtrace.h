@@ -105,6 +105,40 @@ enum gmt_counter {
 	GMT_CNT_MAX,
 };
 
+/*
+ * Helper failures by site (per-CPU array gmt_err_sites, key enum gmt_site):
+ * each BPF call site whose helper can fail (a probe read, a ring buffer
+ * reserve, a map update) has an id; a failure bumps its count and records the
+ * error, a success costs nothing. Ids are ABI: new sites are appended.
+ */
+enum gmt_site {
+	GMT_SITE_NONE = 0,
+	GMT_SITE_FD_SLOT,		/* fd array slot read (fd -> struct file) */
+	GMT_SITE_CONVERT_ARG,		/* conversion ioctl struct (user) */
+	GMT_SITE_GMEM_CREATE_ARG,	/* KVM_CREATE_GUEST_MEMFD struct (user) */
+	GMT_SITE_MEMSLOT_ARG,		/* KVM_SET_USER_MEMORY_REGION2 struct (user) */
+	GMT_SITE_ERROR_OFFSET,		/* error_offset after EAGAIN (user) */
+	GMT_SITE_RB_EVENT,		/* ring buffer reserve: syscall event */
+	GMT_SITE_RB_GUEST_REQ,		/* ring buffer reserve: guest request */
+	GMT_SITE_RB_VM_GONE,		/* ring buffer reserve: VM gone */
+	GMT_SITE_VMS_UPDATE,		/* gmt_vms insert */
+	GMT_SITE_PIDS_UPDATE,		/* gmt_pids insert (fork follow) */
+	GMT_SITE_ERRORS_UPDATE,		/* gmt_errors insert */
+	GMT_SITE_KVM_RUN_READ,		/* struct kvm_run exit fields */
+	GMT_SITE_G3_ERR_INDEX,		/* *err_index of __kvm_gmem_set_attributes */
+	GMT_SITE_XA_NODE,		/* xarray node header (shift) */
+	GMT_SITE_XA_SLOT,		/* xarray slot */
+	GMT_SITE_FOLIO_BATCH,		/* folio_batch slot */
+	GMT_SITE_MAX,
+};
+
+/* value of gmt_err_sites, per CPU */
+struct gmt_site_err {
+	__u64 count;		/* failures at this site */
+	__s64 last_err;		/* the last one's return value (negative errno; -1 for
+				 * a NULL from bpf_ringbuf_reserve) */
+};
+
 /* Latency histogram: log-linear, 8 sub-buckets per power of two.
  * Values below 8 ns land in slots 0..7 directly; a value v >= 8 with
  * highest bit b lands in slot (b - 2) * 8 + ((v >> (b - 3)) & 7).
@@ -424,6 +458,7 @@ _Static_assert(sizeof(struct gmt_stats_key) == 16, "stats key ABI");
 _Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");
 _Static_assert(sizeof(struct gmt_vm_info) == 32, "vm info ABI");
 _Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
+_Static_assert(sizeof(struct gmt_site_err) == 16, "site error ABI");
 #endif
 
 #endif /* GMEMTRACE_H */

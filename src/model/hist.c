@@ -8,7 +8,7 @@
 #ifndef __always_inline
 #define __always_inline inline
 #endif
-#include "../bpf/gmt_hist.bpf.h"
+#include "../../bpf/lib/hist.bpf.h"
 
 __u32 gmt_hist_slot_of(__u64 v)
 {

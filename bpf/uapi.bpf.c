@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gmemtrace uAPI backend: conversion ioctls (G1/G2/G3), guest_memfd creation,
+ * gmemtrace uAPI backend (linked with kernel_side.bpf.c and vm_life.bpf.c
+ * into one object, gmemtrace.bpf.o): conversion ioctls (G1/G2/G3), guest_memfd creation,
  * memslot binding and fallocate on guest_memfd, seen at the syscall
  * tracepoints. Works on any kernel with syscall tracepoints, including ones
  * that refuse trampolines and have no kprobes.
@@ -20,13 +21,14 @@
 #include "gmemtrace.h"
 #include "kvm_uapi.h"
 #include "gmt_decode.h"
-#include "gmt_counters.bpf.h"
-#include "gmt_hist.bpf.h"
-#include "gmt_kernel.bpf.h"
+#include "lib/hist.bpf.h"
+
+/* this unit defines the shared maps and globals (gmt_state.bpf.h) */
+#define GMT_STATE_OWNER
+#include "gmt_state.bpf.h"
+#include "gmt_blocker.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define EAGAIN_ 11
 
 /* Configuration, set by the loader between open and load. */
 const volatile bool cfg_filter_pid = false;	/* only tgids in gmt_pids */
@@ -49,26 +51,6 @@ const volatile bool cfg_follow = false;
 const volatile __u64 cfg_self_ino = 0;
 const volatile __u32 cfg_self_dev = 0;	/* kernel encoding: major << 20 | minor */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);	/* resized by the loader */
-} gmt_events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct gmt_inflight);
-} gmt_inflight SEC(".maps");
-
-/* an ARRAY: its lookups are inlined, no helper call per conversion */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GMT_STATS_ENTRIES);
-	__type(key, __u32);
-	__type(value, struct gmt_stats);
-} gmt_stats SEC(".maps");
-
 /* VM stats slots handed out so far; user space reads this many */
 __u32 gmt_nr_vm_slots = 0;
 /* next VM identity (0 = unknown) */
@@ -77,41 +59,8 @@ __u64 gmt_vm_next_id = 1;
  * classification are trusted only within one epoch (a global read, no
  * helper call, on the hot path) */
 __u64 gmt_vm_epoch = 0;
-
-/* stats slots of dead VMs, zeroed by user space after their last report */
-struct {
-	__uint(type, BPF_MAP_TYPE_QUEUE);
-	__uint(max_entries, GMT_MAX_VMS);
-	__type(value, __u32);
-} gmt_free_slots SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct gmt_err_key);
-	__type(value, __u64);
-} gmt_errors SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct gmt_vm_info);
-} gmt_vms SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GMT_MAX_FOLLOWED);
-	__type(key, __u32);
-	__type(value, __u8);
-} gmt_pids SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} gmt_cgroup SEC(".maps");
+/* the sweep being run: user space bumps it before reading the iterator */
+__u32 gmt_sweep_gen = 0;
 
 static __always_inline bool gmt_comm_match(void)
 {
@@ -146,14 +95,6 @@ static __always_inline bool gmt_filtered_out(void)
 	if (!cfg_filter_pid && !cfg_filter_comm && !cfg_filter_cgroup)
 		return false;	/* rodata: the verifier drops the rest */
 	return !gmt_wanted(bpf_get_current_pid_tgid() >> 32);
-}
-
-static __always_inline struct gmt_inflight *gmt_inflight_get(bool create)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	return bpf_task_storage_get(&gmt_inflight, task, 0,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
 /* Point every stats entry of a slot at its VM (name included). */
@@ -194,8 +135,6 @@ static __always_inline __u32 gmt_slot_get(void)
 	return slot;
 }
 
-static __always_inline void gmt_emit_vm_gone(const struct gmt_vm_info *vm, __u8 how);
-
 /*
  * A VM's identity: created at its KVM_CREATE_VM (fresh: a previous VM at the
  * same struct kvm address is gone, the kernel reused the address), or at
@@ -207,6 +146,7 @@ static __always_inline struct gmt_vm_info *gmt_vm_seen(__u64 kvm, __u32 tgid, in
 {
 	struct gmt_vm_info *info = bpf_map_lookup_elem(&gmt_vms, &kvm);
 	struct gmt_vm_info new = {};
+	long err;
 
 	if (info && !fresh) {
 		if (info->fd < 0 && fd >= 0) {	/* now we know its fd */
@@ -233,33 +173,21 @@ static __always_inline struct gmt_vm_info *gmt_vm_seen(__u64 kvm, __u32 tgid, in
 	new.quiet = quiet;
 	/* a VM nobody reports needs a name for later, not a slot */
 	new.slot = quiet ? GMT_NO_SLOT : gmt_slot_get();
-	if (bpf_map_update_elem(&gmt_vms, &kvm, &new, fresh ? BPF_ANY : BPF_NOEXIST)) {
+	err = bpf_map_update_elem(&gmt_vms, &kvm, &new, fresh ? BPF_ANY : BPF_NOEXIST);
+	if (err) {
 		if (new.slot != GMT_NO_SLOT)
 			bpf_map_push_elem(&gmt_free_slots, &new.slot, 0);
 		/* another thread of the same VM won the race: use its entry */
 		info = bpf_map_lookup_elem(&gmt_vms, &kvm);
-		if (!info)
+		if (!info) {
+			gmt_site_fail(GMT_SITE_VMS_UPDATE, err);
 			gmt_count(GMT_CNT_VMS_FULL);
+		}
 		return info;
 	}
 	__sync_fetch_and_add(&gmt_vm_epoch, 1);
 	gmt_slot_own(new.slot, &new);
 	return bpf_map_lookup_elem(&gmt_vms, &kvm);
-}
-
-static __always_inline void gmt_vm_identity(__u64 kvm, __u64 *id, __s32 *pid, __s32 *fd)
-{
-	struct gmt_vm_info *info = kvm ? bpf_map_lookup_elem(&gmt_vms, &kvm) : NULL;
-
-	if (info) {
-		*id = info->id;
-		*pid = info->pid;
-		*fd = info->fd;
-	} else {
-		*id = 0;
-		*pid = kvm ? gmt_kvm_userspace_pid(kvm) : -1;
-		*fd = -1;
-	}
 }
 
 static __always_inline bool gmt_task_is_self(struct task_struct *task)
@@ -347,7 +275,7 @@ static __always_inline void gmt_enter_context(struct gmt_inflight *in, __u8 kind
 	if (kind == GMT_EV_GMEM_CREATE) {
 		__u64 a[2] = {};
 
-		if (bpf_probe_read_user(a, sizeof(a), (void *)uarg) < 0)
+		if (GMT_CHK(GMT_SITE_GMEM_CREATE_ARG, bpf_probe_read_user(a, sizeof(a), (void *)uarg)))
 			gmt_count(GMT_CNT_READ_USER_ERR);
 		__builtin_memset(&in->gmem_create, 0, sizeof(in->gmem_create));
 		in->gmem_create.size = a[0];
@@ -356,7 +284,7 @@ static __always_inline void gmt_enter_context(struct gmt_inflight *in, __u8 kind
 		struct gmt_kvm_userspace_memory_region2 r = {};
 		struct file *gf;
 
-		if (bpf_probe_read_user(&r, 48, (void *)uarg) < 0)
+		if (GMT_CHK(GMT_SITE_MEMSLOT_ARG, bpf_probe_read_user(&r, 48, (void *)uarg)))
 			gmt_count(GMT_CNT_READ_USER_ERR);
 		__builtin_memset(&in->memslot, 0, sizeof(in->memslot));
 		in->memslot.slot = r.slot;
@@ -377,9 +305,6 @@ static __always_inline void gmt_enter_context(struct gmt_inflight *in, __u8 kind
 		in->vm_create.vm_type = uarg;
 	}
 }
-
-/* fentry/kprobe programs enriching the conversion tracked here */
-#include "gmt_kernel_side.bpf.h"
 
 static __always_inline void gmt_fill_hdr(struct gmt_event *e, struct gmt_inflight *in,
 					 __u64 now, long ret)
@@ -404,84 +329,6 @@ static __always_inline void gmt_fill_hdr(struct gmt_event *e, struct gmt_infligh
 	e->hdr.latency_ns = now - in->start_ns;
 	e->hdr.ret = (__s32)ret;
 	e->hdr.fd = in->fd;
-}
-
-struct kvm_vcpu___gmt {
-	struct kvm *kvm;
-	struct kvm_run *run;
-} __attribute__((preserve_access_index));
-
-static __always_inline bool gmt_file_is_vcpu(struct file *file)
-{
-	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
-	char buf[9] = {};
-
-	/* "kvm-vcpu:N" (kvm_vm_ioctl_create_vcpu's anon inode name) */
-	if (bpf_probe_read_kernel(buf, 9, name) < 0)
-		return false;
-	return buf[0] == 'k' && buf[1] == 'v' && buf[2] == 'm' && buf[3] == '-' && buf[4] == 'v' &&
-	       buf[5] == 'c' && buf[6] == 'p' && buf[7] == 'u' && buf[8] == ':';
-}
-
-/* Header fields of a task that may not be the current one (iterators). */
-static __always_inline void gmt_fill_task_hdr(struct gmt_event *e, struct task_struct *task)
-{
-	e->hdr.size = GMT_EVENT_SIZE;
-	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->hdr.pid = task->tgid;
-	e->hdr.tid = task->pid;
-	e->hdr.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
-	bpf_probe_read_kernel(e->hdr.comm, sizeof(e->hdr.comm), task->comm);
-}
-
-/* Close the thread's open guest request: at its re-entry, or incomplete. */
-static __always_inline void gmt_emit_guest_req(struct gmt_inflight *in, struct task_struct *task,
-					       __u64 now, __u8 end)
-{
-	struct gmt_event *e;
-
-	if (!cfg_emit_events)
-		return;
-	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
-	if (!e) {
-		gmt_count(GMT_CNT_RB_DROPS);
-		return;
-	}
-	gmt_fill_task_hdr(e, task);
-	e->hdr.type = GMT_EV_GUEST_REQ;
-	e->hdr.ts_ns = in->g_exit_ns;
-	e->hdr.vm_key = in->g_vm_id;
-	e->hdr.vm_pid = in->g_vm_pid;
-	e->hdr.vm_fd = in->g_vm_fd;
-	e->hdr.latency_ns = now - in->g_exit_ns;
-	e->hdr.ret = 0;
-	e->hdr.fd = in->g_req.vcpu_fd;
-	e->guest_req = in->g_req;
-	e->guest_req.end = end;
-	bpf_ringbuf_submit(e, 0);
-}
-
-static __always_inline void gmt_emit_vm_gone(const struct gmt_vm_info *vm, __u8 how)
-{
-	struct gmt_event *e;
-
-	if (!cfg_emit_events || !cfg_emit_context)
-		return;
-	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
-	if (!e) {
-		gmt_count(GMT_CNT_RB_DROPS);
-		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	gmt_fill_task_hdr(e, bpf_get_current_task_btf());
-	e->hdr.type = GMT_EV_VM_GONE;
-	e->hdr.ts_ns = bpf_ktime_get_ns();
-	e->hdr.vm_key = vm->id;
-	e->hdr.vm_pid = vm->pid;
-	e->hdr.vm_fd = vm->fd;
-	e->hdr.fd = -1;
-	e->vm_gone.how = how;
-	bpf_ringbuf_submit(e, 0);
 }
 
 /* KVM_RUN entry: closes this thread's open guest request, if any */
@@ -538,10 +385,11 @@ static __always_inline void gmt_kvm_run_exit(struct gmt_inflight *in, long ret)
 
 	bpf_probe_read_kernel(&reason, sizeof(reason), run + 8);
 	if (reason == GMT_KVM_EXIT_HYPERCALL) {
-		bpf_probe_read_kernel(&nr, sizeof(nr), run + 32);
+		GMT_CHK(GMT_SITE_KVM_RUN_READ, bpf_probe_read_kernel(&nr, sizeof(nr), run + 32));
 		if (nr != GMT_KVM_HC_MAP_GPA_RANGE)
 			return;
-		bpf_probe_read_kernel(w, sizeof(w), run + 40);	/* gpa, npages, attrs */
+		/* gpa, npages, attrs */
+		GMT_CHK(GMT_SITE_KVM_RUN_READ, bpf_probe_read_kernel(w, sizeof(w), run + 40));
 		in->g_req.kind = GMT_GREQ_MAP_GPA_RANGE;
 		in->g_req.gpa = w[0];
 		in->g_req.size = w[1] << 12;
@@ -549,7 +397,8 @@ static __always_inline void gmt_kvm_run_exit(struct gmt_inflight *in, long ret)
 		in->g_req.dir = (w[2] & GMT_KVM_MAP_GPA_RANGE_ENCRYPTED) ? GMT_DIR_TO_PRIVATE :
 									   GMT_DIR_TO_SHARED;
 	} else if (reason == GMT_KVM_EXIT_MEMORY_FAULT && ret == -14) {
-		bpf_probe_read_kernel(w, sizeof(w), run + 32);	/* flags, gpa, size */
+		/* flags, gpa, size */
+		GMT_CHK(GMT_SITE_KVM_RUN_READ, bpf_probe_read_kernel(w, sizeof(w), run + 32));
 		in->g_req.kind = GMT_GREQ_MEMORY_FAULT;
 		in->g_req.flags = w[0];
 		in->g_req.gpa = w[1];
@@ -636,7 +485,7 @@ int gmt_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		__u64 w[GMT_CONVERT_ARG_WORDS] = {};
 
 		/* G2's struct is 64 bytes, G1's 32, G3's 128: 32 is safe for all */
-		if (bpf_probe_read_user(w, sizeof(w), (void *)uarg) < 0)
+		if (GMT_CHK(GMT_SITE_CONVERT_ARG, bpf_probe_read_user(w, sizeof(w), (void *)uarg)))
 			gmt_count(GMT_CNT_READ_USER_ERR);
 		__builtin_memset(&in->convert, 0, sizeof(in->convert));
 		gmt_decode_convert(cmd, gmt_convert_gen(cmd, want), w, &in->convert);
@@ -715,7 +564,8 @@ static __always_inline void gmt_account(struct gmt_inflight *in, __u64 lat, long
 		if (cnt)
 			__sync_fetch_and_add(cnt, 1);
 		else
-			bpf_map_update_elem(&gmt_errors, &ek, &one, BPF_NOEXIST);
+			GMT_CHK(GMT_SITE_ERRORS_UPDATE,
+				bpf_map_update_elem(&gmt_errors, &ek, &one, BPF_NOEXIST));
 	}
 }
 
@@ -723,11 +573,9 @@ static __always_inline void gmt_emit(struct gmt_inflight *in, __u64 now, long re
 {
 	struct gmt_event *e;
 
-	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
-	if (!e) {
-		gmt_count(GMT_CNT_RB_DROPS);
+	e = GMT_RB_RESERVE(GMT_SITE_RB_EVENT, &gmt_events, sizeof(*e));
+	if (!e)
 		return;
-	}
 	gmt_fill_hdr(e, in, now, ret);
 	if (in->kind == GMT_EV_CONVERT)
 		e->convert = in->convert;
@@ -765,11 +613,12 @@ int gmt_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 		__u32 off = gmt_error_offset_at(in->convert.gen);
 
 		if (ret == -EAGAIN_ && off) {
-			if (bpf_probe_read_user(&in->convert.error_offset, 8,
-						(void *)(in->uarg + off)) == 0)
-				in->convert.has_error_offset = 1;
-			else
+			if (GMT_CHK(GMT_SITE_ERROR_OFFSET,
+				    bpf_probe_read_user(&in->convert.error_offset, 8,
+							(void *)(in->uarg + off))))
 				gmt_count(GMT_CNT_READ_USER_ERR);
+			else
+				in->convert.has_error_offset = 1;
 		}
 		/* the blocking folio is the one at error_offset, on EAGAIN only:
 		 * the check's candidate if it is that one, else read it now */
@@ -842,97 +691,5 @@ int gmt_falc_exit(struct trace_event_raw_sys_exit *ctx)
 	if (cfg_emit_events && cfg_emit_context)
 		gmt_emit(in, bpf_ktime_get_ns(), ctx->ret);
 	in->kind = 0;
-	return 0;
-}
-
-/* With a pid filter, children of a traced process are traced too
- * (loaded only when following is on; threads share the tgid already). */
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(gmt_fork, struct task_struct *parent, struct task_struct *child)
-{
-	__u32 ptgid = BPF_CORE_READ(parent, tgid);
-	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	__u8 one = 1;
-
-	if (ptgid == ctgid || !bpf_map_lookup_elem(&gmt_pids, &ptgid))
-		return 0;
-	if (bpf_map_update_elem(&gmt_pids, &ctgid, &one, BPF_ANY))
-		gmt_count(GMT_CNT_PIDS_FULL);	/* this child goes untraced: say so */
-	return 0;
-}
-
-/*
- * A thread exits: a guest request it left open is reported as incomplete;
- * a followed process whose last thread this is leaves the pid filter (so
- * the map does not fill and a recycled pid is not traced).
- */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(gmt_task_exit, struct task_struct *task)
-{
-	struct gmt_inflight *in;
-	__u32 tgid;
-
-	if (cfg_guest_requests) {
-		in = bpf_task_storage_get(&gmt_inflight, task, 0, 0);
-		if (in && in->g_req.kind) {
-			gmt_emit_guest_req(in, task, bpf_ktime_get_ns(), GMT_GREQ_END_THREAD_EXIT);
-			in->g_req.kind = 0;
-		}
-	}
-	/* signal->live drops to 0 before this tracepoint in do_exit() */
-	if (cfg_follow && !task->signal->live.counter) {
-		tgid = task->tgid;
-		bpf_map_delete_elem(&gmt_pids, &tgid);
-	}
-	return 0;
-}
-
-/* At the end of tracing: every guest request still open, as incomplete. */
-SEC("iter/task")
-int gmt_greq_flush(struct bpf_iter__task *ctx)
-{
-	struct task_struct *task = ctx->task;
-	struct gmt_inflight *in;
-
-	if (!task)
-		return 0;
-	in = bpf_task_storage_get(&gmt_inflight, task, 0, 0);
-	if (in && in->g_req.kind) {
-		gmt_emit_guest_req(in, task, bpf_ktime_get_ns(), GMT_GREQ_END_TRACE_END);
-		in->g_req.kind = 0;
-	}
-	return 0;
-}
-
-/* the sweep being run: user space bumps it before reading the iterator */
-__u32 gmt_sweep_gen = 0;
-
-/*
- * Sweep: mark every known VM that a file of some process still refers to (its
- * VM fd, a vCPU fd or a guest_memfd). User space then drops the VMs left
- * unmarked: on kernels where gmemtrace cannot see KVM release a VM, this is
- * how their names, memslots and stats slots end.
- */
-SEC("iter/task_file")
-int gmt_vm_sweep(struct bpf_iter__task_file *ctx)
-{
-	struct file *file = ctx->file;
-	struct gmt_vm_info *info;
-	__u64 kvm = 0, pd;
-
-	if (!file)
-		return 0;
-	pd = (__u64)BPF_CORE_READ(file, private_data);
-	if (gmt_file_is_vm(file))
-		kvm = pd;
-	else if (gmt_file_is_vcpu(file))
-		kvm = (__u64)BPF_CORE_READ((struct kvm_vcpu___gmt *)pd, kvm);
-	else if (gmt_file_is_gmem(file))
-		kvm = gmt_gmem_kvm(file);
-	if (!kvm)
-		return 0;
-	info = bpf_map_lookup_elem(&gmt_vms, &kvm);
-	if (info)
-		info->mark = gmt_sweep_gen;
 	return 0;
 }

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Every CO-RE flavour shim gmemtrace needs, in one place (bcc libbpf-tools'
+ * core_fixes.bpf.h habit): each names the kernel change that renamed or moved
+ * the field, then gives the ___flavours and one accessor that chooses with
+ * bpf_core_{field,type,enum_value}_exists(). Nothing else in bpf/ spells a
+ * flavour.
+ *
+ * Commit ids are mainline ids where a later "Fixes:" tag or the merged tree
+ * confirmed them; otherwise the subject and release are given and the id is
+ * left out rather than guessed.
+ */
+#ifndef GMT_LIB_CORE_FIXES_BPF_H
+#define GMT_LIB_CORE_FIXES_BPF_H
+
+/*
+ * guest_memfd's file->private_data.
+ * commit 497b1dfbcacf ("KVM: guest_memfd: Rename "struct kvm_gmem" to
+ * "struct gmem_file""), kvm-x86 gmem, for 7.0: struct kvm_gmem up to 6.18,
+ * struct gmem_file after. Both start with the owning struct kvm *.
+ */
+struct kvm_gmem___gmt {
+	struct kvm *kvm;
+} __attribute__((preserve_access_index));
+
+struct gmem_file___gmt {
+	struct kvm *kvm;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 gmt_gmem_kvm(struct file *file)
+{
+	void *pd = BPF_CORE_READ(file, private_data);
+	struct kvm *kvm = NULL;
+
+	if (bpf_core_type_exists(struct gmem_file___gmt))
+		kvm = BPF_CORE_READ((struct gmem_file___gmt *)pd, kvm);
+	else if (bpf_core_type_exists(struct kvm_gmem___gmt))
+		kvm = BPF_CORE_READ((struct kvm_gmem___gmt *)pd, kvm);
+	else	/* unknown layout: every version so far puts kvm first */
+		bpf_probe_read_kernel(&kvm, sizeof(kvm), pd);
+	return (__u64)kvm;
+}
+
+/*
+ * guest_memfd's create flags.
+ * commit a63ca4236e67 ("KVM: guest_memfd: Use guest mem inodes instead of
+ * anonymous inodes") added struct gmem_inode around the VFS inode, and
+ * commit e66438bb81c4 ("KVM: guest_memfd: Add gmem_inode.flags field instead
+ * of using i_private") moved the flags there (both kvm-x86 gmem, for 7.0).
+ * Before: (u64)inode->i_private.
+ */
+struct gmem_inode___gmt {
+	struct inode vfs_inode;
+	__u64 flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 gmt_gmem_inode_flags(struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+	if (bpf_core_type_exists(struct gmem_inode___gmt)) {
+		struct gmem_inode___gmt *gi;
+
+		gi = (void *)inode - bpf_core_field_offset(struct gmem_inode___gmt, vfs_inode);
+		return BPF_CORE_READ(gi, flags);
+	}
+	return (__u64)BPF_CORE_READ(inode, i_private);
+}
+
+/*
+ * The mark only guest_memfd puts on its mapping.
+ * commit c72ceafbd12c ("mm: Introduce AS_INACCESSIBLE for
+ * encrypted/confidential memory"), v6.11, and 1d23040caa8b ("KVM:
+ * guest_memfd: Use AS_INACCESSIBLE when creating guest_memfd inode"). Older
+ * kernels have no such enum value: -1, nothing is guest_memfd.
+ */
+static __always_inline int gmt_as_inaccessible_bit(void)
+{
+	if (!bpf_core_enum_value_exists(enum mapping_flags, AS_INACCESSIBLE))
+		return -1;
+	return bpf_core_enum_value(enum mapping_flags, AS_INACCESSIBLE);
+}
+
+/*
+ * The VM owner's pid, for VMs first seen through a guest_memfd.
+ * struct kvm::userspace_pid is set in kvm_uevent_notify_change() at VM
+ * creation (the KVM uevent notifications, v4.14); missing: -1.
+ */
+struct kvm___gmt {
+	pid_t userspace_pid;
+} __attribute__((preserve_access_index));
+
+static __always_inline __s32 gmt_kvm_userspace_pid(__u64 kvm)
+{
+	struct kvm___gmt *k = (struct kvm___gmt *)kvm;
+
+	if (!kvm || !bpf_core_field_exists(k->userspace_pid))
+		return -1;
+	return BPF_CORE_READ(k, userspace_pid);
+}
+
+/*
+ * A vCPU file's private_data: only the two fields read here, so a layout
+ * change elsewhere in struct kvm_vcpu never breaks the load.
+ */
+struct kvm_vcpu___gmt {
+	struct kvm *kvm;
+	struct kvm_run *run;
+} __attribute__((preserve_access_index));
+
+/*
+ * folio->flags.
+ * commit 53fbef56e07d ("mm: introduce memdesc_flags_t"), v6.18: the word is
+ * wrapped as memdesc_flags_t { unsigned long f; }; before, unsigned long.
+ */
+struct folio___flags_ul {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+
+struct folio___flags_md {
+	memdesc_flags_t flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 gmt_folio_flags(struct folio *f)
+{
+	if (bpf_core_field_exists(((struct folio___flags_md *)f)->flags))
+		return BPF_CORE_READ((struct folio___flags_md *)f, flags.f);
+	return BPF_CORE_READ((struct folio___flags_ul *)f, flags);
+}
+
+/* where the flags word sits (the BPF tests build folios with it) */
+static __always_inline __u32 gmt_folio_flags_offset(void)
+{
+	if (bpf_core_field_exists(((struct folio___flags_md *)0)->flags))
+		return bpf_core_field_offset(struct folio___flags_md, flags);
+	return bpf_core_field_offset(struct folio___flags_ul, flags);
+}
+
+/*
+ * Large-folio fields of the first tail page, each missing on some kernel:
+ * - _flags_1 (its low byte is the order): "mm: add the first tail page to
+ *   struct folio" (Matthew Wilcox, v6.1); before, the order was
+ *   page[1].compound_order, not read here (order unknown: GMT_FOLIO_NO_ORDER);
+ * - _pincount: "mm: remove folio_pincount_ptr() and head_compound_pincount()"
+ *   (v6.3) made it a folio field; missing: -1 (pins then only show as
+ *   references);
+ * - _large_mapcount: commit 05c5323b2a34 ("mm: track mapcount of large
+ *   folios in single value"), v6.10; before it folio_mapcount() summed the
+ *   pages, which is not read here: -1.
+ * Order-0 folios have none of them (the page's own _mapcount counts).
+ */
+struct folio___large {
+	unsigned long _flags_1;
+	atomic_t _pincount;
+	atomic_t _large_mapcount;
+} __attribute__((preserve_access_index));
+
+static __always_inline int gmt_folio_order(struct folio *f)
+{
+	struct folio___large *l = (struct folio___large *)f;
+
+	if (!bpf_core_field_exists(l->_flags_1))
+		return -1;
+	return BPF_CORE_READ(l, _flags_1) & 0xff;
+}
+
+static __always_inline __s32 gmt_folio_pincount(struct folio *f)
+{
+	struct folio___large *l = (struct folio___large *)f;
+
+	if (!bpf_core_field_exists(l->_pincount))
+		return -1;
+	return BPF_CORE_READ(l, _pincount.counter);
+}
+
+/* folio_mapcount() of a large folio, -1 when this kernel has no single value */
+static __always_inline __s32 gmt_folio_large_mapcount(struct folio *f)
+{
+	struct folio___large *l = (struct folio___large *)f;
+
+	if (!bpf_core_field_exists(l->_large_mapcount))
+		return -1;
+	return BPF_CORE_READ(l, _large_mapcount.counter) + 1;
+}
+
+#endif /* GMT_LIB_CORE_FIXES_BPF_H */

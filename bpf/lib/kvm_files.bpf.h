@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fd -> struct file, and which KVM file it is: a VM, a vCPU or a guest_memfd
+ * (and through each, its struct kvm).
+ */
+#ifndef GMT_LIB_KVM_FILES_BPF_H
+#define GMT_LIB_KVM_FILES_BPF_H
+
+#include "counters.bpf.h"
+#include "core_fixes.bpf.h"
+
+/*
+ * fd -> struct file. The task -> files -> fdt walk uses BTF pointer loads
+ * (no helper calls: on some hypervisors each helper call costs ~50 ns); only
+ * the slot of the fd array needs bpf_probe_read_kernel.
+ */
+static __always_inline struct file *gmt_task_fd_to_file(struct task_struct *task, int fd)
+{
+	struct fdtable *fdt = task->files->fdt;
+	struct file *file = NULL;
+	__u64 slot;
+
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
+		return NULL;
+	slot = (__u64)fdt->fd + (__u64)fd * sizeof(file);
+	if (GMT_CHK(GMT_SITE_FD_SLOT, bpf_probe_read_kernel(&file, sizeof(file), (void *)slot))) {
+		gmt_count(GMT_CNT_READ_KERN_ERR);
+		return NULL;
+	}
+	return file;
+}
+
+static __always_inline struct file *gmt_fd_to_file(int fd)
+{
+	return gmt_task_fd_to_file(bpf_get_current_task_btf(), fd);
+}
+
+static __always_inline __u64 gmt_file_ino(struct file *file)
+{
+	return BPF_CORE_READ(file, f_inode, i_ino);
+}
+
+/* Only guest_memfd marks its mapping inaccessible (6.11+). */
+static __always_inline bool gmt_file_is_gmem(struct file *file)
+{
+	int bit = gmt_as_inaccessible_bit();
+	unsigned long flags;
+
+	if (bit < 0)
+		return false;
+	flags = BPF_CORE_READ(file, f_mapping, flags);
+	return (flags >> (bit & 63)) & 1;
+}
+
+/* the first n bytes of the file's dentry name equal want[0..n) */
+static __always_inline bool gmt_file_name_is(struct file *file, const char *want, int n)
+{
+	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	char buf[12] = {};
+	int i;
+
+	if (n > (int)sizeof(buf) || bpf_probe_read_kernel(buf, n, name) < 0)
+		return false;
+	for (i = 0; i < n && i < (int)sizeof(buf); i++)
+		if (buf[i] != want[i])
+			return false;
+	return true;
+}
+
+/* KVM names VM fds "kvm-vm" (anon_inode_getfd in kvm_dev_ioctl_create_vm);
+ * the name survives module reloads, unlike a kvm_vm_ioctl address. */
+static __always_inline bool gmt_file_is_vm(struct file *file)
+{
+	return gmt_file_name_is(file, "kvm-vm", 7);	/* with its NUL */
+}
+
+/* "kvm-vcpu:N" (kvm_vm_ioctl_create_vcpu's anon inode name) */
+static __always_inline bool gmt_file_is_vcpu(struct file *file)
+{
+	return gmt_file_name_is(file, "kvm-vcpu:", 9);
+}
+
+/* the struct kvm behind a VM, vCPU or guest_memfd file; 0 for any other */
+static __always_inline __u64 gmt_file_kvm(struct file *file)
+{
+	__u64 pd = (__u64)BPF_CORE_READ(file, private_data);
+
+	if (gmt_file_is_vm(file))
+		return pd;
+	if (gmt_file_is_vcpu(file))
+		return (__u64)BPF_CORE_READ((struct kvm_vcpu___gmt *)pd, kvm);
+	if (gmt_file_is_gmem(file))
+		return gmt_gmem_kvm(file);
+	return 0;
+}
+
+#endif /* GMT_LIB_KVM_FILES_BPF_H */
