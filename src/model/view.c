@@ -30,26 +30,41 @@ static char *put_dec(char *p, __u32 v)
 	return p;
 }
 
-/* KVM's own name for a VM is "<pid>-<fd>" (its debugfs directory) */
+/* KVM's own name for a VM is "<pid>-<fd>" (its debugfs directory). Events
+ * come in runs of one VM: the last label is kept (gmemtrace is one thread). */
 void gmt_view_vm(struct gmt_vm_view *v, __s32 pid, __s32 fd, __u64 id)
 {
-	char *p = v->label;
+	static struct {
+		__s32 pid, fd;
+		__u32 len;
+		char label[24];
+	} last = { .pid = 0, .fd = -1, .len = 1, .label = "?" };
+	char *p;
 
-	if (pid > 0) {
-		p = put_dec(p, pid);
-		*p++ = '-';
-		if (fd >= 0)
-			p = put_dec(p, fd);
-		else
-			*p++ = '?';
-	} else {
-		*p++ = '?';
-	}
-	*p = 0;
-	v->label_len = p - v->label;
 	v->pid = pid;
 	v->fd = fd;
 	v->id = id;
+	if (pid <= 0)
+		fd = -1;	/* "?" whatever the fd */
+	if (pid != last.pid || fd != last.fd) {
+		p = last.label;
+		if (pid > 0) {
+			p = put_dec(p, pid);
+			*p++ = '-';
+			if (fd >= 0)
+				p = put_dec(p, fd);
+			else
+				*p++ = '?';
+		} else {
+			*p++ = '?';
+		}
+		*p = 0;
+		last.len = p - last.label;
+		last.pid = pid > 0 ? pid : 0;
+		last.fd = fd;
+	}
+	memcpy(v->label, last.label, sizeof(v->label));
+	v->label_len = last.len;
 }
 
 /* the phase markers seen: an event's offsets (ns), or a row's means (sum / count) */
@@ -58,11 +73,21 @@ int gmt_view_phases(struct gmt_phase_view *out, const __u32 *ns, const __u64 *su
 {
 	int p, n = 0;
 
+	if (ns) {
+		/* per event: most markers are 0 */
+		for (p = 0; p < GMT_PH_MAX; p++) {
+			if (!ns[p])
+				continue;
+			out[n].name = gmt_phase_name(p);
+			out[n++].ns = ns[p];
+		}
+		return n;
+	}
 	for (p = 0; p < GMT_PH_MAX; p++) {
-		if (ns ? !ns[p] : !count[p])
+		if (!count[p])
 			continue;
 		out[n].name = gmt_phase_name(p);
-		out[n++].ns = ns ? ns[p] : sum[p] / count[p];
+		out[n++].ns = sum[p] / count[p];
 	}
 	return n;
 }
