@@ -12,13 +12,13 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
-#include <json-c/json.h>
 
 #include "command.h"
 #include "backends.h"
 #include "cli.h"
 #include "kvm_probe.h"
 #include "loader.h"
+#include "output.h"
 #include "probe.h"
 #include "select.h"
 #include "util.h"
@@ -34,27 +34,20 @@ static const char features_doc[] =
 "\v"
 "Exit status: 0 listed, 1 runtime error, 2 usage error, 3 not root.";
 
-enum { F_NO = 0, F_YES = 1, F_NA = 2 };
-
-struct frow {
-	const char *section;
-	char name[64];
-	int state;
-	char detail[480];
-};
+enum { F_NO = GMT_FEAT_NO, F_YES = GMT_FEAT_YES, F_NA = GMT_FEAT_NA };
 
 struct ftable {
-	struct frow rows[128];
+	struct gmt_feature_row rows[128];
 	int n;
 };
 
-static struct frow *add(struct ftable *t, const char *section, int state, const char *name,
+static struct gmt_feature_row *add(struct ftable *t, const char *section, int state, const char *name,
 			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static struct frow *add(struct ftable *t, const char *section, int state, const char *name,
+static struct gmt_feature_row *add(struct ftable *t, const char *section, int state, const char *name,
 			const char *fmt, ...)
 {
-	struct frow *r;
+	struct gmt_feature_row *r;
 	va_list ap;
 
 	if (t->n >= (int)(sizeof(t->rows) / sizeof(t->rows[0])))
@@ -260,56 +253,28 @@ static void kvm(struct ftable *t)
 	    "<20260618-gmem-inplace-conversion-v8-2-9d2959357853@google.com>)");
 }
 
-static void print_text(const struct ftable *t)
+/* the table as the output's features record */
+static void report(struct gmt_out *out, const struct ftable *t)
 {
-	static const char *const titles[][2] = {
+	static const struct gmt_feature_section sections[] = {
 		{ "environment", "Environment" },
 		{ "capabilities", "BPF capabilities (each loaded and attached on this kernel)" },
 		{ "programs", "gmemtrace programs (the backend table, each loaded and attached alone)" },
 		{ "kvm", "KVM conversion uAPI (real ioctls on a throw-away VM, empty ranges)" },
 		{ "verify", "Every kernel-side program against its target (--verify)" },
 	};
-	static const char *const st[] = { "no ", "yes", "n/a" };
+	struct gmt_features_view v = {
+		.sections = sections,
+		.nr_sections = sizeof(sections) / sizeof(sections[0]),
+		.rows = t->rows,
+		.nr_rows = t->n,
+	};
 	struct utsname u;
-	size_t s;
-	int i;
 
 	uname(&u);
-	printf("gmemtrace features on Linux %s (%s)\n", u.release, u.machine);
-	for (s = 0; s < sizeof(titles) / sizeof(titles[0]); s++) {
-		printf("\n%s\n", titles[s][1]);
-		for (i = 0; i < t->n; i++)
-			if (!strcmp(t->rows[i].section, titles[s][0]))
-				printf("  %-30s %s  %s\n", t->rows[i].name, st[t->rows[i].state],
-				       t->rows[i].detail);
-	}
-}
-
-static void print_json(const struct ftable *t)
-{
-	json_object *obj = json_object_new_object();
-	struct utsname u;
-	int i;
-
-	uname(&u);
-	json_object_object_add(obj, "type", json_object_new_string("features"));
-	json_object_object_add(obj, "kernel", json_object_new_string(u.release));
-	for (i = 0; i < t->n; i++) {
-		const struct frow *r = &t->rows[i];
-		json_object *sec, *row = json_object_new_object();
-
-		if (!json_object_object_get_ex(obj, r->section, &sec)) {
-			sec = json_object_new_array();
-			json_object_object_add(obj, r->section, sec);
-		}
-		json_object_object_add(row, "name", json_object_new_string(r->name));
-		json_object_object_add(row, "available",
-				       r->state == F_NA ? NULL : json_object_new_boolean(r->state));
-		json_object_object_add(row, "detail", json_object_new_string(r->detail));
-		json_object_array_add(sec, row);
-	}
-	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
-	json_object_put(obj);
+	v.kernel = u.release;
+	v.machine = u.machine;
+	gmt_out_features(out, &v);
 }
 
 struct features_opts {
@@ -408,10 +373,7 @@ static int cmd_features(int argc, char **argv)
 		free(t);
 		return GMT_EXIT_RUNTIME;
 	}
-	if (o.fmt == GMT_FMT_JSON)
-		print_json(t);
-	else
-		print_text(t);
+	report(&out, t);
 	free(t);
 	/* EPIPE: the reader had enough (0); any other failed write is an error */
 	werr = -gmt_out_close(&out);

@@ -172,7 +172,7 @@ static int cmd_refs(int argc, char **argv)
 	gmt_install_signals();	/* SIGPIPE ignored: a closed pipe is an error we see */
 	if (gmt_out_open(&out, o.fmt, o.out_path))
 		return gmt_exit_report(NULL, o.fmt, o.out_path, GMT_EXIT_USAGE);
-	o.out_f = out.f;
+	o.out = &out;
 	gmt_err_what = "refs";
 	rc = gmt_refs_run(&o);
 	gmt_out_check(&out);

@@ -11,6 +11,7 @@
 #include "child.h"
 #include "cli.h"
 #include "gmemtrace.skel.h"
+#include "model.h"
 #include "runloop.h"
 #include "util.h"
 #include "vms.h"
@@ -92,6 +93,7 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 struct trace_ctx {
 	struct gmt_run *r;
 	struct ring_buffer *rb;
+	struct gmt_model model;		/* what events are read against (memslots) */
 	struct gmt_trace_summary sum;
 	__u64 lost_seen;
 };
@@ -112,6 +114,7 @@ static int trace_attached(struct gmt_run *r)
 {
 	struct trace_ctx *t = r->ctx;
 
+	gmt_out_bind_model(&r->out, &t->model);
 	gmt_out_attach(&r->out, &r->s);
 	gmt_out_flush(&r->out);	/* readers wait for this record */
 	t->rb = ring_buffer__new(bpf_map__fd(r->s.skel->maps.gmt_events), on_event, t, NULL);
@@ -210,6 +213,7 @@ static int cmd_trace(int argc, char **argv)
 	t.sum.cmd_status = -1;
 	rc = gmt_run(&r);
 	ring_buffer__free(t.rb);
+	gmt_model_free(&t.model);
 	return rc;
 }
 

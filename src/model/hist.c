@@ -89,34 +89,3 @@ void gmt_hist_log2(const __u64 *hist, __u64 *out, int nout)
 		out[b] += hist[i];
 	}
 }
-
-void gmt_hist_print_log2(FILE *f, const __u64 *hist, const char *unit)
-{
-	__u64 buckets[64], max = 0;
-	int i, first = -1, last = -1, stars, j;
-
-	gmt_hist_log2(hist, buckets, 64);
-	for (i = 0; i < 64; i++) {
-		if (!buckets[i])
-			continue;
-		if (first < 0)
-			first = i;
-		last = i;
-		if (buckets[i] > max)
-			max = buckets[i];
-	}
-	if (first < 0) {
-		fprintf(f, "     (no samples)\n");
-		return;
-	}
-	fprintf(f, "     %-27s : count    distribution\n", unit);
-	for (i = first; i <= last; i++) {
-		__u64 lo = i ? 1ULL << i : 0, hi = (1ULL << (i + 1)) - 1;
-
-		stars = max ? (int)(buckets[i] * 40 / max) : 0;
-		fprintf(f, "%12llu -> %-12llu : %-8llu |", lo, hi, buckets[i]);
-		for (j = 0; j < 40; j++)
-			fputc(j < stars ? '*' : ' ', f);
-		fputs("|\n", f);
-	}
-}

@@ -3,7 +3,6 @@
 #ifndef GMT_HIST_H
 #define GMT_HIST_H
 
-#include <stdio.h>
 #include <linux/types.h>
 
 __u32 gmt_hist_slot_of(__u64 v);
@@ -14,7 +13,5 @@ __u64 gmt_hist_total(const __u64 *hist);
 __u64 gmt_hist_percentile(const __u64 *hist, double p);
 /* sum the log-linear slots into power-of-two buckets [2^i, 2^(i+1)) */
 void gmt_hist_log2(const __u64 *hist, __u64 *out, int nout);
-/* bcc-style "low -> high : count |****|" table of power-of-two buckets */
-void gmt_hist_print_log2(FILE *f, const __u64 *hist, const char *unit_label);
 
 #endif /* GMT_HIST_H */

@@ -5,22 +5,12 @@
 #include <string.h>
 #include <json-c/json.h>
 
-#include "backends.h"
 #include "escape.h"
-#include "gmt_refs.h"
-#include "hist.h"
-#include "kvm_uapi.h"
-#include "loader.h"
+#include "json.h"
 #include "output.h"
-#include "stats.h"
 #include "util.h"
 
-#define J_U64(v) json_object_new_uint64(v)
-#define J_I64(v) json_object_new_int64(v)
-/* every string through the escaping rule: json-c passes any byte through */
-#define J_STR(v) json_object_new_string(gmt_escape_str(v, 0))
-
-static void emit(struct gmt_out *o, json_object *obj)
+void gmt_json_emit(struct gmt_out *o, json_object *obj)
 {
 	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN), o->f);
 	fputc('\n', o->f);
@@ -28,7 +18,7 @@ static void emit(struct gmt_out *o, json_object *obj)
 	o->lines++;
 }
 
-static json_object *record(struct gmt_out *o, const char *type, __u64 real_ns)
+json_object *gmt_json_record(const char *type, __u64 real_ns)
 {
 	json_object *obj = json_object_new_object();
 	char ts[48];
@@ -37,6 +27,12 @@ static json_object *record(struct gmt_out *o, const char *type, __u64 real_ns)
 	gmt_fmt_time(ts, sizeof(ts), real_ns, true);
 	json_object_object_add(obj, "time", J_STR(ts));
 	return obj;
+}
+
+/* a record of now */
+json_object *gmt_json_record_now(struct gmt_out *o, const char *type)
+{
+	return gmt_json_record(type, gmt_mono_ns() + o->real_off);
 }
 
 /* ---- the event record: written directly, no json-c object per record ---- */
@@ -56,21 +52,6 @@ static void put_s(struct gmt_line *l, const char *key, size_t klen, __s64 v)
 	gmt_put_s64(l, v);
 }
 
-/* not an operation of a process: what gmemtrace learnt about a VM */
-static void json_vm_gone(struct gmt_out *o, const struct gmt_event *e)
-{
-	json_object *obj = record(o, "vm_gone", e->hdr.ts_ns + o->real_off);
-	char vm[32];
-
-	gmt_vm_label(vm, sizeof(vm), e->hdr.vm_pid, e->hdr.vm_fd);
-	json_object_object_add(obj, "vm", J_STR(vm));
-	json_object_object_add(obj, "vm_pid", J_I64(e->hdr.vm_pid));
-	json_object_object_add(obj, "vm_fd", J_I64(e->hdr.vm_fd));
-	json_object_object_add(obj, "vm_id", J_U64(e->hdr.vm_key));
-	json_object_object_add(obj, "how", J_STR(gmt_vm_end_name(e->vm_gone.how)));
-	emit(o, obj);
-}
-
 #define U(l, k, v)	put_u(l, ",\"" k "\":", sizeof(k) + 3, v)
 #define S(l, k, v)	put_s(l, ",\"" k "\":", sizeof(k) + 3, v)
 #define B(l, k, v)	do { KEY(l, k); gmt_puts(l, (v) ? "true" : "false"); } while (0)
@@ -85,182 +66,188 @@ static void put_name(struct gmt_line *l, const char *s)
 
 #define N(l, k, v)	do { KEY(l, k); put_name(l, v); } while (0)
 
+/* ,"key":<u64> or ,"key":null */
+static void put_opt(struct gmt_line *l, const char *key, size_t klen, bool has, __u64 v)
+{
+	gmt_put(l, key, klen);
+	if (has)
+		gmt_put_u64(l, v);
+	else
+		gmt_put(l, "null", 4);
+}
+
+#define O(l, k, has, v)	put_opt(l, ",\"" k "\":", sizeof(k) + 3, has, v)
+
+/* not an operation of a process: what gmemtrace learnt about a VM */
+static void json_vm_gone(struct gmt_out *o, const struct gmt_event_view *v)
+{
+	json_object *obj = gmt_json_record("vm_gone", v->real_ns);
+
+	json_object_object_add(obj, "vm", J_STR(v->vm.label));
+	json_object_object_add(obj, "vm_pid", J_I64(v->vm.pid));
+	json_object_object_add(obj, "vm_fd", J_I64(v->vm.fd));
+	json_object_object_add(obj, "vm_id", J_U64(v->vm.id));
+	json_object_object_add(obj, "how", J_STR(v->vm_gone_how));
+	gmt_json_emit(o, obj);
+}
+
+static void json_folio(struct gmt_line *l, const struct gmt_convert_view *c)
+{
+	if (!c->has_folio) {
+		gmt_puts(l, ",\"blocking_folio\":null");
+		return;
+	}
+	gmt_puts(l, ",\"blocking_folio\":{\"index\":");
+	gmt_put_u64(l, c->folio.index);
+	U(l, "offset", c->folio.offset);
+	U(l, "refcount", c->folio.refcount);
+	U(l, "expected", c->folio.expected);
+	S(l, "mapcount", c->folio.mapcount);
+	U(l, "pins", c->folio.pins);
+	U(l, "other", c->folio.other);
+	U(l, "lru_batch", c->folio.lru_batch);
+	U(l, "nr_pages", c->folio.nr_pages);
+	B(l, "lru", c->folio.lru);
+	B(l, "exact", c->folio.exact);
+	gmt_putc(l, '}');
+}
+
+static void json_convert(struct gmt_line *l, const struct gmt_convert_view *c)
+{
+	int p;
+
+	N(l, "gen", c->gen);
+	N(l, "uapi", c->uapi);
+	KEY(l, "cmd");
+	gmt_putc(l, '"');
+	gmt_put_hex(l, c->cmd);
+	gmt_putc(l, '"');
+	N(l, "dir", c->dir);
+	if (c->has_gpa)
+		U(l, "gpa", c->gpa);
+	if (c->has_gmem) {
+		U(l, "gmem_ino", c->gmem_ino);
+		U(l, "gmem_offset", c->gmem_offset);
+	}
+	U(l, "size", c->size);
+	U(l, "attributes", c->attributes);
+	U(l, "flags", c->flags);
+	B(l, "blocked", c->blocked);
+	O(l, "error_offset", c->has_error_offset, c->error_offset);
+	O(l, "kernel_latency_ns", c->has_kernel_latency, c->kernel_latency_ns);
+	N(l, "source", c->source);
+	gmt_puts(l, ",\"phases_ns\":{");
+	for (p = 0; p < c->nr_phases; p++) {
+		if (p)
+			gmt_putc(l, ',');
+		put_name(l, c->phases[p].name);
+		gmt_putc(l, ':');
+		gmt_put_u64(l, c->phases[p].ns);
+	}
+	gmt_putc(l, '}');
+	json_folio(l, c);
+}
+
+static void json_memslot(struct gmt_line *l, const struct gmt_memslot_view *m)
+{
+	U(l, "slot", m->slot);
+	U(l, "flags", m->flags);
+	U(l, "gpa", m->gpa);
+	U(l, "size", m->size);
+	U(l, "uaddr", m->uaddr);
+	S(l, "gmem_fd", m->gmem_fd);
+	U(l, "gmem_ino", m->gmem_ino);
+	U(l, "gmem_offset", m->gmem_offset);
+}
+
+static void json_guest_req(struct gmt_line *l, const struct gmt_guest_req_view *g)
+{
+	N(l, "kind", g->kind);
+	N(l, "dir", g->dir);
+	U(l, "gpa", g->gpa);
+	U(l, "size", g->size);
+	U(l, "flags", g->flags);
+	S(l, "vcpu_fd", g->vcpu_fd);
+	U(l, "conversions", g->conversions);
+	U(l, "blocked", g->blocked);
+	U(l, "convert_ns", g->convert_ns);
+	U(l, "vmm_ns", g->vmm_ns);
+	B(l, "complete", g->complete);
+	N(l, "end", g->end);
+}
+
+static void json_body(struct gmt_line *l, const struct gmt_event_view *v)
+{
+	switch (v->type) {
+	case GMT_EV_CONVERT:
+		json_convert(l, &v->convert);
+		break;
+	case GMT_EV_GMEM_CREATE:
+		U(l, "size", v->gmem_create.size);
+		U(l, "flags", v->gmem_create.flags);
+		S(l, "gmem_fd", v->gmem_create.gmem_fd);
+		U(l, "gmem_ino", v->gmem_create.gmem_ino);
+		break;
+	case GMT_EV_MEMSLOT:
+		json_memslot(l, &v->memslot);
+		break;
+	case GMT_EV_FALLOCATE:
+		U(l, "mode", v->fallocate.mode);
+		B(l, "punch_hole", v->fallocate.punch_hole);
+		U(l, "gmem_ino", v->fallocate.gmem_ino);
+		U(l, "gmem_offset", v->fallocate.offset);
+		U(l, "size", v->fallocate.len);
+		break;
+	case GMT_EV_VM_CREATE:
+		U(l, "vm_type", v->vm_type);
+		break;
+	case GMT_EV_GUEST_REQ:
+		json_guest_req(l, &v->guest_req);
+		break;
+	}
+}
+
 /*
  * Same fields, order and values as the json-c object this replaces (golden
  * tests and docs/json-schema.md); json-c cost microseconds per record in
  * allocations and hashing, a storm of records made that most of the CPU.
  */
-static void json_event(struct gmt_out *o, const struct gmt_event *e)
+static void json_event(struct gmt_out *o, const struct gmt_event_view *v)
 {
-	const struct gmt_event_hdr *h = &e->hdr;
-	const char *en = h->ret < 0 ? gmt_errno_name(-h->ret) : NULL;
 	struct gmt_line l;
 
-	if (h->type == GMT_EV_VM_GONE) {
-		json_vm_gone(o, e);
+	if (v->type == GMT_EV_VM_GONE) {
+		json_vm_gone(o, v);
 		return;
 	}
 	gmt_line_init(&l);
 	gmt_puts(&l, "{\"type\":\"event\",\"time\":\"");
-	gmt_put_time(&l, h->ts_ns + o->real_off, true);
+	gmt_put_time(&l, v->real_ns, true);
 	gmt_putc(&l, '"');
-	N(&l, "event", gmt_event_name(h->type));
-	U(&l, "ts_ns", h->ts_ns);
-	U(&l, "pid", h->pid);
-	U(&l, "tid", h->tid);
+	N(&l, "event", v->name);
+	U(&l, "ts_ns", v->ts_ns);
+	U(&l, "pid", v->pid);
+	U(&l, "tid", v->tid);
 	KEY(&l, "comm");
 	gmt_putc(&l, '"');
-	gmt_put_esc(&l, h->comm, sizeof(h->comm), GMT_ESC_JSON);
+	gmt_put_esc(&l, v->comm, GMT_COMM_LEN, GMT_ESC_JSON);
 	gmt_putc(&l, '"');
-	U(&l, "cgroup_id", h->cgroup_id);
+	U(&l, "cgroup_id", v->cgroup_id);
 	KEY(&l, "vm");
 	gmt_putc(&l, '"');
-	if (h->vm_pid > 0) {
-		gmt_put_s64(&l, h->vm_pid);
-		gmt_putc(&l, '-');
-		if (h->vm_fd >= 0)
-			gmt_put_s64(&l, h->vm_fd);
-		else
-			gmt_putc(&l, '?');
-	} else {
-		gmt_putc(&l, '?');
-	}
+	gmt_put(&l, v->vm.label, v->vm.label_len);
 	gmt_putc(&l, '"');
-	S(&l, "vm_pid", h->vm_pid);
-	S(&l, "vm_fd", h->vm_fd);
-	if (h->vm_key)
-		U(&l, "vm_id", h->vm_key);
-	else
-		gmt_puts(&l, ",\"vm_id\":null");
-	S(&l, "fd", h->fd);
-	S(&l, "ret", h->ret);
-	if (en)
-		N(&l, "errno", en);
+	S(&l, "vm_pid", v->vm.pid);
+	S(&l, "vm_fd", v->vm.fd);
+	O(&l, "vm_id", v->vm.id != 0, v->vm.id);
+	S(&l, "fd", v->fd);
+	S(&l, "ret", v->ret);
+	if (v->errno_name)
+		N(&l, "errno", v->errno_name);
 	else
 		gmt_puts(&l, ",\"errno\":null");
-	U(&l, "latency_ns", h->latency_ns);
-
-	switch (h->type) {
-	case GMT_EV_CONVERT: {
-		const struct gmt_convert *c = &e->convert;
-		__u64 ino, off;
-		int p, n = 0;
-
-		N(&l, "gen", gmt_gen_name(c->gen));
-		N(&l, "uapi", gmt_gen_uapi(c->gen, c->cmd));
-		KEY(&l, "cmd");
-		gmt_putc(&l, '"');
-		gmt_put_hex(&l, c->cmd);
-		gmt_putc(&l, '"');
-		N(&l, "dir", gmt_dir_name(c->dir));
-		if (c->gen == GMT_GEN_G1) {
-			U(&l, "gpa", c->start);
-			if (gmt_memslots_translate(&o->slots, h->vm_key, c->start, &ino, &off)) {
-				U(&l, "gmem_ino", ino);
-				U(&l, "gmem_offset", off);
-			}
-		} else {
-			U(&l, "gmem_ino", c->gmem_ino);
-			U(&l, "gmem_offset", c->start);
-		}
-		U(&l, "size", c->size);
-		U(&l, "attributes", c->attributes);
-		U(&l, "flags", c->flags);
-		B(&l, "blocked", h->ret == -11);
-		KEY(&l, "error_offset");
-		if (c->has_error_offset)
-			gmt_put_u64(&l, c->error_offset);
-		else
-			gmt_puts(&l, "null");
-		KEY(&l, "kernel_latency_ns");
-		if (c->kernel_latency_ns)
-			gmt_put_u64(&l, c->kernel_latency_ns);
-		else
-			gmt_puts(&l, "null");
-		N(&l, "source", gmt_source_name(c->source));
-		gmt_puts(&l, ",\"phases_ns\":{");
-		for (p = 0; p < GMT_PH_MAX; p++) {
-			if (!c->phase_ns[p])
-				continue;
-			if (n++)
-				gmt_putc(&l, ',');
-			put_name(&l, gmt_phase_name(p));
-			gmt_putc(&l, ':');
-			gmt_put_u64(&l, c->phase_ns[p]);
-		}
-		gmt_putc(&l, '}');
-		if (c->folio.valid) {
-			struct gmt_refs_verdict v;
-
-			gmt_folio_decompose(&c->folio, &v);
-			gmt_puts(&l, ",\"blocking_folio\":{\"index\":");
-			gmt_put_u64(&l, c->folio.index);
-			U(&l, "offset", c->folio.index << 12);
-			U(&l, "refcount", c->folio.refcount);
-			U(&l, "expected", c->folio.expected);
-			S(&l, "mapcount", c->folio.mapcount);
-			U(&l, "pins", v.pins);
-			U(&l, "other", v.other);
-			U(&l, "lru_batch", v.lru_batch);
-			U(&l, "nr_pages", c->folio.nr_pages);
-			B(&l, "lru", c->folio.lru);
-			B(&l, "exact", c->folio.exact);
-			gmt_putc(&l, '}');
-		} else {
-			gmt_puts(&l, ",\"blocking_folio\":null");
-		}
-		break;
-	}
-	case GMT_EV_GMEM_CREATE:
-		U(&l, "size", e->gmem_create.size);
-		U(&l, "flags", e->gmem_create.flags);
-		S(&l, "gmem_fd", h->ret >= 0 ? h->ret : -1);
-		U(&l, "gmem_ino", e->gmem_create.gmem_ino);
-		break;
-	case GMT_EV_MEMSLOT: {
-		const struct gmt_memslot *m = &e->memslot;
-
-		U(&l, "slot", m->slot);
-		U(&l, "flags", m->flags);
-		U(&l, "gpa", m->gpa);
-		U(&l, "size", m->size);
-		U(&l, "uaddr", m->uaddr);
-		S(&l, "gmem_fd", m->gmem_fd);
-		U(&l, "gmem_ino", m->gmem_ino);
-		U(&l, "gmem_offset", m->gmem_offset);
-		break;
-	}
-	case GMT_EV_FALLOCATE:
-		U(&l, "mode", e->fallocate.mode);
-		B(&l, "punch_hole", e->fallocate.mode & 2);
-		U(&l, "gmem_ino", e->fallocate.gmem_ino);
-		U(&l, "gmem_offset", e->fallocate.offset);
-		U(&l, "size", e->fallocate.len);
-		break;
-	case GMT_EV_VM_CREATE:
-		U(&l, "vm_type", e->vm_create.vm_type);
-		break;
-	case GMT_EV_GUEST_REQ: {
-		const struct gmt_guest_req *g = &e->guest_req;
-
-		N(&l, "kind", g->kind == GMT_GREQ_MAP_GPA_RANGE ? "map_gpa_range" : "memory_fault");
-		N(&l, "dir", gmt_dir_name(g->dir));
-		U(&l, "gpa", g->gpa);
-		U(&l, "size", g->size);
-		U(&l, "flags", g->flags);
-		S(&l, "vcpu_fd", g->vcpu_fd);
-		U(&l, "conversions", g->conversions);
-		U(&l, "blocked", g->blocked);
-		U(&l, "convert_ns", g->convert_ns);
-		/* latency_ns: the guest's wait, exit to re-entry; the rest was the VMM */
-		U(&l, "vmm_ns", h->latency_ns > g->convert_ns ? h->latency_ns - g->convert_ns : 0);
-		/* anything but reentry: the guest never got its answer while traced */
-		B(&l, "complete", g->end == GMT_GREQ_END_REENTRY);
-		N(&l, "end", gmt_greq_end_name(g->end));
-		break;
-	}
-
-	}
+	U(&l, "latency_ns", v->latency_ns);
+	json_body(&l, v);
 	gmt_putc(&l, '}');
 	*l.p++ = '\n';		/* the builder keeps this byte free */
 	fwrite_unlocked(l.buf, 1, gmt_line_len(&l), o->f);
@@ -269,60 +256,82 @@ static void json_event(struct gmt_out *o, const struct gmt_event *e)
 
 static void json_lost(struct gmt_out *o, __u64 n, __u64 total)
 {
-	json_object *obj = record(o, "lost_events", gmt_mono_ns() + o->real_off);
+	json_object *obj = gmt_json_record_now(o, "lost_events");
 
 	json_object_object_add(obj, "lost", J_U64(n));
 	json_object_object_add(obj, "lost_total", J_U64(total));
-	emit(o, obj);
+	gmt_json_emit(o, obj);
 }
 
-static void json_attach(struct gmt_out *o, const struct gmt_session *s)
+static json_object *j_str_or_null(const char *s)
 {
-	json_object *obj = record(o, "attach", gmt_mono_ns() + o->real_off);
+	return s ? J_STR(s) : NULL;
+}
+
+static void json_attach(struct gmt_out *o, const struct gmt_attach_view *v)
+{
+	json_object *obj = gmt_json_record_now(o, "attach");
 	json_object *arr = json_object_new_array();
-	static const char *const state[] = { "not_wanted", "attached", "failed", "unavailable" };
 	int i;
 
-	for (i = 0; i < s->nr_status; i++) {
-		const struct gmt_attach_status *st = &s->status[i];
+	for (i = 0; i < v->nr_progs; i++) {
+		const struct gmt_prog_view *pv = &v->progs[i];
 		json_object *p = json_object_new_object();
 
-		json_object_object_add(p, "program", J_STR(st->spec->prog));
-		json_object_object_add(p, "backend", J_STR(gmt_backend_name(st->spec->backend)));
-		json_object_object_add(p, "hook", J_STR(st->spec->hook));
-		json_object_object_add(p, "feature", st->spec->feature ? J_STR(st->spec->feature) : NULL);
-		json_object_object_add(p, "target", st->target ? J_STR(st->target) : NULL);
-		json_object_object_add(p, "state", J_STR(state[st->state]));
-		json_object_object_add(p, "reason", st->reason[0] ? J_STR(st->reason) : NULL);
+		json_object_object_add(p, "program", J_STR(pv->program));
+		json_object_object_add(p, "backend", J_STR(pv->backend));
+		json_object_object_add(p, "hook", J_STR(pv->hook));
+		json_object_object_add(p, "feature", j_str_or_null(pv->feature));
+		json_object_object_add(p, "target", j_str_or_null(pv->target));
+		json_object_object_add(p, "state", J_STR(pv->state));
+		json_object_object_add(p, "reason", j_str_or_null(pv->reason));
 		json_object_array_add(arr, p);
 	}
 	json_object_object_add(obj, "programs", arr);
-	emit(o, obj);
+	gmt_json_emit(o, obj);
 }
 
-static void json_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
+static json_object *named_obj(const struct gmt_named_u64 *v, int n)
 {
-	json_object *obj = record(o, "summary", gmt_mono_ns() + o->real_off);
-	json_object *ev = json_object_new_object(), *cnt = json_object_new_object();
+	json_object *obj = json_object_new_object();
 	int i;
 
-	for (i = 1; i < GMT_EV_TYPE_MAX; i++)
-		json_object_object_add(ev, gmt_event_name(i), J_U64(sum->events[i]));
-	json_object_object_add(obj, "events", ev);
-	json_object_object_add(obj, "lost", J_U64(sum->lost));
-	for (i = 0; i < GMT_CNT_MAX; i++)
-		json_object_object_add(cnt, gmt_counter_name(i), J_U64(sum->counters[i]));
-	json_object_object_add(obj, "counters", cnt);
-	json_object_object_add(obj, "duration_s", json_object_new_double(sum->duration_s));
-	/* null without a command, and when gmemtrace stopped it */
-	json_object_object_add(obj, "command_status", sum->cmd_ran && !sum->cmd_stopped &&
-			       !sum->cmd_left_running ? J_I64(sum->cmd_status) : NULL);
-	json_object_object_add(obj, "command_stopped", sum->cmd_ran ?
-			       json_object_new_boolean(sum->cmd_stopped) : NULL);
-	emit(o, obj);
+	for (i = 0; i < n; i++)
+		json_object_object_add(obj, v[i].name, J_U64(v[i].v));
+	return obj;
 }
 
-static json_object *stats_obj(const struct gmt_stats *s)
+/* duration and the command's end: null without a command, and when
+ * gmemtrace stopped it or left it running */
+static void json_end(struct gmt_out *o, json_object *obj, const struct gmt_end_view *v)
+{
+	json_object_object_add(obj, "duration_s", json_object_new_double(v->duration_s));
+	json_object_object_add(obj, "command_status", v->cmd == GMT_CMD_EXITED ?
+			       J_I64(v->cmd_status) : NULL);
+	json_object_object_add(obj, "command_stopped", v->cmd != GMT_CMD_NONE ?
+			       json_object_new_boolean(v->cmd == GMT_CMD_STOPPED) : NULL);
+	gmt_json_emit(o, obj);
+}
+
+static void json_summary(struct gmt_out *o, const struct gmt_end_view *v)
+{
+	json_object *obj = gmt_json_record_now(o, "summary");
+
+	json_object_object_add(obj, "events", named_obj(v->events, GMT_EV_TYPE_MAX - 1));
+	json_object_object_add(obj, "lost", J_U64(v->lost));
+	json_object_object_add(obj, "counters", named_obj(v->counters, GMT_CNT_MAX));
+	json_end(o, obj, v);
+}
+
+static void json_stat_summary(struct gmt_out *o, const struct gmt_end_view *v)
+{
+	json_object *obj = gmt_json_record_now(o, "summary");
+
+	json_object_object_add(obj, "intervals", J_U64(v->intervals));
+	json_end(o, obj, v);
+}
+
+static json_object *counts_obj(const struct gmt_counts_view *s)
 {
 	json_object *obj = json_object_new_object();
 
@@ -331,134 +340,131 @@ static json_object *stats_obj(const struct gmt_stats *s)
 	json_object_object_add(obj, "bytes", J_U64(s->bytes));
 	json_object_object_add(obj, "failed", J_U64(s->failed));
 	json_object_object_add(obj, "blocked", J_U64(s->blocked));
-	json_object_object_add(obj, "latency_sum_ns", J_U64(s->lat_sum_ns));
+	json_object_object_add(obj, "latency_sum_ns", J_U64(s->latency_sum_ns));
 	return obj;
 }
 
-static void json_stat(struct gmt_out *o, const struct gmt_stat_snapshot *snap, bool hist)
+static json_object *opt_u64(bool has, __u64 v)
 {
-	json_object *obj = record(o, "stat", snap->real_ns);
-	json_object *rows = json_object_new_array(), *cnt = json_object_new_object();
-	int i, j;
+	return has ? J_U64(v) : NULL;
+}
 
-	json_object_object_add(obj, "interval_s", json_object_new_double(snap->interval_s));
-	json_object_object_add(obj, "live_vms", J_I64(snap->nr_live_vms));
-	for (i = 0; i < snap->nr_rows; i++) {
-		const struct gmt_stat_row *r = &snap->rows[i];
-		json_object *row = json_object_new_object(), *errs = json_object_new_object();
-		json_object *errs_total = json_object_new_object();
-		char vm[32];
+/* failures by errno (name, or the number), in the interval and in total */
+static void row_errors(json_object *row, const struct gmt_stat_row_view *r)
+{
+	json_object *errs = json_object_new_object(), *errs_total = json_object_new_object();
+	int j;
 
-		gmt_vm_label(vm, sizeof(vm), r->total.vm_pid, r->total.vm_fd);
-		json_object_object_add(row, "vm", J_STR(vm));
-		json_object_object_add(row, "vm_pid", J_I64(r->total.vm_pid));
-		json_object_object_add(row, "vm_fd", J_I64(r->total.vm_fd));
-		json_object_object_add(row, "vm_id", J_U64(r->key.vm_key));
-		json_object_object_add(row, "vm_gone", json_object_new_boolean(r->gone));
-		json_object_object_add(row, "gen", J_STR(gmt_gen_name(r->key.gen)));
-		json_object_object_add(row, "dir", J_STR(gmt_dir_name(r->key.dir)));
-		json_object_object_add(row, "interval", stats_obj(&r->delta));
-		json_object_object_add(row, "total", stats_obj(&r->total));
-		json_object_object_add(row, "rate", json_object_new_double(
-			snap->interval_s > 0 ? r->delta.count / snap->interval_s : 0));
-		/* no conversion in the interval: no percentile, not a zero one */
-		json_object_object_add(row, "p50_ns", r->delta.count ? J_U64(gmt_stat_percentile(r, 50)) : NULL);
-		json_object_object_add(row, "p90_ns", r->delta.count ? J_U64(gmt_stat_percentile(r, 90)) : NULL);
-		json_object_object_add(row, "p99_ns", r->delta.count ? J_U64(gmt_stat_percentile(r, 99)) : NULL);
-		json_object_object_add(row, "max_ns", J_U64(r->total.lat_max_ns));
-		/* in-kernel latency and the mean offset of each phase marker */
-		json_object_object_add(row, "kernel_latency_avg_ns", r->delta.klat_count ?
-				       J_U64(r->delta.klat_sum_ns / r->delta.klat_count) : NULL);
-		{
-			json_object *ph = json_object_new_object();
+	for (j = 0; j < r->nr_errs; j++) {
+		const struct gmt_err_view *e = &r->errs[j];
+		char num[16];
 
-			for (j = 0; j < GMT_PH_MAX; j++)
-				if (r->delta.phase_count[j])
-					json_object_object_add(ph, gmt_phase_name(j),
-						J_U64(r->delta.phase_sum_ns[j] / r->delta.phase_count[j]));
-			json_object_object_add(row, "phases_avg_ns", ph);
-		}
-		for (j = 0; j < snap->nr_errs; j++) {
-			const struct gmt_stat_err *e = &snap->errs[j];
-			const char *n = gmt_errno_name(e->key.err);
-			char num[16];
-
-			if (e->key.vm_key != r->key.vm_key || e->key.dir != r->key.dir ||
-			    e->key.gen != r->key.gen)
-				continue;
-			snprintf(num, sizeof(num), "%u", e->key.err);
-			json_object_object_add(errs, n ? n : num, J_U64(e->delta));
-			json_object_object_add(errs_total, n ? n : num, J_U64(e->total));
-		}
-		json_object_object_add(row, "errors", errs);
-		json_object_object_add(row, "errors_total", errs_total);
-		if (hist) {
-			json_object *h = json_object_new_array();
-			__u64 lo, hi;
-
-			for (j = 0; j < GMT_HIST_SLOTS; j++) {
-				json_object *b;
-
-				if (!r->delta.hist[j])
-					continue;
-				gmt_hist_bounds(j, &lo, &hi);
-				b = json_object_new_object();
-				json_object_object_add(b, "min", J_U64(lo));
-				json_object_object_add(b, "max", J_U64(hi));
-				json_object_object_add(b, "count", J_U64(r->delta.hist[j]));
-				json_object_array_add(h, b);
-			}
-			json_object_object_add(row, "hist", h);
-		}
-		json_object_array_add(rows, row);
+		snprintf(num, sizeof(num), "%u", e->err);
+		json_object_object_add(errs, e->name ?: num, J_U64(e->delta));
+		json_object_object_add(errs_total, e->name ?: num, J_U64(e->total));
 	}
+	json_object_object_add(row, "errors", errs);
+	json_object_object_add(row, "errors_total", errs_total);
+}
+
+static json_object *row_hist(const struct gmt_stat_row_view *r)
+{
+	json_object *h = json_object_new_array();
+	int j;
+
+	for (j = 0; j < r->nr_buckets; j++) {
+		json_object *b = json_object_new_object();
+
+		json_object_object_add(b, "min", J_U64(r->buckets[j].min));
+		json_object_object_add(b, "max", J_U64(r->buckets[j].max));
+		json_object_object_add(b, "count", J_U64(r->buckets[j].count));
+		json_object_array_add(h, b);
+	}
+	return h;
+}
+
+static json_object *stat_row(const struct gmt_stat_row_view *r, bool hist)
+{
+	json_object *row = json_object_new_object(), *ph = json_object_new_object();
+	int j;
+
+	json_object_object_add(row, "vm", J_STR(r->vm.label));
+	json_object_object_add(row, "vm_pid", J_I64(r->vm.pid));
+	json_object_object_add(row, "vm_fd", J_I64(r->vm.fd));
+	json_object_object_add(row, "vm_id", J_U64(r->vm.id));
+	json_object_object_add(row, "vm_gone", json_object_new_boolean(r->gone));
+	json_object_object_add(row, "gen", J_STR(r->gen));
+	json_object_object_add(row, "dir", J_STR(r->dir));
+	json_object_object_add(row, "interval", counts_obj(&r->interval));
+	json_object_object_add(row, "total", counts_obj(&r->total));
+	json_object_object_add(row, "rate", json_object_new_double(r->rate));
+	json_object_object_add(row, "p50_ns", opt_u64(r->has_percentiles, r->p50_ns));
+	json_object_object_add(row, "p90_ns", opt_u64(r->has_percentiles, r->p90_ns));
+	json_object_object_add(row, "p99_ns", opt_u64(r->has_percentiles, r->p99_ns));
+	json_object_object_add(row, "max_ns", J_U64(r->max_ns));
+	json_object_object_add(row, "kernel_latency_avg_ns",
+			       opt_u64(r->has_kernel_latency, r->kernel_latency_avg_ns));
+	for (j = 0; j < r->nr_phases; j++)
+		json_object_object_add(ph, r->phases[j].name, J_U64(r->phases[j].ns));
+	json_object_object_add(row, "phases_avg_ns", ph);
+	row_errors(row, r);
+	if (hist)
+		json_object_object_add(row, "hist", row_hist(r));
+	return row;
+}
+
+static void json_stat(struct gmt_out *o, const struct gmt_stat_view *v)
+{
+	json_object *obj = gmt_json_record("stat", v->real_ns);
+	json_object *rows = json_object_new_array();
+	int i;
+
+	json_object_object_add(obj, "interval_s", json_object_new_double(v->interval_s));
+	json_object_object_add(obj, "live_vms", J_I64(v->nr_live_vms));
+	for (i = 0; i < v->nr_rows; i++)
+		json_object_array_add(rows, stat_row(&v->rows[i], v->hist));
 	json_object_object_add(obj, "rows", rows);
-	for (i = 0; i < GMT_CNT_MAX; i++)
-		json_object_object_add(cnt, gmt_counter_name(i), J_U64(snap->counters[i]));
-	json_object_object_add(obj, "counters", cnt);
-	emit(o, obj);
+	json_object_object_add(obj, "counters", named_obj(v->counters, GMT_CNT_MAX));
+	gmt_json_emit(o, obj);
+}
+
+static json_object *error_obj(struct gmt_out *o, const char *what, const char *msg)
+{
+	json_object *obj = gmt_json_record_now(o, "error");
+
+	json_object_object_add(obj, "what", J_STR(what));
+	json_object_object_add(obj, "message", J_STR(msg));
+	return obj;
 }
 
 static void json_error(struct gmt_out *o, const char *what, const char *msg)
 {
-	json_object *obj = record(o, "error", gmt_mono_ns() + o->real_off);
-
-	json_object_object_add(obj, "what", J_STR(what));
-	json_object_object_add(obj, "message", J_STR(msg));
-	emit(o, obj);
+	gmt_json_emit(o, error_obj(o, what, msg));
 }
 
 static void json_fatal(struct gmt_out *o, const char *what, const char *msg, int exit_code)
 {
-	json_object *obj = record(o, "error", gmt_mono_ns() + o->real_off);
+	json_object *obj = error_obj(o, what, msg);
 
-	json_object_object_add(obj, "what", J_STR(what));
-	json_object_object_add(obj, "message", J_STR(msg));
 	json_object_object_add(obj, "fatal", json_object_new_boolean(true));
 	json_object_object_add(obj, "exit_code", J_I64(exit_code));
-	emit(o, obj);
+	gmt_json_emit(o, obj);
 }
 
-static void json_stat_summary(struct gmt_out *o, const struct gmt_stat_summary *sum)
-{
-	json_object *obj = record(o, "summary", gmt_mono_ns() + o->real_off);
-
-	json_object_object_add(obj, "intervals", J_U64(sum->intervals));
-	json_object_object_add(obj, "duration_s", json_object_new_double(sum->duration_s));
-	json_object_object_add(obj, "command_status", sum->cmd_ran && !sum->cmd_stopped &&
-			       !sum->cmd_left_running ? J_I64(sum->cmd_status) : NULL);
-	json_object_object_add(obj, "command_stopped", sum->cmd_ran ?
-			       json_object_new_boolean(sum->cmd_stopped) : NULL);
-	emit(o, obj);
-}
-
-const struct gmt_out_ops gmt_out_json_ops = {
+static const struct gmt_out_ops json_ops = {
 	.event = json_event,
 	.lost = json_lost,
 	.attach = json_attach,
 	.summary = json_summary,
 	.stat = json_stat,
+	.stat_summary = json_stat_summary,
 	.error = json_error,
 	.fatal = json_fatal,
-	.stat_summary = json_stat_summary,
+	.refs_gmem = gmt_json_refs_gmem,
+	.refs_folio = gmt_json_refs_folio,
+	.refs_summary = gmt_json_refs_summary,
+	.refs_total = gmt_json_refs_total,
+	.features = gmt_json_features,
 };
+
+GMT_OUT_FORMAT(json, "json", GMT_FMT_JSON, &json_ops)

@@ -8,19 +8,37 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "gmt_refs.h"
+#include "model.h"
 #include "output.h"
 #include "util.h"
 
+/* the formats, by id: text.c and json.c, and any other that registered */
+static const struct gmt_out_format *formats[GMT_FMT_MAX];
+
+void gmt_out_register(struct gmt_out_format *f)
+{
+	int id = f->id;
+
+	if (id == GMT_FMT_ANY)
+		for (id = GMT_FMT_ANY; id < GMT_FMT_MAX && formats[id]; id++)
+			;
+	if (id >= GMT_FMT_MAX || formats[id])
+		return;		/* no room: the format is not offered */
+	f->id = id;
+	formats[id] = f;
+}
+
 int gmt_parse_format(const char *s, enum gmt_format *fmt)
 {
-	if (!strcmp(s, "text"))
-		*fmt = GMT_FMT_TEXT;
-	else if (!strcmp(s, "json"))
-		*fmt = GMT_FMT_JSON;
-	else
-		return -EINVAL;
-	return 0;
+	int i;
+
+	for (i = 0; i < GMT_FMT_MAX; i++) {
+		if (formats[i] && !strcmp(s, formats[i]->name)) {
+			*fmt = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 #define GMT_OUT_BUF	(1 << 16)
@@ -62,21 +80,32 @@ static int open_path(const char *path)
 int gmt_out_open(struct gmt_out *o, enum gmt_format fmt, const char *path)
 {
 	memset(o, 0, sizeof(*o));
+	if ((unsigned int)fmt >= GMT_FMT_MAX || !formats[fmt])
+		fmt = GMT_FMT_TEXT;
 	o->fmt = fmt;
-	o->ops = fmt == GMT_FMT_JSON ? &gmt_out_json_ops : &gmt_out_text_ops;
+	o->ops = formats[fmt]->ops;
+	o->model = calloc(1, sizeof(*o->model));
+	if (!o->model) {
+		gmt_err("cannot open the output: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	o->own_model = true;
 	o->real_off = gmt_mono_to_real_offset();
 	if (!path || !strcmp(path, "-")) {
 		o->f = stdout;
 	} else {
 		int fd = open_path(path);
 
-		if (fd < 0)
+		if (fd < 0) {
+			gmt_out_bind_model(o, NULL);
 			return fd;
+		}
 		o->f = fdopen(fd, "w");
 		if (!o->f) {
 			int err = errno;
 
 			close(fd);
+			gmt_out_bind_model(o, NULL);
 			gmt_err("cannot open output file %s: %s", path, strerror(err));
 			return -err;
 		}
@@ -131,74 +160,71 @@ int gmt_out_close(struct gmt_out *o)
 	free(o->vbuf);
 	o->vbuf = NULL;
 	o->f = NULL;
-	gmt_memslots_free(&o->slots);
+	gmt_out_bind_model(o, NULL);
 	return -o->werr;
 }
 
-/* KVM's own name for a VM is "<pid>-<fd>" (its debugfs directory) */
-void gmt_vm_label(char *buf, size_t len, __s32 pid, __s32 fd)
+void gmt_out_bind_model(struct gmt_out *o, struct gmt_model *m)
 {
-	if (pid > 0 && fd >= 0)
-		snprintf(buf, len, "%d-%d", pid, fd);
-	else if (pid > 0)
-		snprintf(buf, len, "%d-?", pid);
-	else
-		snprintf(buf, len, "?");
-}
-
-void gmt_folio_decompose(const struct gmt_folio_snap *f, struct gmt_refs_verdict *v)
-{
-	/* the exact snapshot includes filemap_get_folios' own batch reference */
-	__s32 ref = (__s32)f->refcount - (f->exact ? 1 : 0);
-	__u32 order = f->nr_pages > 1 ? 31 - __builtin_clz(f->nr_pages) : 0;
-
-	gmt_refs_decompose(ref, f->mapcount, f->nr_pages > 1 ? (__s32)f->pincount : 0, order,
-			   f->lru, v);
-}
-
-const char *gmt_vm_end_name(unsigned int how)
-{
-	switch (how) {
-	case GMT_VM_END_REUSED:
-		return "address_reused";
-	case GMT_VM_END_RELEASED:
-		return "released";
-	case GMT_VM_END_SWEPT:
-		return "no_file_left";
+	if (o->own_model) {
+		gmt_model_free(o->model);
+		free(o->model);
 	}
-	return "?";
+	o->model = m;
+	o->own_model = false;
 }
 
-const char *gmt_greq_end_name(unsigned int end)
+/* ---- records: the view worked out once, then the format ---- */
+
+void gmt_out_event(struct gmt_out *o, const struct gmt_event *e)
 {
-	switch (end) {
-	case GMT_GREQ_END_REENTRY:
-		return "reentry";
-	case GMT_GREQ_END_THREAD_EXIT:
-		return "thread_exit";
-	case GMT_GREQ_END_OTHER_VCPU:
-		return "other_vcpu";
-	case GMT_GREQ_END_TRACE_END:
-		return "tracing_ended";
+	struct gmt_event_view v;
+
+	gmt_model_event(o->model, e);
+	gmt_view_event(&v, o->model, e, o->real_off);
+	o->ops->event(o, &v);
+}
+
+void gmt_out_attach(struct gmt_out *o, const struct gmt_session *s)
+{
+	struct gmt_attach_view v;
+
+	if (!o->ops->attach)
+		return;
+	if (gmt_view_attach(&v, s)) {
+		gmt_err("cannot report what is attached: %s", strerror(ENOMEM));
+		return;
 	}
-	return "?";
+	o->ops->attach(o, &v);
+	gmt_view_attach_free(&v);
 }
 
-const char *gmt_counter_name(unsigned int c)
+void gmt_out_summary(struct gmt_out *o, const struct gmt_trace_summary *sum)
 {
-	static const char *const n[GMT_CNT_MAX] = {
-		[GMT_CNT_RB_DROPS] = "ringbuf_drops",
-		[GMT_CNT_INFLIGHT_FULL] = "inflight_full",
-		[GMT_CNT_INFLIGHT_MISS] = "inflight_miss",
-		[GMT_CNT_READ_USER_ERR] = "read_user_errors",
-		[GMT_CNT_READ_KERN_ERR] = "read_kernel_errors",
-		[GMT_CNT_STATS_FULL] = "stats_map_full",
-		[GMT_CNT_WRONG_FD] = "cmd_on_other_fd",
-		[GMT_CNT_UNCOUNTED] = "conversions_not_counted",
-		[GMT_CNT_VMS_FULL] = "vm_map_full",
-		[GMT_CNT_PIDS_FULL] = "followed_pids_full",
-		[GMT_CNT_GREQ_LOST] = "guest_requests_lost",
-	};
+	struct gmt_end_view v;
 
-	return c < GMT_CNT_MAX && n[c] ? n[c] : "?";
+	gmt_view_trace_end(&v, sum);
+	GMT_OUT_CALL(o, summary, &v);
+}
+
+void gmt_out_stat(struct gmt_out *o, const struct gmt_stat_snapshot *s, bool hist)
+{
+	struct gmt_stat_view v;
+
+	if (!o->ops->stat)
+		return;
+	if (gmt_view_stat(&v, s, hist)) {
+		gmt_err("cannot report statistics: %s", strerror(ENOMEM));
+		return;
+	}
+	o->ops->stat(o, &v);
+	gmt_view_stat_free(&v);
+}
+
+void gmt_out_stat_summary(struct gmt_out *o, const struct gmt_stat_summary *sum)
+{
+	struct gmt_end_view v;
+
+	gmt_view_stat_end(&v, sum);
+	GMT_OUT_CALL(o, stat_summary, &v);
 }

@@ -18,7 +18,6 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <json-c/json.h>
 
 #include "escape.h"
 #include "object.h"
@@ -35,14 +34,9 @@ struct refs_vm {
 	__u64 kvm;
 };
 
-struct refs_holder {
-	__u32 tgid;
-	__s32 fd;
-};
-
 struct refs_gmem {
 	struct gmt_refs_gmem rec;	/* the first fd seen for this inode */
-	struct refs_holder *others;	/* further fds on the same inode */
+	struct gmt_refs_holder_view *others;	/* further fds on the same inode */
 	int nr_others;
 };
 
@@ -55,7 +49,7 @@ struct refs_ctx {
 	const struct gmt_refs_opts *o;
 	struct refs_bpf *skel;
 	struct gmt_plan plan;
-	FILE *f;
+	struct gmt_out *out;
 	char *buf;
 	size_t have;
 	unsigned int page_shift;
@@ -162,57 +156,6 @@ static const char *status_name(unsigned int st)
 		return "read_error";
 	}
 	return "unknown";
-}
-
-static __u64 real_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static json_object *jrec(const char *record)
-{
-	json_object *obj = json_object_new_object();
-	char ts[48];
-
-	gmt_fmt_time(ts, sizeof(ts), real_now_ns(), true);
-	json_object_object_add(obj, "type", json_object_new_string("refs"));
-	json_object_object_add(obj, "time", json_object_new_string(ts));
-	json_object_object_add(obj, "record", json_object_new_string(record));
-	return obj;
-}
-
-static void jemit(struct refs_ctx *c, json_object *obj)
-{
-	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN), c->f);
-	fputc('\n', c->f);
-	json_object_put(obj);
-}
-
-static void jadd(json_object *o, const char *k, json_object *v)
-{
-	json_object_object_add(o, k, v);
-}
-
-#define J_U64(v) json_object_new_uint64(v)
-#define J_I64(v) json_object_new_int64(v)
-/* json-c passes any byte through: strings follow the escaping rule */
-#define J_STR(v) json_object_new_string(gmt_escape_str(v, 0))
-#define J_BOOL(v) json_object_new_boolean(v)
-
-static void jhex(json_object *o, const char *k, __u64 v)
-{
-	char b[24];
-
-	snprintf(b, sizeof(b), "0x%llx", (unsigned long long)v);
-	jadd(o, k, J_STR(b));
-}
-
-static bool json(const struct refs_ctx *c)
-{
-	return c->o->fmt == GMT_FMT_JSON;
 }
 
 static const struct refs_vm *vm_of(const struct refs_ctx *c, __u64 kvm, __u32 tgid)
@@ -469,14 +412,14 @@ static void dedup_gmems(struct refs_ctx *c)
 
 		for (j = 0; j < n; j++) {
 			struct refs_gmem *p = &c->gmems[j];
-			struct refs_holder *h;
+			struct gmt_refs_holder_view *h;
 
 			if (p->rec.hdr.ino != g->rec.hdr.ino)
 				continue;
 			h = realloc(p->others, (p->nr_others + 1) * sizeof(*h));
 			if (h) {
 				p->others = h;
-				h[p->nr_others].tgid = g->rec.hdr.tgid;
+				h[p->nr_others].pid = g->rec.hdr.tgid;
 				h[p->nr_others].fd = g->rec.hdr.fd;
 				p->nr_others++;
 			}
@@ -512,175 +455,105 @@ static bool gmem_wanted(const struct refs_ctx *c, const struct refs_gmem *g)
 
 /* ---- rendering ---- */
 
+/* A guest_memfd, its folios and its summary as view records (view.h), each
+ * worked out here once; the output's format writes them. */
 static void render_gmem(struct refs_ctx *c, const struct refs_gmem *g)
 {
 	const struct gmt_refs_gmem *r = &g->rec;
 	const struct refs_vm *vm = vm_of(c, r->kvm, r->hdr.tgid);
-	bool flags_known = r->bits & GMT_REFS_GMEM_FLAGS_KNOWN;
-	char comm[GMT_ESC_SIZE(sizeof(r->comm))], vmname[32], size[32];
-	int i;
+	struct gmt_refs_gmem_view v = {
+		.pid = r->hdr.tgid,
+		.fd = r->hdr.fd,
+		.comm = r->comm,
+		.gmem_ino = r->hdr.ino,
+		.size = r->size,
+		.cached_pages = r->nrpages,
+		.has_flags = r->bits & GMT_REFS_GMEM_FLAGS_KNOWN,
+		.flags = r->flags,
+		.others = g->others,
+		.nr_others = g->nr_others,
+		.has_range = c->o->has_range,
+		.range_off = c->o->range_off,
+		.range_len = c->o->range_len,
+	};
 
-	/* the process's own name: escaped (escape.h), spaces too in text */
-	gmt_escape(comm, sizeof(comm), r->comm, sizeof(r->comm),
-		   json(c) ? 0 : GMT_ESC_ASCII | GMT_ESC_SPACE);
-	if (vm)
-		gmt_vm_label(vmname, sizeof(vmname), vm->tgid, vm->fd);
-	else
-		snprintf(vmname, sizeof(vmname), "?");
-	if (json(c)) {
-		json_object *o = jrec("gmem"), *hs = json_object_new_array();
-
-		jadd(o, "pid", J_I64(r->hdr.tgid));
-		jadd(o, "comm", json_object_new_string(comm));	/* escaped above */
-		jadd(o, "fd", J_I64(r->hdr.fd));
-		jadd(o, "gmem_ino", J_U64(r->hdr.ino));
-		jadd(o, "vm", J_STR(vmname));
-		jadd(o, "vm_pid", J_I64(vm ? (long long)vm->tgid : -1));
-		jadd(o, "vm_fd", J_I64(vm ? vm->fd : -1));
-		jadd(o, "size", J_U64(r->size));
-		jadd(o, "flags", flags_known ? J_U64(r->flags) : NULL);
-		jadd(o, "cached_pages", J_U64(r->nrpages));
-		for (i = 0; i < g->nr_others; i++) {
-			json_object *h = json_object_new_object();
-
-			jadd(h, "pid", J_I64(g->others[i].tgid));
-			jadd(h, "fd", J_I64(g->others[i].fd));
-			json_object_array_add(hs, h);
-		}
-		jadd(o, "other_holders", hs);
-		if (c->o->has_range) {
-			json_object *rg = json_object_new_object();
-
-			jadd(rg, "offset", J_U64(c->o->range_off));
-			jadd(rg, "length", J_U64(c->o->range_len));
-			jadd(o, "range", rg);
-		} else {
-			jadd(o, "range", NULL);
-		}
-		jemit(c, o);
-		return;
-	}
-	gmt_fmt_bytes(size, sizeof(size), (double)r->size);
-	fprintf(c->f, "guest_memfd %llu: pid %u (%s) fd %d, vm %s, size %s, ",
-		(unsigned long long)r->hdr.ino, r->hdr.tgid, comm, r->hdr.fd, vmname, size);
-	if (flags_known)
-		fprintf(c->f, "flags 0x%llx, ", (unsigned long long)r->flags);
-	fprintf(c->f, "%llu pages cached\n", (unsigned long long)r->nrpages);
-	for (i = 0; i < g->nr_others; i++)
-		fprintf(c->f, "  also open as pid %u fd %d\n", g->others[i].tgid, g->others[i].fd);
-	if (c->o->has_range)
-		fprintf(c->f, "  range 0x%llx+0x%llx\n", c->o->range_off, c->o->range_len);
+	gmt_view_vm(&v.vm, vm ? (__s32)vm->tgid : -1, vm ? vm->fd : -1, 0);
+	gmt_out_refs_gmem(c->out, &v);
 }
 
 static void render_folio(struct refs_ctx *c, const struct gmt_refs_folio *r)
 {
-	struct gmt_refs_verdict v;
-	char verdict[64], pfns[24], offs[24];
-	bool lru = r->bits & GMT_REFS_F_LRU;
-	__u64 pfn, off = r->index << c->page_shift;
-	bool has_pfn = pfn_of(c, r->folio, &pfn);
+	struct gmt_refs_verdict d;
+	char verdict[64];
+	struct gmt_refs_folio_view v = {
+		.pid = r->hdr.tgid,
+		.fd = r->hdr.fd,
+		.gmem_ino = r->hdr.ino,
+		.index = r->index,
+		.offset = r->index << c->page_shift,
+		.has_order = !(r->bits & GMT_REFS_F_NO_ORDER),
+		.order = r->order,
+		.refcount = r->refcount,
+		.mapcount = r->mapcount,
+		.has_pincount = r->pincount >= 0,
+		.pincount = r->pincount,
+		.lru = r->bits & GMT_REFS_F_LRU,
+		.page_flags = r->flags,
+		.verdict = verdict,
+		.first = !c->cnt.emitted,
+	};
 
-	gmt_refs_decompose(r->refcount, r->mapcount, r->pincount, r->order, lru, &v);
-	gmt_refs_verdict_str(&v, verdict, sizeof(verdict));
-	if (json(c)) {
-		json_object *o = jrec("folio");
+	v.has_pfn = pfn_of(c, r->folio, &v.pfn);
+	gmt_refs_decompose(r->refcount, r->mapcount, r->pincount, r->order, v.lru, &d);
+	gmt_refs_verdict_str(&d, verdict, sizeof(verdict));
+	v.nr_pages = d.nr_pages;
+	v.expected = d.expected;
+	v.pins = d.pins;
+	v.other = d.other;
+	v.lru_batch = d.lru_batch;
+	v.blocking = d.blocking;
+	gmt_out_refs_folio(c->out, &v);
+}
 
-		jadd(o, "pid", J_I64(r->hdr.tgid));
-		jadd(o, "fd", J_I64(r->hdr.fd));
-		jadd(o, "gmem_ino", J_U64(r->hdr.ino));
-		jadd(o, "index", J_U64(r->index));
-		jadd(o, "offset", J_U64(off));
-		jadd(o, "pfn", has_pfn ? J_U64(pfn) : NULL);
-		/* a large folio whose order this kernel does not expose */
-		jadd(o, "order", r->bits & GMT_REFS_F_NO_ORDER ? NULL : J_I64(r->order));
-		jadd(o, "nr_pages", J_U64(v.nr_pages));
-		jadd(o, "refcount", J_I64(r->refcount));
-		jadd(o, "expected", J_U64(v.expected));
-		jadd(o, "mapcount", J_I64(r->mapcount));
-		jadd(o, "pincount", r->pincount >= 0 ? J_I64(r->pincount) : NULL);
-		jadd(o, "pins", J_U64(v.pins));
-		jadd(o, "other", J_U64(v.other));
-		jadd(o, "lru", J_BOOL(lru));
-		jadd(o, "lru_batch", J_U64(v.lru_batch));
-		jadd(o, "blocking", J_BOOL(v.blocking));
-		jadd(o, "verdict", J_STR(verdict));
-		jhex(o, "page_flags", r->flags);
-		jemit(c, o);
-		return;
-	}
-	if (!c->cnt.emitted)
-		fprintf(c->f, "  %12s %10s %12s %6s %4s %4s %5s %6s %5s  %s\n", "OFFSET", "INDEX",
-			"PFN", "REF", "EXP", "MAP", "PINS", "OTHER", "LRU", "VERDICT");
-	if (has_pfn)
-		snprintf(pfns, sizeof(pfns), "0x%llx", (unsigned long long)pfn);
-	else
-		snprintf(pfns, sizeof(pfns), "-");
-	snprintf(offs, sizeof(offs), "0x%llx", (unsigned long long)off);
-	fprintf(c->f, "  %12s %10llu %12s %6d %4u %4d %5u %6u %5s  %s\n",
-		offs, (unsigned long long)r->index, pfns, r->refcount,
-		v.expected, r->mapcount, v.pins, v.other,
-		lru ? "yes" : v.lru_batch ? "batch" : "no", verdict);
+static const char *incomplete_why(const struct refs_ctx *c)
+{
+	if (!c->chunk_seen || c->last.status == GMT_REFS_ST_GONE)
+		return "the fd was closed while it was read";
+	if (c->last.status == GMT_REFS_ST_BAD_TREE)
+		return "page cache tree deeper than expected or changing";
+	return "a kernel read failed";
 }
 
 static void render_summary(struct refs_ctx *c, const struct refs_gmem *g, __u64 elapsed_ns)
 {
 	const struct gmt_refs_counts *k = &c->cnt;
-	bool truncated = c->o->max_folios && k->scanned >= c->o->max_folios && !c->last.done;
-	bool complete = c->chunk_seen && c->last.done && c->last.status == GMT_REFS_ST_OK;
-	const char *st = c->chunk_seen ? status_name(c->last.status) : "gone";
+	struct gmt_refs_summary_view v = {
+		.pid = g->rec.hdr.tgid,
+		.fd = g->rec.hdr.fd,
+		.gmem_ino = g->rec.hdr.ino,
+		.scanned = k->scanned,
+		.pages = k->pages,
+		.blocking = k->blocking,
+		.pinned = k->pinned,
+		.pins = k->pins,
+		.other = k->other,
+		.mapped = k->mapped,
+		.lru_batch = k->lru_batch,
+		.stale = k->stale,
+		.listed = k->emitted,
+		.truncated = c->o->max_folios && k->scanned >= c->o->max_folios && !c->last.done,
+		.complete = c->chunk_seen && c->last.done && c->last.status == GMT_REFS_ST_OK,
+		.status = c->chunk_seen ? status_name(c->last.status) : "gone",
+		.incomplete_why = incomplete_why(c),
+		.max_folios = c->o->max_folios,
+		.passes = c->passes,
+		.elapsed_ns = elapsed_ns,
+	};
 
-	if (json(c)) {
-		json_object *o = jrec("summary");
-
-		jadd(o, "pid", J_I64(g->rec.hdr.tgid));
-		jadd(o, "fd", J_I64(g->rec.hdr.fd));
-		jadd(o, "gmem_ino", J_U64(g->rec.hdr.ino));
-		jadd(o, "folios_scanned", J_U64(k->scanned));
-		jadd(o, "pages_scanned", J_U64(k->pages));
-		jadd(o, "blocking", J_U64(k->blocking));
-		jadd(o, "pinned_folios", J_U64(k->pinned));
-		jadd(o, "pins", J_U64(k->pins));
-		jadd(o, "other_folios", J_U64(k->other));
-		jadd(o, "mapped", J_U64(k->mapped));
-		jadd(o, "lru_batch", J_U64(k->lru_batch));
-		jadd(o, "stale", J_U64(k->stale));
-		jadd(o, "listed", J_U64(k->emitted));
-		jadd(o, "complete", J_BOOL(complete));
-		jadd(o, "truncated", J_BOOL(truncated));
-		jadd(o, "status", J_STR(st));
-		jadd(o, "passes", J_U64(c->passes));
-		jadd(o, "elapsed_ns", J_U64(elapsed_ns));
-		jemit(c, o);
-	} else {
-		char el[32];
-
-		gmt_fmt_ns(el, sizeof(el), elapsed_ns);
-		fprintf(c->f, "  %llu folio%s scanned, ", (unsigned long long)k->scanned,
-			k->scanned == 1 ? "" : "s");
-		if (k->blocking)
-			fprintf(c->f, "%llu would block (%llu pinned, %llu with other refs)",
-				(unsigned long long)k->blocking, (unsigned long long)k->pinned,
-				(unsigned long long)k->other);
-		else
-			fprintf(c->f, "none would block");
-		fprintf(c->f, ", %llu mapped, %llu in an lru batch", (unsigned long long)k->mapped,
-			(unsigned long long)k->lru_batch);
-		if (k->stale)
-			fprintf(c->f, ", %llu changed while read", (unsigned long long)k->stale);
-		fprintf(c->f, " (%s)\n", el);
-		if (truncated)
-			fprintf(c->f, "  TRUNCATED at --max-folios %llu: the rest was not scanned\n",
-				c->o->max_folios);
-		else if (!complete)
-			fprintf(c->f, "  INCOMPLETE: %s\n", !c->chunk_seen || c->last.status ==
-				GMT_REFS_ST_GONE ? "the fd was closed while it was read" :
-				c->last.status == GMT_REFS_ST_BAD_TREE ?
-				"page cache tree deeper than expected or changing" :
-				"a kernel read failed");
-	}
-	if (truncated)
+	gmt_out_refs_summary(c->out, &v);
+	if (v.truncated)
 		c->any_truncated = true;
-	else if (!complete)
+	else if (!v.complete)
 		c->any_incomplete = true;
 }
 
@@ -780,33 +653,21 @@ static int walk_gmem(struct refs_ctx *c, struct refs_gmem *g)
 
 static void render_total(struct refs_ctx *c, const pid_t *empty, int nr_empty)
 {
-	__u64 el = gmt_mono_ns() - c->t0;
-	int i;
+	struct gmt_refs_total_view v = {
+		.gmems = c->t_gmems,
+		.scanned = c->t_scanned,
+		.blocking = c->t_blocking,
+		.pinned = c->t_pinned,
+		.pins = c->t_pins,
+		.pids_without_gmem = empty,
+		.nr_pids_without_gmem = nr_empty,
+		.truncated = c->any_truncated,
+		.complete = !c->any_truncated && !c->any_incomplete,
+		.pfn_known = c->pfn_known,
+		.elapsed_ns = gmt_mono_ns() - c->t0,
+	};
 
-	if (json(c)) {
-		json_object *o = jrec("total"), *e = json_object_new_array();
-
-		jadd(o, "gmems", J_I64(c->t_gmems));
-		jadd(o, "folios_scanned", J_U64(c->t_scanned));
-		jadd(o, "blocking", J_U64(c->t_blocking));
-		jadd(o, "pinned_folios", J_U64(c->t_pinned));
-		jadd(o, "pins", J_U64(c->t_pins));
-		for (i = 0; i < nr_empty; i++)
-			json_object_array_add(e, J_I64(empty[i]));
-		jadd(o, "pids_without_gmem", e);
-		jadd(o, "truncated", J_BOOL(c->any_truncated));
-		jadd(o, "complete", J_BOOL(!c->any_truncated && !c->any_incomplete));
-		jadd(o, "pfn_known", J_BOOL(c->pfn_known));
-		jadd(o, "elapsed_ns", J_U64(el));
-		jemit(c, o);
-	} else if (c->t_gmems) {
-		char b[32];
-
-		gmt_fmt_ns(b, sizeof(b), el);
-		fprintf(c->f, "# %d guest_memfd%s, %llu folios scanned, %llu would block, in %s\n",
-			c->t_gmems, c->t_gmems == 1 ? "" : "s", (unsigned long long)c->t_scanned,
-			(unsigned long long)c->t_blocking, b);
-	}
+	gmt_out_refs_total(c->out, &v);
 }
 
 /* ---- setup ---- */
@@ -901,15 +762,7 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	c.buf = malloc(READ_BUF);
 	if (!c.buf)
 		return GMT_EXIT_RUNTIME;
-	c.f = o->out_f ? o->out_f : stdout;
-	if (!o->out_f && o->out_path && strcmp(o->out_path, "-")) {
-		c.f = fopen(o->out_path, "w");
-		if (!c.f) {
-			gmt_err("cannot open %s: %s", o->out_path, strerror(errno));
-			free(c.buf);
-			return GMT_EXIT_USAGE;
-		}
-	}
+	c.out = o->out;
 	calib_prepare(&c);
 	ret = load(&c);
 	if (!ret)
@@ -928,7 +781,7 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 			if (c.gmems[k].rec.hdr.tgid == (__u32)o->pids[i])
 				break;
 			for (h = 0; h < c.gmems[k].nr_others; h++)
-				if (c.gmems[k].others[h].tgid == (__u32)o->pids[i])
+				if (c.gmems[k].others[h].pid == (__u32)o->pids[i])
 					break;
 			if (h < c.gmems[k].nr_others)
 				break;
@@ -948,7 +801,7 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 		if (ret)
 			break;
 		/* a failed write (or a closed pipe) ends the walk: the caller says */
-		if (fflush(c.f) && o->out_f)
+		if (gmt_out_check(c.out))
 			break;
 	}
 	if (!ret && o->nr_gmem && !c.t_gmems)
@@ -958,12 +811,6 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	if (!ret && o->exit_code && c.any_blocking)
 		ret = GMT_EXIT_BLOCKING;
 out:
-	if (!o->out_f && fflush(c.f) && !ret) {
-		gmt_err("writing the output: %s", strerror(errno));
-		ret = GMT_EXIT_RUNTIME;
-	}
-	if (c.f != stdout && c.f != o->out_f)
-		fclose(c.f);
 	for (i = 0; i < c.nr_links; i++)
 		bpf_link__destroy(c.links[i].link);
 	bpf_link__destroy(c.global);

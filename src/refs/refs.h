@@ -2,7 +2,8 @@
 /*
  * `gmemtrace refs`: the folios of each guest_memfd whose references would
  * make a conversion to private fail right now, and why. The engine (BPF
- * iterator passes) and its text/NDJSON rendering; cmd_refs.c is the CLI.
+ * iterator passes) and its records, as views for the output layer
+ * (output.h); cmd/refs.c is the CLI.
  */
 #ifndef GMT_REFS_CMD_H
 #define GMT_REFS_CMD_H
@@ -44,7 +45,7 @@ struct gmt_refs_opts {
 	unsigned int max_records;	/* per invocation (tests); 0: default */
 	enum gmt_format fmt;
 	const char *out_path;
-	FILE *out_f;		/* opened by the caller (gmt_out_open); checked there */
+	struct gmt_out *out;	/* opened by the caller (gmt_out_open); checked there */
 };
 
 /* Returns a GMT_EXIT_* code (or GMT_EXIT_BLOCKING); messages are printed. */

@@ -25,7 +25,7 @@
 #include "../bpf/lib/hist.bpf.h"
 #include "test_lib.h"
 #include "test_lib.skel.h"
-#include "output.h"
+#include "view.h"
 #include "errsites.h"
 
 static struct test_lib_bpf *skel;

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The JSON format's own helpers, shared by json.c and json_refs.c. */
+#ifndef GMT_OUTPUT_JSON_H
+#define GMT_OUTPUT_JSON_H
+
+#include <json-c/json.h>
+
+#include "escape.h"
+#include "output.h"
+
+#define J_U64(v) json_object_new_uint64(v)
+#define J_I64(v) json_object_new_int64(v)
+#define J_BOOL(v) json_object_new_boolean(v)
+/* every string through the escaping rule: json-c passes any byte through */
+#define J_STR(v) json_object_new_string(gmt_escape_str(v, 0))
+
+/* {"type":TYPE,"time":RFC 3339 of real_ns (or now)} to add fields to */
+json_object *gmt_json_record(const char *type, __u64 real_ns);
+json_object *gmt_json_record_now(struct gmt_out *o, const char *type);
+/* one line, and the object is put */
+void gmt_json_emit(struct gmt_out *o, json_object *obj);
+
+void gmt_json_refs_gmem(struct gmt_out *o, const struct gmt_refs_gmem_view *v);
+void gmt_json_refs_folio(struct gmt_out *o, const struct gmt_refs_folio_view *v);
+void gmt_json_refs_summary(struct gmt_out *o, const struct gmt_refs_summary_view *v);
+void gmt_json_refs_total(struct gmt_out *o, const struct gmt_refs_total_view *v);
+void gmt_json_features(struct gmt_out *o, const struct gmt_features_view *v);
+
+#endif /* GMT_OUTPUT_JSON_H */
