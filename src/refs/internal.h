@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * gmemtrace refs, inside: the state of one run and the steps that share it.
+ * iter.c loads bpf/refs.bpf.c and runs its task_file iterator (discovery,
+ * then passes); calib.c finds pfns; refs.c walks each guest_memfd to its
+ * end; render.c hands what was read to the output layer as view records.
+ */
+#ifndef GMT_REFS_INTERNAL_H
+#define GMT_REFS_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+#include "object.h"
+#include "refs.h"
+
+struct bpf_link;
+struct gmt_out;
+
+#define READ_BUF	(128 << 10)	/* > the iterator's 32 KiB seq buffer */
+#define MAX_PASSES	(1 << 22)	/* a walk that stops moving is a bug: bail */
+
+struct refs_vm {
+	__u32 tgid;
+	__s32 fd;
+	__u64 kvm;
+};
+
+struct refs_gmem {
+	struct gmt_refs_gmem rec;	/* the first fd seen for this inode */
+	struct gmt_refs_holder_view *others;	/* further fds on the same inode */
+	int nr_others;
+};
+
+struct refs_pid_link {
+	pid_t pid;
+	struct bpf_link *link;
+};
+
+struct refs_ctx {
+	const struct gmt_refs_opts *o;
+	struct refs_bpf *skel;
+	struct gmt_plan plan;
+	struct gmt_out *out;
+	char *buf;
+	size_t have;
+	unsigned int page_shift;
+
+	struct refs_vm *vms;
+	int nr_vms;
+	struct refs_gmem *gmems;
+	int nr_gmems;
+
+	struct bpf_link *global;	/* all tasks: no -p, or no per-pid links here */
+	bool no_pid_links;
+	struct refs_pid_link *links;
+	int nr_links;
+	__u32 pass;
+
+	/* pfn from folio address: vmemmap base found through our own memfd */
+	int calib_fd;
+	void *calib_map;
+	__u64 calib_pfn[2];
+	bool pfn_known;
+	__u64 vmemmap_base, page_struct_size;
+
+	/* the guest_memfd being walked */
+	struct refs_gmem *cur;
+	struct gmt_refs_counts cnt;
+	struct gmt_refs_chunk last;
+	bool chunk_seen;
+	unsigned int passes;
+
+	/* totals */
+	__u64 t_scanned, t_blocking, t_pins, t_pinned;
+	int t_gmems;
+	bool any_blocking, any_truncated, any_incomplete;
+	__u64 t0;
+};
+
+typedef void (*rec_fn)(struct refs_ctx *c, const struct gmt_refs_hdr *h);
+
+const char *refs_status_name(unsigned int st);
+const struct refs_vm *refs_vm_of(const struct refs_ctx *c, __u64 kvm, __u32 tgid);
+bool refs_pfn_of(const struct refs_ctx *c, __u64 folio, __u64 *pfn);
+void refs_calib_prepare(struct refs_ctx *c);
+void refs_calib_done(struct refs_ctx *c);
+void refs_calib_record(struct refs_ctx *c, const struct gmt_refs_calib *r);
+int refs_run_iter(struct refs_ctx *c, struct bpf_link *link, rec_fn fn);
+struct bpf_link *refs_global_link(struct refs_ctx *c);
+struct bpf_link *refs_link_for(struct refs_ctx *c, pid_t pid);
+void refs_on_discovery(struct refs_ctx *c, const struct gmt_refs_hdr *h);
+int refs_gmem_cmp(const void *a, const void *b);
+void refs_dedup_gmems(struct refs_ctx *c);
+bool refs_gmem_wanted(const struct refs_ctx *c, const struct refs_gmem *g);
+void refs_render_gmem(struct refs_ctx *c, const struct refs_gmem *g);
+void refs_render_folio(struct refs_ctx *c, const struct gmt_refs_folio *r);
+const char *refs_incomplete_why(const struct refs_ctx *c);
+void refs_render_summary(struct refs_ctx *c, const struct refs_gmem *g, __u64 elapsed_ns);
+void refs_render_total(struct refs_ctx *c, const pid_t *empty, int nr_empty);
+int refs_load(struct refs_ctx *c);
+int refs_discover(struct refs_ctx *c);
+
+#endif /* GMT_REFS_INTERNAL_H */

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* gmemtrace refs: load the iterator, run it (all tasks or per -p), discover guest_memfds. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "escape.h"
+#include "object.h"
+#include "internal.h"
+#include "refs.h"
+#include "refs.skel.h"
+#include "util.h"
+
+
+/* ---- iterator plumbing ---- */
+
+typedef void (*rec_fn)(struct refs_ctx *c, const struct gmt_refs_hdr *h);
+
+int refs_run_iter(struct refs_ctx *c, struct bpf_link *link, rec_fn fn)
+{
+	int fd = bpf_iter_create(bpf_link__fd(link)), err = 0;
+
+	if (fd < 0) {
+		gmt_err("cannot create the BPF iterator: %s", strerror(errno));
+		return -errno;
+	}
+	c->have = 0;
+	for (;;) {
+		ssize_t n = read(fd, c->buf + c->have, READ_BUF - c->have);
+		size_t off = 0;
+
+		/* EAGAIN: a million objects without output in one read; go on */
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			err = -errno;
+			gmt_err("reading the BPF iterator: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		c->have += n;
+		/* records never straddle a read, but do not rely on it */
+		while (c->have - off >= sizeof(struct gmt_refs_hdr)) {
+			struct gmt_refs_hdr h;
+			union {
+				struct gmt_refs_hdr h;
+				struct gmt_refs_gmem g;
+				struct gmt_refs_vm v;
+				struct gmt_refs_folio f;
+				struct gmt_refs_chunk k;
+				struct gmt_refs_calib b;
+			} u;
+
+			memcpy(&h, c->buf + off, sizeof(h));
+			if (h.size < sizeof(h) || h.size > sizeof(u) || (h.size & 7)) {
+				gmt_err("corrupt record from the BPF iterator (type %u size %u)",
+					h.type, h.size);
+				err = -EPROTO;
+				goto out;
+			}
+			if (c->have - off < h.size)
+				break;
+			memset(&u, 0, sizeof(u));
+			memcpy(&u, c->buf + off, h.size);
+			fn(c, &u.h);
+			off += h.size;
+		}
+		memmove(c->buf, c->buf + off, c->have - off);
+		c->have -= off;
+	}
+out:
+	close(fd);
+	return err;
+}
+
+struct bpf_link *refs_global_link(struct refs_ctx *c)
+{
+	if (!c->global) {
+		c->global = bpf_program__attach_iter(c->skel->progs.gmt_refs_iter, NULL);
+		if (!c->global)
+			gmt_err("cannot attach the task_file iterator: %s", strerror(errno));
+	}
+	return c->global;
+}
+
+/* An iterator over one process's fds (6.1+), else over every task. */
+struct bpf_link *refs_link_for(struct refs_ctx *c, pid_t pid)
+{
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info linfo;
+	struct refs_pid_link *l;
+	struct bpf_link *link;
+	int i;
+
+	if (c->no_pid_links)
+		return refs_global_link(c);
+	for (i = 0; i < c->nr_links; i++)
+		if (c->links[i].pid == pid)
+			return c->links[i].link;
+	memset(&linfo, 0, sizeof(linfo));
+	linfo.task.pid = pid;
+	opts.link_info = &linfo;
+	opts.link_info_len = sizeof(linfo);
+	link = bpf_program__attach_iter(c->skel->progs.gmt_refs_iter, &opts);
+	if (!link) {
+		if (errno == ESRCH || errno == ENOENT)
+			return NULL;	/* the process is gone */
+		gmt_info("per-process iterator refused (%s): iterating every task",
+			 strerror(errno));
+		c->no_pid_links = true;
+		return refs_global_link(c);
+	}
+	l = realloc(c->links, (c->nr_links + 1) * sizeof(*l));
+	if (!l) {
+		bpf_link__destroy(link);
+		return NULL;
+	}
+	c->links = l;
+	c->links[c->nr_links].pid = pid;
+	c->links[c->nr_links].link = link;
+	c->nr_links++;
+	return link;
+}
+
+/* ---- discovery ---- */
+
+void refs_on_discovery(struct refs_ctx *c, const struct gmt_refs_hdr *h)
+{
+	if (h->type == GMT_REFS_REC_VM && h->size >= sizeof(struct gmt_refs_vm)) {
+		struct refs_vm *v = realloc(c->vms, (c->nr_vms + 1) * sizeof(*v));
+
+		if (!v)
+			return;
+		c->vms = v;
+		v[c->nr_vms].tgid = h->tgid;
+		v[c->nr_vms].fd = h->fd;
+		v[c->nr_vms].kvm = ((const struct gmt_refs_vm *)h)->kvm;
+		c->nr_vms++;
+	} else if (h->type == GMT_REFS_REC_GMEM && h->size >= sizeof(struct gmt_refs_gmem)) {
+		struct refs_gmem *g = realloc(c->gmems, (c->nr_gmems + 1) * sizeof(*g));
+
+		if (!g)
+			return;
+		c->gmems = g;
+		memset(&g[c->nr_gmems], 0, sizeof(*g));
+		g[c->nr_gmems].rec = *(const struct gmt_refs_gmem *)h;
+		c->nr_gmems++;
+	} else if (h->type == GMT_REFS_REC_CALIB && h->size >= sizeof(struct gmt_refs_calib)) {
+		refs_calib_record(c, (const struct gmt_refs_calib *)h);
+	}
+}
+
+int refs_gmem_cmp(const void *a, const void *b)
+{
+	const struct gmt_refs_hdr *x = &((const struct refs_gmem *)a)->rec.hdr;
+	const struct gmt_refs_hdr *y = &((const struct refs_gmem *)b)->rec.hdr;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+/* one entry per inode, the lowest (pid, fd) first; the others as holders */
+void refs_dedup_gmems(struct refs_ctx *c)
+{
+	int i, j, n = 0;
+
+	qsort(c->gmems, c->nr_gmems, sizeof(*c->gmems), refs_gmem_cmp);
+	for (i = 0; i < c->nr_gmems; i++) {
+		struct refs_gmem *g = &c->gmems[i];
+
+		for (j = 0; j < n; j++) {
+			struct refs_gmem *p = &c->gmems[j];
+			struct gmt_refs_holder_view *h;
+
+			if (p->rec.hdr.ino != g->rec.hdr.ino)
+				continue;
+			h = realloc(p->others, (p->nr_others + 1) * sizeof(*h));
+			if (h) {
+				p->others = h;
+				h[p->nr_others].pid = g->rec.hdr.tgid;
+				h[p->nr_others].fd = g->rec.hdr.fd;
+				p->nr_others++;
+			}
+			break;
+		}
+		if (j == n)
+			c->gmems[n++] = *g;
+	}
+	c->nr_gmems = n;
+}
+
+bool refs_gmem_wanted(const struct refs_ctx *c, const struct refs_gmem *g)
+{
+	int i, k;
+
+	if (!c->o->nr_gmem)
+		return true;
+	for (i = 0; i < c->o->nr_gmem; i++) {
+		const struct gmt_refs_gmem_filter *f = &c->o->gmem[i];
+
+		if (f->kind != GMT_REFS_MATCH_FD && g->rec.hdr.ino == f->v)
+			return true;
+		if (f->kind == GMT_REFS_MATCH_INO)
+			continue;
+		if ((__u64)g->rec.hdr.fd == f->v)
+			return true;
+		for (k = 0; k < g->nr_others; k++)
+			if ((__u64)g->others[k].fd == f->v)
+				return true;
+	}
+	return false;
+}
+
+/* ---- setup ---- */
+
+int refs_load(struct refs_ctx *c)
+{
+	const struct gmt_refs_opts *o = c->o;
+	int err, i;
+
+	c->skel = refs_bpf__open();
+	if (!c->skel) {
+		err = errno;
+		gmt_err("cannot open the BPF object: %s", strerror(err));
+		return gmt_load_exit_code(-err);
+	}
+	c->skel->rodata->cfg_all = o->all;
+	c->skel->rodata->cfg_filter_tgid = o->nr_pids > 0;
+	if (o->max_records && o->max_records < GMT_REFS_MAX_RECORDS)
+		c->skel->rodata->cfg_max_records = o->max_records;
+	if (c->calib_fd >= 0) {
+		c->skel->rodata->cfg_self_tgid = getpid();
+		c->skel->rodata->cfg_calib_fd = c->calib_fd;
+	}
+	err = gmt_obj_plan(c->skel->obj, &c->plan, NULL, NULL, NULL);
+	if (!err)
+		err = gmt_skel_load(c->skel->skeleton, "the refs iterator");
+	if (err)
+		return err;
+	for (i = 0; i < o->nr_pids; i++) {
+		__u32 k = o->pids[i];
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.refs_tgids), &k, &one, BPF_ANY)) {
+			gmt_err("cannot add pid %d to the filter: %s", o->pids[i], strerror(errno));
+			return GMT_EXIT_RUNTIME;
+		}
+	}
+	return 0;
+}
+
+int refs_discover(struct refs_ctx *c)
+{
+	const struct gmt_refs_opts *o = c->o;
+	struct bpf_link *link;
+	int i, err;
+
+	c->skel->bss->refs_pass = 0;
+	if (!o->nr_pids) {
+		link = refs_global_link(c);
+		if (!link)
+			return GMT_EXIT_UNSUPPORTED;
+		return refs_run_iter(c, link, refs_on_discovery) ? GMT_EXIT_RUNTIME : 0;
+	}
+	for (i = 0; i <= o->nr_pids; i++) {
+		/* the last round is gmemtrace itself, for the pfn calibration */
+		pid_t pid = i < o->nr_pids ? o->pids[i] : getpid();
+
+		if (i == o->nr_pids && c->calib_fd < 0)
+			break;
+		link = refs_link_for(c, pid);
+		if (!link) {
+			if (c->no_pid_links && !c->global)
+				return GMT_EXIT_UNSUPPORTED;
+			continue;	/* exited since the command line was checked */
+		}
+		err = refs_run_iter(c, link, refs_on_discovery);
+		if (err)
+			return GMT_EXIT_RUNTIME;
+		if (c->no_pid_links)
+			break;	/* one pass over every task covered them all */
+	}
+	return 0;
+}
