@@ -277,7 +277,7 @@ int gmt_validate(struct gmt_common_opts *o)
 		return GMT_EXIT_UNSUPPORTED;
 	}
 	gmt_err_what = "btf";
-	if (gmt_check_btf(why, sizeof(why))) {
+	if (!o->btf_optional && gmt_check_btf(why, sizeof(why))) {
 		gmt_err("%s", why);
 		return GMT_EXIT_UNSUPPORTED;
 	}

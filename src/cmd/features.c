@@ -19,6 +19,7 @@
 #include "kvm_probe.h"
 #include "loader.h"
 #include "output.h"
+#include "runloop.h"
 #include "probe.h"
 #include "select.h"
 #include "util.h"
@@ -334,6 +335,27 @@ static error_t features_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+static int features_body(struct gmt_out *out, void *ctx)
+{
+	const struct features_opts *o = ctx;
+	struct ftable *t = calloc(1, sizeof(*t));
+	char why[256];
+
+	if (!t)
+		return GMT_EXIT_RUNTIME;
+	gmt_libbpf_setup();
+	gmt_ensure_tracefs(why, sizeof(why));	/* attach probes need it; rows say if missing */
+	environment(t);
+	capabilities(t);
+	programs(t);
+	kvm(t);
+	if (o->verify)
+		verify_all(t);
+	report(out, t);
+	free(t);
+	return GMT_EXIT_OK;
+}
+
 static int cmd_features(int argc, char **argv)
 {
 	static const struct argp_option opts[] = {
@@ -346,42 +368,12 @@ static int cmd_features(int argc, char **argv)
 	};
 	struct argp argp = { opts, features_parse, NULL, features_doc, NULL, NULL, NULL };
 	struct features_opts o = { GMT_FMT_TEXT };
-	struct ftable *t;
-	struct gmt_out out;
-	char why[256];
-	int werr;
+	struct gmt_common_opts co = { .btf_optional = true };	/* reported, not required */
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return GMT_EXIT_USAGE;
-	if (gmt_check_privilege(why, sizeof(why))) {
-		gmt_err("features %s", why);
-		return GMT_EXIT_UNSUPPORTED;
-	}
-	gmt_libbpf_setup();
-	gmt_ensure_tracefs(why, sizeof(why));	/* attach probes need it; rows say if missing */
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return GMT_EXIT_RUNTIME;
-	environment(t);
-	capabilities(t);
-	programs(t);
-	kvm(t);
-	if (o.verify)
-		verify_all(t);
-	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is seen as EPIPE below */
-	if (gmt_out_open(&out, o.fmt, NULL)) {	/* standard output, checked on close */
-		free(t);
-		return GMT_EXIT_RUNTIME;
-	}
-	report(&out, t);
-	free(t);
-	/* EPIPE: the reader had enough (0); any other failed write is an error */
-	werr = -gmt_out_close(&out);
-	if (werr && werr != EPIPE) {
-		gmt_err("writing standard output: %s", strerror(werr));
-		return GMT_EXIT_RUNTIME;
-	}
-	return GMT_EXIT_OK;
+	co.fmt = o.fmt;
+	return gmt_run_once(&co, features_body, &o);
 }
 
 GMT_COMMAND(features_command) = {

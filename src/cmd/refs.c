@@ -133,59 +133,42 @@ static error_t refs_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+struct refs_run {
+	struct gmt_refs_opts o;
+	struct gmt_common_opts co;
+};
+
+static int refs_body(struct gmt_out *out, void *ctx)
+{
+	struct refs_run *r = ctx;
+	int i;
+
+	/* -p as validated: thread ids made their processes */
+	for (i = 0; i < r->co.cfg.nr_pids; i++)
+		r->o.pids[i] = r->co.cfg.pids[i];
+	r->o.nr_pids = r->co.cfg.nr_pids;
+	r->o.out = out;
+	gmt_err_what = "refs";
+	return gmt_refs_run(&r->o);
+}
+
 static int cmd_refs(int argc, char **argv)
 {
 	struct argp argp = { refs_options, refs_parse, NULL, refs_doc, NULL, NULL, NULL };
-	struct gmt_refs_opts o;
-	struct gmt_config cfg;
-	struct gmt_out out;
-	char why[512];
-	int i, rc, werr;
+	struct refs_run r;
+	int i;
 
-	memset(&o, 0, sizeof(o));
-	o.max_folios = GMT_REFS_DEFAULT_MAX_FOLIOS;
-	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
+	memset(&r, 0, sizeof(r));
+	r.o.max_folios = GMT_REFS_DEFAULT_MAX_FOLIOS;
+	if (argp_parse(&argp, argc, argv, 0, NULL, &r.o))
 		return GMT_EXIT_USAGE;
-
-	/* a -p PID that does not exist is a usage error, as for trace; guest_memfds
-	 * belong to processes: a thread id given to -p means its process */
-	memset(&cfg, 0, sizeof(cfg));
-	for (i = 0; i < o.nr_pids; i++)
-		cfg.pids[cfg.nr_pids++] = o.pids[i];
-	rc = gmt_check_pids(&cfg);
-	if (rc)
-		return gmt_exit_report(NULL, o.fmt, o.out_path, rc);
-	for (i = 0; i < cfg.nr_pids; i++)
-		o.pids[i] = cfg.pids[i];
-	o.nr_pids = cfg.nr_pids;
-	/* everything checked before -o truncates anything */
-	gmt_err_what = "privilege";
-	if (gmt_check_privilege(why, sizeof(why))) {
-		gmt_err("%s", why);
-		return gmt_exit_report(NULL, o.fmt, o.out_path, GMT_EXIT_UNSUPPORTED);
-	}
-	gmt_err_what = "btf";
-	if (gmt_check_btf(why, sizeof(why))) {
-		gmt_err("%s", why);
-		return gmt_exit_report(NULL, o.fmt, o.out_path, GMT_EXIT_UNSUPPORTED);
-	}
-	gmt_install_signals();	/* SIGPIPE ignored: a closed pipe is an error we see */
-	if (gmt_out_open(&out, o.fmt, o.out_path))
-		return gmt_exit_report(NULL, o.fmt, o.out_path, GMT_EXIT_USAGE);
-	o.out = &out;
-	gmt_err_what = "refs";
-	rc = gmt_refs_run(&o);
-	gmt_out_check(&out);
-	if (!out.werr)
-		rc = gmt_exit_report(&out, o.fmt, o.out_path, rc);
-	werr = -gmt_out_close(&out);
-	if (werr && werr != EPIPE) {
-		gmt_err_what = "output";
-		gmt_err("writing %s: %s", o.out_path && strcmp(o.out_path, "-") ? o.out_path :
-			"standard output", strerror(werr));
-		rc = GMT_EXIT_RUNTIME;
-	}
-	return rc;
+	/* the checks, output and exit rules of every command; a -p that does
+	 * not exist is a usage error, and a thread id means its process */
+	r.co.fmt = r.o.fmt;
+	r.co.out_path = r.o.out_path;
+	for (i = 0; i < r.o.nr_pids; i++)
+		r.co.cfg.pids[r.co.cfg.nr_pids++] = r.o.pids[i];
+	return gmt_run_once(&r.co, refs_body, &r);
 }
 
 GMT_COMMAND(refs_command) = {

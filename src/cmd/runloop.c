@@ -274,10 +274,32 @@ static int loop(struct gmt_run *r)
 	return rc;
 }
 
+/* the end of every command's output: the error record of a fatal exit, the
+ * close, and the rule for a failed write (EPIPE is the reader's choice) */
+static int finish_output(struct gmt_out *out, const struct gmt_common_opts *o, int rc)
+{
+	int werr;
+
+	gmt_out_check(out);
+	if (!out->werr)
+		rc = gmt_exit_report(out, o->fmt, o->out_path, rc);
+	werr = -gmt_out_close(out);
+	if (werr == EPIPE) {
+		/* like `yes | head`: the reader had enough, not an error */
+		gmt_info("output closed by its reader: stopped");
+	} else if (werr && (!rc || rc == GMT_EXIT_RUNTIME)) {
+		gmt_err_what = "output";
+		gmt_err("writing %s: %s", o->out_path && strcmp(o->out_path, "-") ?
+			o->out_path : "standard output", strerror(werr));
+		rc = GMT_EXIT_RUNTIME;
+	}
+	return rc;
+}
+
 int gmt_run(struct gmt_run *r)
 {
 	struct gmt_common_opts *o = r->opts;
-	int rc, t, werr;
+	int rc, t;
 
 	rc = gmt_validate(o);
 	if (rc)
@@ -331,21 +353,26 @@ out:
 		else
 			gmt_child_kill(&r->child);
 	}
-	gmt_out_check(&r->out);
-	werr = r->out.werr;
-	if (!werr)
-		rc = gmt_exit_report(&r->out, o->fmt, o->out_path, rc);
-	werr = -gmt_out_close(&r->out);
-	if (werr == EPIPE) {
-		/* like `yes | head`: the reader had enough, not an error */
-		gmt_info("output closed by its reader: stopped");
-	} else if (werr && (!rc || rc == GMT_EXIT_RUNTIME)) {
-		gmt_err_what = "output";
-		gmt_err("writing %s: %s", o->out_path && strcmp(o->out_path, "-") ?
-			o->out_path : "standard output", strerror(werr));
-		rc = GMT_EXIT_RUNTIME;
-	}
-	return rc;
+	return finish_output(&r->out, o, rc);
+}
+
+int gmt_run_once(struct gmt_common_opts *o, int (*body)(struct gmt_out *out, void *ctx),
+		 void *ctx)
+{
+	struct gmt_out out;
+	int rc;
+
+	rc = gmt_validate(o);
+	if (rc)
+		return gmt_exit_report(NULL, o->fmt, o->out_path, rc);
+	gmt_install_signals();
+	gmt_err_what = "output";
+	if (gmt_out_open(&out, o->fmt, o->out_path))
+		return gmt_exit_report(NULL, o->fmt, o->out_path, GMT_EXIT_USAGE);
+	out.iso_time = o->iso_time;
+	gmt_err_what = "setup";
+	rc = body(&out, ctx);
+	return finish_output(&out, o, rc);
 }
 
 int gmt_exit_report(struct gmt_out *out, enum gmt_format fmt, const char *path, int rc)

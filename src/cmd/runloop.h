@@ -77,6 +77,11 @@ void gmt_run_init(struct gmt_run *r, struct gmt_common_opts *opts,
 /* everything from validation to teardown; returns the exit code */
 int gmt_run(struct gmt_run *r);
 
+/* A command that reports once (refs, features): the same validation, output
+ * and exit rules as gmt_run, around body (which returns a GMT_EXIT_* code). */
+int gmt_run_once(struct gmt_common_opts *o, int (*body)(struct gmt_out *out, void *ctx),
+		 void *ctx);
+
 /* The exit code rc of a command, after writing the JSON error record (type
  * "error", "what", "message", "exit_code") of a fatal one (1, 2, 3) to the
  * output: out if open and writable, else standard output when that is the
