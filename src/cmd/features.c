@@ -279,7 +279,7 @@ static void report(struct gmt_out *out, const struct ftable *t)
 }
 
 struct features_opts {
-	enum gmt_format fmt;
+	struct gmt_common_opts co;	/* -f, -v as every command parses them */
 	bool verify;
 };
 
@@ -319,10 +319,8 @@ static error_t features_parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'f':
-		return gmt_argp_format(state, arg, &o->fmt);
 	case 'v':
-		gmt_verbose = true;
-		break;
+		return gmt_common_parse(key, arg, state, &o->co);
 	case 'V':
 		o->verify = true;
 		break;
@@ -367,13 +365,11 @@ static int cmd_features(int argc, char **argv)
 		{ 0 },
 	};
 	struct argp argp = { opts, features_parse, NULL, features_doc, NULL, NULL, NULL };
-	struct features_opts o = { GMT_FMT_TEXT };
-	struct gmt_common_opts co = { .btf_optional = true };	/* reported, not required */
+	struct features_opts o = { .co.btf_optional = true };	/* BTF is reported, not required */
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return GMT_EXIT_USAGE;
-	co.fmt = o.fmt;
-	return gmt_run_once(&co, features_body, &o);
+	return gmt_run_once(&o.co, features_body, &o);
 }
 
 GMT_COMMAND(features_command) = {

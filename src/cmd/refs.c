@@ -59,23 +59,20 @@ static const struct argp_option refs_options[] = {
 	{ 0 },
 };
 
+/* refs' own options, and the common ones (-p, -f, -o, -v) as every command
+ * parses them */
+struct refs_run {
+	struct gmt_refs_opts o;
+	struct gmt_common_opts co;
+};
+
 static error_t refs_parse(int key, char *arg, struct argp_state *state)
 {
-	struct gmt_refs_opts *o = state->input;
+	struct refs_run *r = state->input;
+	struct gmt_refs_opts *o = &r->o;
 	unsigned long long v;
 
 	switch (key) {
-	case 'p':
-		if (gmt_parse_u64(arg, &v) || v == 0 || v > 4194304) {
-			argp_error(state, "invalid PID '%s'", arg);
-			return EINVAL;
-		}
-		if (o->nr_pids >= GMT_MAX_PIDS) {
-			argp_error(state, "at most %d -p options", GMT_MAX_PIDS);
-			return EINVAL;
-		}
-		o->pids[o->nr_pids++] = (pid_t)v;
-		break;
 	case OPT_GMEM:
 		if (o->nr_gmem >= GMT_REFS_MAX_GMEM_FILTERS) {
 			argp_error(state, "at most %d --gmem options", GMT_REFS_MAX_GMEM_FILTERS);
@@ -113,17 +110,14 @@ static error_t refs_parse(int key, char *arg, struct argp_state *state)
 		}
 		o->max_records = (unsigned int)v;
 		break;
-	case 'f':
-		return gmt_argp_format(state, arg, &o->fmt);
-	case 'o':
-		o->out_path = arg;
-		break;
 	case OPT_EXIT_CODE:
 		o->exit_code = true;
 		break;
+	case 'p':
+	case 'f':
+	case 'o':
 	case 'v':
-		gmt_verbose = true;
-		break;
+		return gmt_common_parse(key, arg, state, &r->co);
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
@@ -132,11 +126,6 @@ static error_t refs_parse(int key, char *arg, struct argp_state *state)
 	}
 	return 0;
 }
-
-struct refs_run {
-	struct gmt_refs_opts o;
-	struct gmt_common_opts co;
-};
 
 static int refs_body(struct gmt_out *out, void *ctx)
 {
@@ -156,18 +145,15 @@ static int cmd_refs(int argc, char **argv)
 {
 	struct argp argp = { refs_options, refs_parse, NULL, refs_doc, NULL, NULL, NULL };
 	struct refs_run r;
-	int i;
 
 	memset(&r, 0, sizeof(r));
 	r.o.max_folios = GMT_REFS_DEFAULT_MAX_FOLIOS;
-	if (argp_parse(&argp, argc, argv, 0, NULL, &r.o))
+	if (argp_parse(&argp, argc, argv, 0, NULL, &r))
 		return GMT_EXIT_USAGE;
 	/* the checks, output and exit rules of every command; a -p that does
 	 * not exist is a usage error, and a thread id means its process */
-	r.co.fmt = r.o.fmt;
-	r.co.out_path = r.o.out_path;
-	for (i = 0; i < r.o.nr_pids; i++)
-		r.co.cfg.pids[r.co.cfg.nr_pids++] = r.o.pids[i];
+	r.o.fmt = r.co.fmt;
+	r.o.out_path = r.co.out_path;
 	return gmt_run_once(&r.co, refs_body, &r);
 }
 
