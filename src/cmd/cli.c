@@ -120,6 +120,10 @@ error_t gmt_common_parse(int key, char *arg, struct argp_state *state, struct gm
 			return EINVAL;
 		}
 		break;
+	case ARGP_KEY_ARG:	/* commands that take none (a command goes after --) */
+		argp_error(state, "unexpected argument '%s'%s", arg,
+			   o->cmd || o->dashdash ? "" : " (a command goes after --)");
+		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

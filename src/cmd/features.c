@@ -317,19 +317,9 @@ static error_t features_parse(int key, char *arg, struct argp_state *state)
 {
 	struct features_opts *o = state->input;
 
-	switch (key) {
-	case 'f':
-	case 'v':
+	if (key != 'V')	/* -f, -v, stray arguments: as every command */
 		return gmt_common_parse(key, arg, state, &o->co);
-	case 'V':
-		o->verify = true;
-		break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
+	o->verify = true;
 	return 0;
 }
 

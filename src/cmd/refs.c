@@ -113,16 +113,8 @@ static error_t refs_parse(int key, char *arg, struct argp_state *state)
 	case OPT_EXIT_CODE:
 		o->exit_code = true;
 		break;
-	case 'p':
-	case 'f':
-	case 'o':
-	case 'v':
+	default:	/* -p, -f, -o, -v, stray arguments: as every command */
 		return gmt_common_parse(key, arg, state, &r->co);
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
-	default:
-		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }

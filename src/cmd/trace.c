@@ -81,9 +81,6 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 	case OPT_NO_GUEST:
 		o->c.cfg.guest_requests = false;
 		break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s' (a command goes after --)", arg);
-		return EINVAL;
 	default:
 		return gmt_common_parse(key, arg, state, &o->c);
 	}
