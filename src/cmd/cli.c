@@ -122,7 +122,7 @@ error_t gmt_common_parse(int key, char *arg, struct argp_state *state, struct gm
 		break;
 	case ARGP_KEY_ARG:	/* commands that take none (a command goes after --) */
 		argp_error(state, "unexpected argument '%s'%s", arg,
-			   o->cmd || o->dashdash ? "" : " (a command goes after --)");
+			   o->takes_command ? " (a command goes after --)" : "");
 		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -18,6 +18,7 @@ struct gmt_common_opts {
 	double grace_s;		/* SIGTERM to SIGKILL of the command's group */
 	char **cmd;		/* after "--" */
 	bool btf_optional;	/* the command reports kernel BTF itself (features) */
+	bool takes_command;	/* -- CMD is accepted (trace, stat) */
 	bool dashdash;		/* "--" was given (with or without a command) */
 	bool keep_running;	/* the command may outlive gmemtrace */
 	bool grace_set;

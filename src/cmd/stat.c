@@ -172,7 +172,7 @@ static int cmd_stat(int argc, char **argv)
 {
 	struct argp argp = { NULL, stat_parse, "[INTERVAL [COUNT]] [-- CMD [ARG...]]", stat_doc,
 			     NULL, NULL, NULL };
-	struct stat_opts o = { .interval_s = 1 };
+	struct stat_opts o = { .interval_s = 1, .c.takes_command = true };
 	struct stat_ctx st = { .o = &o };
 	struct gmt_run r;
 	int rc;

@@ -190,7 +190,7 @@ static int cmd_trace(int argc, char **argv)
 {
 	struct argp argp = { trace_options, trace_parse, "[-- CMD [ARG...]]", trace_doc,
 			     NULL, NULL, NULL };
-	struct trace_opts o = { .c.cfg.emit_events = true, .c.cfg.emit_context = true,
+	struct trace_opts o = { .c.takes_command = true, .c.cfg.emit_events = true, .c.cfg.emit_context = true,
 				.c.cfg.guest_requests = true };
 	struct trace_ctx t = { 0 };
 	struct gmt_run r;
