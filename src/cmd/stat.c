@@ -159,6 +159,7 @@ static void stat_end(struct gmt_run *r)
 		.cmd_left_running = r->cmd_left_running,
 	};
 
+	gmt_session_helper_errors(&r->s, sum.helper_errors);
 	gmt_out_stat_summary(&r->out, &sum);
 }
 

@@ -171,6 +171,7 @@ static void trace_end(struct gmt_run *r)
 	t->sum.lost = t->lost_seen;
 	for (i = 0; i < GMT_CNT_MAX; i++)
 		t->sum.counters[i] = gmt_session_counter(&r->s, i);
+	gmt_session_helper_errors(&r->s, t->sum.helper_errors);
 	t->sum.duration_s = r->duration_s;
 	t->sum.cmd_ran = r->cmd_ran;
 	t->sum.cmd_stopped = r->cmd_stopped;

@@ -14,6 +14,7 @@
 
 #include "gmemtrace.h"
 #include "gmemtrace.skel.h"
+#include "errsites.h"
 #include "loader.h"
 #include "probe.h"
 #include "util.h"
@@ -263,4 +264,16 @@ __u64 gmt_session_counter(struct gmt_session *s, unsigned int which)
 	for (i = 0; i < ncpu; i++)
 		sum += vals[i];
 	return sum;
+}
+
+void gmt_session_helper_errors(struct gmt_session *s, __u64 out[GMT_SITE_MAX])
+{
+	struct gmt_site_err e[GMT_SITE_MAX];
+	int i;
+
+	memset(out, 0, GMT_SITE_MAX * sizeof(*out));
+	if (!s->skel || gmt_errsites_read(bpf_map__fd(s->skel->maps.gmt_err_sites), e))
+		return;
+	for (i = 0; i < GMT_SITE_MAX; i++)
+		out[i] = e[i].count;
 }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 
+#include "gmemtrace.h"
 #include "backends.h"
 #include "object.h"
 #include "select.h"
@@ -57,6 +58,9 @@ struct gmt_session {
 int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg);
 void gmt_session_stop(struct gmt_session *s);
 int gmt_session_add_pid(struct gmt_session *s, pid_t pid);
+
+/* helper failures per site (enum gmt_site), summed over CPUs */
+void gmt_session_helper_errors(struct gmt_session *s, __u64 out[GMT_SITE_MAX]);
 
 /* sum of a per-CPU counter (enum gmt_counter) */
 __u64 gmt_session_counter(struct gmt_session *s, unsigned int which);

@@ -7,6 +7,7 @@
 #include <linux/falloc.h>
 
 #include "backends.h"
+#include "errsites.h"
 #include "gmt_refs.h"
 #include "hist.h"
 #include "kvm_uapi.h"
@@ -299,6 +300,16 @@ static void view_cmd_end(struct gmt_end_view *v, bool ran, bool stopped, bool le
 	v->cmd_status = status;
 }
 
+static void view_helper_errors(struct gmt_end_view *v, const __u64 *n)
+{
+	int i;
+
+	for (i = 1; i < GMT_SITE_MAX; i++) {	/* 0: no site */
+		v->helper_errors[i - 1].name = gmt_errsite_name(i);
+		v->helper_errors[i - 1].v = n[i];
+	}
+}
+
 void gmt_view_trace_end(struct gmt_end_view *v, const struct gmt_trace_summary *s)
 {
 	int i;
@@ -315,6 +326,7 @@ void gmt_view_trace_end(struct gmt_end_view *v, const struct gmt_trace_summary *
 		v->counters[i].name = gmt_counter_name(i);
 		v->counters[i].v = s->counters[i];
 	}
+	view_helper_errors(v, s->helper_errors);
 }
 
 void gmt_view_stat_end(struct gmt_end_view *v, const struct gmt_stat_summary *s)
@@ -323,4 +335,5 @@ void gmt_view_stat_end(struct gmt_end_view *v, const struct gmt_stat_summary *s)
 	v->duration_s = s->duration_s;
 	view_cmd_end(v, s->cmd_ran, s->cmd_stopped, s->cmd_left_running, s->cmd_status);
 	v->intervals = s->intervals;
+	view_helper_errors(v, s->helper_errors);
 }

@@ -183,6 +183,8 @@ struct gmt_end_view {
 	__u64 lost;
 	struct gmt_named_u64 events[GMT_EV_TYPE_MAX - 1];	/* every kind */
 	struct gmt_named_u64 counters[GMT_CNT_MAX];
+	/* BPF helper failures by the site that saw them (trace and stat) */
+	struct gmt_named_u64 helper_errors[GMT_SITE_MAX - 1];	/* site 1.. */
 	/* stat */
 	unsigned long long intervals;
 };
@@ -192,6 +194,7 @@ struct gmt_trace_summary {
 	__u64 events[GMT_EV_TYPE_MAX];
 	__u64 lost;			/* ring buffer drops */
 	__u64 counters[GMT_CNT_MAX];
+	__u64 helper_errors[GMT_SITE_MAX];	/* by enum gmt_site */
 	double duration_s;
 	int cmd_status;			/* -- CMD exit status, -1 = none */
 	bool cmd_ran;
@@ -202,6 +205,7 @@ struct gmt_trace_summary {
 /* end-of-run record of `stat` */
 struct gmt_stat_summary {
 	unsigned long long intervals;	/* stat records written */
+	__u64 helper_errors[GMT_SITE_MAX];	/* by enum gmt_site */
 	double duration_s;
 	int cmd_status;
 	bool cmd_ran;

@@ -320,6 +320,7 @@ static void json_summary(struct gmt_out *o, const struct gmt_end_view *v)
 	json_object_object_add(obj, "events", named_obj(v->events, GMT_EV_TYPE_MAX - 1));
 	json_object_object_add(obj, "lost", J_U64(v->lost));
 	json_object_object_add(obj, "counters", named_obj(v->counters, GMT_CNT_MAX));
+	json_object_object_add(obj, "helper_errors", named_obj(v->helper_errors, GMT_SITE_MAX - 1));
 	json_end(o, obj, v);
 }
 
@@ -328,6 +329,7 @@ static void json_stat_summary(struct gmt_out *o, const struct gmt_end_view *v)
 	json_object *obj = gmt_json_record_now(o, "summary");
 
 	json_object_object_add(obj, "intervals", J_U64(v->intervals));
+	json_object_object_add(obj, "helper_errors", named_obj(v->helper_errors, GMT_SITE_MAX - 1));
 	json_end(o, obj, v);
 }
 

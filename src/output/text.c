@@ -263,6 +263,17 @@ static void text_cmd_end(struct gmt_out *o, const struct gmt_end_view *v)
 
 #define EVENTS(v, type)	((v)->events[(type) - 1].v)
 
+/* BPF helper failures, said where they happened (only when there were any) */
+static void text_helper_errors(struct gmt_out *o, const struct gmt_end_view *v)
+{
+	int i;
+
+	for (i = 0; i < GMT_SITE_MAX - 1; i++)
+		if (v->helper_errors[i].v)
+			fprintf(o->f, "; helper errors at %s %llu", v->helper_errors[i].name,
+				v->helper_errors[i].v);
+}
+
 static void text_summary(struct gmt_out *o, const struct gmt_end_view *v)
 {
 	int i;
@@ -276,12 +287,14 @@ static void text_summary(struct gmt_out *o, const struct gmt_end_view *v)
 	for (i = 1; i < GMT_CNT_MAX; i++)
 		if (v->counters[i].v)
 			fprintf(o->f, "; %s %llu", v->counters[i].name, v->counters[i].v);
+	text_helper_errors(o, v);
 	text_cmd_end(o, v);
 }
 
 static void text_stat_summary(struct gmt_out *o, const struct gmt_end_view *v)
 {
 	fprintf(o->f, "# %llu intervals in %.2fs", v->intervals, v->duration_s);
+	text_helper_errors(o, v);
 	text_cmd_end(o, v);
 }
 
