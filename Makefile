@@ -228,13 +228,14 @@ format-check:
 	case "$$out" in ''|*"no modified files"*|*"did not modify"*) echo "format: clean" ;; \
 	*) echo "$$out"; exit 1 ;; esac
 
-# make install [PREFIX=/usr/local] [DESTDIR=] and make uninstall (removes
-# exactly the files install installed, and gmemtrace's own doc directory;
-# shared directories such as sbin/ stay). Units go to
-# $(PREFIX)/lib/systemd/system, which systemd searches for /usr/local too;
-# the Debian package passes SYSTEMDUNITDIR=/lib/systemd/system. The unit's
-# ExecStart names $(SBINDIR). /etc is not touched: the unit's options file
-# /etc/default/gmemtrace is optional, a commented copy is in the docs.
+# make install [PREFIX=/usr/local] [DESTDIR=]; make uninstall removes
+# exactly the files install installed and gmemtrace's own doc directory
+# (shared directories such as sbin/ stay). Units go to
+# $(PREFIX)/lib/systemd/system, which systemd searches for /usr/local too
+# (the Debian package passes SYSTEMDUNITDIR=/lib/systemd/system); their
+# @SBINDIR@ is replaced as they are installed. /etc is not touched: the
+# unit's options file /etc/default/gmemtrace is optional, a commented copy
+# goes to $(DOCDIR)/examples.
 PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/bin
 SBINDIR		?= $(PREFIX)/sbin
@@ -246,12 +247,7 @@ DOC_FILES	:= README.md $(wildcard docs/*.md)
 # example policies (issue 10), installed when the directory exists
 POLICY_FILES	:= $(shell find docs/policies -type f 2>/dev/null | sort)
 
-$(OUTPUT)/systemd/%.service: systemd/%.service.in Makefile
-	$(call msg,GEN,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' $< > $@
-
-install: all $(patsubst %,$(OUTPUT)/systemd/%,$(UNITS))
+install: all
 	install -D -m 0755 $(OUTPUT)/gmemtrace $(DESTDIR)$(SBINDIR)/gmemtrace
 	install -D -m 0755 $(OUTPUT)/gmem-workload $(DESTDIR)$(BINDIR)/gmem-workload
 	install -D -m 0644 docs/gmemtrace.8 $(DESTDIR)$(MANDIR)/man8/gmemtrace.8
@@ -262,16 +258,19 @@ install: all $(patsubst %,$(OUTPUT)/systemd/%,$(UNITS))
 		install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/examples/policies/$${f#docs/policies/} || exit 1; \
 	done
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
-	install -m 0644 $(patsubst %,$(OUTPUT)/systemd/%,$(UNITS)) $(DESTDIR)$(SYSTEMDUNITDIR)/
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/$$u.in > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/gmemtrace $(DESTDIR)$(BINDIR)/gmem-workload \
-		$(DESTDIR)$(MANDIR)/man8/gmemtrace.8 $(DESTDIR)$(MANDIR)/man8/gmemtrace.8.gz \
+		$(DESTDIR)$(MANDIR)/man8/gmemtrace.8 \
 		$(patsubst %,$(DESTDIR)$(SYSTEMDUNITDIR)/%,$(UNITS))
 	rm -f $(patsubst %,$(DESTDIR)$(DOCDIR)/%,$(notdir $(DOC_FILES))) \
 		$(DESTDIR)$(DOCDIR)/examples/gmemtrace.default \
 		$(patsubst docs/policies/%,$(DESTDIR)$(DOCDIR)/examples/policies/%,$(POLICY_FILES))
-	-find $(DESTDIR)$(DOCDIR) -depth -type d -empty -delete 2>/dev/null
+	if [ -d $(DESTDIR)$(DOCDIR) ]; then find $(DESTDIR)$(DOCDIR) -depth -type d -empty -delete; fi
 
 clean:
 	$(Q)rm -rf $(OUTPUT)
