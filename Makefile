@@ -86,7 +86,7 @@ LIVE_LIB	:= $(wildcard tests/live/live_util.c)
 .SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS)) $(BPF_UNIT_OBJS) $(SKELS) \
 	$(patsubst %,$(OUTPUT)/tests/bpf/%.bpf.o,$(BPFTEST_PROGS)) \
 	$(patsubst %,$(OUTPUT)/tests/bpf/%.skel.h,$(BPFTEST_PROGS))
-.PHONY: all deps demo test unit bpftest live vmtest vmtest-kernel bench static clean install uninstall \
+.PHONY: all deps demo test unit bpftest live pkgtest vmtest vmtest-kernel bench static clean install uninstall \
 	format format-check vmlinux check-deps
 
 all: $(OUTPUT)/gmemtrace $(OUTPUT)/gmem-workload
@@ -201,6 +201,11 @@ unit: all $(UNIT_BINS)
 
 live: all $(LIVE_BINS)
 	$(Q)tests/run.sh live $(OUTPUT)
+
+# the Debian package and make install/uninstall (tests/pkg/test-package.sh;
+# root for the features and sandbox checks; part of make test)
+pkgtest: all
+	$(Q)tests/run.sh pkg $(OUTPUT)
 
 vmtest: all static
 	$(Q)tests/run.sh vm $(OUTPUT)
