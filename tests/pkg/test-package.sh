@@ -83,7 +83,7 @@ fi
 t0=$(date +%s)
 (cd "$src" && clean_env dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1
 rc=$?
-deb=$(ls "$tmp"/gmemtrace_*.deb 2>/dev/null | head -1)
+deb=$(find "$tmp" -maxdepth 1 -name "gmemtrace_*.deb" | head -1)
 if [ "$rc" = 0 ] && [ -n "$deb" ]; then
 	ok "dpkg-buildpackage -us -uc -b: $(basename "$deb") in $(($(date +%s) - t0)) s"
 else
