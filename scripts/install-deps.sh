@@ -6,7 +6,7 @@
 set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
-libjson-c-dev libcmocka-dev liburing-dev pkg-config
+libjson-c-dev libcmocka-dev liburing-dev libmicrohttpd-dev pkg-config prometheus
 qemu-system-x86 busybox-static cpio gzip xz-utils kmod"
 
 missing=""

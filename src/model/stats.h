@@ -12,6 +12,7 @@ struct gmt_stat_row {
 	struct gmt_stats_key key;
 	__u32 slot;			/* the VM's stats slot */
 	bool gone;			/* the VM is gone: this is its last row */
+	__u64 gone_ns;			/* a keeper of totals (export): when it saw it gone */
 	struct gmt_stats total;		/* since tracing started */
 	struct gmt_stats delta;		/* since the previous snapshot */
 };
