@@ -64,10 +64,10 @@ static void prom_counters(FILE *f, const struct gmt_metrics_view *v)
 	       "Events lost because the ring buffer was full.");
 	fprintf(f, "gmemtrace_ringbuf_drops_total %llu\n",
 		(unsigned long long)v->counters[GMT_CNT_RB_DROPS].v);
-	family(f, "gmemtrace_bpf_counter_total", "counter",
+	family(f, "gmemtrace_bpf_drops_errors_total", "counter",
 	       "Drop and error counters of the BPF programs, by name (docs/metrics.md).");
 	for (i = 0; i < GMT_CNT_MAX; i++)
-		fprintf(f, "gmemtrace_bpf_counter_total{counter=\"%s\"} %llu\n",
+		fprintf(f, "gmemtrace_bpf_drops_errors_total{kind=\"%s\"} %llu\n",
 			v->counters[i].name, (unsigned long long)v->counters[i].v);
 	family(f, "gmemtrace_bpf_helper_errors_total", "counter",
 	       "Failed BPF helper calls, by the call site that saw them.");
