@@ -70,7 +70,7 @@ static const struct argp_option export_options[] = {
 	{ "textfile", OPT_TEXTFILE, "DIR", 0, "Write DIR/gmemtrace.prom every interval", 3 },
 	{ "expire", OPT_EXPIRE, "SECONDS", 0, "Drop a gone VM's series after this (default 300)", 3 },
 	{ "interval", OPT_INTERVAL, "SECONDS", 0,
-	  "Read the aggregates and write the textfile this often (default 5)", 3 },
+	  "Read the aggregates (recycling gone VMs' slots) and write the textfile this often (default 1)", 3 },
 	{ "linger", OPT_LINGER, "SECONDS", 0,
 	  "Keep serving this long after tracing ends (-- CMD exited), for a last scrape", 3 },
 	{ 0 },
@@ -474,11 +474,12 @@ static int export_consume(struct gmt_run *r)
 	return err ? -EIO : 0;
 }
 
-/* every interval: slots recycled, gone series expired, the textfile */
+/* every interval: slots recycled, gone series expired, the textfile (the
+ * exposition is made only for a reader: a scrape makes its own) */
 static int export_tick(struct gmt_run *r, bool last)
 {
 	struct export_ctx *x = r->ctx;
-	int err = render(r, x, 0);
+	int err = x->o->textfile ? render(r, x, 0) : absorb(r, x);
 
 	if (err)
 		return err;
@@ -499,7 +500,7 @@ static int export_attached(struct gmt_run *r)
 	int err;
 
 	x->have_attach = !gmt_view_attach(&x->attach, &r->s);
-	err = export_tick(r, false);	/* the first scrape finds values */
+	err = x->o->textfile ? export_tick(r, false) : render(r, x, 0);
 	if (!err && x->o->listen)
 		err = http_start(x);
 	if (!err)
@@ -561,7 +562,7 @@ static int cmd_export(int argc, char **argv)
 {
 	struct argp argp = { NULL, export_parse, "[-- CMD [ARG...]]", export_doc,
 			     NULL, NULL, NULL };
-	struct export_opts o = { .expire_s = 300, .interval_s = 5, .c.takes_command = true };
+	struct export_opts o = { .expire_s = 300, .interval_s = 1, .c.takes_command = true };
 	struct export_ctx x = { .o = &o, .listen_fd = -1, .efd = -1,
 				.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	struct gmt_run r;

@@ -295,8 +295,9 @@ struct gmt_metrics_view {
 	struct gmt_err_view *errs;	/* storage of the rows' errs */
 };
 
-/* acc: rows with cumulative totals (gone marks expiring ones); helper_errors
- * by enum gmt_site */
+/* acc: rows with cumulative totals (gone marks expiring ones), sorted by
+ * key (VM id, gen, dir), its errs by key then errno; helper_errors by
+ * enum gmt_site */
 int gmt_view_metrics(struct gmt_metrics_view *v, const struct gmt_stat_snapshot *acc,
 		     const __u64 *helper_errors, const struct gmt_attach_view *attach);
 void gmt_view_metrics_free(struct gmt_metrics_view *v);

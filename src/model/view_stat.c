@@ -165,11 +165,18 @@ static void view_metrics_row(struct gmt_metrics_row_view *v, const struct gmt_st
 	v->klat_sum_ns = r->total.klat_sum_ns;
 }
 
+static bool err_before(const struct gmt_err_key *e, const struct gmt_stats_key *k)
+{
+	if (e->vm_key != k->vm_key)
+		return e->vm_key < k->vm_key;
+	return e->gen != k->gen ? e->gen < k->gen : e->dir < k->dir;
+}
+
 int gmt_view_metrics(struct gmt_metrics_view *v, const struct gmt_stat_snapshot *acc,
 		     const __u64 *helper_errors, const struct gmt_attach_view *attach)
 {
 	struct gmt_err_view *errs;
-	int i;
+	int i, e;
 
 	memset(v, 0, sizeof(*v));
 	v->version = GMT_VERSION;
@@ -184,13 +191,24 @@ int gmt_view_metrics(struct gmt_metrics_view *v, const struct gmt_stat_snapshot 
 		return -ENOMEM;
 	}
 	errs = v->errs;
-	for (i = 0; i < acc->nr_rows; i++) {
+	for (i = 0, e = 0; i < acc->nr_rows; i++) {
 		struct gmt_metrics_row_view *row = &v->rows[i];
+		const struct gmt_stats_key *k = &acc->rows[i].key;
 
 		view_metrics_row(row, &acc->rows[i]);
+		/* rows and errs in the same key order: one walk over both, not
+		 * rows x errs (a scrape of 1000 VMs) */
+		while (e < acc->nr_errs && err_before(&acc->errs[e].key, k))
+			e++;
 		row->errs = errs;
-		row->nr_errs = view_errs(errs, v->errs + acc->nr_errs - errs, acc, &acc->rows[i]);
-		errs += row->nr_errs;
+		for (; e < acc->nr_errs && acc->errs[e].key.vm_key == k->vm_key &&
+		       acc->errs[e].key.gen == k->gen && acc->errs[e].key.dir == k->dir; e++) {
+			errs->name = gmt_errno_name(acc->errs[e].key.err);
+			errs->err = acc->errs[e].key.err;
+			errs->total = acc->errs[e].total;
+			errs++;
+			row->nr_errs++;
+		}
 		/* rows of a VM are adjacent */
 		if (!i || acc->rows[i - 1].key.vm_key != acc->rows[i].key.vm_key)
 			v->nr_vms++;
