@@ -165,101 +165,6 @@ struct export_ctx {
 	bool closing;
 };
 
-static int key_cmp(const void *a, const void *b)
-{
-	const struct gmt_stats_key *x = a, *y = b;
-
-	if (x->vm_key != y->vm_key)
-		return x->vm_key < y->vm_key ? -1 : 1;
-	return x->gen != y->gen ? x->gen - y->gen : x->dir - y->dir;
-}
-
-static int err_cmp(const void *a, const void *b)
-{
-	const struct gmt_err_key *x = a, *y = b;
-	struct gmt_stats_key kx = { .vm_key = x->vm_key, .dir = x->dir, .gen = x->gen };
-	struct gmt_stats_key ky = { .vm_key = y->vm_key, .dir = y->dir, .gen = y->gen };
-	int c = key_cmp(&kx, &ky);
-
-	return c ? c : x->err - y->err;
-}
-
-/* append n elements of size sz to *arr (of *nr), growing it */
-static int append(void *arr, int *nr, const void *src, size_t sz)
-{
-	void **a = arr;
-	void *p = realloc(*a, (*nr + 1) * sz);
-
-	if (!p)
-		return -ENOMEM;
-	memcpy((char *)p + *nr * sz, src, sz);
-	*a = p;
-	(*nr)++;
-	return 0;
-}
-
-/* the new snapshot into acc: totals only grow; a row no longer read is gone */
-static int merge(struct gmt_stat_snapshot *acc, const struct gmt_stat_snapshot *cur, __u64 now)
-{
-	int i, nr_old = acc->nr_rows, nr_old_errs = acc->nr_errs;
-	struct gmt_stat_row *r;
-	struct gmt_stat_err *e;
-
-	for (i = 0; i < nr_old; i++)
-		acc->rows[i].gone = true;	/* until read again */
-	for (i = 0; i < cur->nr_rows; i++) {
-		const struct gmt_stat_row *c = &cur->rows[i];
-
-		r = bsearch(&c->key, acc->rows, nr_old, sizeof(*r), key_cmp);
-		if (!r) {
-			if (append(&acc->rows, &acc->nr_rows, c, sizeof(*c)))
-				return -ENOMEM;
-			continue;
-		}
-		if (c->total.count >= r->total.count)
-			r->total = c->total;
-		r->gone = c->gone;
-	}
-	for (i = 0; i < cur->nr_errs; i++) {
-		const struct gmt_stat_err *c = &cur->errs[i];
-
-		e = bsearch(&c->key, acc->errs, nr_old_errs, sizeof(*e), err_cmp);
-		if (!e && append(&acc->errs, &acc->nr_errs, c, sizeof(*c)))
-			return -ENOMEM;
-		if (e && c->total > e->total)
-			e->total = c->total;
-	}
-	for (i = 0; i < acc->nr_rows; i++)
-		if (acc->rows[i].gone && !acc->rows[i].gone_ns)
-			acc->rows[i].gone_ns = now;
-	qsort(acc->rows, acc->nr_rows, sizeof(*acc->rows), key_cmp);
-	qsort(acc->errs, acc->nr_errs, sizeof(*acc->errs), err_cmp);
-	return 0;
-}
-
-/* series of VMs gone for expire_ns go, and their failures with them */
-static void expire(struct gmt_stat_snapshot *acc, __u64 now, __u64 expire_ns)
-{
-	int i, n = 0;
-
-	for (i = 0; i < acc->nr_rows; i++) {
-		const struct gmt_stat_row *r = &acc->rows[i];
-
-		if (!r->gone_ns || now - r->gone_ns < expire_ns)
-			acc->rows[n++] = *r;
-	}
-	acc->nr_rows = n;
-	for (i = n = 0; i < acc->nr_errs; i++) {
-		struct gmt_stats_key k = { .vm_key = acc->errs[i].key.vm_key,
-					   .dir = acc->errs[i].key.dir,
-					   .gen = acc->errs[i].key.gen };
-
-		if (bsearch(&k, acc->rows, acc->nr_rows, sizeof(*acc->rows), key_cmp))
-			acc->errs[n++] = acc->errs[i];
-	}
-	acc->nr_errs = n;
-}
-
 /* read the aggregates into acc; the slots of gone VMs go back to BPF */
 static int absorb(struct gmt_run *r, struct export_ctx *x)
 {
@@ -269,7 +174,7 @@ static int absorb(struct gmt_run *r, struct export_ctx *x)
 
 	err = gmt_vms_stats_read(&r->s, NULL, &cur);
 	if (!err)
-		err = merge(&x->acc, &cur, now);
+		err = gmt_stats_accumulate(&x->acc, &cur, now);
 	if (err) {
 		gmt_stats_free(&cur);
 		gmt_err_what = "read";
@@ -281,7 +186,7 @@ static int absorb(struct gmt_run *r, struct export_ctx *x)
 	gmt_stats_free(&cur);
 	for (i = 0; i < GMT_CNT_MAX; i++)
 		x->acc.counters[i] = gmt_session_counter(&r->s, i);
-	expire(&x->acc, now, (__u64)(x->o->expire_s * 1e9));
+	gmt_stats_expire(&x->acc, now, (__u64)(x->o->expire_s * 1e9));
 	return 0;
 }
 

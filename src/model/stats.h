@@ -47,6 +47,14 @@ void gmt_stats_free(struct gmt_stat_snapshot *s);
 void gmt_stats_delta(const struct gmt_stats *cur, const struct gmt_stats *prev,
 		     struct gmt_stats *delta);
 
+/* A keeper of cumulative totals (export): cur's rows and errnos into acc,
+ * whose rows stay sorted by key (VM id, gen, dir) and errs by key then errno.
+ * Totals only grow; a row gone or no longer read gets gone and gone_ns = now. */
+int gmt_stats_accumulate(struct gmt_stat_snapshot *acc, const struct gmt_stat_snapshot *cur,
+			 __u64 now);
+/* drop the rows gone for expire_ns, and their errnos */
+void gmt_stats_expire(struct gmt_stat_snapshot *acc, __u64 now, __u64 expire_ns);
+
 /* interval percentile, never above the exact maximum */
 __u64 gmt_stat_percentile(const struct gmt_stat_row *r, double p);
 
