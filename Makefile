@@ -9,6 +9,8 @@
 #   make unit | live | vmtest [VM_KERNELS=name] [TESTS=pattern]
 #   make bpftest    only the BPF tier (bpf/lib on crafted input; part of unit)
 #   make bench      overhead benchmark (ratios against a bare baseline)
+#   make install | uninstall [PREFIX=/usr/local] [DESTDIR=]
+#   make pkgtest    build the Debian package from a copy, lintian, install tests
 #   make vmtest-kernel   build the conversion kernels (linux-source-7.3, 7.2 + G3 v8)
 
 OUTPUT		?= build
@@ -85,7 +87,7 @@ LIVE_LIB	:= $(wildcard tests/live/live_util.c)
 .SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS)) $(BPF_UNIT_OBJS) $(SKELS) \
 	$(patsubst %,$(OUTPUT)/tests/bpf/%.bpf.o,$(BPFTEST_PROGS)) \
 	$(patsubst %,$(OUTPUT)/tests/bpf/%.skel.h,$(BPFTEST_PROGS))
-.PHONY: all deps demo test unit bpftest live vmtest vmtest-kernel bench static clean install \
+.PHONY: all deps demo test unit bpftest live pkgtest vmtest vmtest-kernel bench static clean install uninstall \
 	format format-check vmlinux check-deps
 
 all: $(OUTPUT)/gmemtrace $(OUTPUT)/gmem-workload
@@ -127,7 +129,7 @@ $(OUTPUT)/src/%.o: src/%.c $(SRC_HDRS) $(wildcard include/*.h) $(SKELS)
 
 $(OUTPUT)/gmemtrace: $(GMT_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_HTTP) -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_HTTP) -lm
 
 $(OUTPUT)/tools/workload/%.o: tools/workload/%.c $(WL_HDRS)
 	$(call msg,CC,$@)
@@ -136,7 +138,7 @@ $(OUTPUT)/tools/workload/%.o: tools/workload/%.c $(WL_HDRS)
 
 $(OUTPUT)/gmem-workload: $(WL_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_JSON) -l:liburing.a
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS_JSON) -l:liburing.a
 
 # static variants for the initramfs of the VM suite
 $(STATIC_OUT)/src/%.o: src/%.c $(SRC_HDRS) $(wildcard include/*.h) $(SKELS)
@@ -205,6 +207,11 @@ unit: all $(UNIT_BINS)
 live: all $(LIVE_BINS)
 	$(Q)tests/run.sh live $(OUTPUT)
 
+# the Debian package and make install/uninstall (tests/pkg/test-package.sh;
+# root for the features and sandbox checks; part of make test)
+pkgtest: all
+	$(Q)tests/run.sh pkg $(OUTPUT)
+
 vmtest: all static
 	$(Q)tests/run.sh vm $(OUTPUT)
 
@@ -231,11 +238,49 @@ format-check:
 	case "$$out" in ''|*"no modified files"*|*"did not modify"*) echo "format: clean" ;; \
 	*) echo "$$out"; exit 1 ;; esac
 
-PREFIX ?= /usr/local
+# make install [PREFIX=/usr/local] [DESTDIR=]; make uninstall removes
+# exactly the files install installed and gmemtrace's own doc directory
+# (shared directories such as sbin/ stay). Units go to
+# $(PREFIX)/lib/systemd/system, which systemd searches for /usr/local too
+# (the Debian package passes SYSTEMDUNITDIR=/lib/systemd/system); their
+# @SBINDIR@ is replaced as they are installed. /etc is not touched: the
+# unit's options file /etc/default/gmemtrace is optional, a commented copy
+# goes to $(DOCDIR)/examples.
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/gmemtrace
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
+UNITS		:= gmemtrace-export.service
+DOC_FILES	:= README.md $(wildcard docs/*.md)
+# example policies (issue 10), installed when the directory exists
+POLICY_FILES	:= $(shell find docs/policies -type f 2>/dev/null | sort)
+
 install: all
-	install -D -m 0755 $(OUTPUT)/gmemtrace $(DESTDIR)$(PREFIX)/sbin/gmemtrace
-	install -D -m 0755 $(OUTPUT)/gmem-workload $(DESTDIR)$(PREFIX)/bin/gmem-workload
-	install -D -m 0644 docs/gmemtrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/gmemtrace.8
+	install -D -m 0755 $(OUTPUT)/gmemtrace $(DESTDIR)$(SBINDIR)/gmemtrace
+	install -D -m 0755 $(OUTPUT)/gmem-workload $(DESTDIR)$(BINDIR)/gmem-workload
+	install -D -m 0644 docs/gmemtrace.8 $(DESTDIR)$(MANDIR)/man8/gmemtrace.8
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 systemd/gmemtrace.default $(DESTDIR)$(DOCDIR)/examples/gmemtrace.default
+	for f in $(POLICY_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/examples/policies/$${f#docs/policies/} || exit 1; \
+	done
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/$$u.in > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/gmemtrace $(DESTDIR)$(BINDIR)/gmem-workload \
+		$(DESTDIR)$(MANDIR)/man8/gmemtrace.8 \
+		$(patsubst %,$(DESTDIR)$(SYSTEMDUNITDIR)/%,$(UNITS))
+	rm -f $(patsubst %,$(DESTDIR)$(DOCDIR)/%,$(notdir $(DOC_FILES))) \
+		$(DESTDIR)$(DOCDIR)/examples/gmemtrace.default \
+		$(patsubst docs/policies/%,$(DESTDIR)$(DOCDIR)/examples/policies/%,$(POLICY_FILES))
+	if [ -d $(DESTDIR)$(DOCDIR) ]; then find $(DESTDIR)$(DOCDIR) -depth -type d -empty -delete; fi
 
 clean:
 	$(Q)rm -rf $(OUTPUT)

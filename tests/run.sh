@@ -3,10 +3,11 @@
 #
 # Runs gmemtrace's test suites and prints one closing line
 #   N passed, N failed, N skipped
-# Usage: tests/run.sh unit|live|vm|all [BUILD_DIR]
+# Usage: tests/run.sh unit|live|pkg|vm|all [BUILD_DIR]
 #   GMT_TESTS=PATTERN   only test binaries whose name matches (grep -E)
 #   GMT_VM_KERNELS="a b"  VM rows to run (default: all rows of tests/vm/kernels.list)
 #   GMT_SKIP_VM=1       leave the VM suite out of 'all'
+#   GMT_SKIP_PKG=1      leave the package test (tests/pkg/test-package.sh) out of 'all'
 # cmocka binaries report "[  PASSED  ] N test(s)." etc.; those counts are summed.
 set -u
 suite=${1:-all}
@@ -61,17 +62,15 @@ run_bins() {
 	done
 }
 
-run_vm() {
-	local log="$OUTPUT/vmtest-summary.log" line p f s
-	echo "=== VM suite (tests/vm/run.sh)"
-	# shellcheck disable=SC2086
-	"$top/tests/vm/run.sh" ${GMT_VM_KERNELS:+$(for k in $GMT_VM_KERNELS; do printf -- '--kernel %s ' "$k"; done)} \
-		${GMT_TESTS:+--tests "$GMT_TESTS"} 2>&1 | tee "$log"
+# add the counts of a runner's closing 'N passed, N failed, N skipped' line
+# (from its log) to the totals; a runner without that line is one failure
+count_summary() {
+	local name=$1 log=$2 line p f s
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 	if [ -z "$line" ]; then
-		echo "FAIL vm: the VM runner printed no summary"
+		echo "FAIL $name: the runner printed no summary"
 		fail=$((fail + 1))
-		failed_names="$failed_names vm"
+		failed_names="$failed_names $name"
 		return
 	fi
 	p=$(echo "$line" | sed 's/^\([0-9]*\) passed.*/\1/')
@@ -80,16 +79,41 @@ run_vm() {
 	pass=$((pass + p))
 	fail=$((fail + f))
 	skip=$((skip + ${s:-0}))
-	[ "$f" = 0 ] || failed_names="$failed_names vm"
+	[ "$f" = 0 ] || failed_names="$failed_names $name"
+}
+
+run_vm() {
+	local log="$OUTPUT/vmtest-summary.log"
+	echo "=== VM suite (tests/vm/run.sh)"
+	# shellcheck disable=SC2086
+	"$top/tests/vm/run.sh" ${GMT_VM_KERNELS:+$(for k in $GMT_VM_KERNELS; do printf -- '--kernel %s ' "$k"; done)} \
+		${GMT_TESTS:+--tests "$GMT_TESTS"} 2>&1 | tee "$log"
+	count_summary vm "$log"
+}
+
+# the Debian package and make install (tests/pkg/test-package.sh): builds
+# the package once from a copy of the tree
+run_pkg() {
+	local log="$OUTPUT/pkgtest-summary.log"
+	echo "=== package (tests/pkg/test-package.sh)"
+	"$top/tests/pkg/test-package.sh" "$OUTPUT" 2>&1 | tee "$log"
+	count_summary pkg "$log"
 }
 
 case "$suite" in
 unit) run_bins test ;;
 live) run_bins live ;;
+pkg) run_pkg ;;
 vm) run_vm ;;
 all)
 	run_bins test
 	run_bins live
+	if [ "${GMT_SKIP_PKG:-0}" = 1 ]; then
+		echo "SKIP pkg: GMT_SKIP_PKG=1"
+		skip=$((skip + 1))
+	else
+		run_pkg
+	fi
 	if [ "${GMT_SKIP_VM:-0}" = 1 ]; then
 		echo "SKIP vm: GMT_SKIP_VM=1"
 		skip=$((skip + 1))
@@ -98,7 +122,7 @@ all)
 	fi
 	;;
 *)
-	echo "usage: tests/run.sh unit|live|vm|all [BUILD_DIR]" >&2
+	echo "usage: tests/run.sh unit|live|pkg|vm|all [BUILD_DIR]" >&2
 	exit 2
 	;;
 esac

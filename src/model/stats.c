@@ -163,25 +163,31 @@ static int read_slots(int stats_fd, __u32 nr_slots, __u64 *owner, struct gmt_sta
 	return err;
 }
 
-/* the rows and slots of VMs that are no longer in gmt_vms are gone */
-static int mark_gone(int vms_fd, const __u64 *owner, __u32 nr_slots,
-		     struct gmt_stat_snapshot *out)
+/*
+ * A VM is gone only if it was already gone when the slots were read: it
+ * existed before (id below the watermark) and was not among the live ones
+ * read first. Then nothing can have counted into its slot since, and the
+ * row read is its last. A VM that dies while the slots are read is gone at
+ * the next snapshot (its last conversions would be lost otherwise).
+ */
+static bool gone_before(const __u64 *live, int nr_live, __u64 watermark, __u64 id)
 {
-	__u64 *live = NULL;
-	int nr_live = 0, i, err;
+	return id && id < watermark && !id_live(live, nr_live, id);
+}
+
+static int mark_gone(const __u64 *live, int nr_live, __u64 watermark, const __u64 *owner,
+		     __u32 nr_slots, struct gmt_stat_snapshot *out)
+{
+	int i;
 	__u32 idx;
 
-	err = live_ids(vms_fd, &live, &nr_live);
-	if (err)
-		return err;
 	out->nr_live_vms = nr_live;
 	for (i = 0; i < out->nr_rows; i++)
-		out->rows[i].gone = !id_live(live, nr_live, out->rows[i].key.vm_key);
+		out->rows[i].gone = gone_before(live, nr_live, watermark, out->rows[i].key.vm_key);
 	out->dead_slots = malloc((nr_slots ? nr_slots : 1) * sizeof(*out->dead_slots));
 	for (idx = 0; out->dead_slots && idx < nr_slots; idx++)
-		if (owner[idx] && !id_live(live, nr_live, owner[idx]))
+		if (gone_before(live, nr_live, watermark, owner[idx]))
 			out->dead_slots[out->nr_dead++] = idx;
-	free(live);
 	return out->dead_slots ? 0 : -ENOMEM;
 }
 
@@ -224,11 +230,11 @@ static void apply_deltas(const struct gmt_stat_snapshot *prev, struct gmt_stat_s
 		out->interval_s = (out->real_ns - prev->real_ns) / 1e9;
 }
 
-int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
+int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, __u64 watermark, int errors_fd,
 		   const struct gmt_stat_snapshot *prev, struct gmt_stat_snapshot *out)
 {
-	__u64 *owner;
-	int ecap = 0, err;
+	__u64 *owner, *live = NULL;
+	int ecap = 0, err, nr_live = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->real_ns = gmt_mono_ns() + gmt_mono_to_real_offset();
@@ -237,12 +243,14 @@ int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
 	owner = calloc(nr_slots ? nr_slots : 1, sizeof(*owner));
 	if (!owner)
 		return -ENOMEM;
-	/* slots first, identities second: a slot's owner id was in gmt_vms
-	 * before the slot was read, so an id missing afterwards is gone */
-	err = read_slots(stats_fd, nr_slots, owner, out, &ecap);
+	/* identities first (the watermark before them), slots second */
+	err = live_ids(vms_fd, &live, &nr_live);
 	if (!err)
-		err = mark_gone(vms_fd, owner, nr_slots, out);
+		err = read_slots(stats_fd, nr_slots, owner, out, &ecap);
+	if (!err)
+		err = mark_gone(live, nr_live, watermark, owner, nr_slots, out);
 	free(owner);
+	free(live);
 	if (!err)
 		err = read_rare_errors(errors_fd, out, &ecap);
 	if (err)

@@ -36,11 +36,12 @@ struct gmt_stat_snapshot {
 	int nr_live_vms;		/* VMs with an identity now */
 };
 
-/* Read the stats array (nr_slots VMs), then the live VM identities (a slot
- * whose owner is no longer among them is gone: reported once more, and
- * listed in dead_slots), and the rare-errno map; deltas against prev (may
- * be NULL). Rows are in VM order. */
-int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, int errors_fd,
+/* Read the live VM identities, then the stats array (nr_slots VMs): a slot
+ * whose owner was gone before the read (an id below watermark, the next id
+ * as read before, not among the live ones) is reported once more and listed
+ * in dead_slots; then the rare-errno map; deltas against prev (may be NULL).
+ * Rows are in VM order. */
+int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, __u64 watermark, int errors_fd,
 		   const struct gmt_stat_snapshot *prev, struct gmt_stat_snapshot *out);
 void gmt_stats_free(struct gmt_stat_snapshot *s);
 /* derive delta = cur - prev (counts and histogram; max stays cumulative) */

@@ -139,12 +139,15 @@ int gmt_vms_stats_read(struct gmt_session *s, const struct gmt_stat_snapshot *pr
 		       struct gmt_stat_snapshot *out)
 {
 	int err = gmt_vms_sweep(s, 0, NULL, NULL);
+	__u64 watermark;
 
 	if (err < 0)
 		gmt_info("VM sweep failed: %s", strerror(-err));
+	/* VMs from this id on are younger than the read: never taken for gone */
+	watermark = __atomic_load_n(&s->skel->data->gmt_vm_next_id, __ATOMIC_SEQ_CST);
 	return gmt_stats_read(bpf_map__fd(s->skel->maps.gmt_stats),
 			      s->skel->bss->gmt_nr_vm_slots, bpf_map__fd(s->skel->maps.gmt_vms),
-			      bpf_map__fd(s->skel->maps.gmt_errors), prev, out);
+			      watermark, bpf_map__fd(s->skel->maps.gmt_errors), prev, out);
 }
 
 int gmt_vms_flush_guest_requests(struct gmt_session *s)
