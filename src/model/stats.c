@@ -279,3 +279,79 @@ __u64 gmt_stat_percentile(const struct gmt_stat_row *r, double p)
 	/* interpolation inside a slot can overshoot the largest sample */
 	return v > r->total.lat_max_ns ? r->total.lat_max_ns : v;
 }
+
+/* append n elements of size sz to *arr (of *nr), growing it */
+static int append_one(void *arr, int *nr, const void *src, size_t sz)
+{
+	void **a = arr;
+	void *p = realloc(*a, (*nr + 1) * sz);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy((char *)p + *nr * sz, src, sz);
+	*a = p;
+	(*nr)++;
+	return 0;
+}
+
+/* the new snapshot into acc: totals only grow; a row no longer read is gone */
+int gmt_stats_accumulate(struct gmt_stat_snapshot *acc, const struct gmt_stat_snapshot *cur, __u64 now)
+{
+	int i, nr_old = acc->nr_rows, nr_old_errs = acc->nr_errs;
+	struct gmt_stat_row *r;
+	struct gmt_stat_err *e;
+
+	for (i = 0; i < nr_old; i++)
+		acc->rows[i].gone = true;	/* until read again */
+	for (i = 0; i < cur->nr_rows; i++) {
+		const struct gmt_stat_row *c = &cur->rows[i];
+
+		r = bsearch(&c->key, acc->rows, nr_old, sizeof(*r), key_cmp);
+		if (!r) {
+			if (append_one(&acc->rows, &acc->nr_rows, c, sizeof(*c)))
+				return -ENOMEM;
+			continue;
+		}
+		if (c->total.count >= r->total.count)
+			r->total = c->total;
+		r->gone = c->gone;
+	}
+	for (i = 0; i < cur->nr_errs; i++) {
+		const struct gmt_stat_err *c = &cur->errs[i];
+
+		e = bsearch(&c->key, acc->errs, nr_old_errs, sizeof(*e), err_cmp);
+		if (!e && append_one(&acc->errs, &acc->nr_errs, c, sizeof(*c)))
+			return -ENOMEM;
+		if (e && c->total > e->total)
+			e->total = c->total;
+	}
+	for (i = 0; i < acc->nr_rows; i++)
+		if (acc->rows[i].gone && !acc->rows[i].gone_ns)
+			acc->rows[i].gone_ns = now;
+	qsort(acc->rows, acc->nr_rows, sizeof(*acc->rows), key_cmp);
+	qsort(acc->errs, acc->nr_errs, sizeof(*acc->errs), err_cmp);
+	return 0;
+}
+
+/* series of VMs gone for expire_ns go, and their failures with them */
+void gmt_stats_expire(struct gmt_stat_snapshot *acc, __u64 now, __u64 expire_ns)
+{
+	int i, n = 0;
+
+	for (i = 0; i < acc->nr_rows; i++) {
+		const struct gmt_stat_row *r = &acc->rows[i];
+
+		if (!r->gone_ns || now - r->gone_ns < expire_ns)
+			acc->rows[n++] = *r;
+	}
+	acc->nr_rows = n;
+	for (i = n = 0; i < acc->nr_errs; i++) {
+		struct gmt_stats_key k = { .vm_key = acc->errs[i].key.vm_key,
+					   .dir = acc->errs[i].key.dir,
+					   .gen = acc->errs[i].key.gen };
+
+		if (bsearch(&k, acc->rows, acc->nr_rows, sizeof(*acc->rows), key_cmp))
+			acc->errs[n++] = acc->errs[i];
+	}
+	acc->nr_errs = n;
+}

@@ -12,6 +12,7 @@ struct gmt_stat_row {
 	struct gmt_stats_key key;
 	__u32 slot;			/* the VM's stats slot */
 	bool gone;			/* the VM is gone: this is its last row */
+	__u64 gone_ns;			/* a keeper of totals (export): when it saw it gone */
 	struct gmt_stats total;		/* since tracing started */
 	struct gmt_stats delta;		/* since the previous snapshot */
 };
@@ -46,6 +47,14 @@ void gmt_stats_free(struct gmt_stat_snapshot *s);
 /* derive delta = cur - prev (counts and histogram; max stays cumulative) */
 void gmt_stats_delta(const struct gmt_stats *cur, const struct gmt_stats *prev,
 		     struct gmt_stats *delta);
+
+/* A keeper of cumulative totals (export): cur's rows and errnos into acc,
+ * whose rows stay sorted by key (VM id, gen, dir) and errs by key then errno.
+ * Totals only grow; a row gone or no longer read gets gone and gone_ns = now. */
+int gmt_stats_accumulate(struct gmt_stat_snapshot *acc, const struct gmt_stat_snapshot *cur,
+			 __u64 now);
+/* drop the rows gone for expire_ns, and their errnos */
+void gmt_stats_expire(struct gmt_stat_snapshot *acc, __u64 now, __u64 expire_ns);
 
 /* interval percentile, never above the exact maximum */
 __u64 gmt_stat_percentile(const struct gmt_stat_row *r, double p);

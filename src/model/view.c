@@ -300,13 +300,13 @@ static void view_cmd_end(struct gmt_end_view *v, bool ran, bool stopped, bool le
 	v->cmd_status = status;
 }
 
-static void view_helper_errors(struct gmt_end_view *v, const __u64 *n)
+void gmt_view_helper_errors(struct gmt_named_u64 *out, const __u64 *n)
 {
 	int i;
 
 	for (i = 1; i < GMT_SITE_MAX; i++) {	/* 0: no site */
-		v->helper_errors[i - 1].name = gmt_errsite_name(i);
-		v->helper_errors[i - 1].v = n[i];
+		out[i - 1].name = gmt_errsite_name(i);
+		out[i - 1].v = n[i];
 	}
 }
 
@@ -326,7 +326,7 @@ void gmt_view_trace_end(struct gmt_end_view *v, const struct gmt_trace_summary *
 		v->counters[i].name = gmt_counter_name(i);
 		v->counters[i].v = s->counters[i];
 	}
-	view_helper_errors(v, s->helper_errors);
+	gmt_view_helper_errors(v->helper_errors, s->helper_errors);
 }
 
 void gmt_view_stat_end(struct gmt_end_view *v, const struct gmt_stat_summary *s)
@@ -335,5 +335,5 @@ void gmt_view_stat_end(struct gmt_end_view *v, const struct gmt_stat_summary *s)
 	v->duration_s = s->duration_s;
 	view_cmd_end(v, s->cmd_ran, s->cmd_stopped, s->cmd_left_running, s->cmd_status);
 	v->intervals = s->intervals;
-	view_helper_errors(v, s->helper_errors);
+	gmt_view_helper_errors(v->helper_errors, s->helper_errors);
 }

@@ -213,6 +213,8 @@ struct gmt_stat_summary {
 	bool cmd_left_running;
 };
 
+/* helper failures by site (n by enum gmt_site) as named values, site 1.. */
+void gmt_view_helper_errors(struct gmt_named_u64 *out, const __u64 *n);
 void gmt_view_trace_end(struct gmt_end_view *v, const struct gmt_trace_summary *s);
 void gmt_view_stat_end(struct gmt_end_view *v, const struct gmt_stat_summary *s);
 
@@ -267,6 +269,38 @@ struct gmt_stat_view {
 
 int gmt_view_stat(struct gmt_stat_view *v, const struct gmt_stat_snapshot *snap, bool hist);
 void gmt_view_stat_free(struct gmt_stat_view *v);
+
+/* ---- metrics (export): cumulative per-VM totals, kept after the VM is gone ---- */
+
+struct gmt_metrics_row_view {
+	struct gmt_vm_view vm;
+	bool gone;			/* its series stay until they expire */
+	const char *gen, *dir;
+	struct gmt_counts_view total;	/* since tracing started */
+	const struct gmt_err_view *errs;	/* failures by errno, totals */
+	int nr_errs;
+	__u64 pow2[64];			/* latency histogram in [2^i, 2^(i+1)) ns */
+	__u64 klat_count, klat_sum_ns;	/* conversions with an in-kernel latency */
+};
+
+struct gmt_metrics_view {
+	const char *version;
+	int nr_live_vms;		/* VMs with an identity now */
+	int nr_vms;			/* VMs with series (gone ones until they expire) */
+	struct gmt_named_u64 counters[GMT_CNT_MAX];
+	struct gmt_named_u64 helper_errors[GMT_SITE_MAX - 1];	/* site 1.. */
+	const struct gmt_attach_view *attach;	/* NULL: not attached */
+	struct gmt_metrics_row_view *rows;
+	int nr_rows;
+	struct gmt_err_view *errs;	/* storage of the rows' errs */
+};
+
+/* acc: rows with cumulative totals (gone marks expiring ones), sorted by
+ * key (VM id, gen, dir), its errs by key then errno; helper_errors by
+ * enum gmt_site */
+int gmt_view_metrics(struct gmt_metrics_view *v, const struct gmt_stat_snapshot *acc,
+		     const __u64 *helper_errors, const struct gmt_attach_view *attach);
+void gmt_view_metrics_free(struct gmt_metrics_view *v);
 
 /* ---- refs (built by src/refs/) ---- */
 

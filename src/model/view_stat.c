@@ -81,6 +81,16 @@ static void view_row(struct gmt_stat_row_view *v, const struct gmt_stat_row *r,
 	v->nr_phases = gmt_view_phases(v->phases, NULL, d->phase_sum_ns, d->phase_count);
 }
 
+static void view_counters(struct gmt_named_u64 *out, const __u64 *n)
+{
+	int i;
+
+	for (i = 0; i < GMT_CNT_MAX; i++) {
+		out[i].name = gmt_counter_name(i);
+		out[i].v = n[i];
+	}
+}
+
 static int view_alloc(struct gmt_stat_view *v, const struct gmt_stat_snapshot *snap)
 {
 	int n = snap->nr_rows ? snap->nr_rows : 1;
@@ -109,10 +119,7 @@ int gmt_view_stat(struct gmt_stat_view *v, const struct gmt_stat_snapshot *snap,
 	v->drops = snap->counters[GMT_CNT_RB_DROPS];
 	v->uncounted = snap->counters[GMT_CNT_UNCOUNTED];
 	v->stats_full = snap->counters[GMT_CNT_STATS_FULL];
-	for (i = 0; i < GMT_CNT_MAX; i++) {
-		v->counters[i].name = gmt_counter_name(i);
-		v->counters[i].v = snap->counters[i];
-	}
+	view_counters(v->counters, snap->counters);
 	v->hist = hist;
 	err = view_alloc(v, snap);
 	if (err)
@@ -144,4 +151,76 @@ void gmt_view_stat_free(struct gmt_stat_view *v)
 	v->rows = NULL;
 	v->errs = NULL;
 	v->buckets = NULL;
+}
+
+static void view_metrics_row(struct gmt_metrics_row_view *v, const struct gmt_stat_row *r)
+{
+	gmt_view_vm(&v->vm, r->total.vm_pid, r->total.vm_fd, r->key.vm_key);
+	v->gone = r->gone;
+	v->gen = gmt_gen_name(r->key.gen);
+	v->dir = gmt_dir_name(r->key.dir);
+	view_counts(&v->total, &r->total);
+	gmt_hist_log2(r->total.hist, v->pow2, 64);
+	v->klat_count = r->total.klat_count;
+	v->klat_sum_ns = r->total.klat_sum_ns;
+}
+
+static bool err_before(const struct gmt_err_key *e, const struct gmt_stats_key *k)
+{
+	if (e->vm_key != k->vm_key)
+		return e->vm_key < k->vm_key;
+	return e->gen != k->gen ? e->gen < k->gen : e->dir < k->dir;
+}
+
+int gmt_view_metrics(struct gmt_metrics_view *v, const struct gmt_stat_snapshot *acc,
+		     const __u64 *helper_errors, const struct gmt_attach_view *attach)
+{
+	struct gmt_err_view *errs;
+	int i, e;
+
+	memset(v, 0, sizeof(*v));
+	v->version = GMT_VERSION;
+	v->nr_live_vms = acc->nr_live_vms;
+	v->attach = attach;
+	view_counters(v->counters, acc->counters);
+	gmt_view_helper_errors(v->helper_errors, helper_errors);
+	v->rows = calloc(acc->nr_rows ? acc->nr_rows : 1, sizeof(*v->rows));
+	v->errs = calloc(acc->nr_errs ? acc->nr_errs : 1, sizeof(*v->errs));
+	if (!v->rows || !v->errs) {
+		gmt_view_metrics_free(v);
+		return -ENOMEM;
+	}
+	errs = v->errs;
+	for (i = 0, e = 0; i < acc->nr_rows; i++) {
+		struct gmt_metrics_row_view *row = &v->rows[i];
+		const struct gmt_stats_key *k = &acc->rows[i].key;
+
+		view_metrics_row(row, &acc->rows[i]);
+		/* rows and errs in the same key order: one walk over both, not
+		 * rows x errs (a scrape of 1000 VMs) */
+		while (e < acc->nr_errs && err_before(&acc->errs[e].key, k))
+			e++;
+		row->errs = errs;
+		for (; e < acc->nr_errs && acc->errs[e].key.vm_key == k->vm_key &&
+		       acc->errs[e].key.gen == k->gen && acc->errs[e].key.dir == k->dir; e++) {
+			errs->name = gmt_errno_name(acc->errs[e].key.err);
+			errs->err = acc->errs[e].key.err;
+			errs->total = acc->errs[e].total;
+			errs++;
+			row->nr_errs++;
+		}
+		/* rows of a VM are adjacent */
+		if (!i || acc->rows[i - 1].key.vm_key != acc->rows[i].key.vm_key)
+			v->nr_vms++;
+	}
+	v->nr_rows = acc->nr_rows;
+	return 0;
+}
+
+void gmt_view_metrics_free(struct gmt_metrics_view *v)
+{
+	free(v->rows);
+	free(v->errs);
+	v->rows = NULL;
+	v->errs = NULL;
 }

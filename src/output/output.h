@@ -55,6 +55,8 @@ struct gmt_out_ops {
 	/* stat */
 	void (*stat)(struct gmt_out *o, const struct gmt_stat_view *v);
 	void (*stat_summary)(struct gmt_out *o, const struct gmt_end_view *v);
+	/* export: the whole exposition */
+	void (*metrics)(struct gmt_out *o, const struct gmt_metrics_view *v);
 	/* any command */
 	void (*error)(struct gmt_out *o, const char *what, const char *msg);
 	/* a fatal error: JSON writes an error record with the exit code; text
@@ -168,6 +170,15 @@ static inline void gmt_out_features(struct gmt_out *o, const struct gmt_features
 {
 	GMT_OUT_CALL(o, features, v);
 }
+
+static inline void gmt_out_metrics(struct gmt_out *o, const struct gmt_metrics_view *v)
+{
+	GMT_OUT_CALL(o, metrics, v);
+}
+
+/* the Prometheus text exposition (prom.c): not a -f format, as it has only
+ * the metrics record; export writes it through a gmt_out of its own */
+extern const struct gmt_out_ops gmt_prom_ops;
 
 static inline void gmt_out_flush(struct gmt_out *o)
 {
