@@ -9,7 +9,8 @@ set -eu
 # and its test (tests/pkg: dpkg-buildpackage, which checks for build-essential;
 # no fakeroot: Rules-Requires-Root: no; lintian, systemd-analyze,
 # unshare/setpriv from util-linux, python3 for PR_SET_MDWE), the VM suite
-PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
+PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libzstd-dev
+liblzma-dev libbz2-dev
 libjson-c-dev libcmocka-dev liburing-dev libmicrohttpd-dev pkg-config
 build-essential dpkg-dev debhelper lintian systemd util-linux python3
 qemu-system-x86 busybox-static cpio gzip xz-utils kmod"
