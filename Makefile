@@ -26,10 +26,11 @@ CFLAGS		?= -O2 -g
 WARNFLAGS	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
 		   -Wstrict-prototypes -Wshadow -Wformat=2
 CPPFLAGS	+= -Iinclude -I$(OUTPUT) -D_GNU_SOURCE -DGMT_VERSION='"$(VERSION)"'
-LDLIBS_BPF	:= -lbpf -lelf -lz
+LDLIBS_BPF	:= -lbpf -ldw -lelf -lz
 LDLIBS_JSON	:= -ljson-c
 LDLIBS_HTTP	:= -lmicrohttpd -lpthread
-STATIC_LDLIBS	:= -static -l:libbpf.a -l:libelf.a -l:libz.a -l:libzstd.a -l:libjson-c.a -lpthread
+STATIC_LDLIBS	:= -static -l:libbpf.a -l:libdw.a -l:libelf.a -l:libz.a -l:libzstd.a -l:liblzma.a \
+		   -l:libbz2.a -l:libjson-c.a -lpthread -ldl
 
 # clang needs the system include dirs for asm/ headers on every distro
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
@@ -48,7 +49,7 @@ endif
 # BPF objects with a skeleton each; gmemtrace is linked from one unit per
 # concern (they share maps), the others from one unit
 BPF_OBJS	:= gmemtrace probes refs
-GMT_BPF_UNITS	:= uapi kernel_side vm_life
+GMT_BPF_UNITS	:= uapi kernel_side vm_life holders
 BPF_HDRS	:= $(wildcard bpf/*.bpf.h bpf/lib/*.bpf.h) $(wildcard include/*.h) vmlinux.h
 BPF_UNIT_OBJS	:= $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(GMT_BPF_UNITS) probes refs)
 
@@ -131,10 +132,11 @@ $(OUTPUT)/gmemtrace: $(GMT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_HTTP) -lm
 
+# frame pointers: gmemtrace --holders walks the workload's user stacks by them
 $(OUTPUT)/tools/workload/%.o: tools/workload/%.c $(WL_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -fno-omit-frame-pointer $(WARNFLAGS) $(CPPFLAGS) -c $< -o $@
 
 $(OUTPUT)/gmem-workload: $(WL_OBJS)
 	$(call msg,LINK,$@)

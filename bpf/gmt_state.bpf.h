@@ -96,6 +96,41 @@ GMT_SHARED struct {
 	__type(value, __u32);
 } gmt_cgroup SEC(".maps");
 
+static __always_inline bool gmt_comm_match(void)
+{
+	char comm[GMT_COMM_LEN];
+	int i;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (i = 0; i < GMT_COMM_LEN; i++) {
+		if (comm[i] != cfg_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+/* Filters, cheapest first. Only reached once the syscall looks relevant. */
+static __always_inline bool gmt_wanted(__u32 tgid)
+{
+	if (cfg_filter_pid && !bpf_map_lookup_elem(&gmt_pids, &tgid))
+		return false;
+	if (cfg_filter_comm && !gmt_comm_match())
+		return false;
+	if (cfg_filter_cgroup && bpf_current_task_under_cgroup(&gmt_cgroup, 0) != 1)
+		return false;
+	return true;
+}
+
+/* true when a filter is set and the current task does not pass it */
+static __always_inline bool gmt_filtered_out(void)
+{
+	if (!cfg_filter_pid && !cfg_filter_comm && !cfg_filter_cgroup)
+		return false;	/* rodata: the verifier drops the rest */
+	return !gmt_wanted(bpf_get_current_pid_tgid() >> 32);
+}
+
 static __always_inline struct gmt_inflight *gmt_inflight_get(bool create)
 {
 	struct task_struct *task = bpf_get_current_task_btf();

@@ -27,6 +27,8 @@ enum gmt_event_type {
 	GMT_EV_VM_CREATE	= 5,	/* KVM_CREATE_VM */
 	GMT_EV_GUEST_REQ	= 6,	/* a guest's conversion request, exit to re-entry */
 	GMT_EV_VM_GONE		= 7,	/* a VM's identity ended (see enum gmt_vm_end) */
+	GMT_EV_HOLDER_START	= 8,	/* a long-term reference on guest_memfd pages taken */
+	GMT_EV_HOLDER_END	= 9,	/* ... and dropped */
 	GMT_EV_TYPE_MAX,
 	GMT_EV_KVM_RUN		= 100,	/* internal: a KVM_RUN in flight (never emitted) */
 };
@@ -102,6 +104,9 @@ enum gmt_counter {
 	GMT_CNT_VMS_FULL,		/* VM identity map full: VM left unnamed */
 	GMT_CNT_PIDS_FULL,		/* fork-follow map full: a child is not traced */
 	GMT_CNT_GREQ_LOST,		/* an open guest request could not be reported */
+	GMT_CNT_HOLD_MAPS_FULL,		/* a guest_memfd mmap not tracked: per-process slots full */
+	GMT_CNT_HOLD_FULL,		/* a holder not tracked: holder map full */
+	GMT_CNT_HOLD_IOV_TRUNC,		/* a registration had more buffers than are read */
 	GMT_CNT_MAX,
 };
 
@@ -129,6 +134,9 @@ enum gmt_site {
 	GMT_SITE_XA_NODE,		/* xarray node header (shift) */
 	GMT_SITE_XA_SLOT,		/* xarray slot */
 	GMT_SITE_FOLIO_BATCH,		/* folio_batch slot */
+	GMT_SITE_HOLD_IOV,		/* io_uring_register iovec / rsrc struct (user) */
+	GMT_SITE_RB_HOLDER,		/* ring buffer reserve: holder start/end */
+	GMT_SITE_HOLD_STACK,		/* bpf_get_stackid of a holder's user stack */
 	GMT_SITE_MAX,
 };
 
@@ -262,6 +270,50 @@ struct gmt_vm_gone {
 	__u8 pad[7];
 };
 
+/* GMT_EV_HOLDER_START/_END: who holds guest_memfd pages, how, since when */
+enum gmt_holder_kind {
+	GMT_HOLD_IOURING_BUF = 1,	/* io_uring fixed buffer (FOLL_PIN | FOLL_LONGTERM) */
+};
+
+enum gmt_holder_end {
+	GMT_HOLD_END_NONE = 0,		/* a start record */
+	GMT_HOLD_END_UNREGISTER,	/* IORING_UNREGISTER_BUFFERS (or replaced by an update) */
+	GMT_HOLD_END_CLOSE,		/* the ring fd was closed */
+	GMT_HOLD_END_EXIT,		/* the process exited */
+};
+
+/* guest_memfd mmaps tracked per process (map gmt_hmaps) */
+#define GMT_HOLD_MAPS		8
+/* buffers of one registration read at most (the rest counted) */
+#define GMT_HOLD_MAX_IOV	256
+#define GMT_HOLD_MAX		4096	/* holders tracked at once */
+
+struct gmt_holder {
+	__u8 kind;		/* enum gmt_holder_kind */
+	__u8 end;		/* enum gmt_holder_end */
+	__u16 pad;
+	__s32 ring_fd;		/* the fd that owns it (io_uring: the ring) */
+	__u32 index;		/* buffer index in the ring's table */
+	__s32 stack_id;		/* user stack in gmt_hstacks, < 0: -errno */
+	__u64 gmem_ino;
+	__u64 gmem_offset;	/* byte range of the guest_memfd it covers */
+	__u64 len;
+	__u64 uaddr;		/* its user address in the holder's mmap */
+	__u64 start_ns;		/* CLOCK_MONOTONIC when taken */
+	__u64 leaf_ret;		/* word at the user stack pointer: the caller of a
+				 * frameless syscall wrapper, which a frame-pointer
+				 * walk skips (user space checks it is code) */
+	__u64 id;		/* unique while the BPF object lives */
+};
+
+/* map gmt_holders: one per (process, ring fd, buffer index, mmap slot) */
+struct gmt_holder_key {
+	__u32 tgid;
+	__s32 ring_fd;
+	__u32 index;
+	__u32 slot;		/* the buffer may span several guest_memfd mmaps */
+};
+
 #define GMT_EVENT_HDR_SIZE	80
 #define GMT_EVENT_BODY_SIZE	(GMT_EVENT_SIZE - GMT_EVENT_HDR_SIZE)
 
@@ -275,6 +327,7 @@ struct gmt_event {
 		struct gmt_vm_create vm_create;
 		struct gmt_guest_req guest_req;
 		struct gmt_vm_gone vm_gone;
+		struct gmt_holder holder;
 		__u8 body[GMT_EVENT_BODY_SIZE];
 	};
 };
@@ -459,6 +512,7 @@ _Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");
 _Static_assert(sizeof(struct gmt_vm_info) == 32, "vm info ABI");
 _Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
 _Static_assert(sizeof(struct gmt_site_err) == 16, "site error ABI");
+_Static_assert(sizeof(struct gmt_holder) == 72, "holder ABI");
 #endif
 
 #endif /* GMEMTRACE_H */

@@ -10,7 +10,8 @@ set -eu
 # no fakeroot: Rules-Requires-Root: no; lintian, systemd-analyze,
 # unshare/setpriv from util-linux, python3 for PR_SET_MDWE), a real Prometheus
 # and promtool for live_export (prometheus), the VM suite
-PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
+PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libzstd-dev
+liblzma-dev libbz2-dev
 libjson-c-dev libcmocka-dev liburing-dev libmicrohttpd-dev pkg-config prometheus
 build-essential dpkg-dev debhelper lintian systemd util-linux python3
 qemu-system-x86 busybox-static cpio gzip xz-utils kmod"

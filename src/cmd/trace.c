@@ -28,6 +28,9 @@ static const char trace_doc[] =
 "KVM_HC_MAP_GPA_RANGE, or KVM_EXIT_MEMORY_FAULT) gives a 'guest_request' record\n"
 "when the vCPU thread re-enters KVM_RUN: the round trip, and how much of it\n"
 "the conversion ioctls took. Lost records are counted and reported, never silent.\n"
+"With --holders, io_uring buffers registered over a guest_memfd mmap give\n"
+"'holder_start' (with the registering call's user stack) and 'holder_end'\n"
+"(unregistered, ring closed or process exited) records.\n"
 "\n"
 "EXAMPLES:\n"
 "  gmemtrace trace                       # all VMs on the host, text\n"
@@ -46,7 +49,7 @@ static const char trace_doc[] =
 "an output that cannot be opened), 3 not root or the kernel lacks what\n"
 "tracing needs (see `gmemtrace features`).";
 
-enum { OPT_NO_CONTEXT = 0x200, OPT_NO_GUEST };
+enum { OPT_NO_CONTEXT = 0x200, OPT_NO_GUEST, OPT_HOLDERS };
 
 struct trace_opts {
 	struct gmt_common_opts c;
@@ -59,6 +62,9 @@ static const struct argp_option trace_options[] = {
 	{ "no-context", OPT_NO_CONTEXT, NULL, 0, "Only conversion records", 3 },
 	{ "no-guest", OPT_NO_GUEST, NULL, 0,
 	  "Do not follow KVM_RUN exits (guest requests cost a little on every KVM_RUN)", 3 },
+	{ "holders", OPT_HOLDERS, NULL, 0,
+	  "Also report who holds guest_memfd pages (io_uring buffers over guest_memfd mmaps), "
+	  "with symbolized user stacks: 'holder_start'/'holder_end' records", 3 },
 	{ 0 },
 };
 
@@ -80,6 +86,9 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_GUEST:
 		o->c.cfg.guest_requests = false;
+		break;
+	case OPT_HOLDERS:
+		o->c.cfg.holders = true;
 		break;
 	default:
 		return gmt_common_parse(key, arg, state, &o->c);
@@ -111,6 +120,10 @@ static int trace_attached(struct gmt_run *r)
 {
 	struct trace_ctx *t = r->ctx;
 
+	if (r->opts->cfg.holders) {
+		t->model.stacks_on = true;
+		t->model.stack_map_fd = bpf_map__fd(r->s.skel->maps.gmt_hstacks);
+	}
 	gmt_out_bind_model(&r->out, &t->model);
 	gmt_out_attach(&r->out, &r->s);
 	gmt_out_flush(&r->out);	/* readers wait for this record */

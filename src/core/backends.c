@@ -88,6 +88,23 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	ALONE("gmt_vm_sweep", GMT_BE_ITER, "iter task_file", GMT_WANT_ALWAYS,
 	      "VMs no file refers to any more are gone: their name, memslots and stats slot end"),
 
+	/* holders (--holders): guest_memfd mmaps and the io_uring buffers over them */
+	ALONE("gmt_hmmap_enter", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_mmap",
+	      GMT_WANT_HOLDERS, "holders: an mmap of a guest_memfd starts (anonymous ones stop at the fd)"),
+	ALONE("gmt_hmmap_exit", GMT_BE_UAPI, "tracepoint syscalls:sys_exit_mmap",
+	      GMT_WANT_HOLDERS, "holders: where the guest_memfd mmap landed"),
+	ALONE("gmt_hmunmap", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_munmap",
+	      GMT_WANT_HOLDERS, "holders: guest_memfd mmaps trimmed or dropped"),
+	ALONE("gmt_hureg_enter", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_io_uring_register",
+	      GMT_WANT_HOLDERS, "holders: io_uring buffer (un)registration starts"),
+	ALONE("gmt_hureg_exit", GMT_BE_UAPI, "tracepoint syscalls:sys_exit_io_uring_register",
+	      GMT_WANT_HOLDERS,
+	      "holders: io_uring buffers over guest_memfd mmaps start (with the user stack) or end"),
+	ALONE("gmt_hclose", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_close",
+	      GMT_WANT_HOLDERS, "holders: a closed io_uring ring's buffers end"),
+	ALONE("gmt_hexit", GMT_BE_TP_BTF, "tp_btf sched_process_exit", GMT_WANT_HOLDERS,
+	      "holders: an exited process's holders end, its guest_memfd mmaps are forgotten"),
+
 	/* refs: its own object, attached per process by gmemtrace refs */
 	{ .prog = "gmt_refs_iter", .object = "refs", .backend = GMT_BE_ITER,
 	  .hook = "iter task_file", .required = true,

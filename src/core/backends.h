@@ -39,6 +39,7 @@ enum gmt_want {
 	GMT_WANT_FOLLOW,		/* a pid filter follows forks */
 	GMT_WANT_GUEST,			/* guest requests are followed */
 	GMT_WANT_FOLLOW_OR_GUEST,
+	GMT_WANT_HOLDERS,		/* --holders: who holds guest_memfd pages */
 	GMT_WANT_MAX,
 };
 

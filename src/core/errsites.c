@@ -27,6 +27,9 @@ const char *gmt_errsite_name(unsigned int site)
 		[GMT_SITE_XA_NODE] = "xa_node",
 		[GMT_SITE_XA_SLOT] = "xa_slot",
 		[GMT_SITE_FOLIO_BATCH] = "folio_batch",
+		[GMT_SITE_HOLD_IOV] = "holder_iovec",
+		[GMT_SITE_RB_HOLDER] = "rb_holder",
+		[GMT_SITE_HOLD_STACK] = "holder_stack",
 	};
 
 	return site < GMT_SITE_MAX && n[site] ? n[site] : "?";

@@ -86,12 +86,18 @@ static bool want_follow_or_guest(const struct gmt_config *cfg)
 	return want_follow(cfg) || want_guest(cfg);
 }
 
+static bool want_holders(const struct gmt_config *cfg)
+{
+	return cfg->holders && cfg->emit_events;
+}
+
 /* the rule of each enum gmt_want (NULL: always) */
 static bool (*const want_holds[GMT_WANT_MAX])(const struct gmt_config *) = {
 	[GMT_WANT_CONTEXT] = want_context,
 	[GMT_WANT_FOLLOW] = want_follow,
 	[GMT_WANT_GUEST] = want_guest,
 	[GMT_WANT_FOLLOW_OR_GUEST] = want_follow_or_guest,
+	[GMT_WANT_HOLDERS] = want_holders,
 };
 
 static bool spec_wanted(const struct gmt_prog_spec *spec, const void *ctx)
@@ -150,6 +156,12 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	}
 	if (cfg->cgroup)
 		skel->rodata->cfg_filter_cgroup = true;
+	/* without --holders their maps are not used: the smallest there are */
+	if (!want_holders(cfg) && (bpf_map__set_max_entries(skel->maps.gmt_hmaps, 1) ||
+				   bpf_map__set_max_entries(skel->maps.gmt_hpend, 1) ||
+				   bpf_map__set_max_entries(skel->maps.gmt_holders, 1) ||
+				   bpf_map__set_max_entries(skel->maps.gmt_hstacks, 1)))
+		return GMT_EXIT_RUNTIME;
 	if (cfg->ringbuf_bytes &&
 	    bpf_map__set_max_entries(skel->maps.gmt_events, cfg->ringbuf_bytes)) {
 		gmt_err("invalid ring buffer size %zu (a power of two of at least 4096)",

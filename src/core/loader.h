@@ -30,6 +30,7 @@ struct gmt_config {
 	size_t wakeup_bytes;		/* 0: wake the reader for every record */
 	enum gmt_kernel_pref kernel_pref;	/* kernel-side backend choice */
 	bool guest_requests;		/* follow KVM_RUN exits asking for conversions */
+	bool holders;			/* --holders: long-term references on guest_memfd pages */
 	unsigned int follow_max;	/* gmt_pids entries; 0: GMT_MAX_FOLLOWED */
 	bool stats;			/* per-VM aggregates while streaming (always
 					 * on without events) */

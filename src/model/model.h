@@ -9,12 +9,23 @@
 #ifndef GMT_MODEL_H
 #define GMT_MODEL_H
 
+#include <stdbool.h>
+
 #include "memslots.h"
 
 struct gmt_event;
 
+struct gmt_stack;
+
 struct gmt_model {
 	struct gmt_memslots slots;
+	/* holders' user stacks (trace --holders): the stack map, and the last
+	 * stack symbolized (a registration's buffers share one) */
+	bool stacks_on;
+	int stack_map_fd;
+	struct gmt_stack *stack;
+	__u32 stack_pid;
+	__s32 stack_id;
 };
 
 /* learn from an event: a memslot binds a GPA range, a VM gone drops its own */

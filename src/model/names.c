@@ -71,6 +71,10 @@ const char *gmt_event_name(unsigned int type)
 		return "guest_request";
 	case GMT_EV_VM_GONE:
 		return "vm_gone";
+	case GMT_EV_HOLDER_START:
+		return "holder_start";
+	case GMT_EV_HOLDER_END:
+		return "holder_end";
 	}
 	return "unknown";
 }
@@ -146,6 +150,9 @@ const char *gmt_counter_name(unsigned int c)
 		[GMT_CNT_VMS_FULL] = "vm_map_full",
 		[GMT_CNT_PIDS_FULL] = "followed_pids_full",
 		[GMT_CNT_GREQ_LOST] = "guest_requests_lost",
+		[GMT_CNT_HOLD_MAPS_FULL] = "holder_mmaps_full",
+		[GMT_CNT_HOLD_FULL] = "holder_map_full",
+		[GMT_CNT_HOLD_IOV_TRUNC] = "holder_buffers_unread",
 	};
 
 	return c < GMT_CNT_MAX && n[c] ? n[c] : "?";
@@ -154,4 +161,21 @@ const char *gmt_counter_name(unsigned int c)
 const char *gmt_greq_kind_name(unsigned int kind)
 {
 	return kind == GMT_GREQ_MAP_GPA_RANGE ? "map_gpa_range" : "memory_fault";
+}
+
+const char *gmt_holder_kind_name(unsigned int kind)
+{
+	return kind == GMT_HOLD_IOURING_BUF ? "io_uring_buffer" : "?";
+}
+
+const char *gmt_holder_end_name(unsigned int end)
+{
+	static const char *const n[] = {
+		[GMT_HOLD_END_NONE] = "-",
+		[GMT_HOLD_END_UNREGISTER] = "unregister",
+		[GMT_HOLD_END_CLOSE] = "ring_closed",
+		[GMT_HOLD_END_EXIT] = "process_exit",
+	};
+
+	return end < sizeof(n) / sizeof(n[0]) ? n[end] : "?";
 }

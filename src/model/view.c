@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "model.h"
 #include "names.h"
+#include "stacks.h"
 #include "stats.h"
 #include "view.h"
 
@@ -157,6 +158,35 @@ static void view_convert(struct gmt_convert_view *v, const struct gmt_model *m,
 		view_folio(&v->folio, &c->folio);
 }
 
+static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
+			const struct gmt_event *e)
+{
+	const struct gmt_holder *h = &e->holder;
+	const struct gmt_stack *st = m->stack;
+	int i;
+
+	v->kind = gmt_holder_kind_name(h->kind);
+	v->end = e->hdr.type == GMT_EV_HOLDER_END ? gmt_holder_end_name(h->end) : NULL;
+	v->ring_fd = h->ring_fd;
+	v->index = h->index;
+	v->gmem_ino = h->gmem_ino;
+	v->gmem_offset = h->gmem_offset;
+	v->size = h->len;
+	v->uaddr = h->uaddr;
+	v->id = h->id;
+	v->held_ns = v->end ? e->hdr.latency_ns : 0;
+	v->nr_frames = 0;
+	/* the stack the model symbolized for this start record */
+	if (v->end || !st || h->stack_id < 0 || m->stack_pid != e->hdr.pid ||
+	    m->stack_id != h->stack_id)
+		return;
+	for (i = 0; i < st->nr && i < GMT_VIEW_STACK_MAX; i++) {
+		v->frames[i] = st->f[i].sym;
+		v->frame_ips[i] = st->f[i].ip;
+	}
+	v->nr_frames = i;
+}
+
 static void view_guest_req(struct gmt_guest_req_view *v, const struct gmt_event *e)
 {
 	const struct gmt_guest_req *g = &e->guest_req;
@@ -221,6 +251,10 @@ static void view_body(struct gmt_event_view *v, const struct gmt_model *m,
 		break;
 	case GMT_EV_VM_GONE:
 		v->vm_gone_how = gmt_vm_end_name(e->vm_gone.how);
+		break;
+	case GMT_EV_HOLDER_START:
+	case GMT_EV_HOLDER_END:
+		view_holder(&v->holder, m, e);
 		break;
 	}
 }

@@ -111,6 +111,21 @@ struct gmt_guest_req_view {
 	bool complete;			/* the guest got its answer while traced */
 };
 
+/* frames of a holder's stack a record shows */
+#define GMT_VIEW_STACK_MAX	8
+
+struct gmt_holder_view {
+	const char *kind;		/* "io_uring_buffer" */
+	const char *end;		/* holder_end: "unregister", ...; NULL on a start */
+	__s32 ring_fd;
+	__u32 index;			/* buffer index in the ring */
+	__u64 gmem_ino, gmem_offset, size, uaddr, id;
+	__u64 held_ns;			/* holder_end: how long it was held */
+	int nr_frames;			/* symbolized user stack, innermost first */
+	const char *frames[GMT_VIEW_STACK_MAX];	/* "" unknown symbol */
+	__u64 frame_ips[GMT_VIEW_STACK_MAX];
+};
+
 struct gmt_event_view {
 	unsigned int type;		/* enum gmt_event_type */
 	const char *name;		/* "convert" */
@@ -131,6 +146,7 @@ struct gmt_event_view {
 		__u64 vm_type;			/* vm_create */
 		struct gmt_guest_req_view guest_req;
 		const char *vm_gone_how;	/* vm_gone: how gmemtrace learnt it */
+		struct gmt_holder_view holder;
 	};
 };
 

@@ -176,6 +176,35 @@ static void json_guest_req(struct gmt_line *l, const struct gmt_guest_req_view *
 	N(l, "end", g->end);
 }
 
+static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
+{
+	int i;
+
+	N(l, "kind", h->kind);
+	if (h->end)
+		N(l, "end", h->end);
+	else
+		gmt_puts(l, ",\"end\":null");
+	S(l, "ring_fd", h->ring_fd);
+	U(l, "index", h->index);
+	U(l, "gmem_ino", h->gmem_ino);
+	U(l, "gmem_offset", h->gmem_offset);
+	U(l, "size", h->size);
+	U(l, "uaddr", h->uaddr);
+	U(l, "holder_id", h->id);
+	U(l, "held_ns", h->held_ns);
+	KEY(l, "stack");
+	gmt_putc(l, '[');
+	for (i = 0; i < h->nr_frames; i++) {
+		gmt_puts(l, i ? ",{\"ip\":" : "{\"ip\":");
+		gmt_put_u64(l, h->frame_ips[i]);
+		gmt_puts(l, ",\"sym\":\"");
+		gmt_put_esc(l, h->frames[i], strlen(h->frames[i]), GMT_ESC_JSON);
+		gmt_puts(l, "\"}");
+	}
+	gmt_putc(l, ']');
+}
+
 static void json_body(struct gmt_line *l, const struct gmt_event_view *v)
 {
 	switch (v->type) {
@@ -203,6 +232,10 @@ static void json_body(struct gmt_line *l, const struct gmt_event_view *v)
 		break;
 	case GMT_EV_GUEST_REQ:
 		json_guest_req(l, &v->guest_req);
+		break;
+	case GMT_EV_HOLDER_START:
+	case GMT_EV_HOLDER_END:
+		json_holder(l, &v->holder);
 		break;
 	}
 }

@@ -136,6 +136,36 @@ static void text_guest_req(struct gmt_line *l, const struct gmt_event_view *v)
 	}
 }
 
+/* kind ring_fd= index= gmem=ino:off size= uaddr= id= [how= held=] [stack=f0;f1] */
+static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
+{
+	int i;
+
+	gmt_puts(l, h->kind);
+	gmt_puts(l, " ring_fd=");
+	gmt_put_s64(l, h->ring_fd);
+	KV(l, " index=", h->index);
+	gmt_puts(l, " gmem=");
+	put_gmem(l, h->gmem_ino, h->gmem_offset);
+	KV(l, " size=", h->size);
+	KX(l, " uaddr=", h->uaddr);
+	KV(l, " id=", h->id);
+	if (h->end) {
+		gmt_puts(l, " how=");
+		gmt_puts(l, h->end);
+		gmt_puts(l, " held=");
+		gmt_put_ns(l, h->held_ns);
+	}
+	for (i = 0; i < h->nr_frames; i++) {
+		gmt_puts(l, i ? ";" : " stack=");
+		if (h->frames[i][0])
+			gmt_put_esc(l, h->frames[i], strlen(h->frames[i]),
+				    GMT_ESC_ASCII | GMT_ESC_SPACE);
+		else
+			gmt_put_hex(l, h->frame_ips[i]);
+	}
+}
+
 static void text_body(struct gmt_line *l, const struct gmt_event_view *v)
 {
 	switch (v->type) {
@@ -167,6 +197,10 @@ static void text_body(struct gmt_line *l, const struct gmt_event_view *v)
 		break;
 	case GMT_EV_GUEST_REQ:
 		text_guest_req(l, v);
+		break;
+	case GMT_EV_HOLDER_START:
+	case GMT_EV_HOLDER_END:
+		text_holder(l, &v->holder);
 		break;
 	}
 }
@@ -207,8 +241,10 @@ static void text_event(struct gmt_out *o, const struct gmt_event_view *v)
 	gmt_put(&l, v->vm.label, v->vm.label_len);
 	gmt_putc(&l, ' ');
 	text_body(&l, v);
-	gmt_puts(&l, " lat=");
-	gmt_put_ns(&l, v->latency_ns);
+	if (v->type != GMT_EV_HOLDER_START && v->type != GMT_EV_HOLDER_END) {
+		gmt_puts(&l, " lat=");
+		gmt_put_ns(&l, v->latency_ns);
+	}
 	put_end(o, &l);
 }
 

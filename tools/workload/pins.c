@@ -80,6 +80,7 @@ void do_pin(struct run *r)
 		return;
 	}
 	p->ring_ok = true;
+	p->ring_fd = p->ring.ring_fd;
 
 	iov = calloc(cfg->pin_pages, sizeof(*iov));
 	if (!iov) {

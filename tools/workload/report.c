@@ -260,6 +260,7 @@ static struct json_object *j_pins(const struct run *r)
 	json_object_object_add(o, "sigbus_offset",
 			       jnum_or_null(p->touch.sigbus_off >= 0, p->touch.sigbus_off));
 	json_object_object_add(o, "ring_ret", jnum_or_null(p->ring_tried, p->ring_ret));
+	json_object_object_add(o, "ring_fd", jnum_or_null(p->ring_ok || p->released, p->ring_fd));
 	json_object_object_add(o, "register_ret", jnum_or_null(reg, p->register_ret));
 	json_object_object_add(o, "foll_pins_delta",
 			       jnum_or_null(p->pin_delta != LLONG_MIN, p->pin_delta));

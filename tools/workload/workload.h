@@ -269,6 +269,7 @@ struct pin_state {
 	bool ring_tried;
 	long ring_ret;
 	bool ring_ok;
+	int ring_fd;		/* the ring's fd while it lived (gmemtrace names it) */
 	struct io_uring ring;
 	long register_ret;
 	long long pin_delta;	/* net FOLL_PIN pages added, LLONG_MIN unknown */
