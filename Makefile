@@ -28,7 +28,9 @@ WARNFLAGS	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
 CPPFLAGS	+= -Iinclude -I$(OUTPUT) -D_GNU_SOURCE -DGMT_VERSION='"$(VERSION)"'
 LDLIBS_BPF	:= -lbpf -lelf -lz
 LDLIBS_JSON	:= -ljson-c
-STATIC_LDLIBS	:= -static -l:libbpf.a -l:libelf.a -l:libz.a -l:libzstd.a -l:libjson-c.a -lpthread
+# policy files (src/policy): libyaml
+LDLIBS_YAML	:= -lyaml
+STATIC_LDLIBS	:= -static -l:libbpf.a -l:libelf.a -l:libz.a -l:libzstd.a -l:libjson-c.a -l:libyaml.a -lpthread
 
 # clang needs the system include dirs for asm/ headers on every distro
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
@@ -53,7 +55,7 @@ BPF_UNIT_OBJS	:= $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(GMT_BPF_UNITS) probes refs
 
 # gmemtrace sources, one folder a layer (src/README.md): everything but
 # main.c is also a library for the unit tests
-SRC_DIRS	:= cmd core model output refs
+SRC_DIRS	:= cmd core model output refs policy
 SRC_INC		:= $(patsubst %,-Isrc/%,$(SRC_DIRS))
 SRC_HDRS	:= $(wildcard src/*/*.h)
 GMT_SRCS	:= $(wildcard $(patsubst %,src/%/*.c,$(SRC_DIRS)))
@@ -128,7 +130,7 @@ $(OUTPUT)/src/%.o: src/%.c $(SRC_HDRS) $(wildcard include/*.h) $(SKELS)
 
 $(OUTPUT)/gmemtrace: $(GMT_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_JSON) -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_YAML) -lm
 
 $(OUTPUT)/tools/workload/%.o: tools/workload/%.c $(WL_HDRS)
 	$(call msg,CC,$@)
@@ -160,7 +162,7 @@ static: $(STATIC_OUT)/gmemtrace $(STATIC_OUT)/gmem-workload $(LIVE_BINS)
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) $^ -o $@ -lcmocka \
-		$(LDLIBS_BPF) $(LDLIBS_JSON) -lm
+		$(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_YAML) -lm
 
 # links gmem-workload's option and guest image objects, not gmemtrace's
 $(OUTPUT)/tests/test_workload_args: tests/unit/test_workload_args.c $(WL_TEST_OBJS) | $(OUTPUT)/tests
@@ -183,7 +185,7 @@ $(OUTPUT)/tests/test_bpf_%: tests/bpf/test_bpf_%.c $(patsubst %,$(OUTPUT)/tests/
 		$(GMT_LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -I$(OUTPUT)/tests/bpf $(SRC_INC) \
-		$(filter %.c %.o,$^) -o $@ -lcmocka $(LDLIBS_BPF) $(LDLIBS_JSON) -lm
+		$(filter %.c %.o,$^) -o $@ -lcmocka $(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_YAML) -lm
 
 bpftest: all $(BPFTEST_BINS)
 	$(Q)GMT_TESTS='^test_bpf_' tests/run.sh unit $(OUTPUT)

@@ -10,7 +10,7 @@ set -eu
 # no fakeroot: Rules-Requires-Root: no; lintian, systemd-analyze,
 # unshare/setpriv from util-linux, python3 for PR_SET_MDWE), the VM suite
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
-libjson-c-dev libcmocka-dev liburing-dev libmicrohttpd-dev pkg-config
+libjson-c-dev libyaml-dev libcmocka-dev liburing-dev libmicrohttpd-dev pkg-config
 build-essential dpkg-dev debhelper lintian systemd util-linux python3
 qemu-system-x86 busybox-static cpio gzip xz-utils kmod"
 
