@@ -7,6 +7,7 @@
 #   make demo       install deps, build, trace the built-in workload
 #   make test       install deps, build, run unit + live + VM suites
 #   make unit | live | vmtest [VM_KERNELS=name] [TESTS=pattern]
+#   make fuzz [FUZZ_SECONDS=30]   libFuzzer over policy parse+compile
 #   make bpftest    only the BPF tier (bpf/lib on crafted input; part of unit)
 #   make bench      overhead benchmark (ratios against a bare baseline)
 #   make install | uninstall [PREFIX=/usr/local] [DESTDIR=]
@@ -88,7 +89,7 @@ LIVE_LIB	:= $(wildcard tests/live/live_util.c)
 .SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS)) $(BPF_UNIT_OBJS) $(SKELS) \
 	$(patsubst %,$(OUTPUT)/tests/bpf/%.bpf.o,$(BPFTEST_PROGS)) \
 	$(patsubst %,$(OUTPUT)/tests/bpf/%.skel.h,$(BPFTEST_PROGS))
-.PHONY: all deps demo test unit bpftest live pkgtest vmtest vmtest-kernel bench static clean install uninstall \
+.PHONY: all deps demo test unit bpftest fuzz live pkgtest vmtest vmtest-kernel bench static clean install uninstall \
 	format format-check vmlinux check-deps
 
 all: $(OUTPUT)/gmemtrace $(OUTPUT)/gmem-workload
@@ -195,6 +196,22 @@ $(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) -Itests/live $(filter %.c,$^) -o $@ \
 		-lcmocka $(LDLIBS_JSON)
 
+# libFuzzer over the policy parser (tests/fuzz): clang's fuzzer, ASan and
+# UBSan (libclang-rt-14-dev); the corpus in the tree is the seed, new
+# inputs go to build/fuzz/corpus
+FUZZ_SECONDS	?= 30
+FUZZ_SRCS	:= tests/fuzz/fuzz_policy.c $(wildcard src/policy/*.c) src/cmd/parse.c
+FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		   -Iinclude -Isrc/policy -Isrc/cmd -D_GNU_SOURCE $(WARNFLAGS)
+
+$(OUTPUT)/fuzz/fuzz_policy: $(FUZZ_SRCS) $(wildcard src/policy/*.h) include/gmt_policy.h
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ $(LDLIBS_YAML) $(LDLIBS_JSON)
+
+fuzz: $(OUTPUT)/fuzz/fuzz_policy
+	$(Q)GMT_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh fuzz $(OUTPUT)
+
 demo: deps all
 	$(Q)scripts/demo.sh $(OUTPUT)
 
@@ -213,7 +230,7 @@ vmtest: all static
 	$(Q)tests/run.sh vm $(OUTPUT)
 
 # The README's test command: everything a clean machine can run.
-test: deps all static $(UNIT_BINS) $(LIVE_BINS)
+test: deps all static $(UNIT_BINS) $(LIVE_BINS) $(OUTPUT)/fuzz/fuzz_policy
 	$(Q)tests/run.sh all $(OUTPUT)
 
 vmtest-kernel:

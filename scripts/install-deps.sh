@@ -8,9 +8,10 @@ set -eu
 # build (also debian/control's Build-Depends), unit tests, the Debian package
 # and its test (tests/pkg: dpkg-buildpackage, which checks for build-essential;
 # no fakeroot: Rules-Requires-Root: no; lintian, systemd-analyze,
-# unshare/setpriv from util-linux, python3 for PR_SET_MDWE), the VM suite
+# unshare/setpriv from util-linux, python3 for PR_SET_MDWE), the VM suite;
+# libclang-rt-14-dev: libFuzzer and the sanitizers of tests/fuzz
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
-libjson-c-dev libyaml-dev libcmocka-dev liburing-dev libmicrohttpd-dev pkg-config
+libjson-c-dev libyaml-dev libcmocka-dev libclang-rt-14-dev liburing-dev libmicrohttpd-dev pkg-config
 build-essential dpkg-dev debhelper lintian systemd util-linux python3
 qemu-system-x86 busybox-static cpio gzip xz-utils kmod"
 
