@@ -28,7 +28,7 @@ enum gmt_pol_match {
 	GMT_PM_CGROUP		= 1 << 3,	/* the caller's cgroup or below */
 	GMT_PM_UID		= 1 << 4,
 	GMT_PM_VM_PID		= 1 << 5,	/* the process that created the VM */
-	GMT_PM_VM_CGROUP	= 1 << 6,	/* its cgroup (or below) at creation */
+	GMT_PM_VM_CGROUP	= 1 << 6,	/* its own cgroup at creation (exact) */
 	GMT_PM_VM_OWNER		= 1 << 7,	/* caller is / is not the VM's creator */
 	GMT_PM_GEN		= 1 << 8,
 	GMT_PM_DIR		= 1 << 9,
@@ -92,10 +92,52 @@ struct gmt_policy_abi {
 	struct gmt_policy_rule rules[GMT_POLICY_MAX_RULES];
 };
 
+/* One conversion as the decision sees it (bpf/lib/policy.bpf.h) */
+struct gmt_pol_conv {
+	__u64 start;		/* GPA (G1) or guest_memfd offset (G2/G3) */
+	__u64 size;
+	__u64 exe_dev;		/* the caller's executable, kernel dev_t */
+	__u64 exe_ino;
+	__u64 vm_id;		/* the VM's identity: its rate buckets */
+	__u64 vm_cgroup;	/* the creator's cgroup id at KVM_CREATE_VM */
+	__u64 now_ns;
+	__u32 tgid;
+	__u32 uid;
+	__u32 vm_pid;		/* the VM's creator */
+	__u8 gen;		/* enum gmt_gen */
+	__u8 dir;		/* enum gmt_dir */
+	__u8 pad[2];
+	char comm[GMT_POLICY_COMM_LEN];
+};
+
+struct gmt_pol_verdict {
+	__u32 id;		/* the rule's id; 0: the default action */
+	__u32 index;		/* its place in the policy; GMT_POLICY_MAX_RULES: default */
+	__u8 action;		/* enum gmt_pol_action */
+	__u8 pad;
+	__u16 err;		/* errno when action is deny */
+	__u32 pad2;
+};
+
+/* a rate rule's bucket for one VM (LRU hash: a gone VM's buckets age out) */
+struct gmt_pol_bucket_key {
+	__u64 vm_id;
+	__u32 index;
+	__u32 pad;
+};
+
+struct gmt_pol_bucket {
+	__u64 tokens;		/* scaled by 1e9: refill is elapsed ns * rate */
+	__u64 last_ns;
+};
+
 /* the map layout depends on these: a change is an ABI change */
 _Static_assert(sizeof(struct gmt_policy_rule) == 128, "gmt_policy_rule ABI size");
 _Static_assert(sizeof(struct gmt_policy_hdr) == 16, "gmt_policy_hdr ABI size");
 _Static_assert(sizeof(struct gmt_policy_abi) == 16 + 128 * GMT_POLICY_MAX_RULES,
 	       "gmt_policy_abi ABI size");
+
+_Static_assert(sizeof(struct gmt_pol_conv) == 88, "gmt_pol_conv ABI size");
+_Static_assert(sizeof(struct gmt_pol_verdict) == 16, "gmt_pol_verdict ABI size");
 
 #endif /* GMT_POLICY_H */
