@@ -7,6 +7,7 @@
 #   make demo       install deps, build, trace the built-in workload
 #   make test       install deps, build, run unit + live + VM suites
 #   make unit | live | vmtest [VM_KERNELS=name] [TESTS=pattern]
+#   make fuzz [FUZZ_SECONDS=30]   libFuzzer over policy parse+compile
 #   make bpftest    only the BPF tier (bpf/lib on crafted input; part of unit)
 #   make bench      overhead benchmark (ratios against a bare baseline)
 #   make install | uninstall [PREFIX=/usr/local] [DESTDIR=]
@@ -29,8 +30,10 @@ CPPFLAGS	+= -Iinclude -I$(OUTPUT) -D_GNU_SOURCE -DGMT_VERSION='"$(VERSION)"'
 LDLIBS_BPF	:= -lbpf -ldw -lelf -lz
 LDLIBS_JSON	:= -ljson-c
 LDLIBS_HTTP	:= -lmicrohttpd -lpthread
+# policy files (src/policy): libyaml
+LDLIBS_YAML	:= -lyaml
 STATIC_LDLIBS	:= -static -l:libbpf.a -l:libdw.a -l:libelf.a -l:libz.a -l:libzstd.a -l:liblzma.a \
-		   -l:libbz2.a -l:libjson-c.a -lpthread -ldl
+		   -l:libbz2.a -l:libjson-c.a -l:libyaml.a -lpthread -ldl
 
 # clang needs the system include dirs for asm/ headers on every distro
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
@@ -55,7 +58,7 @@ BPF_UNIT_OBJS	:= $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(GMT_BPF_UNITS) probes refs
 
 # gmemtrace sources, one folder a layer (src/README.md): everything but
 # main.c is also a library for the unit tests
-SRC_DIRS	:= cmd core model output refs
+SRC_DIRS	:= cmd core model output refs policy
 SRC_INC		:= $(patsubst %,-Isrc/%,$(SRC_DIRS))
 SRC_HDRS	:= $(wildcard src/*/*.h)
 GMT_SRCS	:= $(wildcard $(patsubst %,src/%/*.c,$(SRC_DIRS)))
@@ -88,7 +91,7 @@ LIVE_LIB	:= $(wildcard tests/live/live_util.c)
 .SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_OBJS)) $(BPF_UNIT_OBJS) $(SKELS) \
 	$(patsubst %,$(OUTPUT)/tests/bpf/%.bpf.o,$(BPFTEST_PROGS)) \
 	$(patsubst %,$(OUTPUT)/tests/bpf/%.skel.h,$(BPFTEST_PROGS))
-.PHONY: all deps demo test unit bpftest live pkgtest vmtest vmtest-kernel bench static clean install uninstall \
+.PHONY: all deps demo test unit bpftest fuzz live pkgtest vmtest vmtest-kernel bench static clean install uninstall \
 	format format-check vmlinux check-deps
 
 all: $(OUTPUT)/gmemtrace $(OUTPUT)/gmem-workload
@@ -130,7 +133,7 @@ $(OUTPUT)/src/%.o: src/%.c $(SRC_HDRS) $(wildcard include/*.h) $(SKELS)
 
 $(OUTPUT)/gmemtrace: $(GMT_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_HTTP) -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_HTTP) $(LDLIBS_YAML) -lm
 
 # frame pointers: gmemtrace --holders walks the workload's user stacks by them
 $(OUTPUT)/tools/workload/%.o: tools/workload/%.c $(WL_HDRS)
@@ -167,7 +170,7 @@ static: $(STATIC_OUT)/gmemtrace $(STATIC_OUT)/gmem-workload $(LIVE_BINS)
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) $^ -o $@ -lcmocka \
-		$(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_HTTP) -lm
+		$(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_HTTP) $(LDLIBS_YAML) -lm
 
 # links gmem-workload's option and guest image objects, not gmemtrace's
 $(OUTPUT)/tests/test_workload_args: tests/unit/test_workload_args.c $(WL_TEST_OBJS) | $(OUTPUT)/tests
@@ -190,7 +193,7 @@ $(OUTPUT)/tests/test_bpf_%: tests/bpf/test_bpf_%.c $(patsubst %,$(OUTPUT)/tests/
 		$(GMT_LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -I$(OUTPUT)/tests/bpf $(SRC_INC) \
-		$(filter %.c %.o,$^) -o $@ -lcmocka $(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_HTTP) -lm
+		$(filter %.c %.o,$^) -o $@ -lcmocka $(LDLIBS_BPF) $(LDLIBS_JSON) $(LDLIBS_HTTP) $(LDLIBS_YAML) -lm
 
 bpftest: all $(BPFTEST_BINS)
 	$(Q)GMT_TESTS='^test_bpf_' tests/run.sh unit $(OUTPUT)
@@ -199,6 +202,22 @@ $(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) -Itests/live $(filter %.c,$^) -o $@ \
 		-lcmocka $(LDLIBS_JSON)
+
+# libFuzzer over the policy parser (tests/fuzz): clang's fuzzer, ASan and
+# UBSan (libclang-rt-14-dev); the corpus in the tree is the seed, new
+# inputs go to build/fuzz/corpus
+FUZZ_SECONDS	?= 30
+FUZZ_SRCS	:= tests/fuzz/fuzz_policy.c $(wildcard src/policy/*.c) src/cmd/parse.c
+FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		   -Iinclude -Isrc/policy -Isrc/cmd -D_GNU_SOURCE $(WARNFLAGS)
+
+$(OUTPUT)/fuzz/fuzz_policy: $(FUZZ_SRCS) $(wildcard src/policy/*.h) include/gmt_policy.h
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ $(LDLIBS_YAML) $(LDLIBS_JSON)
+
+fuzz: $(OUTPUT)/fuzz/fuzz_policy
+	$(Q)GMT_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh fuzz $(OUTPUT)
 
 demo: deps all
 	$(Q)scripts/demo.sh $(OUTPUT)
@@ -218,7 +237,7 @@ vmtest: all static
 	$(Q)tests/run.sh vm $(OUTPUT)
 
 # The README's test command: everything a clean machine can run.
-test: deps all static $(UNIT_BINS) $(LIVE_BINS)
+test: deps all static $(UNIT_BINS) $(LIVE_BINS) $(OUTPUT)/fuzz/fuzz_policy
 	$(Q)tests/run.sh all $(OUTPUT)
 
 vmtest-kernel:

@@ -9,9 +9,10 @@ set -eu
 # and its test (tests/pkg: dpkg-buildpackage, which checks for build-essential;
 # no fakeroot: Rules-Requires-Root: no; lintian, systemd-analyze,
 # unshare/setpriv from util-linux, python3 for PR_SET_MDWE), a real Prometheus
-# and promtool for live_export (prometheus), the VM suite
+# and promtool for live_export (prometheus), the VM suite; libclang-rt-14-dev:
+# libFuzzer and the sanitizers of tests/fuzz
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libzstd-dev
-liblzma-dev libbz2-dev
+liblzma-dev libbz2-dev libyaml-dev libclang-rt-14-dev
 libjson-c-dev libcmocka-dev liburing-dev libmicrohttpd-dev pkg-config prometheus
 build-essential dpkg-dev debhelper lintian systemd util-linux python3
 qemu-system-x86 busybox-static cpio gzip xz-utils kmod"

@@ -3,11 +3,12 @@
 #
 # Runs gmemtrace's test suites and prints one closing line
 #   N passed, N failed, N skipped
-# Usage: tests/run.sh unit|live|pkg|vm|all [BUILD_DIR]
+# Usage: tests/run.sh unit|live|pkg|fuzz|vm|all [BUILD_DIR]
 #   GMT_TESTS=PATTERN   only test binaries whose name matches (grep -E)
 #   GMT_VM_KERNELS="a b"  VM rows to run (default: all rows of tests/vm/kernels.list)
 #   GMT_SKIP_VM=1       leave the VM suite out of 'all'
 #   GMT_SKIP_PKG=1      leave the package test (tests/pkg/test-package.sh) out of 'all'
+#   GMT_FUZZ_SECONDS=N  how long the policy fuzzer runs (default 10; make fuzz: 30)
 # cmocka binaries report "[  PASSED  ] N test(s)." etc.; those counts are summed.
 set -u
 suite=${1:-all}
@@ -100,14 +101,42 @@ run_pkg() {
 	count_summary pkg "$log"
 }
 
+# libFuzzer over policy parse+compile (tests/fuzz), bounded in time: one
+# test, failed by a crash, a leak, undefined behaviour or a missing binary
+run_fuzz() {
+	local bin="$OUTPUT/fuzz/fuzz_policy" log="$OUTPUT/fuzz/fuzz_policy.log"
+	local secs=${GMT_FUZZ_SECONDS:-10} work="$OUTPUT/fuzz/corpus"
+
+	echo "=== fuzz_policy (${secs}s)"
+	if [ ! -x "$bin" ]; then
+		echo "FAIL fuzz_policy: $bin not built (make $bin)"
+		fail=$((fail + 1))
+		failed_names="$failed_names fuzz_policy"
+		return
+	fi
+	mkdir -p "$work"
+	if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix="$OUTPUT/fuzz/" "$work" "$top/tests/fuzz/corpus" >"$log" 2>&1; then
+		echo "PASS fuzz_policy: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$log")"
+		pass=$((pass + 1))
+	else
+		tail -30 "$log"
+		echo "FAIL fuzz_policy: see $log and $OUTPUT/fuzz/crash-*"
+		fail=$((fail + 1))
+		failed_names="$failed_names fuzz_policy"
+	fi
+}
+
 case "$suite" in
 unit) run_bins test ;;
+fuzz) run_fuzz ;;
 live) run_bins live ;;
 pkg) run_pkg ;;
 vm) run_vm ;;
 all)
 	run_bins test
 	run_bins live
+	run_fuzz
 	if [ "${GMT_SKIP_PKG:-0}" = 1 ]; then
 		echo "SKIP pkg: GMT_SKIP_PKG=1"
 		skip=$((skip + 1))
@@ -122,7 +151,7 @@ all)
 	fi
 	;;
 *)
-	echo "usage: tests/run.sh unit|live|pkg|vm|all [BUILD_DIR]" >&2
+	echo "usage: tests/run.sh unit|live|pkg|fuzz|vm|all [BUILD_DIR]" >&2
 	exit 2
 	;;
 esac

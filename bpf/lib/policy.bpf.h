@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The policy decision (docs/policy.md): the first rule whose selectors all
+ * match decides, else the default. Rules and header are array maps filled
+ * from struct gmt_policy_abi; rate rules keep a token bucket per VM and
+ * rule in an LRU hash. The maps are arguments so tests/bpf runs this on
+ * its own maps with crafted conversions.
+ *
+ * The caller's cgroup is matched as an ancestor at the rule's level:
+ * GMT_POL_ANCESTOR_CGROUP(level) (the current task's by default).
+ */
+#ifndef GMT_LIB_POLICY_BPF_H
+#define GMT_LIB_POLICY_BPF_H
+
+#include "gmt_policy.h"
+
+#ifndef GMT_POL_ANCESTOR_CGROUP
+#define GMT_POL_ANCESTOR_CGROUP(level)	bpf_get_current_ancestor_cgroup_id(level)
+#endif
+
+#define GMT_POL_SCALE	1000000000ULL	/* tokens per unit: refill per ns */
+
+static __always_inline bool gmt_pol_comm_eq(const char *a, const char *b)
+{
+	int i;
+
+	for (i = 0; i < GMT_POLICY_COMM_LEN; i++) {
+		if (a[i] != b[i])
+			return false;
+		if (!a[i])
+			return true;
+	}
+	return true;
+}
+
+/* [start, start + size) against the rule's range; a wrapping conversion
+ * reaches the top of the space (it overlaps, it is never inside) */
+static __always_inline bool gmt_pol_range(const struct gmt_policy_rule *r,
+					  const struct gmt_pol_conv *c)
+{
+	__u64 end = c->start + c->size;
+	bool wraps = end < c->start;
+
+	if (r->range_space == GMT_PR_GPA ? c->gen != GMT_GEN_G1 : c->gen == GMT_GEN_G1)
+		return false;
+	if (wraps)
+		end = ~0ULL;
+	if (r->range_inside)
+		return !wraps && c->start >= r->range_start && end <= r->range_end;
+	return c->start < r->range_end && r->range_start < end;
+}
+
+/* the caller and the VM: cheap compares first */
+static __always_inline bool gmt_pol_who(const struct gmt_policy_rule *r,
+					const struct gmt_pol_conv *c)
+{
+	__u32 m = r->match;
+
+	if ((m & GMT_PM_PID) && c->tgid != r->pid)
+		return false;
+	if ((m & GMT_PM_UID) && c->uid != r->uid)
+		return false;
+	if ((m & GMT_PM_VM_PID) && c->vm_pid != r->vm_pid)
+		return false;
+	if ((m & GMT_PM_VM_OWNER) && (c->tgid == c->vm_pid) != !!r->vm_owner)
+		return false;
+	if ((m & GMT_PM_VM_CGROUP) && c->vm_cgroup != r->vm_cgroup)
+		return false;
+	if ((m & GMT_PM_EXE) && (c->exe_dev != r->exe_dev || c->exe_ino != r->exe_ino))
+		return false;
+	if ((m & GMT_PM_COMM) && !gmt_pol_comm_eq(c->comm, r->comm))
+		return false;
+	if ((m & GMT_PM_CGROUP) && GMT_POL_ANCESTOR_CGROUP(r->cgroup_level) != r->cgroup)
+		return false;
+	return true;
+}
+
+static __always_inline bool gmt_pol_what(const struct gmt_policy_rule *r,
+					 const struct gmt_pol_conv *c)
+{
+	__u32 m = r->match;
+
+	if ((m & GMT_PM_GEN) && !(r->gens & (1u << (c->gen & 7))))
+		return false;
+	if ((m & GMT_PM_DIR) && !(r->dirs & (1u << (c->dir & 7))))
+		return false;
+	if ((m & GMT_PM_SIZE) && (c->size < r->size_min || c->size > r->size_max))
+		return false;
+	if ((m & GMT_PM_RANGE) && !gmt_pol_range(r, c))
+		return false;
+	return true;
+}
+
+/* true when the VM is over the rule's rate; else the conversion's tokens
+ * are taken. Not atomic across CPUs: concurrent conversions of one VM may
+ * both pass on the last tokens (the limit is approximate by that much). */
+static __always_inline bool gmt_pol_over_rate(void *buckets, const struct gmt_policy_rule *r,
+					      const struct gmt_pol_conv *c, __u32 index)
+{
+	struct gmt_pol_bucket_key k = { .vm_id = c->vm_id, .index = index };
+	__u64 cap = r->burst * GMT_POL_SCALE, cost, elapsed, fill;
+	struct gmt_pol_bucket *b, nb;
+
+	cost = r->rate_kind == GMT_PRATE_BYTES ? c->size : 1;
+	if (cost > r->burst)
+		return true;	/* never fits, and cost * SCALE could wrap */
+	cost *= GMT_POL_SCALE;
+	b = bpf_map_lookup_elem(buckets, &k);
+	if (!b) {
+		/* a new VM starts with a full bucket */
+		nb.tokens = cap - cost;
+		nb.last_ns = c->now_ns;
+		bpf_map_update_elem(buckets, &k, &nb, BPF_ANY);
+		return false;
+	}
+	elapsed = c->now_ns > b->last_ns ? c->now_ns - b->last_ns : 0;
+	/* rate and burst are at most 2^33 (policy compile): no overflow */
+	if (elapsed > cap / r->rate + 1)
+		elapsed = cap / r->rate + 1;
+	fill = b->tokens + elapsed * r->rate;
+	if (fill > cap)
+		fill = cap;
+	b->last_ns = c->now_ns;
+	if (fill < cost) {
+		b->tokens = fill;
+		return true;
+	}
+	b->tokens = fill - cost;
+	return false;
+}
+
+/* the verdict for one conversion; 0, or -1 if the policy maps are empty */
+static __always_inline int gmt_policy_decide(void *hdr_map, void *rules_map, void *buckets,
+					     const struct gmt_pol_conv *c,
+					     struct gmt_pol_verdict *v)
+{
+	const struct gmt_policy_hdr *h;
+	__u32 zero = 0, i, nr;
+
+	h = bpf_map_lookup_elem(hdr_map, &zero);
+	if (!h || h->version != GMT_POLICY_VERSION)
+		return -1;
+	nr = h->nr_rules;
+	for (i = 0; i < GMT_POLICY_MAX_RULES && i < nr; i++) {
+		const struct gmt_policy_rule *r = bpf_map_lookup_elem(rules_map, &i);
+
+		if (!r)
+			break;
+		if (!gmt_pol_who(r, c) || !gmt_pol_what(r, c))
+			continue;
+		/* last: a bucket is charged only when the rest matched */
+		if ((r->match & GMT_PM_RATE) && !gmt_pol_over_rate(buckets, r, c, i))
+			continue;
+		v->id = r->id;
+		v->index = i;
+		v->action = r->action;
+		v->err = r->err;
+		return 0;
+	}
+	v->id = 0;
+	v->index = GMT_POLICY_MAX_RULES;
+	v->action = h->default_action;
+	v->err = h->default_err;
+	return 0;
+}
+
+#endif /* GMT_LIB_POLICY_BPF_H */
