@@ -14,6 +14,26 @@
 
 #include "live_util.h"
 
+/* run argv (a gmemtrace over a guest workload writing wl_json); exit 0; the
+ * workload's account and its guest record (the test cannot run without a guest) */
+static json_object *run_guest(const char *const *argv, const char *err, const char *wl_json,
+			      json_object **guest)
+{
+	json_object *wl;
+	int rc = live_run((char *const *)argv, NULL, err, 180);
+
+	if (rc)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+	wl = live_read_json(wl_json);
+	assert_non_null(wl);
+	assert_true(json_object_object_get_ex(wl, "guest", guest));
+	if (!live_is_null(*guest, "error"))
+		live_cannot_run("GUEST", "the guest could not run here: %s",
+				live_get_str(*guest, "error"));
+	return wl;
+}
+
 static void test_guest_requests(void **state)
 {
 	const char *out = live_tmp("guest.jsonl"), *err = live_tmp("guest.err");
@@ -23,20 +43,10 @@ static void test_guest_requests(void **state)
 			       "--json-out", wl_json, NULL };
 	json_object *wl, *recs, *guest, *reqs, *ev, *calls;
 	size_t i, n;
-	int rc;
 
 	if (!live_require_tracing())
 		skip();
-	rc = live_run((char *const *)argv, NULL, err, 180);
-	if (rc)
-		live_dump(err, 20);
-	assert_int_equal(rc, 0);
-	wl = live_read_json(wl_json);
-	assert_non_null(wl);
-	assert_true(json_object_object_get_ex(wl, "guest", &guest));
-	if (!live_is_null(guest, "error"))
-		live_cannot_run("GUEST", "the guest could not run here: %s",
-				live_get_str(guest, "error"));
+	wl = run_guest(argv, err, wl_json, &guest);
 	recs = live_read_ndjson(out);
 	assert_true(json_object_object_get_ex(guest, "requests", &reqs));
 	assert_true(json_object_object_get_ex(wl, "calls", &calls));
@@ -88,20 +98,10 @@ static void test_guest_request_left_open(void **state)
 			       live_bin("gmem-workload"), "--guest", "2", "--guest-abandon",
 			       "--json-out", wl_json, NULL };
 	json_object *wl, *recs, *guest, *ev, *e;
-	int rc;
 
 	if (!live_require_tracing())
 		skip();
-	rc = live_run((char *const *)argv, NULL, err, 180);
-	if (rc)
-		live_dump(err, 20);
-	assert_int_equal(rc, 0);
-	wl = live_read_json(wl_json);
-	assert_non_null(wl);
-	assert_true(json_object_object_get_ex(wl, "guest", &guest));
-	if (!live_is_null(guest, "error"))
-		live_cannot_run("GUEST", "the guest could not run here: %s",
-				live_get_str(guest, "error"));
+	wl = run_guest(argv, err, wl_json, &guest);
 	assert_true(json_object_get_boolean(json_object_object_get(guest, "abandoned")));
 	recs = live_read_ndjson(out);
 	assert_non_null(recs);

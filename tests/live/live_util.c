@@ -111,6 +111,39 @@ int live_run(char *const argv[], const char *out, const char *err, double timeou
 	return live_wait(live_spawn(argv, out, err), timeout_s);
 }
 
+json_object *live_gmemtrace_script(const char *cmd, const char *script, const char *out,
+				   const char *err, double timeout_s, ...)
+{
+	char *argv[32];
+	const char *a;
+	json_object *recs;
+	va_list ap;
+	int n = 0, rc;
+
+	argv[n++] = (char *)live_bin("gmemtrace");
+	argv[n++] = (char *)cmd;
+	va_start(ap, timeout_s);
+	while ((a = va_arg(ap, const char *)) && n < 22)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n++] = "-f";
+	argv[n++] = "json";
+	argv[n++] = "-o";
+	argv[n++] = (char *)out;
+	argv[n++] = "--";
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	argv[n++] = (char *)script;
+	argv[n] = NULL;
+	rc = live_run(argv, NULL, err, timeout_s);
+	if (rc != 0)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+	recs = live_read_ndjson(out);
+	assert_non_null(recs);
+	return recs;
+}
+
 bool live_wait_for(const char *path, const char *needle, double timeout_s)
 {
 	double end = now_s() + timeout_s;

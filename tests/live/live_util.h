@@ -27,6 +27,11 @@ int live_teardown(void **state);
 int live_wait(pid_t pid, double timeout_s);
 int live_run(char *const argv[], const char *out, const char *err, double timeout_s);
 
+/* gmemtrace ARGS... (NULL-ended) -f json -o out -- /bin/sh -c script; the run
+ * must exit 0 (err is shown if not); its NDJSON records */
+json_object *live_gmemtrace_script(const char *cmd, const char *script, const char *out,
+				   const char *err, double timeout_s, ...);
+
 /* wait until the file contains the string (tracer attached, "ready" printed) */
 bool live_wait_for(const char *path, const char *needle, double timeout_s);
 

@@ -73,23 +73,13 @@ static void test_vm_churn_trace(void **state)
 	const char *out = live_tmp("churn.jsonl"), *err = live_tmp("churn.err");
 	json_object *recs, *conv, *creates, *wls[NR_RUNS];
 	long long ids[64];
-	int nr_ids = 0, total_calls = 0, i, rc;
+	int nr_ids = 0, total_calls = 0, i;
 	char script[8192];
 
 	if (!live_require_tracing())
 		skip();
 	churn_script(script, sizeof(script));
-	{
-		char *argv[] = { (char *)live_bin("gmemtrace"), "trace", "-f", "json", "-o",
-				 (char *)out, "--", "/bin/sh", "-c", script, NULL };
-
-		rc = live_run(argv, NULL, err, 120);
-	}
-	if (rc != 0)
-		live_dump(err, 20);
-	assert_int_equal(rc, 0);
-	recs = live_read_ndjson(out);
-	assert_non_null(recs);
+	recs = live_gmemtrace_script("trace", script, out, err, 120, NULL);
 	conv = live_filter(recs, "event", "convert");
 	creates = live_filter(recs, "event", "vm_create");
 
@@ -240,7 +230,7 @@ static void test_vm_churn_stat(void **state)
 {
 	const char *out = live_tmp("churn-stat.jsonl"), *err = live_tmp("churn-stat.err");
 	long long sum, uncounted, ids[64];
-	int nr_ids, i, rc, calls = 0, vms = 0;
+	int nr_ids, i, calls = 0, vms = 0;
 	json_object *recs, *last = NULL;
 	char script[8192];
 	size_t k;
@@ -248,17 +238,7 @@ static void test_vm_churn_stat(void **state)
 	if (!live_require_tracing())
 		skip();
 	churn_script(script, sizeof(script));
-	{
-		char *argv[] = { (char *)live_bin("gmemtrace"), "stat", "-f", "json", "0.2", "-o",
-				 (char *)out, "--", "/bin/sh", "-c", script, NULL };
-
-		rc = live_run(argv, NULL, err, 120);
-	}
-	if (rc != 0)
-		live_dump(err, 20);
-	assert_int_equal(rc, 0);
-	recs = live_read_ndjson(out);
-	assert_non_null(recs);
+	recs = live_gmemtrace_script("stat", script, out, err, 120, "0.2", NULL);
 	for (i = 0; i < NR_RUNS; i++) {
 		json_object *wl = live_read_json(wl_json(i)), *a;
 
@@ -291,7 +271,7 @@ static void test_many_vms_sequence(void **state)
 {
 	const char *out = live_tmp("many.jsonl"), *err = live_tmp("many.err");
 	long long sum, uncounted, ids[512];
-	int nr_ids, rc;
+	int nr_ids;
 	json_object *recs;
 	char script[1024];
 
@@ -301,17 +281,7 @@ static void test_many_vms_sequence(void **state)
 		 "i=0; while [ $i -lt 150 ]; do %s --vms 2 --conversions 2 --uapi g1 "
 		 "--gmem-size 64K >/dev/null || exit 1; i=$((i+1)); done",
 		 live_bin("gmem-workload"));
-	{
-		char *argv[] = { (char *)live_bin("gmemtrace"), "stat", "-f", "json", "0.2", "-o",
-				 (char *)out, "--", "/bin/sh", "-c", script, NULL };
-
-		rc = live_run(argv, NULL, err, 300);
-	}
-	if (rc != 0)
-		live_dump(err, 20);
-	assert_int_equal(rc, 0);
-	recs = live_read_ndjson(out);
-	assert_non_null(recs);
+	recs = live_gmemtrace_script("stat", script, out, err, 300, "0.2", NULL);
 	stat_sums(recs, &sum, &uncounted, &nr_ids, ids, 512);
 	print_message("300 VMs in sequence: %lld of 600 conversions counted, %lld not, %d VMs\n",
 		      sum, uncounted, nr_ids);
@@ -367,24 +337,13 @@ static void test_forks_then_workload(void **state)
 	const char *wl_json = live_tmp("forks-wl.json");
 	json_object *recs, *conv, *sum, *cnt, *wl;
 	char script[1024];
-	int rc;
 
 	if (!live_require_tracing())
 		skip();
 	snprintf(script, sizeof(script),
 		 "i=0; while [ $i -lt 5000 ]; do (:); i=$((i+1)); done; "
 		 "%s --conversions 2 --json-out %s", live_bin("gmem-workload"), wl_json);
-	{
-		char *argv[] = { (char *)live_bin("gmemtrace"), "trace", "-f", "json", "-o",
-				 (char *)out, "--", "/bin/sh", "-c", script, NULL };
-
-		rc = live_run(argv, NULL, err, 300);
-	}
-	if (rc != 0)
-		live_dump(err, 20);
-	assert_int_equal(rc, 0);
-	recs = live_read_ndjson(out);
-	assert_non_null(recs);
+	recs = live_gmemtrace_script("trace", script, out, err, 300, NULL);
 	conv = live_filter(recs, "event", "convert");
 	wl = live_read_json(wl_json);
 	assert_non_null(wl);
