@@ -52,6 +52,7 @@ struct gmt_session {
 	struct bpf_link *sweep_link;		/* iterators, run on demand */
 	struct bpf_link *greq_flush_link;
 	__u32 sweep_gen;
+	bool sweep_warned;
 	__u64 last_sweep_ns;
 };
 

@@ -36,7 +36,7 @@ static void bump_epoch(struct gmt_session *s)
 	__atomic_fetch_add(&s->skel->bss->gmt_vm_epoch, 1, __ATOMIC_SEQ_CST);
 }
 
-int gmt_vms_sweep(struct gmt_session *s, __u64 min_gap_ns, gmt_vm_gone_fn gone, void *ctx)
+static int sweep_once(struct gmt_session *s, __u64 min_gap_ns, gmt_vm_gone_fn gone, void *ctx)
 {
 	int vms_fd = bpf_map__fd(s->skel->maps.gmt_vms);
 	__u64 key, next, *kp = NULL, watermark, now = gmt_mono_ns();
@@ -44,7 +44,9 @@ int gmt_vms_sweep(struct gmt_session *s, __u64 min_gap_ns, gmt_vm_gone_fn gone, 
 	int err, n = 0, nr_dead = 0, cap = 0;
 	__u64 *dead = NULL;
 
-	if (!s->sweep_link || (min_gap_ns && now - s->last_sweep_ns < min_gap_ns))
+	if (!s->sweep_link)
+		return -ENOENT;	/* the iterator did not attach (the attach record says why) */
+	if (min_gap_ns && now - s->last_sweep_ns < min_gap_ns)
 		return 0;
 	s->last_sweep_ns = now;
 	/* VMs created while the sweep runs may be missed by it: keep them */
@@ -94,6 +96,19 @@ int gmt_vms_sweep(struct gmt_session *s, __u64 min_gap_ns, gmt_vm_gone_fn gone, 
 	return nr_dead;
 }
 
+int gmt_vms_sweep(struct gmt_session *s, __u64 min_gap_ns, gmt_vm_gone_fn gone, void *ctx)
+{
+	int err = sweep_once(s, min_gap_ns, gone, ctx);
+
+	if (err < 0 && !s->sweep_warned) {
+		/* never silent: gone VMs then keep their names and stats slots */
+		gmt_err("cannot sweep for gone VMs: %s; a VM the kernel's release path does not "
+			"show stays known until its address is reused", strerror(-err));
+		s->sweep_warned = true;
+	}
+	return err;
+}
+
 int gmt_vms_recycle_slots(struct gmt_session *s, const struct gmt_stat_snapshot *snap)
 {
 	int stats_fd = bpf_map__fd(s->skel->maps.gmt_stats);
@@ -138,11 +153,9 @@ int gmt_vms_recycle_slots(struct gmt_session *s, const struct gmt_stat_snapshot 
 int gmt_vms_stats_read(struct gmt_session *s, const struct gmt_stat_snapshot *prev,
 		       struct gmt_stat_snapshot *out)
 {
-	int err = gmt_vms_sweep(s, 0, NULL, NULL);
 	__u64 watermark;
 
-	if (err < 0)
-		gmt_info("VM sweep failed: %s", strerror(-err));
+	gmt_vms_sweep(s, 0, NULL, NULL);
 	/* VMs from this id on are younger than the read: never taken for gone */
 	watermark = __atomic_load_n(&s->skel->data->gmt_vm_next_id, __ATOMIC_SEQ_CST);
 	return gmt_stats_read(bpf_map__fd(s->skel->maps.gmt_stats),

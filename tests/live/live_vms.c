@@ -285,6 +285,8 @@ static void test_many_vms_sequence(void **state)
 	stat_sums(recs, &sum, &uncounted, &nr_ids, ids, 512);
 	print_message("300 VMs in sequence: %lld of 600 conversions counted, %lld not, %d VMs\n",
 		      sum, uncounted, nr_ids);
+	if (sum != 600)
+		live_dump(err, 20);	/* a sweep that failed says why there */
 	assert_int_equal(sum, 600);
 	assert_int_equal(uncounted, 0);
 	assert_int_equal(nr_ids, 300);
