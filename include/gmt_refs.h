@@ -23,6 +23,7 @@ enum gmt_refs_rec_type {
 	GMT_REFS_REC_FOLIO	= 3,	/* one page-cache folio of a walked guest_memfd */
 	GMT_REFS_REC_CHUNK	= 4,	/* end of one walk invocation: progress and counts */
 	GMT_REFS_REC_CALIB	= 5,	/* folios of gmemtrace's own memfd: pfn calibration */
+	GMT_REFS_REC_UBUF	= 6,	/* a page an io_uring fixed buffer pins (discovery) */
 };
 
 /* Every record starts with this; size lets a reader skip unknown kinds. */
@@ -112,6 +113,15 @@ struct gmt_refs_calib {
 	__u64 page_size;	/* sizeof(struct page) on this kernel */
 };
 
+/* One page of an io_uring fixed buffer; hdr.fd is the ring, hdr.ino its inode */
+struct gmt_refs_ubuf {
+	struct gmt_refs_hdr hdr;
+	__u64 page;		/* struct page address the bvec pins */
+	__u32 buf_index;	/* registered buffer index */
+	__u32 bvec;		/* bvec in that buffer */
+	char comm[16];
+};
+
 /* Map refs_walk: which fds to walk and where each stands */
 struct gmt_refs_walk_key {
 	__u32 tgid;
@@ -197,6 +207,7 @@ _Static_assert(sizeof(struct gmt_refs_vm) == 32, "gmt_refs_vm ABI");
 _Static_assert(sizeof(struct gmt_refs_folio) == 64, "gmt_refs_folio ABI");
 _Static_assert(sizeof(struct gmt_refs_chunk) == 136, "gmt_refs_chunk ABI");
 _Static_assert(sizeof(struct gmt_refs_calib) == 48, "gmt_refs_calib ABI");
+_Static_assert(sizeof(struct gmt_refs_ubuf) == 56, "gmt_refs_ubuf ABI");
 _Static_assert(sizeof(struct gmt_refs_walk) == 64, "gmt_refs_walk ABI");
 #endif
 

@@ -434,6 +434,25 @@ static void text_refs_gmem(struct gmt_out *o, const struct gmt_refs_gmem_view *v
 		fprintf(o->f, "  range 0x%llx+0x%llx\n", v->range_off, v->range_len);
 }
 
+/* --holders: who explains the folio's excess, then what nobody explains */
+static void text_refs_holders(struct gmt_out *o, const struct gmt_refs_folio_view *v)
+{
+	char comm[GMT_ESC_SIZE(16)];
+	int i;
+
+	for (i = 0; i < v->nr_attr; i++) {
+		const struct gmt_refs_attr_view *a = &v->attr[i];
+
+		gmt_escape(comm, sizeof(comm), a->comm, 16, GMT_ESC_ASCII | GMT_ESC_SPACE);
+		fprintf(o->f, "  %12s holder %s: pid %u (%s) ring fd %d buffer %u, %u page%s, "
+			"%llu refs\n", "", a->kind, a->pid, comm, a->fd, a->buf_index, a->pages,
+			a->pages == 1 ? "" : "s", a->refs);
+	}
+	if (v->unattributed)
+		fprintf(o->f, "  %12s %llu of %llu references not attributed: %s\n", "",
+			v->unattributed, v->excess_refs, v->unattributed_why);
+}
+
 static void text_refs_folio(struct gmt_out *o, const struct gmt_refs_folio_view *v)
 {
 	char pfns[24], offs[24];
@@ -449,6 +468,8 @@ static void text_refs_folio(struct gmt_out *o, const struct gmt_refs_folio_view 
 	fprintf(o->f, "  %12s %10llu %12s %6d %4u %4d %5u %6u %5s  %s\n", offs, v->index, pfns,
 		v->refcount, v->expected, v->mapcount, v->pins, v->other,
 		v->lru ? "yes" : v->lru_batch ? "batch" : "no", v->verdict);
+	if (v->holders)
+		text_refs_holders(o, v);
 }
 
 static void text_refs_summary(struct gmt_out *o, const struct gmt_refs_summary_view *v)

@@ -131,6 +131,7 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.calib_fd = -1;
+	c.ubuf_why = "io_uring buffers are not walked yet";
 	c.t0 = gmt_mono_ns();
 	c.page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	if (gmt_check_privilege(why, sizeof(why))) {
@@ -147,6 +148,7 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	if (!ret)
 		ret = refs_discover(&c);
 	refs_calib_done(&c);
+	refs_holders_done(&c);
 	if (ret)
 		goto out;
 	refs_dedup_gmems(&c);
@@ -198,6 +200,7 @@ out:
 		free(c.gmems[i].others);
 	free(c.gmems);
 	free(c.vms);
+	free(c.ubufs);
 	free(c.links);
 	free(empty);
 	free(c.buf);

@@ -85,6 +85,7 @@ void refs_render_gmem(struct refs_ctx *c, const struct refs_gmem *g)
 
 void refs_render_folio(struct refs_ctx *c, const struct gmt_refs_folio *r)
 {
+	struct gmt_refs_attr_view attr[GMT_REFS_MAX_ATTR];
 	struct gmt_refs_verdict d;
 	char verdict[64];
 	struct gmt_refs_folio_view v = {
@@ -114,6 +115,8 @@ void refs_render_folio(struct refs_ctx *c, const struct gmt_refs_folio *r)
 	v.other = d.other;
 	v.lru_batch = d.lru_batch;
 	v.blocking = d.blocking;
+	if (c->o->holders && d.blocking)
+		refs_holders_attribute(c, r, &d, &v, attr);
 	gmt_out_refs_folio(c->out, &v);
 }
 
