@@ -26,6 +26,7 @@
 #include "lib/kvm_files.bpf.h"
 #include "lib/folio.bpf.h"
 #include "lib/xarray.bpf.h"
+#include "lib/uring.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -35,6 +36,7 @@ const volatile __u32 cfg_max_steps = GMT_REFS_MAX_STEPS;
 const volatile __u32 cfg_max_records = GMT_REFS_MAX_RECORDS;
 const volatile __u32 cfg_self_tgid = 0;		/* gmemtrace, for the calibration */
 const volatile __s32 cfg_calib_fd = -1;
+const volatile bool cfg_holders = false;	/* discovery reads io_uring buffer tables */
 
 /* set by user space before each pass (bss is mmap'ed) */
 __u32 refs_pass = 0;
@@ -256,6 +258,8 @@ static __always_inline void discover(struct seq_file *seq, struct task_struct *t
 		r.kvm = gmt_gmem_kvm(file);
 		bpf_core_read(r.comm, sizeof(r.comm), &task->comm);
 		bpf_seq_write(seq, &r, sizeof(r));
+	} else if (cfg_holders && gmt_file_is_uring(file)) {
+		gmt_uring_emit(seq, task, file, tgid, fd);
 	} else if (gmt_file_is_vm(file)) {
 		struct gmt_refs_vm r = {};
 

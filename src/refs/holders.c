@@ -17,7 +17,7 @@ static int ubuf_cmp(const void *a, const void *b)
 {
 	const struct gmt_refs_ubuf *x = a, *y = b;
 
-	return x->page < y->page ? -1 : x->page > y->page;
+	return x->folio < y->folio ? -1 : x->folio > y->folio;
 }
 
 void refs_holders_record(struct refs_ctx *c, const struct gmt_refs_ubuf *r)
@@ -38,13 +38,22 @@ void refs_holders_record(struct refs_ctx *c, const struct gmt_refs_ubuf *r)
 	c->ubufs[c->nr_ubufs++] = *r;
 }
 
+void refs_holders_ring(struct refs_ctx *c, const struct gmt_refs_ring *r)
+{
+	c->rings++;
+	if (r->status == GMT_REFS_RING_TRUNCATED)
+		c->rings_truncated++;
+	else if (r->status == GMT_REFS_RING_LAYOUT)
+		c->rings_unknown++;
+}
+
 void refs_holders_done(struct refs_ctx *c)
 {
 	if (c->nr_ubufs)
 		qsort(c->ubufs, c->nr_ubufs, sizeof(*c->ubufs), ubuf_cmp);
 }
 
-/* first ubuf page >= addr */
+/* first ubuf whose folio >= addr */
 static int ubuf_lower(const struct refs_ctx *c, __u64 addr)
 {
 	int lo = 0, hi = c->nr_ubufs;
@@ -52,7 +61,7 @@ static int ubuf_lower(const struct refs_ctx *c, __u64 addr)
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 
-		if (c->ubufs[mid].page < addr)
+		if (c->ubufs[mid].folio < addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -89,10 +98,15 @@ static void add_attr(struct gmt_refs_attr_view *a, int *nr, const struct gmt_ref
 
 static const char *why_unattributed(const struct refs_ctx *c, __u64 left_pins, __u32 other)
 {
-	if (c->ubuf_why)
-		return c->ubuf_why;
+	if (left_pins && c->rings_unknown)
+		return "this kernel's io_uring buffer table layout is unknown: not read";
+	if (left_pins && (c->rings_truncated || c->ubufs_lost))
+		return "an io_uring ring had more buffer pages than one pass reads: not all read";
+	if (left_pins && c->o->nr_pids)
+		return "pinned by no io_uring buffer of the -p processes; other processes, "
+		       "VFIO, iommufd, drivers and GUP are not walked";
 	if (left_pins)
-		return "pins by no io_uring buffer: VFIO, iommufd, drivers or GUP are not walked";
+		return "pinned by no io_uring buffer; VFIO, iommufd, drivers and GUP are not walked";
 	if (other)
 		return "non-pin references (GET, I/O in flight, KVM) have no walkable holder";
 	return NULL;
@@ -104,20 +118,20 @@ void refs_holders_attribute(const struct refs_ctx *c, const struct gmt_refs_foli
 			    struct gmt_refs_attr_view *attr)
 {
 	__u64 per_pin = r->order ? 1 : GMT_REFS_PIN_BIAS;
-	__u64 span = c->page_struct_size ? (__u64)d->nr_pages * c->page_struct_size : 1;
 	__u64 pins_refs = (__u64)d->pins * per_pin, got = 0;
 	int i, nr = 0;
 
 	v->holders = true;
 	v->excess_refs = pins_refs + d->other;
 	v->attr = attr;
-	for (i = ubuf_lower(c, r->folio); i < c->nr_ubufs && c->ubufs[i].page < r->folio + span; i++)
+	for (i = ubuf_lower(c, r->folio); i < c->nr_ubufs && c->ubufs[i].folio == r->folio; i++)
 		add_attr(attr, &nr, &c->ubufs[i], per_pin);
-	for (i = 0; i < nr; i++)
+	/* a buffer released after the table was read explains no more than the pins */
+	for (i = 0; i < nr; i++) {
+		if (attr[i].refs > pins_refs - got)
+			attr[i].refs = pins_refs - got;
 		got += attr[i].refs;
-	/* a buffer released after the walk read it explains no more than the pins */
-	if (got > pins_refs)
-		got = pins_refs;
+	}
 	v->nr_attr = nr;
 	v->unattributed = v->excess_refs - got;
 	v->unattributed_why = v->unattributed ?

@@ -131,7 +131,6 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.calib_fd = -1;
-	c.ubuf_why = "io_uring buffers are not walked yet";
 	c.t0 = gmt_mono_ns();
 	c.page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	if (gmt_check_privilege(why, sizeof(why))) {

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The guest_memfd pages an io_uring ring's registered buffers pin, read from
+ * the ring's buffer table (refs --holders: holders that existed before
+ * gmemtrace ran). One bvec per bpf_loop step, over every buffer, bounded by
+ * GMT_REFS_RING_MAX_STEPS; bvecs of other memory are counted, not emitted.
+ * The table is read without the ring's lock: a buffer unregistered meanwhile
+ * may still show, and user space never lets holders explain more than the
+ * folio's pins.
+ */
+#ifndef GMT_LIB_URING_BPF_H
+#define GMT_LIB_URING_BPF_H
+
+#include "core_fixes.bpf.h"
+#include "kvm_files.bpf.h"
+
+struct uring_walk {
+	void *table;
+	bool nodes;
+	__u32 nr_bufs, buf, nr_bvecs, bvec;
+	__u64 bvecs;	/* address of the current buffer's bvec[0] */
+	struct gmt_refs_ubuf rec;	/* template: hdr, comm */
+	struct gmt_refs_ring ring;
+	__u32 nrec;
+};
+
+static struct uring_walk refs_uw;
+static struct gmt_refs_ubuf refs_ubuf_out[GMT_REFS_MAX_RECORDS];
+
+/* page -> its folio (compound_head's bit 0 marks a tail page) */
+static __always_inline __u64 uring_folio_of(__u64 page)
+{
+	unsigned long head = BPF_CORE_READ((struct page *)page, compound_head);
+
+	return head & 1 ? head - 1 : page;
+}
+
+static __always_inline void uring_next_buf(struct uring_walk *w)
+{
+	struct io_mapped_ubuf *imu = gmt_uring_buf(w->table, w->nodes, w->buf);
+
+	w->bvec = 0;
+	w->nr_bvecs = imu ? BPF_CORE_READ(imu, nr_bvecs) : 0;
+	w->bvecs = (__u64)imu + bpf_core_field_offset(struct io_mapped_ubuf, bvec);
+}
+
+static long uring_step(__u32 i, void *ctx)
+{
+	struct uring_walk *w = &refs_uw;
+	struct gmt_refs_ubuf *r;
+	struct bio_vec *bv;
+	__u64 page, folio;
+
+	if (w->bvec >= w->nr_bvecs) {
+		if (++w->buf >= w->nr_bufs)
+			return 1;
+		uring_next_buf(w);
+		return 0;
+	}
+	/* computed outside BPF_CORE_READ: only kernel types get relocated */
+	bv = (void *)(w->bvecs + (__u64)w->bvec * bpf_core_type_size(struct bio_vec));
+	page = (__u64)BPF_CORE_READ(bv, bv_page);
+	w->bvec++;
+	w->ring.bvecs++;
+	folio = page ? uring_folio_of(page) : 0;
+	if (!folio || !gmt_mapping_is_gmem(BPF_CORE_READ((struct folio *)folio, mapping)))
+		return 0;
+	if (w->nrec >= GMT_REFS_MAX_RECORDS) {
+		w->ring.status = GMT_REFS_RING_TRUNCATED;
+		return 1;
+	}
+	r = &refs_ubuf_out[w->nrec & (GMT_REFS_MAX_RECORDS - 1)];
+	*r = w->rec;
+	r->page = page;
+	r->folio = folio;
+	r->buf_index = w->buf;
+	r->bvec = w->bvec - 1;
+	w->nrec++;
+	return 0;
+}
+
+/* Write the ring's UBUF records, then its RING record. */
+static __always_inline void gmt_uring_emit(struct seq_file *seq, struct task_struct *task,
+					   struct file *file, __u32 tgid, __s32 fd)
+{
+	struct uring_walk *w = &refs_uw;
+	__u32 n;
+	int nr;
+
+	__builtin_memset(w, 0, sizeof(*w));
+	w->rec.hdr.type = GMT_REFS_REC_UBUF;
+	w->rec.hdr.size = sizeof(w->rec);
+	w->rec.hdr.tgid = tgid;
+	w->rec.hdr.fd = fd;
+	w->rec.hdr.ino = gmt_file_ino(file);
+	bpf_core_read(w->rec.comm, sizeof(w->rec.comm), &task->comm);
+	w->ring.hdr = w->rec.hdr;
+	w->ring.hdr.type = GMT_REFS_REC_RING;
+	w->ring.hdr.size = sizeof(w->ring);
+
+	nr = gmt_uring_nr_bufs(BPF_CORE_READ(file, private_data), &w->table, &w->nodes);
+	if (nr < 0) {
+		w->ring.status = GMT_REFS_RING_LAYOUT;
+	} else if (nr > 0 && w->table) {
+		w->nr_bufs = nr;
+		uring_next_buf(w);
+		if (bpf_loop(GMT_REFS_RING_MAX_STEPS, uring_step, NULL, 0) ==
+		    GMT_REFS_RING_MAX_STEPS && w->buf < w->nr_bufs)
+			w->ring.status = GMT_REFS_RING_TRUNCATED;
+	}
+	w->ring.nr_bufs = w->nr_bufs;
+	w->ring.emitted = w->nrec;
+	n = w->nrec;
+	if (n > GMT_REFS_MAX_RECORDS)
+		n = GMT_REFS_MAX_RECORDS;
+	if (n)
+		bpf_seq_write(seq, refs_ubuf_out, n * sizeof(refs_ubuf_out[0]));
+	bpf_seq_write(seq, &w->ring, sizeof(w->ring));
+}
+
+#endif /* GMT_LIB_URING_BPF_H */
