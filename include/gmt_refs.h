@@ -131,19 +131,36 @@ struct gmt_refs_ubuf {
 /* gmt_refs_ring.status */
 enum gmt_refs_ring_status {
 	GMT_REFS_RING_OK	= 0,
-	GMT_REFS_RING_TRUNCATED	= 1,	/* more bvecs or records than one pass reads */
+	GMT_REFS_RING_GONE	= 1,	/* the fd now refers to another file */
 	GMT_REFS_RING_LAYOUT	= 2,	/* this kernel's buffer table layout is unknown */
 };
 
+/*
+ * A ring: announced by the discovery pass (done = 0, nothing read), then
+ * after each walk invocation over its buffers, with where the next resumes.
+ */
 struct gmt_refs_ring {
 	struct gmt_refs_hdr hdr;
 	__u32 nr_bufs;		/* registered buffers */
 	__u32 status;		/* enum gmt_refs_ring_status */
-	__u64 bvecs;		/* bvecs read */
+	__u64 bvecs;		/* bvecs this invocation read */
 	__u64 emitted;		/* of them in guest_memfd folios: UBUF records */
+	__u32 next_buf, next_bvec;	/* resume point */
+	__u32 done;
+	__u32 pad;
+	__u64 ctx;		/* the ring (io_ring_ctx): anon inodes share one ino */
 };
 
-#define GMT_REFS_RING_MAX_STEPS	(1u << 17)	/* bvecs and buffers read per ring */
+/* Map refs_rings: which rings to walk and where each stands (as refs_walk) */
+struct gmt_refs_ring_walk {
+	__u64 ctx;		/* walk only while the fd still holds this ring */
+	__u32 next_buf, next_bvec;	/* resume point (user space seeds 0, 0) */
+	__u32 start_buf, start_bvec;	/* where this pass began */
+	__u32 pass;		/* pass that set start */
+	__u32 done;
+};
+
+#define GMT_REFS_RING_MAX_STEPS	(1u << 17)	/* bvecs and buffers read per invocation */
 
 /* Map refs_walk: which fds to walk and where each stands */
 struct gmt_refs_walk_key {
@@ -231,7 +248,8 @@ _Static_assert(sizeof(struct gmt_refs_folio) == 64, "gmt_refs_folio ABI");
 _Static_assert(sizeof(struct gmt_refs_chunk) == 136, "gmt_refs_chunk ABI");
 _Static_assert(sizeof(struct gmt_refs_calib) == 48, "gmt_refs_calib ABI");
 _Static_assert(sizeof(struct gmt_refs_ubuf) == 64, "gmt_refs_ubuf ABI");
-_Static_assert(sizeof(struct gmt_refs_ring) == 48, "gmt_refs_ring ABI");
+_Static_assert(sizeof(struct gmt_refs_ring) == 72, "gmt_refs_ring ABI");
+_Static_assert(sizeof(struct gmt_refs_ring_walk) == 32, "gmt_refs_ring_walk ABI");
 _Static_assert(sizeof(struct gmt_refs_walk) == 64, "gmt_refs_walk ABI");
 #endif
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * gmemtrace refs --holders: which holders explain a blocking folio's extra
- * references. The holders are the io_uring fixed buffers the discovery pass
- * found (one record per pinned page, bpf/refs.bpf.c); each pins its page
+ * references. The holders are the io_uring fixed buffers the ring walk
+ * found (rings.c: one record per bvec in a guest_memfd folio); each pins its folio
  * once, so it explains GMT_REFS_PIN_BIAS references on an order-0 folio and
  * one on a large one (_pincount). What no holder explains is said, never
  * dropped: attributed + unattributed is always the excess.
@@ -36,15 +36,6 @@ void refs_holders_record(struct refs_ctx *c, const struct gmt_refs_ubuf *r)
 		c->cap_ubufs = cap;
 	}
 	c->ubufs[c->nr_ubufs++] = *r;
-}
-
-void refs_holders_ring(struct refs_ctx *c, const struct gmt_refs_ring *r)
-{
-	c->rings++;
-	if (r->status == GMT_REFS_RING_TRUNCATED)
-		c->rings_truncated++;
-	else if (r->status == GMT_REFS_RING_LAYOUT)
-		c->rings_unknown++;
 }
 
 void refs_holders_done(struct refs_ctx *c)
@@ -101,7 +92,9 @@ static const char *why_unattributed(const struct refs_ctx *c, __u64 left_pins, _
 	if (left_pins && c->rings_unknown)
 		return "this kernel's io_uring buffer table layout is unknown: not read";
 	if (left_pins && (c->rings_truncated || c->ubufs_lost))
-		return "an io_uring ring had more buffer pages than one pass reads: not all read";
+		return "an io_uring ring's buffers could not all be read";
+	if (left_pins && c->rings_gone)
+		return "an io_uring ring was closed while it was read";
 	if (left_pins && c->o->nr_pids)
 		return "pinned by no io_uring buffer of the -p processes; other processes, "
 		       "VFIO, iommufd, drivers and GUP are not walked";

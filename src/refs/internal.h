@@ -70,7 +70,12 @@ struct refs_ctx {
 	struct gmt_refs_ubuf *ubufs;
 	int nr_ubufs, cap_ubufs;
 	__u64 ubufs_lost;
-	int rings, rings_truncated, rings_unknown;
+	struct gmt_refs_ring *rings;	/* announced by the discovery pass */
+	int nr_rings;
+	int ring_idx;			/* the ring being walked */
+	struct gmt_refs_ring ring_last;	/* the walk's last RING record */
+	bool ring_seen;
+	int rings_truncated, rings_unknown, rings_gone;
 
 	/* the guest_memfd being walked */
 	struct refs_gmem *cur;
@@ -108,7 +113,8 @@ void refs_render_summary(struct refs_ctx *c, const struct refs_gmem *g, __u64 el
 void refs_render_total(struct refs_ctx *c, const pid_t *empty, int nr_empty);
 int refs_load(struct refs_ctx *c);
 void refs_holders_record(struct refs_ctx *c, const struct gmt_refs_ubuf *r);
-void refs_holders_ring(struct refs_ctx *c, const struct gmt_refs_ring *r);
+void refs_rings_announce(struct refs_ctx *c, const struct gmt_refs_ring *r);
+int refs_rings_walk(struct refs_ctx *c);
 void refs_holders_done(struct refs_ctx *c);
 void refs_holders_attribute(const struct refs_ctx *c, const struct gmt_refs_folio *r,
 			    const struct gmt_refs_verdict *d, struct gmt_refs_folio_view *v,

@@ -147,7 +147,8 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	if (!ret)
 		ret = refs_discover(&c);
 	refs_calib_done(&c);
-	refs_holders_done(&c);
+	if (!ret && o->holders)
+		ret = refs_rings_walk(&c);
 	if (ret)
 		goto out;
 	refs_dedup_gmems(&c);
@@ -200,6 +201,7 @@ out:
 	free(c.gmems);
 	free(c.vms);
 	free(c.ubufs);
+	free(c.rings);
 	free(c.links);
 	free(empty);
 	free(c.buf);

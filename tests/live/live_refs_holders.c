@@ -2,14 +2,16 @@
 /*
  * Live: `gmemtrace refs --holders` against gmem-workload's io_uring fixed
  * buffers, registered before refs runs (--pin 4: one ring whose buffer i
- * pins page 3 + i; --pin-pages 3-6,9: a ring per entry, buffer 0 of one
- * pins pages 3..6, of the other page 9). Every pinned folio is attributed
- * to the workload's pid, the ring fd and the buffer of that page, and for every blocking folio attributed +
- * unattributed references = the excess refs computes (pins at 1024 each on
- * order-0 folios, plus other references). Without --holders the records
- * carry no holder fields.
+ * pins page 3 + i; --pin 300: more records than one walk pass writes;
+ * --pin-pages 3-6,9: a ring per entry, buffer 0 of one pins pages 3..6, of
+ * the other page 9). Every pinned folio is attributed to the workload's
+ * pid, the ring fd and the buffer of that page, and for every blocking folio
+ * attributed + unattributed references = the excess refs computes (pins at
+ * 1024 each on order-0 folios, plus other references). Without --holders
+ * the records carry no holder fields.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -70,15 +72,18 @@ static long long check_folio(json_object *f, pid_t pid, long long buf)
 	return live_get_int(at(hs, 0), "fd");
 }
 
+/* where the workload pinned page idx: buffer and ring (-1: not pinned) */
+typedef int (*pin_fn)(long long idx, int *ring);
+
 /*
- * run refs --holders on a workload pinning with args: page index i is held
- * by buffer buf_of[i] (-1: not pinned) of ring ring_of[i] (the pages of one
- * ring share its fd, different rings have different fds)
+ * run refs --holders on a workload pinning with args: each blocking folio
+ * is held by the buffer and ring where() says (the pages of one ring share
+ * its fd, different rings have different fds)
  */
-static void holders_case(const char *tag, const char *const *args, const int *buf_of,
-			 const int *ring_of, int nr_pinned)
+static void holders_case(const char *tag, const char *const *args, pin_fn where, int nr_pinned)
 {
-	long long fds[16];
+	long long *fds = calloc(nr_pinned, sizeof(*fds));
+	int *rings = calloc(nr_pinned, sizeof(*rings));
 	const char *err = live_tmp("refs-holders.err");
 	char pid_s[16];
 	const char *a[] = { "-p", pid_s, "--holders", NULL };
@@ -86,8 +91,10 @@ static void holders_case(const char *tag, const char *const *args, const int *bu
 	struct wl w;
 	size_t i, j;
 
+	assert_non_null(fds);
+	assert_non_null(rings);
 	if (!gmem_usable())
-		return;
+		goto out;
 	wl_start(&w, tag, args);
 	snprintf(pid_s, sizeof(pid_s), "%d", w.pid);
 	assert_int_equal(refs(&recs, err, a), 0);
@@ -96,39 +103,66 @@ static void holders_case(const char *tag, const char *const *args, const int *bu
 	for (i = 0; i < len(folios); i++) {
 		long long idx = live_get_int(at(folios, i), "index");
 
-		assert_true(idx >= 0 && idx < 16 && buf_of[idx] >= 0);
-		fds[i] = check_folio(at(folios, i), w.pid, buf_of[idx]);
-		for (j = 0; j < i; j++) {
-			long long jdx = live_get_int(at(folios, j), "index");
+		int buf = where(idx, &rings[i]);
 
-			assert_int_equal(fds[j] == fds[i], ring_of[jdx] == ring_of[idx]);
-		}
+		assert_true(buf >= 0);
+		fds[i] = check_folio(at(folios, i), w.pid, buf);
+		for (j = 0; j < i; j++)
+			assert_int_equal(fds[j] == fds[i], rings[j] == rings[i]);
 	}
+	free(fds);
+	free(rings);
 	json_object_put(folios);
 	json_object_put(recs);
 	wl_stop(&w);
+	return;
+out:
+	free(fds);
+	free(rings);
+}
+
+/* --pin N --pin-offset 0x3000: one ring, buffer i on page 3 + i */
+static int pin4_at(long long idx, int *ring)
+{
+	*ring = 0;
+	return idx >= 3 && idx < 7 ? (int)idx - 3 : -1;
+}
+
+/* --pin 300: buffer i on page i; more than one walk pass of records */
+static int pin300_at(long long idx, int *ring)
+{
+	*ring = 0;
+	return idx < 300 ? (int)idx : -1;
+}
+
+/* --pin-pages 3-6,9: a ring per entry, each with buffer 0 */
+static int multi_at(long long idx, int *ring)
+{
+	*ring = idx == 9;
+	return (idx >= 3 && idx < 7) || idx == 9 ? 0 : -1;
 }
 
 static void test_refs_holders_pinned(void **state)
 {
-	static const int buf_of[16] = { -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, -1, -1, -1,
-					-1, -1 };
-	static const int ring_of[16] = {};
+	(void)state;
+	holders_case("holders", pin_args, pin4_at, PIN_PAGES);
+}
+
+/* 300 records: the ring walk resumes over passes and loses nothing */
+static void test_refs_holders_resume(void **state)
+{
+	static const char *const args[] = { "--pin", "300", NULL };
 
 	(void)state;
-	holders_case("holders", pin_args, buf_of, ring_of, PIN_PAGES);
+	holders_case("holders-300", args, pin300_at, 300);
 }
 
 /* one buffer over several pages, and a second buffer */
 static void test_refs_holders_multi_page(void **state)
 {
 	static const char *const args[] = { "--pin-pages", "3-6,9", NULL };
-	static const int buf_of[16] = { -1, -1, -1, 0, 0, 0, 0, -1, -1, 0, -1, -1, -1, -1,
-					-1, -1 };
-	static const int ring_of[16] = { [9] = 1 };
-
 	(void)state;
-	holders_case("holders-multi", args, buf_of, ring_of, 5);
+	holders_case("holders-multi", args, multi_at, 5);
 }
 
 /* without --holders: no holder fields, the records are as before */
@@ -162,6 +196,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_refs_holders_pinned, live_teardown),
+		cmocka_unit_test_teardown(test_refs_holders_resume, live_teardown),
 		cmocka_unit_test_teardown(test_refs_holders_multi_page, live_teardown),
 		cmocka_unit_test_teardown(test_refs_holders_off, live_teardown),
 	};
