@@ -196,32 +196,34 @@ struct io_ring_ctx___user_bufs {
 	unsigned int nr_user_bufs;
 } __attribute__((preserve_access_index));
 
-static __always_inline int gmt_uring_nr_bufs(void *ctx, void **table, bool *nodes)
+static __always_inline int gmt_uring_nr_bufs(void *ctx, void **table)
 {
 	struct io_ring_ctx___user_bufs *o = ctx;
 	struct io_ring_ctx *n = ctx;
 
 	if (bpf_core_field_exists(n->buf_table)) {
 		*table = BPF_CORE_READ(n, buf_table.nodes);
-		*nodes = true;
 		return BPF_CORE_READ(n, buf_table.nr);
 	}
 	if (bpf_core_field_exists(o->user_bufs)) {
 		*table = BPF_CORE_READ(o, user_bufs);
-		*nodes = false;
 		return BPF_CORE_READ(o, nr_user_bufs);
 	}
 	return -1;
 }
 
-/* buffer i's io_mapped_ubuf, NULL for an empty slot */
-static __always_inline struct io_mapped_ubuf *gmt_uring_buf(void *table, bool nodes, __u32 i)
+/*
+ * buffer i's io_mapped_ubuf, NULL for an empty slot. Chosen by a load-time
+ * constant: on a kernel without node->buf its read must be dead code, or the
+ * verifier meets the poisoned relocation.
+ */
+static __always_inline struct io_mapped_ubuf *gmt_uring_buf(void *table, __u32 i)
 {
 	void *p = NULL;
 
 	if (bpf_probe_read_kernel(&p, sizeof(p), (void **)table + i) || !p)
 		return NULL;
-	if (nodes)
+	if (bpf_core_field_exists(((struct io_rsrc_node *)0)->buf))
 		return BPF_CORE_READ((struct io_rsrc_node *)p, buf);
 	return p;
 }

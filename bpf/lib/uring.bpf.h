@@ -18,7 +18,6 @@
 
 struct uring_walk {
 	void *table;
-	bool nodes;
 	__u32 nr_bufs, buf, nr_bvecs, bvec;
 	__u64 bvecs;	/* address of the current buffer's bvec[0] */
 	struct gmt_refs_ubuf rec;	/* template: hdr, comm */
@@ -39,7 +38,7 @@ static __always_inline __u64 uring_folio_of(__u64 page)
 
 static __always_inline void uring_load_buf(struct uring_walk *w)
 {
-	struct io_mapped_ubuf *imu = gmt_uring_buf(w->table, w->nodes, w->buf);
+	struct io_mapped_ubuf *imu = gmt_uring_buf(w->table, w->buf);
 
 	w->nr_bvecs = imu ? BPF_CORE_READ(imu, nr_bvecs) : 0;
 	w->bvecs = (__u64)imu + bpf_core_field_offset(struct io_mapped_ubuf, bvec);
@@ -102,7 +101,7 @@ static __always_inline void gmt_uring_announce(struct seq_file *seq, struct task
 	int nr;
 
 	uring_start(w, task, file, tgid, fd);
-	nr = gmt_uring_nr_bufs((void *)w->ring.ctx, &w->table, &w->nodes);
+	nr = gmt_uring_nr_bufs((void *)w->ring.ctx, &w->table);
 	if (nr < 0)
 		w->ring.status = GMT_REFS_RING_LAYOUT;
 	w->ring.nr_bufs = nr > 0 ? nr : 0;
@@ -132,7 +131,7 @@ static __always_inline void gmt_uring_walk(struct seq_file *seq, struct task_str
 		bpf_seq_write(seq, &w->ring, sizeof(w->ring));
 		return;
 	}
-	nr = gmt_uring_nr_bufs((void *)w->ring.ctx, &w->table, &w->nodes);
+	nr = gmt_uring_nr_bufs((void *)w->ring.ctx, &w->table);
 	if (nr < 0)
 		w->ring.status = GMT_REFS_RING_LAYOUT;
 	w->nr_bufs = nr > 0 && w->table ? nr : 0;
