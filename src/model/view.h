@@ -380,6 +380,8 @@ struct gmt_refs_summary_view {
 	const char *status;		/* "ok", "gone", ... */
 	const char *incomplete_why;	/* when neither complete nor truncated */
 	__u64 max_folios;		/* the limit it was truncated at */
+	bool holders;			/* --holders: the two sums below */
+	__u64 attributed_refs, unattributed_refs;	/* over the blocking folios listed */
 	__u64 passes, elapsed_ns;
 };
 

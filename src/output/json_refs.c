@@ -137,6 +137,10 @@ void gmt_json_refs_summary(struct gmt_out *o, const struct gmt_refs_summary_view
 	add(obj, "complete", J_BOOL(v->complete));
 	add(obj, "truncated", J_BOOL(v->truncated));
 	add(obj, "status", J_STR(v->status));
+	if (v->holders) {
+		add(obj, "attributed_refs", J_U64(v->attributed_refs));
+		add(obj, "unattributed_refs", J_U64(v->unattributed_refs));
+	}
 	add(obj, "passes", J_U64(v->passes));
 	add(obj, "elapsed_ns", J_U64(v->elapsed_ns));
 	gmt_json_emit(o, obj);

@@ -487,6 +487,10 @@ static void text_refs_summary(struct gmt_out *o, const struct gmt_refs_summary_v
 	if (v->stale)
 		fprintf(o->f, ", %llu changed while read", v->stale);
 	fprintf(o->f, " (%s)\n", el);
+	if (v->holders && v->attributed_refs + v->unattributed_refs)
+		fprintf(o->f, "  holders explain %llu of %llu blocking references; %llu not attributed\n",
+			v->attributed_refs, v->attributed_refs + v->unattributed_refs,
+			v->unattributed_refs);
 	if (v->truncated)
 		fprintf(o->f, "  TRUNCATED at --max-folios %llu: the rest was not scanned\n",
 			v->max_folios);

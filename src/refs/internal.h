@@ -80,6 +80,7 @@ struct refs_ctx {
 	/* the guest_memfd being walked */
 	struct refs_gmem *cur;
 	struct gmt_refs_counts cnt;
+	__u64 h_attributed, h_unattributed;	/* --holders, this guest_memfd */
 	struct gmt_refs_chunk last;
 	bool chunk_seen;
 	unsigned int passes;

@@ -79,6 +79,7 @@ static int walk_gmem(struct refs_ctx *c, struct refs_gmem *g)
 	}
 	c->cur = g;
 	memset(&c->cnt, 0, sizeof(c->cnt));
+	c->h_attributed = c->h_unattributed = 0;
 	memset(&c->last, 0, sizeof(c->last));
 	c->passes = 0;
 	c->chunk_seen = false;

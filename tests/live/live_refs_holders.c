@@ -72,6 +72,17 @@ static long long check_folio(json_object *f, pid_t pid, long long buf)
 	return live_get_int(at(hs, 0), "fd");
 }
 
+/* the summary's sums: every pin explained, none left */
+static void check_summary(json_object *recs, pid_t pid, int nr_pinned)
+{
+	json_object *sum = kind(recs, "summary", pid);
+
+	assert_int_equal(len(sum), 1);
+	assert_int_equal(live_get_int(at(sum, 0), "attributed_refs"), nr_pinned * 1024LL);
+	assert_int_equal(live_get_int(at(sum, 0), "unattributed_refs"), 0);
+	json_object_put(sum);
+}
+
 /* where the workload pinned page idx: buffer and ring (-1: not pinned) */
 typedef int (*pin_fn)(long long idx, int *ring);
 
@@ -112,6 +123,7 @@ static void holders_case(const char *tag, const char *const *args, pin_fn where,
 	}
 	free(fds);
 	free(rings);
+	check_summary(recs, w.pid, nr_pinned);
 	json_object_put(folios);
 	json_object_put(recs);
 	wl_stop(&w);
@@ -187,6 +199,10 @@ static void test_refs_holders_off(void **state)
 		assert_false(live_has(at(folios, i), "holders"));
 		assert_false(live_has(at(folios, i), "unattributed"));
 	}
+	json_object_put(folios);
+	folios = kind(recs, "summary", w.pid);
+	assert_int_equal(len(folios), 1);
+	assert_false(live_has(at(folios, 0), "attributed_refs"));
 	json_object_put(folios);
 	json_object_put(recs);
 	wl_stop(&w);
