@@ -64,7 +64,7 @@ static error_t enforce_opt(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "enforce"))
 			a->mode = GMT_POL_ENFORCE;
 		else
-			argp_error(state, "--mode: monitor or enforce, not '%s'", arg);
+			return argp_error(state, "--mode: monitor or enforce, not '%s'", arg), EINVAL;
 		break;
 	case 'f':
 		return gmt_argp_format(state, arg, &a->c.fmt);
@@ -74,7 +74,8 @@ static error_t enforce_opt(int key, char *arg, struct argp_state *state)
 	case 'd':
 		a->c.duration_s = strtod(arg, &end);
 		if (*end || end == arg || a->c.duration_s <= 0)
-			argp_error(state, "-d: a positive number of seconds, not '%s'", arg);
+			return argp_error(state, "-d: a positive number of seconds, not '%s'", arg),
+			       EINVAL;
 		break;
 	case OPT_PIN:
 		a->pin = true;
@@ -84,10 +85,12 @@ static error_t enforce_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
-		break;
+		return EINVAL;
 	case ARGP_KEY_END:
-		if (!a->policy && !a->unpin)
+		if (!a->policy && !a->unpin) {
 			argp_error(state, "--policy FILE is required");
+			return EINVAL;
+		}
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
