@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ static const char enforce_doc[] =
 "conversion ioctl is decided by the policy's rules before the kernel runs\n"
 "it; denied ones fail with the rule's errno. Every deny and audit decision\n"
 "is a `policy` record. In monitor mode nothing is denied and the records\n"
-"say what would have been.\n"
+"say what would have been. SIGHUP reads FILE again and swaps the rules in\n"
+"at once (an invalid file keeps the running policy).\n"
 "\n"
 "Enforcement ends when gmemtrace exits (--pin is not implemented yet).\n"
 "\n"
@@ -113,6 +115,7 @@ int gmt_enforce_parse(int argc, char **argv, struct gmt_enforce_args *a, unsigne
 struct enforce_ctx {
 	struct gmt_enforce_args *a;
 	struct gmt_policy *pol;
+	struct gmt_policy *next;	/* a reload is compiled here first */
 	struct ring_buffer *rb;
 	struct gmt_run *r;
 };
@@ -151,6 +154,38 @@ static int enforce_before_attach(struct gmt_session *s, void *ctx)
 	return 0;
 }
 
+static volatile sig_atomic_t reload_requested;
+
+static void on_hup(int sig)
+{
+	reload_requested = 1;
+}
+
+/* SIGHUP: compile the file again; a bad one keeps the live policy */
+static void policy_reload(struct gmt_run *r, struct enforce_ctx *e)
+{
+	struct gmt_policy_error pe;
+	struct gmt_policy *t;
+	int err;
+
+	reload_requested = 0;
+	if (gmt_policy_load(e->a->policy, e->next, &pe)) {
+		gmt_err("reload: %s:%u:%u: %s; the previous policy stays", e->a->policy, pe.line,
+			pe.col, pe.msg);
+		return;
+	}
+	err = policy_install(&r->s, e->next);
+	if (err) {
+		gmt_err("reload: cannot write the policy: %s; the previous policy stays",
+			strerror(-err));
+		return;
+	}
+	t = e->pol;
+	e->pol = e->next;
+	e->next = t;
+	gmt_info("reloaded %s: %u rules", e->a->policy, e->pol->abi.hdr.nr_rules);
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct enforce_ctx *e = ctx;
@@ -186,6 +221,8 @@ static int enforce_attached(struct gmt_run *r)
 		return GMT_EXIT_RUNTIME;
 	}
 	r->poll_fd = ring_buffer__epoll_fd(e->rb);
+	/* the run loop ends on SIGHUP; enforce reloads instead */
+	signal(SIGHUP, on_hup);
 	fprintf(stderr, "gmemtrace: policy %s %s with %s (%u rules); Ctrl-C ends it\n",
 		e->a->policy, e->a->mode == GMT_POL_ENFORCE ? "enforced" : "monitored",
 		r->opts->cfg.enforce == GMT_WANT_ENFORCE_LSM ? "BPF LSM" : "fmod_ret",
@@ -204,6 +241,8 @@ static int enforce_tick(struct gmt_run *r, bool last)
 {
 	int i;
 
+	if (reload_requested && !last)
+		policy_reload(r, r->ctx);
 	for (i = 0; last && i < 1000 && enforce_consume(r) > 0; i++)
 		;
 	return 0;
@@ -273,9 +312,9 @@ static int enforce_prepare(struct gmt_enforce_args *a, struct gmt_policy *pol)
 
 static int cmd_enforce(int argc, char **argv)
 {
-	static struct gmt_policy pol;	/* 20 KiB: not on the stack */
+	static struct gmt_policy pol, next;	/* 20 KiB each: not on the stack */
 	static struct gmt_enforce_args a;
-	struct enforce_ctx e = { .a = &a, .pol = &pol };
+	struct enforce_ctx e = { .a = &a, .pol = &pol, .next = &next };
 	struct gmt_run r;
 	int rc;
 
