@@ -66,7 +66,7 @@ static error_t enforce_opt(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "enforce"))
 			a->mode = GMT_POL_ENFORCE;
 		else
-			return argp_error(state, "--mode: monitor or enforce, not '%s'", arg), EINVAL;
+			goto bad;
 		break;
 	case 'f':
 		return gmt_argp_format(state, arg, &a->c.fmt);
@@ -76,8 +76,7 @@ static error_t enforce_opt(int key, char *arg, struct argp_state *state)
 	case 'd':
 		a->c.duration_s = strtod(arg, &end);
 		if (*end || end == arg || a->c.duration_s <= 0)
-			return argp_error(state, "-d: a positive number of seconds, not '%s'", arg),
-			       EINVAL;
+			goto bad;
 		break;
 	case OPT_PIN:
 		a->pin = true;
@@ -98,6 +97,10 @@ static error_t enforce_opt(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
+bad:
+	/* with ARGP_NO_EXIT argp_error returns: the error must be returned too */
+	argp_error(state, "%s: '%s' is not valid", key == 'd' ? "-d" : "--mode", arg);
+	return EINVAL;
 }
 
 int gmt_enforce_parse(int argc, char **argv, struct gmt_enforce_args *a, unsigned int argp_flags)
