@@ -327,7 +327,9 @@ static int cmd_enforce(int argc, char **argv)
 	if (rc)
 		return gmt_exit_report(NULL, a.c.fmt, a.c.out_path, rc);
 	a.c.cfg.pol_mode = a.mode;
-	a.c.cfg.emit_events = true;
+	/* the tracing programs only name VMs here: no conversion records,
+	 * no context events in the ring the decisions go through */
+	a.c.cfg.emit_events = false;
 	a.c.cfg.before_attach = enforce_before_attach;
 	a.c.cfg.before_attach_ctx = &e;
 	gmt_run_init(&r, &a.c, &enforce_ops, &e);

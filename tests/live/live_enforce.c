@@ -140,7 +140,7 @@ static void test_enforce_vetoes_g1(void **state)
 			     "--json", NULL };
 	json_object *doc, *calls;
 	pid_t pid;
-	int i;
+	int i, rc;
 
 	if (geteuid() || !hook_works()) {
 		live_cannot_run("LSM", "no policy hook loads here (gmemtrace enforce exits 3)");
@@ -148,10 +148,18 @@ static void test_enforce_vetoes_g1(void **state)
 	}
 	pid = live_spawn((char *const *)argv, NULL, err);
 	assert_true(pid > 0);
-	assert_true(live_wait_for(out, "\"attach\"", 20));
+	if (!live_wait_for(out, "\"attach\"", 60)) {
+		live_dump(err, 20);
+		fail_msg("enforce did not attach");
+	}
 	live_run((char *const *)wl, wl_out, NULL, 60);
 	kill(pid, SIGINT);
-	assert_int_equal(live_wait(pid, 20), 0);
+	rc = live_wait(pid, 20);
+	live_dump(out, 10);
+	if (rc)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+	assert_true(file_has(out, "\"event\":\"policy\""));
 	doc = live_read_json(wl_out);
 	assert_non_null(doc);
 	assert_true(json_object_object_get_ex(doc, "calls", &calls) && calls);
