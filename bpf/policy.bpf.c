@@ -153,6 +153,18 @@ static __always_inline int gmt_pol_decide_active(const struct gmt_pol_conv *c,
 	return gmt_policy_decide(&gmt_pol_hdr0, &gmt_pol_rules0, &gmt_pol_buckets, c, v);
 }
 
+/*
+ * The verifier holds an LSM program to [-MAX_ERRNO, 0] (it refused the
+ * load with EINVAL otherwise): an earlier verdict is passed on as it is
+ * whenever it is an errno, which every LSM's is.
+ */
+static __always_inline int gmt_pol_prev(int prev)
+{
+	if (prev >= -GMT_POLICY_MAX_ERRNO && prev <= 0)
+		return prev;
+	return -1;	/* EPERM */
+}
+
 /* the shared body: prev is an earlier LSM's verdict, returned unchanged */
 static __always_inline int gmt_pol_hook(struct file *file, unsigned int cmd, unsigned long arg,
 					int prev, bool sleepable)
@@ -168,7 +180,7 @@ static __always_inline int gmt_pol_hook(struct file *file, unsigned int cmd, uns
 
 	want = gmt_convert_fd_kind(cmd);
 	if (want == GMT_FD_OTHER || prev)
-		return prev;
+		return gmt_pol_prev(prev);
 	kind = want == GMT_FD_VM ? (gmt_file_is_vm(file) ? GMT_FD_VM : GMT_FD_OTHER) :
 	       (gmt_file_is_gmem(file) ? GMT_FD_GMEM : GMT_FD_OTHER);
 	gen = gmt_convert_gen(cmd, kind);
@@ -197,7 +209,9 @@ static __always_inline int gmt_pol_hook(struct file *file, unsigned int cmd, uns
 	gmt_pol_count_it(&v, deny);
 	if (v.action == GMT_PA_ALLOW)
 		return 0;
-	ret = deny && cfg_pol_mode == GMT_POL_ENFORCE ? -(int)(v.err ? v.err : 1) : 0;
+	ret = 0;
+	if (deny && cfg_pol_mode == GMT_POL_ENFORCE)
+		ret = v.err && v.err <= GMT_POLICY_MAX_ERRNO ? -(int)v.err : -1;	/* EPERM */
 	gmt_pol_emit(&c, &cv, &v, file, ret, read_failed);
 	return ret;
 }
