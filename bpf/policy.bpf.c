@@ -154,27 +154,44 @@ static __always_inline int gmt_pol_decide_active(const struct gmt_pol_conv *c,
 }
 
 /*
- * The verifier holds an LSM program to [-MAX_ERRNO, 0] (it refused the
- * load with EINVAL otherwise): an earlier verdict is passed on as it is
- * whenever it is an errno, which every LSM's is.
+ * The verifier holds an LSM program's 64-bit r0 to [-MAX_ERRNO, 0]: an int
+ * return (a 32-bit move, zero-extended) fails that with EINVAL, and it
+ * loses the range across a negation. So the verdicts are computed in 64
+ * bits, as a subtraction from a constant behind a barrier.
  */
-static __always_inline int gmt_pol_prev(int prev)
+static __always_inline long gmt_pol_errno(__u64 err)
 {
-	if (prev >= -GMT_POLICY_MAX_ERRNO && prev <= 0)
-		return prev;
+	__s64 r;
+
+	if (!err || err > GMT_POLICY_MAX_ERRNO)
+		err = 1;	/* EPERM */
+	r = GMT_POLICY_MAX_ERRNO - err;		/* [0, MAX_ERRNO - 1] */
+	asm volatile("" : "+r"(r));
+	return r - GMT_POLICY_MAX_ERRNO;	/* [-MAX_ERRNO, -1] */
+}
+
+/* an earlier verdict (an int in a u64 slot): passed on as it is whenever it
+ * is an errno, which every LSM's is */
+static __always_inline long gmt_pol_prev(__u32 prev)
+{
+	if (!prev)
+		return 0;
+	if (prev >= 0x100000000ULL - GMT_POLICY_MAX_ERRNO)
+		return (__s64)prev - 0x100000000LL;
 	return -1;	/* EPERM */
 }
 
 /* the shared body: prev is an earlier LSM's verdict, returned unchanged */
-static __always_inline int gmt_pol_hook(struct file *file, unsigned int cmd, unsigned long arg,
-					int prev, bool sleepable)
+static __always_inline long gmt_pol_hook(struct file *file, unsigned int cmd, unsigned long arg,
+					 __u32 prev, bool sleepable)
 {
 	struct gmt_pol_verdict v = {};
 	struct gmt_pol_conv c = {};
 	struct gmt_convert cv = {};
 	__u64 w[GMT_CONVERT_ARG_WORDS] = {};
 	bool deny, read_failed;
-	int want, kind, ret;
+	int want, kind;
+	long ret;
 	__u32 len;
 	__u8 gen;
 
@@ -211,19 +228,21 @@ static __always_inline int gmt_pol_hook(struct file *file, unsigned int cmd, uns
 		return 0;
 	ret = 0;
 	if (deny && cfg_pol_mode == GMT_POL_ENFORCE)
-		ret = v.err && v.err <= GMT_POLICY_MAX_ERRNO ? -(int)v.err : -1;	/* EPERM */
-	gmt_pol_emit(&c, &cv, &v, file, ret, read_failed);
+		ret = gmt_pol_errno(v.err);
+	gmt_pol_emit(&c, &cv, &v, file, (int)ret, read_failed);
 	return ret;
 }
 
+/* not BPF_PROG: its int return would be a 32-bit r0 (see gmt_pol_errno) */
 SEC("lsm.s/file_ioctl")
-int BPF_PROG(gmt_pol_lsm, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+long gmt_pol_lsm(unsigned long long *ctx)
 {
-	return gmt_pol_hook(file, cmd, arg, ret, true);
+	/* file, cmd, arg, the earlier verdict */
+	return gmt_pol_hook((struct file *)ctx[0], ctx[1], ctx[2], ctx[3], true);
 }
 
 SEC("fmod_ret/security_file_ioctl")
-int BPF_PROG(gmt_pol_fmod, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+long gmt_pol_fmod(unsigned long long *ctx)
 {
-	return gmt_pol_hook(file, cmd, arg, ret, false);
+	return gmt_pol_hook((struct file *)ctx[0], ctx[1], ctx[2], ctx[3], false);
 }

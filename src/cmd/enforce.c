@@ -46,6 +46,7 @@ static const struct argp_option enforce_options[] = {
 	{ "format", 'f', "text|json", 0, "Output format (default text)", 0 },
 	{ "output", 'o', "FILE", 0, "Write records to FILE", 0 },
 	{ "duration", 'd', "SECONDS", 0, "End after SECONDS", 0 },
+	{ "verbose", 'v', NULL, 0, "Say what is loaded and why; show libbpf messages", 0 },
 	{ "pin", OPT_PIN, NULL, 0, "Keep the hook in bpffs after exit (not implemented yet)", 0 },
 	{ "unpin", OPT_UNPIN, NULL, 0, "Remove a pinned hook (not implemented yet)", 0 },
 	{ 0 },
@@ -72,6 +73,9 @@ static error_t enforce_opt(int key, char *arg, struct argp_state *state)
 		return gmt_argp_format(state, arg, &a->c.fmt);
 	case 'o':
 		a->c.out_path = arg;
+		break;
+	case 'v':
+		gmt_verbose = true;
 		break;
 	case 'd':
 		a->c.duration_s = strtod(arg, &end);
