@@ -161,13 +161,18 @@ static __always_inline int gmt_pol_decide_active(const struct gmt_pol_conv *c,
  */
 static __always_inline long gmt_pol_errno(__u64 err)
 {
+	__u64 e = err - 1;	/* 0 wraps: out of range, EPERM */
 	__s64 r;
 
-	if (!err || err > GMT_POLICY_MAX_ERRNO)
-		err = 1;	/* EPERM */
-	r = GMT_POLICY_MAX_ERRNO - err;		/* [0, MAX_ERRNO - 1] */
+	/* barriers: the compare and the use must be on the same register,
+	 * or the verifier does not see the bound (it saw [-65535, 0]) */
+	asm volatile("" : "+r"(e));
+	if (e > GMT_POLICY_MAX_ERRNO - 1)
+		e = 0;				/* EPERM */
+	asm volatile("" : "+r"(e));
+	r = GMT_POLICY_MAX_ERRNO - 1 - e;	/* [0, MAX_ERRNO - 1] */
 	asm volatile("" : "+r"(r));
-	return r - GMT_POLICY_MAX_ERRNO;	/* [-MAX_ERRNO, -1] */
+	return r - GMT_POLICY_MAX_ERRNO;	/* -err: [-MAX_ERRNO, -1] */
 }
 
 /* an earlier verdict (an int in a u64 slot): passed on as it is whenever it
