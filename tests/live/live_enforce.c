@@ -161,7 +161,6 @@ static void test_enforce_vetoes_g1(void **state)
 	live_run((char *const *)wl, wl_out, NULL, 60);
 	kill(pid, SIGINT);
 	rc = live_wait(pid, 20);
-	live_dump(out, 10);
 	if (rc)
 		live_dump(err, 20);
 	assert_int_equal(rc, 0);
