@@ -129,14 +129,18 @@ static void test_pin_not_built(void **state)
 	assert_true(file_has(err, "not implemented yet"));
 }
 
-/* VM suite: a denied G1 conversion fails with EPERM in the workload */
-static void test_enforce_vetoes_g1(void **state)
+/*
+ * VM suite: gmem-workload's G1 conversions under a policy denying G1. In
+ * enforce mode each fails with EPERM; in monitor mode none is denied by the
+ * hook (the kernel's own result stands) and the records say would_deny.
+ */
+static void run_g1_under_deny(const char *mode, bool enforce)
 {
 	const char *out = live_tmp("veto.json"), *err = live_tmp("veto.err");
 	const char *wl_out = live_tmp("veto-wl.json");
 	const char *argv[] = { live_bin("gmemtrace"), "enforce", "--policy",
-			       write_file("deny.yaml", DENY_G1), "-f", "json", "-o", out, "-v",
-			       NULL };
+			       write_file("deny.yaml", DENY_G1), "--mode", mode, "-f", "json",
+			       "-o", out, "-v", NULL };
 	const char *wl[] = { live_bin("gmem-workload"), "--uapi", "g1", "--conversions", "2",
 			     "--json", NULL };
 	json_object *doc, *calls;
@@ -165,13 +169,30 @@ static void test_enforce_vetoes_g1(void **state)
 		live_dump(err, 20);
 	assert_int_equal(rc, 0);
 	assert_true(file_has(out, "\"event\":\"policy\""));
+	assert_true(file_has(out, enforce ? "\"denied\":true" : "\"would_deny\":true"));
 	doc = live_read_json(wl_out);
 	assert_non_null(doc);
 	assert_true(json_object_object_get_ex(doc, "calls", &calls) && calls);
 	assert_true(json_object_array_length(calls) > 0);
-	for (i = 0; i < (int)json_object_array_length(calls); i++)
-		assert_int_equal(live_get_int(json_object_array_get_idx(calls, i), "ret"), -1);
+	for (i = 0; i < (int)json_object_array_length(calls); i++) {
+		long long ret = live_get_int(json_object_array_get_idx(calls, i), "ret");
+
+		if (enforce)
+			assert_int_equal(ret, -1);	/* EPERM */
+		else
+			assert_int_not_equal(ret, -1);
+	}
 	json_object_put(doc);
+}
+
+static void test_enforce_vetoes_g1(void **state)
+{
+	run_g1_under_deny("enforce", true);
+}
+
+static void test_monitor_reports_g1(void **state)
+{
+	run_g1_under_deny("monitor", false);
 }
 
 int main(void)
@@ -182,6 +203,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_enforce_refuses_here, live_teardown),
 		cmocka_unit_test_teardown(test_monitor_refuses_here, live_teardown),
 		cmocka_unit_test_teardown(test_enforce_vetoes_g1, live_teardown),
+		cmocka_unit_test_teardown(test_monitor_reports_g1, live_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_enforce", tests, NULL, NULL);
