@@ -29,6 +29,7 @@ enum gmt_event_type {
 	GMT_EV_VM_GONE		= 7,	/* a VM's identity ended (see enum gmt_vm_end) */
 	GMT_EV_HOLDER_START	= 8,	/* a long-term reference on guest_memfd pages taken */
 	GMT_EV_HOLDER_END	= 9,	/* ... and dropped */
+	GMT_EV_POLICY		= 10,	/* a non-silent policy decision (enforce) */
 	GMT_EV_TYPE_MAX,
 	GMT_EV_KVM_RUN		= 100,	/* internal: a KVM_RUN in flight (never emitted) */
 };
@@ -306,6 +307,36 @@ struct gmt_holder {
 	__u64 id;		/* unique while the BPF object lives */
 };
 
+/* GMT_EV_POLICY: the hook's decision on one conversion ioctl (hdr.ret is
+ * what the hook returned: 0 or -errno; latency_ns is 0) */
+enum gmt_pol_mode {
+	GMT_POL_MONITOR	= 0,	/* deny nothing, report what would be denied */
+	GMT_POL_ENFORCE	= 1,
+};
+
+struct gmt_policy_rec {
+	__u64 start;		/* GPA (G1) or guest_memfd offset (G2/G3) */
+	__u64 size;
+	__u64 attributes;
+	__u64 gmem_ino;		/* G2/G3: the guest_memfd's inode */
+	__u32 cmd;
+	__u32 rule_id;		/* 0: the policy's default */
+	__u32 rule_index;	/* GMT_POLICY_MAX_RULES: the default */
+	__u8 action;		/* enum gmt_pol_action */
+	__u8 mode;		/* enum gmt_pol_mode */
+	__u8 gen;
+	__u8 dir;
+	__u16 err;		/* the rule's errno for deny */
+	__u8 read_failed;	/* the argument could not be read: decided on nothing */
+	__u8 pad[5];
+};
+
+/* map gmt_pol_counts: per rule (index; GMT_POLICY_MAX_RULES: the default) */
+struct gmt_pol_count {
+	__u64 hits;
+	__u64 denies;		/* in monitor mode: would have denied */
+};
+
 /* map gmt_holders: one per (process, ring fd, buffer index, mmap slot) */
 struct gmt_holder_key {
 	__u32 tgid;
@@ -328,6 +359,7 @@ struct gmt_event {
 		struct gmt_guest_req guest_req;
 		struct gmt_vm_gone vm_gone;
 		struct gmt_holder holder;
+		struct gmt_policy_rec policy;
 		__u8 body[GMT_EVENT_BODY_SIZE];
 	};
 };
@@ -503,6 +535,7 @@ struct gmt_inflight {
 _Static_assert(sizeof(struct gmt_event_hdr) == GMT_EVENT_HDR_SIZE, "event header ABI");
 _Static_assert(sizeof(struct gmt_event) == GMT_EVENT_SIZE, "event ABI");
 _Static_assert(sizeof(struct gmt_convert) <= GMT_EVENT_BODY_SIZE, "convert body");
+_Static_assert(sizeof(struct gmt_policy_rec) == 56, "policy record ABI");
 _Static_assert(sizeof(struct gmt_memslot) <= GMT_EVENT_BODY_SIZE, "memslot body");
 _Static_assert(sizeof(struct gmt_folio_snap) == 32, "folio snapshot ABI");
 _Static_assert(offsetof(struct gmt_convert, kernel_latency_ns) == 56, "convert ABI");

@@ -105,6 +105,14 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	ALONE("gmt_hexit", GMT_BE_TP_BTF, "tp_btf sched_process_exit", GMT_WANT_HOLDERS,
 	      "holders: an exited process's holders end, its guest_memfd mmaps are forgotten"),
 
+	/* policy enforcement: only `enforce` loads these, one of the two (it
+	 * tries the LSM first, then fmod_ret: src/cmd/enforce.c) */
+	ALONE("gmt_pol_lsm", GMT_BE_LSM, "lsm.s file_ioctl", GMT_WANT_ENFORCE_LSM,
+	      "policy: veto or report conversion ioctls (BPF LSM, sleepable)"),
+	ALONE("gmt_pol_fmod", GMT_BE_FMOD_RET, "fmod_ret security_file_ioctl",
+	      GMT_WANT_ENFORCE_FMOD,
+	      "policy: veto or report conversion ioctls (fallback where BPF LSM is off)"),
+
 	/* refs: its own object, attached per process by gmemtrace refs */
 	{ .prog = "gmt_refs_iter", .object = "refs", .backend = GMT_BE_ITER,
 	  .hook = "iter task_file", .required = true,
@@ -195,6 +203,7 @@ const char *gmt_backend_name(enum gmt_backend be)
 		[GMT_BE_UAPI] = "uapi", [GMT_BE_TP_BTF] = "tp_btf",
 		[GMT_BE_FENTRY] = "fentry", [GMT_BE_KPROBE] = "kprobe",
 		[GMT_BE_LSM] = "lsm", [GMT_BE_ITER] = "iter",
+		[GMT_BE_FMOD_RET] = "fmod_ret",
 	};
 
 	return be < GMT_BE_MAX ? n[be] : "?";

@@ -25,6 +25,7 @@ enum gmt_backend {
 	GMT_BE_KPROBE,		/* kprobe/kretprobe twins of the fentry rows */
 	GMT_BE_LSM,		/* BPF LSM (policy) */
 	GMT_BE_ITER,		/* BPF iterators, run on demand by user space */
+	GMT_BE_FMOD_RET,	/* fmod_ret trampolines (policy, where BPF LSM is off) */
 	GMT_BE_MAX,
 };
 
@@ -40,6 +41,8 @@ enum gmt_want {
 	GMT_WANT_GUEST,			/* guest requests are followed */
 	GMT_WANT_FOLLOW_OR_GUEST,
 	GMT_WANT_HOLDERS,		/* --holders: who holds guest_memfd pages */
+	GMT_WANT_ENFORCE_LSM,		/* enforce, with the BPF LSM hook */
+	GMT_WANT_ENFORCE_FMOD,		/* enforce, with the fmod_ret fallback */
 	GMT_WANT_MAX,
 };
 

@@ -91,6 +91,16 @@ static bool want_holders(const struct gmt_config *cfg)
 	return cfg->holders && cfg->emit_events;
 }
 
+static bool want_enforce_lsm(const struct gmt_config *cfg)
+{
+	return cfg->enforce == GMT_WANT_ENFORCE_LSM;
+}
+
+static bool want_enforce_fmod(const struct gmt_config *cfg)
+{
+	return cfg->enforce == GMT_WANT_ENFORCE_FMOD;
+}
+
 /* the rule of each enum gmt_want (NULL: always) */
 static bool (*const want_holds[GMT_WANT_MAX])(const struct gmt_config *) = {
 	[GMT_WANT_CONTEXT] = want_context,
@@ -98,6 +108,8 @@ static bool (*const want_holds[GMT_WANT_MAX])(const struct gmt_config *) = {
 	[GMT_WANT_GUEST] = want_guest,
 	[GMT_WANT_FOLLOW_OR_GUEST] = want_follow_or_guest,
 	[GMT_WANT_HOLDERS] = want_holders,
+	[GMT_WANT_ENFORCE_LSM] = want_enforce_lsm,
+	[GMT_WANT_ENFORCE_FMOD] = want_enforce_fmod,
 };
 
 static bool spec_wanted(const struct gmt_prog_spec *spec, const void *ctx)
@@ -143,6 +155,7 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	skel->rodata->cfg_guest_requests = cfg->guest_requests && cfg->emit_events;
 	skel->rodata->cfg_stats = !cfg->emit_events || cfg->stats;
 	skel->rodata->cfg_follow = cfg->filter_pid;
+	skel->rodata->cfg_pol_mode = cfg->pol_mode;
 	if (cfg->follow_max && bpf_map__set_max_entries(skel->maps.gmt_pids, cfg->follow_max))
 		return GMT_EXIT_RUNTIME;
 	/* processes running this very binary are gmemtrace: never reported */
@@ -230,6 +243,11 @@ int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)
 		}
 	}
 
+	if (cfg->before_attach) {
+		err = cfg->before_attach(s, cfg->before_attach_ctx);
+		if (err)
+			goto fail;
+	}
 	err = gmt_skel_attach(s->skel->skeleton, &s->plan);
 	if (err)
 		goto fail;

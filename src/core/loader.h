@@ -18,6 +18,8 @@
 
 #define GMT_MAX_PIDS	64
 
+struct gmt_session;
+
 struct gmt_config {
 	pid_t pids[GMT_MAX_PIDS];	/* -p; empty: all processes */
 	int nr_pids;
@@ -31,6 +33,12 @@ struct gmt_config {
 	enum gmt_kernel_pref kernel_pref;	/* kernel-side backend choice */
 	bool guest_requests;		/* follow KVM_RUN exits asking for conversions */
 	bool holders;			/* --holders: long-term references on guest_memfd pages */
+	int enforce;			/* 0, or the GMT_WANT_ENFORCE_* hook to load */
+	__u8 pol_mode;			/* enum gmt_pol_mode, with enforce */
+	/* after load, before attach (enforce fills its rules); non-zero: a
+	 * GMT_EXIT_* code, the session is not started */
+	int (*before_attach)(struct gmt_session *s, void *ctx);
+	void *before_attach_ctx;
 	unsigned int follow_max;	/* gmt_pids entries; 0: GMT_MAX_FOLLOWED */
 	bool stats;			/* per-VM aggregates while streaming (always
 					 * on without events) */

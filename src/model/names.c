@@ -75,6 +75,8 @@ const char *gmt_event_name(unsigned int type)
 		return "holder_start";
 	case GMT_EV_HOLDER_END:
 		return "holder_end";
+	case GMT_EV_POLICY:
+		return "policy";
 	}
 	return "unknown";
 }

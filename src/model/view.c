@@ -11,6 +11,7 @@
 #include "gmt_refs.h"
 #include "hist.h"
 #include "kvm_uapi.h"
+#include "gmt_policy.h"
 #include "loader.h"
 #include "model.h"
 #include "names.h"
@@ -220,6 +221,29 @@ static void view_memslot(struct gmt_memslot_view *v, const struct gmt_memslot *m
 	v->gmem_offset = m->gmem_offset;
 }
 
+static void view_policy(struct gmt_policy_view *v, const struct gmt_event *e)
+{
+	static const char *const actions[GMT_PA_MAX] = { "allow", "deny", "audit" };
+	const struct gmt_policy_rec *p = &e->policy;
+
+	v->action = p->action < GMT_PA_MAX ? actions[p->action] : "unknown";
+	v->mode = p->mode == GMT_POL_ENFORCE ? "enforce" : "monitor";
+	v->gen = gmt_gen_name(p->gen);
+	v->dir = gmt_dir_name(p->dir);
+	v->rule_id = p->rule_id;
+	v->is_default = p->rule_index >= GMT_POLICY_MAX_RULES;
+	v->denied = e->hdr.ret != 0;
+	v->would_deny = p->action == GMT_PA_DENY && p->mode != GMT_POL_ENFORCE;
+	v->read_failed = p->read_failed;
+	v->has_gpa = p->gen == GMT_GEN_G1;
+	v->cmd = p->cmd;
+	v->err = p->err;
+	v->start = p->start;
+	v->size = p->size;
+	v->attributes = p->attributes;
+	v->gmem_ino = p->gmem_ino;
+}
+
 static void view_body(struct gmt_event_view *v, const struct gmt_model *m,
 		      const struct gmt_event *e)
 {
@@ -255,6 +279,9 @@ static void view_body(struct gmt_event_view *v, const struct gmt_model *m,
 	case GMT_EV_HOLDER_START:
 	case GMT_EV_HOLDER_END:
 		view_holder(&v->holder, m, e);
+		break;
+	case GMT_EV_POLICY:
+		view_policy(&v->policy, e);
 		break;
 	}
 }

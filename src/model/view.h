@@ -126,6 +126,22 @@ struct gmt_holder_view {
 	__u64 frame_ips[GMT_VIEW_STACK_MAX];
 };
 
+/* a policy decision (enforce): what the hook did and why */
+struct gmt_policy_view {
+	const char *action;		/* the rule's: "allow", "deny", "audit" */
+	const char *mode;		/* "monitor", "enforce" */
+	const char *gen, *dir;
+	__u32 rule_id;			/* 0: the policy's default */
+	bool is_default;
+	bool denied;			/* the ioctl failed because of it */
+	bool would_deny;		/* monitor mode: enforce would have denied */
+	bool read_failed;		/* the argument was unreadable: audited */
+	bool has_gpa;			/* G1: start is a GPA, else a guest_memfd offset */
+	__u32 cmd;
+	__u16 err;			/* the rule's errno for deny */
+	__u64 start, size, attributes, gmem_ino;
+};
+
 struct gmt_event_view {
 	unsigned int type;		/* enum gmt_event_type */
 	const char *name;		/* "convert" */
@@ -147,6 +163,7 @@ struct gmt_event_view {
 		struct gmt_guest_req_view guest_req;
 		const char *vm_gone_how;	/* vm_gone: how gmemtrace learnt it */
 		struct gmt_holder_view holder;
+		struct gmt_policy_view policy;
 	};
 };
 

@@ -176,6 +176,33 @@ static void json_guest_req(struct gmt_line *l, const struct gmt_guest_req_view *
 	N(l, "end", g->end);
 }
 
+static void json_policy(struct gmt_line *l, const struct gmt_policy_view *p)
+{
+	if (p->is_default)
+		gmt_puts(l, ",\"rule_id\":null");
+	else
+		U(l, "rule_id", p->rule_id);
+	N(l, "action", p->action);
+	N(l, "mode", p->mode);
+	B(l, "denied", p->denied);
+	B(l, "would_deny", p->would_deny);
+	B(l, "arg_unreadable", p->read_failed);
+	N(l, "gen", p->gen);
+	N(l, "dir", p->dir);
+	U(l, "cmd", p->cmd);
+	if (p->has_gpa) {
+		U(l, "gpa", p->start);
+		gmt_puts(l, ",\"gmem_ino\":null,\"gmem_offset\":null");
+	} else {
+		gmt_puts(l, ",\"gpa\":null");
+		U(l, "gmem_ino", p->gmem_ino);
+		U(l, "gmem_offset", p->start);
+	}
+	U(l, "size", p->size);
+	U(l, "attributes", p->attributes);
+	U(l, "deny_errno", p->err);	/* "errno" is the return value's name */
+}
+
 static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 {
 	int i;
@@ -236,6 +263,9 @@ static void json_body(struct gmt_line *l, const struct gmt_event_view *v)
 	case GMT_EV_HOLDER_START:
 	case GMT_EV_HOLDER_END:
 		json_holder(l, &v->holder);
+		break;
+	case GMT_EV_POLICY:
+		json_policy(l, &v->policy);
 		break;
 	}
 }

@@ -138,6 +138,34 @@ static void text_guest_req(struct gmt_line *l, const struct gmt_event_view *v)
 }
 
 /* kind ring_fd= index= gmem=ino:off size= uaddr= id= [how= held=] [stack=f0;f1] */
+/* rule=7 deny mode=monitor would_deny G1 to_private gpa=0x.. size=4096 */
+static void text_policy(struct gmt_line *l, const struct gmt_policy_view *p)
+{
+	if (p->is_default)
+		gmt_puts(l, "rule=default");
+	else
+		KV(l, "rule=", p->rule_id);
+	gmt_putc(l, ' ');
+	gmt_puts(l, p->action);
+	gmt_puts(l, " mode=");
+	gmt_puts(l, p->mode);
+	if (p->would_deny)
+		gmt_puts(l, " would_deny");
+	if (p->read_failed)
+		gmt_puts(l, " unreadable_arg");
+	gmt_putc(l, ' ');
+	gmt_puts(l, p->gen);
+	gmt_putc(l, ' ');
+	gmt_puts(l, p->dir);
+	if (p->has_gpa) {
+		KX(l, " gpa=", p->start);
+	} else {
+		KV(l, " gmem=", p->gmem_ino);
+		KX(l, ":", p->start);
+	}
+	KV(l, " size=", p->size);
+}
+
 static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 {
 	int i;
@@ -203,6 +231,10 @@ static void text_body(struct gmt_line *l, const struct gmt_event_view *v)
 	case GMT_EV_HOLDER_END:
 		text_holder(l, &v->holder);
 		break;
+	case GMT_EV_POLICY:
+		text_policy(l, &v->policy);
+		put_ret(l, v);
+		break;
 	}
 }
 
@@ -242,7 +274,8 @@ static void text_event(struct gmt_out *o, const struct gmt_event_view *v)
 	gmt_put(&l, v->vm.label, v->vm.label_len);
 	gmt_putc(&l, ' ');
 	text_body(&l, v);
-	if (v->type != GMT_EV_HOLDER_START && v->type != GMT_EV_HOLDER_END) {
+	if (v->type != GMT_EV_HOLDER_START && v->type != GMT_EV_HOLDER_END &&
+	    v->type != GMT_EV_POLICY) {
 		gmt_puts(&l, " lat=");
 		gmt_put_ns(&l, v->latency_ns);
 	}

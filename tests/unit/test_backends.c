@@ -179,8 +179,9 @@ static void test_rows_match_sections(void **state)
 		{ GMT_BE_TP_BTF, { "tp_btf/", NULL } },
 		{ GMT_BE_FENTRY, { "fentry/", "fexit/" } },
 		{ GMT_BE_KPROBE, { "kprobe/", "kretprobe/" } },
-		{ GMT_BE_LSM, { "lsm/", NULL } },
+		{ GMT_BE_LSM, { "lsm/", "lsm.s/" } },
 		{ GMT_BE_ITER, { "iter/", NULL } },
+		{ GMT_BE_FMOD_RET, { "fmod_ret/", NULL } },
 	};
 	struct gmemtrace_bpf *skel = gmemtrace_bpf__open();
 	int i;

@@ -31,6 +31,7 @@
 #include "gmemtrace.h"
 #include "hist.h"
 #include "kvm_uapi.h"
+#include "gmt_policy.h"
 #include "output.h"
 #include "stats.h"
 #include "util.h"
@@ -236,6 +237,44 @@ static void convert(struct gmt_event *e, __u8 gen, __u32 cmd, __u64 start, __u64
 }
 
 /* a VMM's life: VM, guest_memfd, memslot, conversions of all generations */
+static void policy(struct gmt_event *e, __u8 gen, __u32 cmd, __u64 start, __u32 rule_id,
+		   __u32 index, __u8 action, __u8 mode)
+{
+	struct gmt_policy_rec *p = &e->policy;
+
+	p->gen = gen;
+	p->cmd = cmd;
+	p->start = start;
+	p->size = 4096;
+	p->attributes = GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE;
+	p->dir = GMT_DIR_TO_PRIVATE;
+	p->gmem_ino = gen == GMT_GEN_G1 ? 0 : GMEM_INO;
+	p->rule_id = rule_id;
+	p->rule_index = index;
+	p->action = action;
+	p->mode = mode;
+	p->err = action == GMT_PA_DENY ? 1 : 0;
+}
+
+/* enforce's records: a veto, a monitored would-be veto, a default audit */
+static void render_policy(struct gmt_out *o)
+{
+	struct gmt_event e;
+
+	hdr(&e, GMT_EV_POLICY, 0, VM_A, 4242, 11, -1, -1, 0);
+	policy(&e, GMT_GEN_G1, GMT_KVM_SET_MEMORY_ATTRIBUTES, 0xfe000000ULL, 10, 0, GMT_PA_DENY,
+	       GMT_POL_ENFORCE);
+	gmt_out_event(o, &e);
+	hdr(&e, GMT_EV_POLICY, 1, VM_A, 4242, 11, -1, 0, 0);
+	policy(&e, GMT_GEN_G3, GMT_KVM_SET_MEMORY_ATTRIBUTES2, 0x3000, 11, 1, GMT_PA_DENY,
+	       GMT_POL_MONITOR);
+	gmt_out_event(o, &e);
+	hdr(&e, GMT_EV_POLICY, 2, VM_A, 4242, 11, -1, 0, 0);
+	policy(&e, GMT_GEN_G2, GMT_KVM_GMEM_CONVERT_PRIVATE, 0x5000, 0, GMT_POLICY_MAX_RULES,
+	       GMT_PA_AUDIT, GMT_POL_ENFORCE);
+	gmt_out_event(o, &e);
+}
+
 static void render_events(struct gmt_out *o)
 {
 	struct gmt_event e;
@@ -580,6 +619,17 @@ static bool is_null(json_object *obj, const char *key)
 
 /* ---- tests ---- */
 
+static void test_policy_records(void **state)
+{
+	char *s = render(GMT_FMT_TEXT, render_policy);
+
+	check_golden("policy.txt", s);
+	free(s);
+	s = render(GMT_FMT_JSON, render_policy);
+	check_golden("policy.jsonl", s);
+	free(s);
+}
+
 static void test_events_text(void **state)
 {
 	char *s = render(GMT_FMT_TEXT, render_events);
@@ -896,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_events_text),
 		cmocka_unit_test(test_events_text_iso),
 		cmocka_unit_test(test_events_json),
+		cmocka_unit_test(test_policy_records),
 		cmocka_unit_test(test_events_json_fields),
 		cmocka_unit_test(test_hostile_comm),
 		cmocka_unit_test(test_stat_text),

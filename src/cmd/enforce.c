@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gmemtrace enforce --policy FILE: veto (or, in monitor mode, report)
+ * conversions that break the policy (docs/policy.md), with the hooks of
+ * bpf/policy.bpf.c. The hook is chosen by loading: the BPF LSM first, then
+ * fmod_ret. If neither loads, nothing is installed and the exit is 3: it
+ * never falls back to monitoring silently.
+ */
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "enforce.h"
+#include "gmemtrace.skel.h"
+#include "policy.h"
+#include "runloop.h"
+#include "util.h"
+
+static const char enforce_doc[] =
+"Enforce a policy on guest_memfd conversions (docs/policy.md): every\n"
+"conversion ioctl is decided by the policy's rules before the kernel runs\n"
+"it; denied ones fail with the rule's errno. Every deny and audit decision\n"
+"is a `policy` record. In monitor mode nothing is denied and the records\n"
+"say what would have been. SIGHUP reads FILE again and swaps the rules in\n"
+"at once (an invalid file keeps the running policy).\n"
+"\n"
+"Enforcement ends when gmemtrace exits (--pin is not implemented yet).\n"
+"\n"
+"EXAMPLES:\n"
+"  gmemtrace enforce --policy /etc/gmemtrace/policy.yaml --mode monitor\n"
+"\v"
+"Exit status: 0 done, 1 runtime error, 2 usage error or an invalid policy\n"
+"(FILE:LINE:COLUMN: reason), 3 the hook cannot be installed here (not root,\n"
+"no BPF LSM and no fmod_ret trampolines): nothing was installed.";
+
+enum { OPT_POLICY = 0x100, OPT_MODE, OPT_PIN, OPT_UNPIN };
+
+static const struct argp_option enforce_options[] = {
+	{ "policy", OPT_POLICY, "FILE", 0, "The policy (required)", 0 },
+	{ "mode", OPT_MODE, "monitor|enforce", 0, "Deny (enforce, default) or only report", 0 },
+	{ "format", 'f', "text|json", 0, "Output format (default text)", 0 },
+	{ "output", 'o', "FILE", 0, "Write records to FILE", 0 },
+	{ "duration", 'd', "SECONDS", 0, "End after SECONDS", 0 },
+	{ "verbose", 'v', NULL, 0, "Say what is loaded and why; show libbpf messages", 0 },
+	{ "pin", OPT_PIN, NULL, 0, "Keep the hook in bpffs after exit (not implemented yet)", 0 },
+	{ "unpin", OPT_UNPIN, NULL, 0, "Remove a pinned hook (not implemented yet)", 0 },
+	{ 0 },
+};
+
+static error_t enforce_opt(int key, char *arg, struct argp_state *state)
+{
+	struct gmt_enforce_args *a = state->input;
+	char *end;
+
+	switch (key) {
+	case OPT_POLICY:
+		a->policy = arg;
+		break;
+	case OPT_MODE:
+		if (!strcmp(arg, "monitor"))
+			a->mode = GMT_POL_MONITOR;
+		else if (!strcmp(arg, "enforce"))
+			a->mode = GMT_POL_ENFORCE;
+		else
+			goto bad;
+		break;
+	case 'f':
+		return gmt_argp_format(state, arg, &a->c.fmt);
+	case 'o':
+		a->c.out_path = arg;
+		break;
+	case 'v':
+		gmt_verbose = true;
+		break;
+	case 'd':
+		a->c.duration_s = strtod(arg, &end);
+		if (*end || end == arg || a->c.duration_s <= 0)
+			goto bad;
+		break;
+	case OPT_PIN:
+		a->pin = true;
+		break;
+	case OPT_UNPIN:
+		a->unpin = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return EINVAL;
+	case ARGP_KEY_END:
+		if (!a->policy && !a->unpin) {
+			argp_error(state, "--policy FILE is required");
+			return EINVAL;
+		}
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+bad:
+	/* with ARGP_NO_EXIT argp_error returns: the error must be returned too */
+	argp_error(state, "%s: '%s' is not valid", key == 'd' ? "-d" : "--mode", arg);
+	return EINVAL;
+}
+
+int gmt_enforce_parse(int argc, char **argv, struct gmt_enforce_args *a, unsigned int argp_flags)
+{
+	struct argp argp = { enforce_options, enforce_opt, NULL, enforce_doc, NULL, NULL, NULL };
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	a->mode = GMT_POL_ENFORCE;
+	a->c.fmt = GMT_FMT_TEXT;
+	err = argp_parse(&argp, argc, argv, argp_flags, NULL, a);
+	return err || (!a->policy && !a->unpin) ? GMT_EXIT_USAGE : 0;
+}
+
+struct enforce_ctx {
+	struct gmt_enforce_args *a;
+	struct gmt_policy *pol;
+	struct gmt_policy *next;	/* a reload is compiled here first */
+	struct ring_buffer *rb;
+	struct gmt_run *r;
+};
+
+/*
+ * Write the policy into the inactive half, then flip the live index: the
+ * hook reads one half or the other, never a half-written one. Before attach
+ * (the first load) the flip makes half 0 or 1 live before any decision.
+ */
+static int policy_install(struct gmt_session *s, const struct gmt_policy *pol)
+{
+	struct gmemtrace_bpf *skel = s->skel;
+	__u32 next = !skel->bss->gmt_pol_active, i, zero = 0;
+	struct bpf_map *hdr = next ? skel->maps.gmt_pol_hdr1 : skel->maps.gmt_pol_hdr0;
+	struct bpf_map *rules = next ? skel->maps.gmt_pol_rules1 : skel->maps.gmt_pol_rules0;
+
+	for (i = 0; i < pol->abi.hdr.nr_rules; i++)
+		if (bpf_map_update_elem(bpf_map__fd(rules), &i, &pol->abi.rules[i], BPF_ANY))
+			return -errno;
+	/* the header last: it says how many rules the half has */
+	if (bpf_map_update_elem(bpf_map__fd(hdr), &zero, &pol->abi.hdr, BPF_ANY))
+		return -errno;
+	__atomic_store_n(&skel->bss->gmt_pol_active, next, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int enforce_before_attach(struct gmt_session *s, void *ctx)
+{
+	struct enforce_ctx *e = ctx;
+	int err = policy_install(s, e->pol);
+
+	if (err) {
+		gmt_err("cannot load the policy into its maps: %s", strerror(-err));
+		return GMT_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t reload_requested;
+
+static void on_hup(int sig)
+{
+	reload_requested = 1;
+}
+
+/* SIGHUP: compile the file again; a bad one keeps the live policy */
+static void policy_reload(struct gmt_run *r, struct enforce_ctx *e)
+{
+	struct gmt_policy_error pe;
+	struct gmt_policy *t;
+	int err;
+
+	reload_requested = 0;
+	if (gmt_policy_load(e->a->policy, e->next, &pe)) {
+		gmt_err("reload: %s:%u:%u: %s; the previous policy stays", e->a->policy, pe.line,
+			pe.col, pe.msg);
+		return;
+	}
+	err = policy_install(&r->s, e->next);
+	if (err) {
+		gmt_err("reload: cannot write the policy: %s; the previous policy stays",
+			strerror(-err));
+		return;
+	}
+	t = e->pol;
+	e->pol = e->next;
+	e->next = t;
+	gmt_info("reloaded %s: %u rules", e->a->policy, e->pol->abi.hdr.nr_rules);
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct enforce_ctx *e = ctx;
+	const struct gmt_event *ev = data;
+
+	/* only decisions: the tracing programs loaded along feed VM names */
+	if (len < sizeof(ev->hdr) || ev->hdr.type != GMT_EV_POLICY)
+		return 0;
+	gmt_out_event(&e->r->out, ev);
+	return 0;
+}
+
+static int enforce_attached(struct gmt_run *r)
+{
+	struct enforce_ctx *e = r->ctx;
+	int i;
+
+	/* a hook that loaded but did not attach is not enforcement */
+	for (i = 0; i < r->s.nr_status; i++) {
+		const struct gmt_attach_status *st = &r->s.status[i];
+
+		if ((int)st->spec->want == r->opts->cfg.enforce && st->state != GMT_ATT_ATTACHED) {
+			gmt_err("cannot attach %s (%s): %s", st->spec->prog, st->spec->hook,
+				st->reason);
+			return GMT_EXIT_UNSUPPORTED;
+		}
+	}
+	gmt_out_attach(&r->out, &r->s);
+	gmt_out_flush(&r->out);
+	e->rb = ring_buffer__new(bpf_map__fd(r->s.skel->maps.gmt_events), on_record, e, NULL);
+	if (!e->rb) {
+		gmt_err("cannot open the ring buffer: %s", strerror(errno));
+		return GMT_EXIT_RUNTIME;
+	}
+	r->poll_fd = ring_buffer__epoll_fd(e->rb);
+	/* the run loop ends on SIGHUP; enforce reloads instead */
+	signal(SIGHUP, on_hup);
+	fprintf(stderr, "gmemtrace: policy %s %s with %s (%u rules); Ctrl-C ends it\n",
+		e->a->policy, e->a->mode == GMT_POL_ENFORCE ? "enforced" : "monitored",
+		r->opts->cfg.enforce == GMT_WANT_ENFORCE_LSM ? "BPF LSM" : "fmod_ret",
+		e->pol->abi.hdr.nr_rules);
+	return 0;
+}
+
+static int enforce_consume(struct gmt_run *r)
+{
+	struct enforce_ctx *e = r->ctx;
+
+	return e->rb ? ring_buffer__consume(e->rb) : 0;
+}
+
+static int enforce_tick(struct gmt_run *r, bool last)
+{
+	int i;
+
+	if (reload_requested && !last)
+		policy_reload(r, r->ctx);
+	for (i = 0; last && i < 1000 && enforce_consume(r) > 0; i++)
+		;
+	return 0;
+}
+
+static const struct gmt_run_ops enforce_ops = {
+	.attached = enforce_attached,
+	.consume = enforce_consume,
+	.tick = enforce_tick,
+};
+
+/* which hook loads here: LSM, else fmod_ret; 0 and both reasons if none */
+static int choose_hook(char *why, size_t len)
+{
+	static const int order[] = { GMT_WANT_ENFORCE_LSM, GMT_WANT_ENFORCE_FMOD };
+	size_t used = 0;
+	unsigned int i;
+	int k;
+
+	gmt_libbpf_setup();
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		for (k = 0; k < gmt_nr_prog_specs; k++) {
+			const struct gmt_prog_spec *sp = &gmt_prog_specs[k];
+			char w[300];
+
+			if (sp->want != (enum gmt_want)order[i])
+				continue;
+			if (!gmt_probe_by_loading(sp, NULL, w, sizeof(w), NULL))
+				return order[i];
+			used += snprintf(why + used, used < len ? len - used : 0, "%s%s: %s",
+					 used ? "; " : "", sp->hook, w);
+		}
+	}
+	return 0;
+}
+
+/* everything that can refuse before anything is installed */
+static int enforce_prepare(struct gmt_enforce_args *a, struct gmt_policy *pol)
+{
+	struct gmt_policy_error pe;
+	char why[1024] = "";
+
+	if (a->pin || a->unpin) {
+		gmt_err("--pin and --unpin are not implemented yet: enforcement ends when "
+			"gmemtrace exits");
+		return GMT_EXIT_USAGE;
+	}
+	if (gmt_policy_load(a->policy, pol, &pe)) {
+		if (pe.line)
+			gmt_err("%s:%u:%u: %s", a->policy, pe.line, pe.col, pe.msg);
+		else
+			gmt_err("%s: %s", a->policy, pe.msg);
+		return GMT_EXIT_USAGE;
+	}
+	if (gmt_check_privilege(why, sizeof(why)) || gmt_check_btf(why, sizeof(why))) {
+		gmt_err("cannot enforce: %s", why);
+		return GMT_EXIT_UNSUPPORTED;
+	}
+	a->c.cfg.enforce = choose_hook(why, sizeof(why));
+	if (!a->c.cfg.enforce) {
+		gmt_err("cannot enforce (%s mode): no policy hook loads here, nothing was "
+			"installed: %s", a->mode == GMT_POL_ENFORCE ? "enforce" : "monitor", why);
+		return GMT_EXIT_UNSUPPORTED;
+	}
+	return 0;
+}
+
+static int cmd_enforce(int argc, char **argv)
+{
+	static struct gmt_policy pol, next;	/* 20 KiB each: not on the stack */
+	static struct gmt_enforce_args a;
+	struct enforce_ctx e = { .a = &a, .pol = &pol, .next = &next };
+	struct gmt_run r;
+	int rc;
+
+	if (gmt_enforce_parse(argc, argv, &a, 0))
+		return GMT_EXIT_USAGE;
+	rc = enforce_prepare(&a, &pol);
+	if (rc)
+		return gmt_exit_report(NULL, a.c.fmt, a.c.out_path, rc);
+	a.c.cfg.pol_mode = a.mode;
+	/* the tracing programs only name VMs here: no conversion records,
+	 * no context events in the ring the decisions go through */
+	a.c.cfg.emit_events = false;
+	a.c.cfg.before_attach = enforce_before_attach;
+	a.c.cfg.before_attach_ctx = &e;
+	gmt_run_init(&r, &a.c, &enforce_ops, &e);
+	r.tick_ns = 100000000ULL;
+	e.r = &r;
+	rc = gmt_run(&r);
+	ring_buffer__free(e.rb);
+	return rc;
+}
+
+GMT_COMMAND(enforce_command) = {
+	.name = "enforce",
+	.run = cmd_enforce,
+	.what = "veto or report conversions that break a policy (BPF LSM or fmod_ret)",
+	.order = 7,
+};

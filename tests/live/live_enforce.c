@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Live: `gmemtrace enforce`. Where no policy hook loads (this build host
+ * refuses LSM and trampolines with EPERM) it must refuse with exit 3 and the
+ * kernel's reason, in both modes, and leave no hook program loaded; a bad
+ * policy is exit 2 with FILE:LINE:COLUMN; --pin is refused (not built).
+ * Where the hook loads (the VM suite), a denied G1 conversion returns EPERM
+ * to gmem-workload; these tests skip elsewhere, and FAIL where the VM row
+ * promises lsm=yes.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "live_util.h"
+
+#define DENY_G1 "version: 1\ndefault: allow\nrules:\n  - id: 7\n    action: deny\n" \
+		"    match:\n      uapi: g1\n"
+
+static const char *write_file(const char *name, const char *text)
+{
+	const char *p = live_tmp(name);
+	FILE *f = fopen(p, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	return live_wait_for(path, needle, 0.5);
+}
+
+/* a hook program of gmemtrace loaded now (other gmemtrace runs may trace) */
+static bool hook_loaded(void)
+{
+	FILE *p = popen("bpftool prog list 2>/dev/null", "r");
+	char line[512];
+	bool found = false;
+
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p))
+		if (strstr(line, "gmt_pol_lsm") || strstr(line, "gmt_pol_fmod"))
+			found = true;
+	pclose(p);
+	return found;
+}
+
+/* exit code of enforce with args, stderr in err */
+static int run_enforce(const char *policy, const char *mode, const char *extra, const char *err)
+{
+	const char *argv[12] = { live_bin("gmemtrace"), "enforce", "--policy", policy, "-d", "1" };
+	int n = 6;
+
+	if (mode) {
+		argv[n++] = "--mode";
+		argv[n++] = mode;
+	}
+	if (extra)
+		argv[n++] = extra;
+	argv[n] = NULL;
+	return live_run((char *const *)argv, live_tmp("enforce.out"), err, 30);
+}
+
+/* true if a hook loads here (then the refusal tests do not apply) */
+static bool hook_works(void)
+{
+	static int cached = -1;
+
+	if (cached < 0)
+		cached = run_enforce(write_file("allow.yaml", "version: 1\ndefault: allow\n"),
+				     "monitor", NULL, live_tmp("probe.err")) == 0;
+	return cached;
+}
+
+static void check_refusal(const char *mode)
+{
+	const char *err = live_tmp("refuse.err");
+	int rc;
+
+	if (geteuid())
+		skip();
+	if (hook_works()) {
+		print_message("SKIP: a policy hook loads on this kernel: no refusal to test\n");
+		skip();
+	}
+	rc = run_enforce(write_file("deny.yaml", DENY_G1), mode, NULL, err);
+	if (rc != 3)
+		live_dump(err, 20);
+	assert_int_equal(rc, 3);
+	assert_true(file_has(err, "nothing was installed"));
+	/* the kernel's own reason for each hook */
+	assert_true(file_has(err, "lsm.s file_ioctl: "));
+	assert_true(file_has(err, "fmod_ret security_file_ioctl: "));
+	assert_false(hook_loaded());
+}
+
+static void test_enforce_refuses_here(void **state)
+{
+	check_refusal(NULL);
+}
+
+static void test_monitor_refuses_here(void **state)
+{
+	check_refusal("monitor");
+}
+
+static void test_bad_policy(void **state)
+{
+	const char *bad = write_file("bad.yaml", "version: 1\nrules:\n  - id: 1\n    bogus: 2\n");
+	const char *err = live_tmp("bad.err");
+	char want[512];
+
+	assert_int_equal(run_enforce(bad, NULL, NULL, err), 2);
+	snprintf(want, sizeof(want), "%s:4:5: unknown key 'bogus'", bad);
+	assert_true(file_has(err, want));
+	assert_false(hook_loaded());
+}
+
+static void test_pin_not_built(void **state)
+{
+	const char *err = live_tmp("pin.err");
+
+	assert_int_equal(run_enforce(write_file("deny.yaml", DENY_G1), NULL, "--pin", err), 2);
+	assert_true(file_has(err, "not implemented yet"));
+}
+
+/*
+ * VM suite: gmem-workload's G1 conversions under a policy denying G1. In
+ * enforce mode each fails with EPERM; in monitor mode none is denied by the
+ * hook (the kernel's own result stands) and the records say would_deny.
+ */
+static void run_g1_under_deny(const char *mode, bool enforce)
+{
+	const char *out = live_tmp("veto.json"), *err = live_tmp("veto.err");
+	const char *wl_out = live_tmp("veto-wl.json");
+	const char *argv[] = { live_bin("gmemtrace"), "enforce", "--policy",
+			       write_file("deny.yaml", DENY_G1), "--mode", mode, "-f", "json",
+			       "-o", out, "-v", NULL };
+	const char *wl[] = { live_bin("gmem-workload"), "--uapi", "g1", "--conversions", "2",
+			     "--json", NULL };
+	json_object *doc, *calls;
+	pid_t pid;
+	int i, rc;
+
+	if (geteuid() || !hook_works()) {
+		live_cannot_run("LSM", "no policy hook loads here (gmemtrace enforce exits 3)");
+		return;
+	}
+	pid = live_spawn((char *const *)argv, NULL, err);
+	assert_true(pid > 0);
+	if (!live_wait_for(out, "\"attach\"", 60)) {
+		char cmd[600];
+
+		/* the end of the verifier's log says why */
+		snprintf(cmd, sizeof(cmd), "grep -v '^libbpf: prog .*: BPF_' %s | tail -n 80", err);
+		if (system(cmd) < 0)
+			live_dump(err, 80);
+		fail_msg("enforce did not attach");
+	}
+	live_run((char *const *)wl, wl_out, NULL, 60);
+	kill(pid, SIGINT);
+	rc = live_wait(pid, 20);
+	if (rc)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+	assert_true(file_has(out, "\"event\":\"policy\""));
+	assert_true(file_has(out, enforce ? "\"denied\":true" : "\"would_deny\":true"));
+	doc = live_read_json(wl_out);
+	assert_non_null(doc);
+	assert_true(json_object_object_get_ex(doc, "calls", &calls) && calls);
+	assert_true(json_object_array_length(calls) > 0);
+	for (i = 0; i < (int)json_object_array_length(calls); i++) {
+		long long ret = live_get_int(json_object_array_get_idx(calls, i), "ret");
+
+		if (enforce)
+			assert_int_equal(ret, -1);	/* EPERM */
+		else
+			assert_int_not_equal(ret, -1);
+	}
+	json_object_put(doc);
+}
+
+static void test_enforce_vetoes_g1(void **state)
+{
+	run_g1_under_deny("enforce", true);
+}
+
+static void test_monitor_reports_g1(void **state)
+{
+	run_g1_under_deny("monitor", false);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_bad_policy, live_teardown),
+		cmocka_unit_test_teardown(test_pin_not_built, live_teardown),
+		cmocka_unit_test_teardown(test_enforce_refuses_here, live_teardown),
+		cmocka_unit_test_teardown(test_monitor_refuses_here, live_teardown),
+		cmocka_unit_test_teardown(test_enforce_vetoes_g1, live_teardown),
+		cmocka_unit_test_teardown(test_monitor_reports_g1, live_teardown),
+	};
+
+	return cmocka_run_group_tests_name("live_enforce", tests, NULL, NULL);
+}
