@@ -535,7 +535,9 @@ static void test_shutdown_kill_after_grace(void **state)
 	assert_int_equal(run(t, NULL, NULL, 30), 0);
 	print_message("trace ended after %.2f s\n", now_s() - t0);
 	assert_true(now_s() - t0 >= 1.2);	/* 0.3 s traced + 1 s grace */
-	assert_true(now_s() - t0 < 6);
+	/* well before the command's own 30 s: it was killed (the bound is loose
+	 * for software-emulated VMs, where the start alone takes seconds) */
+	assert_true(now_s() - t0 < 15);
 	p = read_pid(pidf, 1);
 	assert_true(p > 0);
 	assert_false(alive(p));
