@@ -211,8 +211,8 @@ static int enforce_attached(struct gmt_run *r)
 	int i;
 
 	/* a hook that loaded but did not attach is not enforcement */
-	for (i = 0; i < r->s.nr_status; i++) {
-		const struct gmt_attach_status *st = &r->s.status[i];
+	for (i = 0; i < r->s.plan.nr_status; i++) {
+		const struct gmt_attach_status *st = &r->s.plan.status[i];
 
 		if ((int)st->spec->want == r->opts->cfg.enforce && st->state != GMT_ATT_ATTACHED) {
 			gmt_err("cannot attach %s (%s): %s", st->spec->prog, st->spec->hook,

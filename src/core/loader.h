@@ -49,13 +49,7 @@ struct gmemtrace_bpf;
 struct gmt_session {
 	struct gmemtrace_bpf *skel;
 	int cgroup_fd;
-	union {	/* the plan, also seen as its two fields by the formatters */
-		struct gmt_plan plan;
-		struct {
-			struct gmt_attach_status status[GMT_MAX_PROGS];
-			int nr_status;
-		};
-	};
+	struct gmt_plan plan;	/* every program and what became of it */
 	struct gmt_selection sel;
 	struct bpf_link *sweep_link;		/* iterators, run on demand */
 	struct bpf_link *greq_flush_link;

@@ -315,12 +315,12 @@ int gmt_view_attach(struct gmt_attach_view *v, const struct gmt_session *s)
 	int i, j;
 
 	memset(v, 0, sizeof(*v));
-	v->progs = calloc(s->nr_status ? s->nr_status : 1, sizeof(*v->progs));
+	v->progs = calloc(s->plan.nr_status ? s->plan.nr_status : 1, sizeof(*v->progs));
 	if (!v->progs)
 		return -ENOMEM;
-	v->nr_progs = s->nr_status;
-	for (i = 0; i < s->nr_status; i++) {
-		const struct gmt_attach_status *st = &s->status[i];
+	v->nr_progs = s->plan.nr_status;
+	for (i = 0; i < s->plan.nr_status; i++) {
+		const struct gmt_attach_status *st = &s->plan.status[i];
 		struct gmt_prog_view *p = &v->progs[i];
 
 		p->program = st->spec->prog;
