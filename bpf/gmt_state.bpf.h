@@ -174,8 +174,10 @@ static __always_inline void gmt_emit_guest_req(struct gmt_inflight *in, struct t
 	if (!cfg_emit_events)
 		return;
 	e = GMT_RB_RESERVE(GMT_SITE_RB_GUEST_REQ, &gmt_events, sizeof(*e));
-	if (!e)
+	if (!e) {
+		gmt_count(GMT_CNT_GREQ_LOST);	/* which records the drops were, too */
 		return;
+	}
 	gmt_fill_task_hdr(e, task);
 	e->hdr.type = GMT_EV_GUEST_REQ;
 	e->hdr.ts_ns = in->g_exit_ns;
