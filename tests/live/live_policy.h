@@ -98,6 +98,25 @@ static inline int live_g1_rets(long long *rets, int max, ...)
 	return nr;
 }
 
+/* `gmemtrace stat -f json 0.2 1`: the policies of its last record (a new
+ * reference, every hook running now) */
+static inline json_object *live_stat_policies(const char *out)
+{
+	const char *argv[] = { live_bin("gmemtrace"), "stat", "-f", "json", "0.2", "1", NULL };
+	json_object *recs, *stats, *last, *pols;
+
+	assert_int_equal(live_run((char *const *)argv, out, NULL, 60), 0);
+	recs = live_read_ndjson(out);
+	assert_non_null(recs);
+	stats = live_filter(recs, "stat", NULL);
+	assert_true(json_object_array_length(stats) > 0);
+	last = json_object_array_get_idx(stats, json_object_array_length(stats) - 1);
+	assert_true(json_object_object_get_ex(last, "policies", &pols));
+	json_object_get(pols);
+	json_object_put(recs);
+	return pols;
+}
+
 struct live_bpf_objs {
 	int progs, links, maps;	/* gmt_pol_* programs, their links, gmt_pol_* maps */
 };

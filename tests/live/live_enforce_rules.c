@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Live: what an installed policy does on the conversion kernel (VM row
+ * sw-protected-7.3: real G1 conversions, BPF LSM and trampolines). The
+ * fmod_ret fallback forced (GMT_ENFORCE_HOOK=fmod_ret) denies; a size limit
+ * trips at the first conversion over it and a rate limit at the N+1th in the
+ * window; unrelated ioctls (a tty's TCGETS, a FIONREAD storm, vhost's 0xAF
+ * commands) under a deny-everything policy are neither denied nor reported;
+ * SIGHUP reloads during a conversion loop let no conversion through.
+ * Each skips off the conversion kernel (fails where the row promises it).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "live_policy.h"
+
+/* enforce with policy text until attached; skip the test where it cannot */
+static pid_t start(const char *name, const char *text, const char *out, const char *err)
+{
+	pid_t pid = live_enforce_start(out, err, "--policy", live_policy_file(name, text), "-v",
+				       NULL);
+
+	if (pid < 0)
+		fail_msg("enforce did not attach (see its stderr above)");
+	return pid;
+}
+
+static void stop(pid_t pid, const char *err)
+{
+	int rc;
+
+	kill(pid, SIGINT);
+	rc = live_wait(pid, 30);
+	if (rc)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+}
+
+/* policy records in enforce's output */
+static int nr_policy_records(const char *out)
+{
+	json_object *recs = live_read_ndjson(out), *pol;
+	int n;
+
+	assert_non_null(recs);
+	pol = live_filter(recs, "event", "policy");
+	n = json_object_array_length(pol);
+	json_object_put(pol);
+	json_object_put(recs);
+	return n;
+}
+
+static void test_fmod_fallback_denies(void **state)
+{
+	const char *out = live_tmp("fmod.json"), *err = live_tmp("fmod.err");
+	json_object *pols;
+	long long rets[4];
+	pid_t pid;
+	int i, n;
+
+	if (!live_policy_can_veto())
+		skip();
+	setenv("GMT_ENFORCE_HOOK", "fmod_ret", 1);
+	pid = live_enforce_start(out, err, "--policy", live_policy_file("deny.yaml", LIVE_DENY_G1),
+				 NULL);
+	unsetenv("GMT_ENFORCE_HOOK");
+	if (pid < 0) {
+		live_cannot_run("FENTRY", "the fmod_ret hook did not attach");
+		return;
+	}
+	assert_true(live_wait_for(err, "enforced with fmod_ret", 5));
+	pols = live_stat_policies(live_tmp("fmod-stat.json"));
+	assert_int_equal(json_object_array_length(pols), 1);
+	assert_string_equal(live_get_str(json_object_array_get_idx(pols, 0), "prog"),
+			    "gmt_pol_fmod");
+	json_object_put(pols);
+	n = live_g1_rets(rets, 4, "--conversions", "3", NULL);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++)
+		assert_int_equal(rets[i], -1);	/* EPERM */
+	stop(pid, err);
+	assert_int_equal(nr_policy_records(out), 3);
+}
+
+/* rule 3: a conversion over 8 KiB is denied; 8 KiB itself is not */
+#define SIZE_LIMIT "version: 1\ndefault: allow\nrules:\n  - id: 3\n    action: deny\n" \
+		   "    match:\n      size: { min: 0x2001 }\n"
+
+static void test_size_limit(void **state)
+{
+	const char *out = live_tmp("size.json"), *err = live_tmp("size.err");
+	long long rets[4];
+	pid_t pid;
+	int i, n;
+
+	if (!live_policy_can_veto())
+		skip();
+	pid = start("size.yaml", SIZE_LIMIT, out, err);
+	n = live_g1_rets(rets, 4, "--conversions", "2", "--size", "8192", NULL);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++)
+		assert_int_equal(rets[i], 0);
+	n = live_g1_rets(rets, 4, "--conversions", "2", "--size", "12288", NULL);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++)
+		assert_int_equal(rets[i], -1);
+	stop(pid, err);
+	assert_int_equal(nr_policy_records(out), 2);
+}
+
+/* rule 4: a burst of 5 conversions, refilled at 1/s: the 6th is denied */
+#define RATE_LIMIT "version: 1\ndefault: allow\nrules:\n  - id: 4\n    action: deny\n" \
+		   "    match:\n      rate: { conversions_per_second: 1, burst: 5 }\n"
+
+static void test_rate_limit(void **state)
+{
+	const char *out = live_tmp("rate.json"), *err = live_tmp("rate.err");
+	long long rets[16];
+	pid_t pid;
+	int i, n;
+
+	if (!live_policy_can_veto())
+		skip();
+	pid = start("rate.yaml", RATE_LIMIT, out, err);
+	/* one VM, 8 conversions well within a second (about 4 us each) */
+	n = live_g1_rets(rets, 16, "--conversions", "8", NULL);
+	assert_int_equal(n, 8);
+	for (i = 0; i < n; i++) {
+		print_message("conversion %d: ret %lld\n", i + 1, rets[i]);
+		assert_int_equal(rets[i], i < 5 ? 0 : -1);
+	}
+	stop(pid, err);
+	assert_int_equal(nr_policy_records(out), 3);
+}
+
+/* everything the hook decides is denied: only conversions may be touched */
+#define DENY_ALL "version: 1\ndefault: deny\n"
+
+static void unrelated_ioctls(void)
+{
+	int fd, pty, p[2], i, avail;
+	struct termios t;
+	__u64 features;
+
+	pty = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(pty >= 0);
+	assert_int_equal(grantpt(pty), 0);
+	assert_int_equal(unlockpt(pty), 0);
+	fd = open(ptsname(pty), O_RDWR | O_NOCTTY);
+	assert_true(fd >= 0);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(tcgetattr(fd, &t), 0);	/* TCGETS */
+	close(fd);
+	close(pty);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	for (i = 0; i < 100000; i++) {
+		assert_int_equal(ioctl(p[0], FIONREAD, &avail), 0);
+		assert_int_equal(avail, 1);
+	}
+	close(p[0]);
+	close(p[1]);
+	/* vhost shares 0xAF with KVM's guest_memfd commands */
+	fd = open("/dev/vhost-net", O_RDWR);
+	if (fd < 0) {
+		print_message("no /dev/vhost-net (%s): vhost's 0xAF commands not tried\n",
+			      strerror(errno));
+		return;
+	}
+	assert_int_equal(ioctl(fd, _IO(0xAF, 0x01)), 0);		/* VHOST_SET_OWNER */
+	assert_int_equal(ioctl(fd, _IOR(0xAF, 0x00, __u64), &features), 0);	/* GET_FEATURES */
+	close(fd);
+}
+
+static void test_unrelated_ioctls(void **state)
+{
+	const char *out = live_tmp("unrel.json"), *err = live_tmp("unrel.err");
+	json_object *pols, *rules, *def;
+	long long ret;
+	pid_t pid;
+
+	if (!live_policy_can_veto())
+		skip();
+	pid = start("deny-all.yaml", DENY_ALL, out, err);
+	unrelated_ioctls();
+	/* the control: the hook is live and denies a conversion */
+	assert_int_equal(live_g1_rets(&ret, 1, "--conversions", "1", NULL), 1);
+	assert_int_equal(ret, -1);
+	/* the running (unpinned) hook's counters: the one conversion only */
+	pols = live_stat_policies(live_tmp("unrel-stat.json"));
+	assert_int_equal(json_object_array_length(pols), 1);
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(pols, 0), "rules",
+					      &rules));
+	assert_int_equal(json_object_array_length(rules), 1);	/* the default */
+	def = json_object_array_get_idx(rules, 0);
+	assert_int_equal(live_get_int(def, "hits"), 1);
+	assert_int_equal(live_get_int(def, "denies"), 1);
+	json_object_put(pols);
+	stop(pid, err);
+	assert_int_equal(nr_policy_records(out), 1);
+}
+
+#define DENY_G1_AS(id) "version: 1\ndefault: allow\nrules:\n  - id: " id "\n" \
+		       "    action: deny\n    match:\n      uapi: g1\n"
+
+static void test_reload_keeps_enforcing(void **state)
+{
+	const char *out = live_tmp("reload.json"), *err = live_tmp("reload.err");
+	const char *wl_out = live_tmp("reload-wl.json");
+	const char *wl[] = { live_bin("gmem-workload"), "--uapi", "g1", "--dir", "private",
+			     "--conversions", "400", "--interval-us", "2000", "--json", NULL };
+	const char *policy = live_tmp("reload.yaml"), *next = live_tmp("reload.yaml.new");
+	json_object *doc, *calls;
+	int i, reloads = 0, st;
+	pid_t pid, wpid;
+
+	if (!live_policy_can_veto())
+		skip();
+	live_policy_file("reload.yaml", DENY_G1_AS("7"));
+	pid = live_enforce_start(out, err, "--policy", policy, NULL);
+	if (pid < 0)
+		fail_msg("enforce did not attach");
+	wpid = live_spawn((char *const *)wl, wl_out, NULL);
+	assert_true(wpid > 0);
+	/* swap rule 7 and rule 8 in as fast as enforce takes them */
+	while (waitpid(wpid, &st, WNOHANG) == 0) {
+		live_policy_file("reload.yaml.new", reloads % 2 ? DENY_G1_AS("7") :
+								  DENY_G1_AS("8"));
+		assert_int_equal(rename(next, policy), 0);
+		kill(pid, SIGHUP);
+		reloads++;
+		usleep(30000);
+	}
+	print_message("%d SIGHUPs during the conversion loop\n", reloads);
+	assert_true(reloads >= 4);
+	doc = live_read_json(wl_out);
+	assert_non_null(doc);
+	assert_true(json_object_object_get_ex(doc, "calls", &calls) && calls);
+	assert_int_equal(json_object_array_length(calls), 400);
+	for (i = 0; i < 400; i++)
+		assert_int_equal(live_get_int(json_object_array_get_idx(calls, i), "ret"), -1);
+	json_object_put(doc);
+	stop(pid, err);
+	/* both rules decided: the reloads happened while conversions ran */
+	assert_true(live_wait_for(out, "\"rule_id\":7", 0.5));
+	assert_true(live_wait_for(out, "\"rule_id\":8", 0.5));
+	assert_int_equal(nr_policy_records(out), 400);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_fmod_fallback_denies, live_teardown),
+		cmocka_unit_test_teardown(test_size_limit, live_teardown),
+		cmocka_unit_test_teardown(test_rate_limit, live_teardown),
+		cmocka_unit_test_teardown(test_unrelated_ioctls, live_teardown),
+		cmocka_unit_test_teardown(test_reload_keeps_enforcing, live_teardown),
+	};
+
+	return cmocka_run_group_tests_name("live_enforce_rules", tests, NULL, NULL);
+}
