@@ -14,20 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "live_util.h"
+#include "live_policy.h"
 
 #define DENY_G1 "version: 1\ndefault: allow\nrules:\n  - id: 7\n    action: deny\n" \
 		"    match:\n      uapi: g1\n"
 
 static const char *write_file(const char *name, const char *text)
 {
-	const char *p = live_tmp(name);
-	FILE *f = fopen(p, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return p;
+	return live_policy_file(name, text);
 }
 
 static bool file_has(const char *path, const char *needle)

@@ -14,27 +14,12 @@
 
 #define PIN_DIR "/sys/fs/bpf/gmemtrace"
 
-/* gmemtrace ARGS... (NULL-ended): its exit code */
-static int run_gmemtrace(const char *out, const char *err, ...)
-{
-	const char *argv[16] = { live_bin("gmemtrace") };
-	int n = 1;
-	va_list ap;
-
-	va_start(ap, err);
-	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	return live_run((char *const *)argv, out, err, 60);
-}
-
 /* whatever a failed test pinned must not stay for the next ones */
 static int unpin_teardown(void **state)
 {
 	live_teardown(state);
 	if (!geteuid())
-		run_gmemtrace(NULL, NULL, "enforce", "--unpin", NULL);
+		live_gmemtrace(NULL, NULL, "enforce", "--unpin", NULL);
 	return 0;
 }
 
@@ -75,8 +60,8 @@ static void test_unpin_nothing(void **state)
 
 	if (geteuid())
 		skip();
-	run_gmemtrace(NULL, NULL, "enforce", "--unpin", NULL);
-	assert_int_equal(run_gmemtrace(out, NULL, "enforce", "--unpin", NULL), 0);
+	live_gmemtrace(NULL, NULL, "enforce", "--unpin", NULL);
+	assert_int_equal(live_gmemtrace(out, NULL, "enforce", "--unpin", NULL), 0);
 	assert_true(live_wait_for(out, "nothing was pinned at " PIN_DIR, 0.5));
 }
 
@@ -99,11 +84,11 @@ static void test_pin_survives_sigkill(void **state)
 	struct live_bpf_objs o;
 	long long rets[8];
 	pid_t pid;
-	int i, n;
+	int n;
 
 	if (!live_policy_can_veto())
 		skip();
-	run_gmemtrace(NULL, NULL, "enforce", "--unpin", NULL);
+	live_gmemtrace(NULL, NULL, "enforce", "--unpin", NULL);
 	pid = live_enforce_start(out, err, "--policy", policy, "--pin", NULL);
 	if (pid < 0) {
 		live_cannot_run("LSM", "enforce --pin did not attach");
@@ -115,9 +100,7 @@ static void test_pin_survives_sigkill(void **state)
 
 	/* gmemtrace is gone: the pinned hook still denies */
 	n = live_g1_rets(rets, 8, "--conversions", "3", NULL);
-	assert_int_equal(n, 3);
-	for (i = 0; i < n; i++)
-		assert_int_equal(rets[i], -1);	/* EPERM */
+	live_expect_rets(rets, n, 3, 0);
 	o = live_bpf_gmt_objects();
 	print_message("pinned: %d hook programs, %d links, %d maps\n", o.progs, o.links, o.maps);
 	assert_int_equal(o.links, 1);
@@ -136,11 +119,11 @@ static void test_pin_survives_sigkill(void **state)
 	json_object_put(pol);
 
 	/* a second --pin does not adopt or stack: it refuses, exit 1 */
-	assert_int_equal(run_gmemtrace(NULL, err, "enforce", "--policy", policy, "--pin", NULL), 1);
+	assert_int_equal(live_gmemtrace(NULL, err, "enforce", "--policy", policy, "--pin", NULL), 1);
 	assert_true(live_wait_for(err, "a pinned policy is present", 0.5));
 
 	/* --unpin removes everything and says so */
-	assert_int_equal(run_gmemtrace(out, NULL, "enforce", "--unpin", NULL), 0);
+	assert_int_equal(live_gmemtrace(out, NULL, "enforce", "--unpin", NULL), 0);
 	assert_true(live_wait_for(out, "removed " PIN_DIR "/link", 0.5));
 	assert_true(live_wait_for(out, "removed " PIN_DIR "/prog", 0.5));
 	assert_false(pin_dir_exists());
@@ -149,9 +132,7 @@ static void test_pin_survives_sigkill(void **state)
 	assert_int_equal(o.links, 0);
 	assert_int_equal(o.maps, 0);
 	n = live_g1_rets(rets, 8, "--conversions", "3", NULL);
-	assert_int_equal(n, 3);
-	for (i = 0; i < n; i++)
-		assert_int_equal(rets[i], 0);
+	live_expect_rets(rets, n, 3, 3);
 }
 
 int main(void)

@@ -30,6 +30,40 @@ static inline const char *live_policy_file(const char *name, const char *text)
 	return p;
 }
 
+/* append the NULL-ended ap to argv[n..max - 2]; NULL-ends argv; its length */
+static inline int live_argv_append(const char **argv, int n, int max, va_list ap)
+{
+	while (n < max - 1 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	argv[n] = NULL;
+	return n;
+}
+
+/* gmemtrace ARGS... (NULL-ended), stdout to out, stderr to err: its exit code */
+static inline int live_gmemtrace(const char *out, const char *err, ...)
+{
+	const char *argv[16] = { live_bin("gmemtrace") };
+	va_list ap;
+
+	va_start(ap, err);
+	live_argv_append(argv, 1, 16, ap);
+	va_end(ap);
+	return live_run((char *const *)argv, out, err, 60);
+}
+
+/* n results, the first nr_ok succeeded (0), the others were denied (EPERM) */
+static inline void live_expect_rets(const long long *rets, int n, int want_n, int nr_ok)
+{
+	int i;
+
+	assert_int_equal(n, want_n);
+	for (i = 0; i < n; i++) {
+		if (rets[i] != (i < nr_ok ? 0 : -1))
+			print_message("conversion %d of %d: ret %lld\n", i + 1, n, rets[i]);
+		assert_int_equal(rets[i], i < nr_ok ? 0 : -1);
+	}
+}
+
 /* the hook loads and the row has real G1 conversions; else skip (or fail
  * where the row promised them) */
 static inline bool live_policy_can_veto(void)
@@ -56,8 +90,7 @@ static inline pid_t live_enforce_start(const char *out, const char *err, ...)
 	pid_t pid;
 
 	va_start(ap, err);
-	while (n < 19 && (argv[n] = va_arg(ap, const char *)))
-		n++;
+	n = live_argv_append(argv, n, 20, ap);
 	va_end(ap);
 	argv[n++] = "-f";
 	argv[n++] = "json";
@@ -83,10 +116,8 @@ static inline int live_g1_rets(long long *rets, int max, ...)
 	va_list ap;
 
 	va_start(ap, max);
-	while (n < 23 && (argv[n] = va_arg(ap, const char *)))
-		n++;
+	live_argv_append(argv, n, 24, ap);
 	va_end(ap);
-	argv[n] = NULL;
 	live_run((char *const *)argv, out, NULL, 120);
 	doc = live_read_json(out);
 	assert_non_null(doc);
@@ -189,9 +220,11 @@ static inline struct live_bpf_objs live_bpf_gmt_objects(void)
 				a.info.bpf_fd = fd;
 				a.info.info = (__u64)(unsigned long)&li;
 				a.info.info_len = sizeof(li);
-				close(fd);
-				if (live_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
+				if (live_bpf(BPF_OBJ_GET_INFO_BY_FD, &a)) {
+					close(fd);
 					continue;
+				}
+				close(fd);
 				memset(&a, 0, sizeof(a));
 				a.prog_id = li.prog_id;
 				fd = live_bpf(BPF_PROG_GET_FD_BY_ID, &a);
