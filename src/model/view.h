@@ -330,6 +330,8 @@ struct gmt_metrics_view {
 	struct gmt_metrics_row_view *rows;
 	int nr_rows;
 	struct gmt_err_view *errs;	/* storage of the rows' errs */
+	const struct gmt_pol_live *pols;	/* policy hooks running, per-rule counters */
+	int nr_pols;
 };
 
 /* acc: rows with cumulative totals (gone marks expiring ones), sorted by

@@ -84,7 +84,7 @@ static void test_pin_survives_sigkill(void **state)
 	struct live_bpf_objs o;
 	long long rets[8];
 	pid_t pid;
-	int n;
+	int i, n;
 
 	if (!live_policy_can_veto())
 		skip();
@@ -127,7 +127,15 @@ static void test_pin_survives_sigkill(void **state)
 	assert_true(live_wait_for(out, "removed " PIN_DIR "/link", 0.5));
 	assert_true(live_wait_for(out, "removed " PIN_DIR "/prog", 0.5));
 	assert_false(pin_dir_exists());
-	o = live_bpf_gmt_objects();
+	/* the kernel frees them after an RCU (tasks trace) grace period */
+	for (i = 0; i < 200; i++) {
+		o = live_bpf_gmt_objects();
+		if (!o.progs && !o.links && !o.maps)
+			break;
+		usleep(100000);
+	}
+	print_message("after --unpin: %d hook programs, %d links, %d maps (%.1f s)\n",
+		      o.progs, o.links, o.maps, i / 10.0);
 	assert_int_equal(o.progs, 0);
 	assert_int_equal(o.links, 0);
 	assert_int_equal(o.maps, 0);

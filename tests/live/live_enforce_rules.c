@@ -198,20 +198,34 @@ static void test_unrelated_ioctls(void **state)
 #define DENY_G1_AS(id) "version: 1\ndefault: allow\nrules:\n  - id: " id "\n" \
 		       "    action: deny\n    match:\n      uapi: g1\n"
 
+/* text into path, whole, then renamed over dst: enforce never reads half */
+static void replace_file(const char *path, const char *dst, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(path, dst), 0);
+}
+
 static void test_reload_keeps_enforcing(void **state)
 {
-	const char *out = live_tmp("reload.json"), *err = live_tmp("reload.err");
-	const char *wl_out = live_tmp("reload-wl.json");
+	char out[512], err[512], wl_out[512], policy[512], next[512];
 	const char *wl[] = { live_bin("gmem-workload"), "--uapi", "g1", "--dir", "private",
 			     "--conversions", "400", "--interval-us", "2000", "--json", NULL };
-	const char *policy = live_tmp("reload.yaml"), *next = live_tmp("reload.yaml.new");
 	json_object *doc, *calls;
 	int i, reloads = 0, st;
 	pid_t pid, wpid;
 
 	if (!live_policy_can_veto())
 		skip();
-	live_policy_file("reload.yaml", DENY_G1_AS("7"));
+	/* live_tmp's buffers are reused: keep copies */
+	snprintf(out, sizeof(out), "%s", live_tmp("reload.json"));
+	snprintf(err, sizeof(err), "%s", live_tmp("reload.err"));
+	snprintf(wl_out, sizeof(wl_out), "%s", live_tmp("reload-wl.json"));
+	snprintf(policy, sizeof(policy), "%s", live_policy_file("reload.yaml", DENY_G1_AS("7")));
+	snprintf(next, sizeof(next), "%s", live_tmp("reload.yaml.new"));
 	pid = live_enforce_start(out, err, "--policy", policy, NULL);
 	if (pid < 0)
 		fail_msg("enforce did not attach");
@@ -219,9 +233,7 @@ static void test_reload_keeps_enforcing(void **state)
 	assert_true(wpid > 0);
 	/* swap rule 7 and rule 8 in as fast as enforce takes them */
 	while (waitpid(wpid, &st, WNOHANG) == 0) {
-		live_policy_file("reload.yaml.new", reloads % 2 ? DENY_G1_AS("7") :
-								  DENY_G1_AS("8"));
-		assert_int_equal(rename(next, policy), 0);
+		replace_file(next, policy, reloads % 2 ? DENY_G1_AS("7") : DENY_G1_AS("8"));
 		kill(pid, SIGHUP);
 		reloads++;
 		usleep(30000);
@@ -239,6 +251,7 @@ static void test_reload_keeps_enforcing(void **state)
 	/* both rules decided: the reloads happened while conversions ran */
 	assert_true(live_wait_for(out, "\"rule_id\":7", 0.5));
 	assert_true(live_wait_for(out, "\"rule_id\":8", 0.5));
+	assert_true(live_wait_for(err, "reloaded", 0.5));
 	assert_int_equal(nr_policy_records(out), 400);
 }
 
