@@ -6,7 +6,8 @@
  * trips at the first conversion over it and a rate limit at the N+1th in the
  * window; unrelated ioctls (a tty's TCGETS, a FIONREAD storm, vhost's 0xAF
  * commands) under a deny-everything policy are neither denied nor reported;
- * SIGHUP reloads during a conversion loop let no conversion through.
+ * SIGHUP reloads during a conversion loop let no conversion through; an
+ * earlier BPF LSM program's denial reaches the caller unchanged.
  * Each skips off the conversion kernel (fails where the row promises it).
  */
 #include <fcntl.h>
@@ -16,6 +17,8 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "live_policy.h"
 
@@ -251,8 +254,82 @@ static void test_reload_keeps_enforcing(void **state)
 	/* both rules decided: the reloads happened while conversions ran */
 	assert_true(live_wait_for(out, "\"rule_id\":7", 0.5));
 	assert_true(live_wait_for(out, "\"rule_id\":8", 0.5));
-	assert_true(live_wait_for(err, "reloaded", 0.5));
 	assert_int_equal(nr_policy_records(out), 400);
+}
+
+/*
+ * A BPF LSM program of the test's own on file_ioctl: -EACCES for G1's
+ * KVM_SET_MEMORY_ATTRIBUTES (0x4020aed2), 0 for anything else. Attached
+ * after gmemtrace's hook it runs before it: the trampoline's list is
+ * newest first (kernel/bpf/trampoline.c, hlist_add_head) and a non-zero
+ * return skips the programs after it (invoke_bpf_mod_ret). A link fd, or
+ * -errno.
+ */
+static int attach_test_lsm(void)
+{
+	const struct bpf_insn insns[] = {
+		/* r2 = ctx[1]: cmd */
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = 2, .src_reg = 1, .off = 8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+		{ .code = BPF_JMP32 | BPF_JNE | BPF_K, .dst_reg = 2, .off = 1, .imm = 0x4020aed2 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = -EACCES },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_LSM_MAC);
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int id, prog, link;
+
+	if (!vmlinux)
+		return -ENOENT;
+	id = btf__find_by_name_kind(vmlinux, "bpf_lsm_file_ioctl", BTF_KIND_FUNC);
+	btf__free(vmlinux);
+	if (id < 0)
+		return id;
+	opts.attach_btf_id = id;
+	prog = bpf_prog_load(BPF_PROG_TYPE_LSM, "gmt_test_deny", "GPL", insns,
+			     sizeof(insns) / sizeof(insns[0]), &opts);
+	if (prog < 0)
+		return prog;
+	link = bpf_raw_tracepoint_open(NULL, prog);
+	close(prog);	/* the link holds it */
+	return link;
+}
+
+static void test_earlier_lsm_honoured(void **state)
+{
+	const char *out = live_tmp("earlier.json"), *err = live_tmp("earlier.err");
+	json_object *pols, *rules;
+	long long rets[4];
+	int link, n, j;
+	pid_t pid;
+
+	if (!live_policy_can_veto())
+		skip();
+	pid = start("deny.yaml", LIVE_DENY_G1, out, err);
+	link = attach_test_lsm();
+	if (link < 0) {
+		live_cannot_run("LSM", "the test's own LSM program does not attach: %s",
+				strerror(-link));
+		return;
+	}
+	/* its EACCES, not gmemtrace's EPERM, and gmemtrace decided nothing */
+	n = live_g1_rets(rets, 4, "--conversions", "3", NULL);
+	assert_int_equal(n, 3);
+	for (j = 0; j < n; j++)
+		assert_int_equal(rets[j], -EACCES);
+	pols = live_stat_policies(live_tmp("earlier-stat.json"));
+	assert_int_equal(json_object_array_length(pols), 1);
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(pols, 0), "rules",
+					      &rules));
+	for (j = 0; j < (int)json_object_array_length(rules); j++)
+		assert_int_equal(live_get_int(json_object_array_get_idx(rules, j), "hits"), 0);
+	json_object_put(pols);
+	/* without it gmemtrace's hook denies again: it was live all along */
+	close(link);
+	n = live_g1_rets(rets, 4, "--conversions", "1", NULL);
+	live_expect_rets(rets, n, 1, 0);
+	stop(pid, err);
+	assert_int_equal(nr_policy_records(out), 1);
 }
 
 int main(void)
@@ -263,6 +340,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_rate_limit, live_teardown),
 		cmocka_unit_test_teardown(test_unrelated_ioctls, live_teardown),
 		cmocka_unit_test_teardown(test_reload_keeps_enforcing, live_teardown),
+		cmocka_unit_test_teardown(test_earlier_lsm_honoured, live_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_enforce_rules", tests, NULL, NULL);
