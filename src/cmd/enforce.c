@@ -360,6 +360,11 @@ static int enforce_prepare(struct gmt_enforce_args *a, struct gmt_policy *pol)
 			return GMT_EXIT_UNSUPPORTED;
 		}
 		n = gmt_pin_count(GMT_PIN_DIR);
+		if (n < 0) {
+			gmt_err("cannot read %s: %s; nothing was installed", GMT_PIN_DIR,
+				strerror(-n));
+			return GMT_EXIT_RUNTIME;
+		}
 		if (n) {
 			/* never adopted: its policy and mode are not this one's */
 			gmt_err("a pinned policy is present at %s (%d entries): it stays in "

@@ -154,7 +154,7 @@ int gmt_unpin(const char *dir, FILE *report)
 	closedir(dp);
 	if (!err && rmdir(dir))
 		err = -errno;
-	else if (!err && report)
+	else if (!err && report && n)
 		fprintf(report, "removed %s/\n", dir);
 	return err ? err : n;
 }
