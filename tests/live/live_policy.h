@@ -81,7 +81,8 @@ static inline bool live_policy_can_veto(void)
 }
 
 /* gmemtrace enforce ARGS... (NULL-ended) -f json -o out, until its attach
- * record: its pid, or -1 with its stderr shown */
+ * record (up to 180 s: on a loaded host under TCG it once took over 60 s):
+ * its pid, or -1 with its stderr shown */
 static inline pid_t live_enforce_start(const char *out, const char *err, ...)
 {
 	const char *argv[24] = { live_bin("gmemtrace"), "enforce" };
@@ -98,7 +99,7 @@ static inline pid_t live_enforce_start(const char *out, const char *err, ...)
 	argv[n++] = out;
 	argv[n] = NULL;
 	pid = live_spawn((char *const *)argv, NULL, err);
-	if (pid > 0 && live_wait_for(out, "\"attach\"", 60))
+	if (pid > 0 && live_wait_for(out, "\"attach\"", 180))
 		return pid;
 	live_dump(err, 40);
 	return -1;
