@@ -3,7 +3,8 @@
  * Live: `gmemtrace enforce --pin` / `--unpin` and the per-rule counters of
  * `stat`. Where no hook loads (this build host) --pin refuses with exit 3
  * and pins nothing. On the conversion kernel (VM row sw-protected-7.3) a
- * pinned deny survives a SIGKILL of gmemtrace, `stat` shows its counters, a
+ * pinned deny survives a SIGKILL of gmemtrace (and its ordinary end at -d),
+ * `stat` shows its counters, a
  * second --pin refuses, and --unpin removes every gmemtrace BPF object (the
  * kernel's own lists, walked by id) after which conversions pass again.
  */
@@ -143,12 +144,31 @@ static void test_pin_survives_sigkill(void **state)
 	live_expect_rets(rets, n, 3, 3);
 }
 
+/* the ordinary end (-d): the pinned link is disconnected, not detached */
+static void test_pin_survives_normal_exit(void **state)
+{
+	const char *err = live_tmp("pin-d.err");
+	long long ret;
+
+	if (!live_policy_can_veto())
+		skip();
+	live_gmemtrace(NULL, NULL, "enforce", "--unpin", NULL);
+	assert_int_equal(live_gmemtrace(NULL, err, "enforce", "--policy",
+					live_policy_file("deny.yaml", LIVE_DENY_G1), "--pin", "-d",
+					"1", NULL), 0);
+	assert_int_equal(live_g1_rets(&ret, 1, "--conversions", "1", NULL), 1);
+	assert_int_equal(ret, -1);	/* EPERM */
+	assert_int_equal(live_gmemtrace(NULL, NULL, "enforce", "--unpin", NULL), 0);
+	assert_false(pin_dir_exists());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_pin_refused_here, unpin_teardown),
 		cmocka_unit_test_teardown(test_unpin_nothing, unpin_teardown),
 		cmocka_unit_test_teardown(test_pin_survives_sigkill, unpin_teardown),
+		cmocka_unit_test_teardown(test_pin_survives_normal_exit, unpin_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_enforce_pin", tests, NULL, NULL);
