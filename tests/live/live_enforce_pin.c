@@ -4,9 +4,9 @@
  * `stat`. Where no hook loads (this build host) --pin refuses with exit 3
  * and pins nothing. On the conversion kernel (VM row sw-protected-7.3) a
  * pinned deny survives a SIGKILL of gmemtrace (and its ordinary end at -d),
- * `stat` shows its counters, a
- * second --pin refuses, and --unpin removes every gmemtrace BPF object (the
- * kernel's own lists, walked by id) after which conversions pass again.
+ * `stat` shows its counters, a second --pin refuses, and --unpin removes
+ * every gmemtrace BPF object (the kernel's own lists, walked by id), after
+ * which conversions pass again.
  */
 #include <signal.h>
 #include <sys/stat.h>
