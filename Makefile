@@ -209,7 +209,10 @@ bpftest: all $(BPFTEST_BINS)
 $(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) -Itests/live $(filter %.c,$^) -o $@ \
-		-lcmocka $(LDLIBS_JSON)
+		-lcmocka $(LDLIBS_JSON) $(LIVE_BPF_LIBS)
+
+# live tests that load a BPF program of their own (a test LSM program)
+$(OUTPUT)/tests/live_enforce_rules: LIVE_BPF_LIBS := -lbpf -lelf -lz
 
 # libFuzzer over the policy parser (tests/fuzz): clang's fuzzer, ASan and
 # UBSan (libclang-rt-14-dev); the corpus in the tree is the seed, new

@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "parse.h"
 #include "runloop.h"
+#include "live.h"
 #include "stats.h"
 #include "util.h"
 #include "vms.h"
@@ -153,6 +154,7 @@ struct export_ctx {
 	struct gmt_stat_snapshot acc;	/* cumulative rows, sorted by key */
 	struct gmt_attach_view attach;
 	bool have_attach;
+	struct gmt_pol_live pols[GMT_POL_LIVE_MAX];	/* policy hooks, read per render */
 	struct gmt_run *run;
 	int listen_fd, efd;
 	struct MHD_Daemon *httpd;
@@ -206,6 +208,10 @@ static int render(struct gmt_run *r, struct export_ctx *x, unsigned long long as
 	gmt_session_helper_errors(&r->s, helper);
 	if (gmt_view_metrics(&v, &x->acc, helper, x->have_attach ? &x->attach : NULL))
 		return GMT_EXIT_RUNTIME;
+	v.nr_pols = gmt_pol_live_read(r->s.skel, x->pols);
+	v.pols = x->pols;
+	if (v.nr_pols < 0)
+		v.nr_pols = 0;
 	out.f = open_memstream(&buf, &len);
 	if (out.f) {
 		gmt_out_metrics(&out, &v);

@@ -13,6 +13,7 @@
 #include "child.h"
 #include "cli.h"
 #include "gmemtrace.skel.h"
+#include "live.h"
 #include "runloop.h"
 #include "stats.h"
 #include "util.h"
@@ -88,6 +89,7 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 struct stat_ctx {
 	struct stat_opts *o;
 	struct gmt_stat_snapshot prev;
+	struct gmt_pol_live pols[GMT_POL_LIVE_MAX];
 	unsigned long long printed;
 	bool finished;		/* COUNT reached */
 };
@@ -106,6 +108,10 @@ static int snapshot(struct gmt_run *r, struct stat_ctx *st)
 	}
 	for (i = 0; i < GMT_CNT_MAX; i++)
 		cur.counters[i] = gmt_session_counter(s, i);
+	/* a policy running or pinned: its per-rule counters (docs/policy.md) */
+	err = gmt_pol_live_read(s->skel, st->pols);
+	cur.pols = st->pols;
+	cur.nr_pols = err > 0 ? err : 0;
 	gmt_out_stat(&r->out, &cur, st->o->hist);
 	gmt_out_flush(&r->out);
 	/* gone VMs had their last row: their slots serve new VMs */

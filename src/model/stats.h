@@ -8,6 +8,8 @@
 
 #include "gmemtrace.h"
 
+struct gmt_pol_live;
+
 struct gmt_stat_row {
 	struct gmt_stats_key key;
 	__u32 slot;			/* the VM's stats slot */
@@ -34,6 +36,9 @@ struct gmt_stat_snapshot {
 	__u32 *dead_slots;		/* slots of gone VMs, to recycle after the report */
 	int nr_dead;
 	int nr_live_vms;		/* VMs with an identity now */
+	/* the policy hooks running now (src/policy/live.h), not owned here */
+	const struct gmt_pol_live *pols;
+	int nr_pols;			/* found; more than GMT_POL_LIVE_MAX are not read */
 };
 
 /* Read the live VM identities, then the stats array (nr_slots VMs): a slot

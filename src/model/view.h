@@ -20,6 +20,8 @@
 
 #include "gmemtrace.h"
 
+struct gmt_pol_live;
+
 struct gmt_model;
 struct gmt_session;
 struct gmt_stat_snapshot;
@@ -298,6 +300,8 @@ struct gmt_stat_view {
 	int nr_rows;
 	struct gmt_err_view *errs;		/* storage of the rows' errs */
 	struct gmt_bucket_view *buckets;	/* storage of the rows' buckets */
+	const struct gmt_pol_live *pols;	/* policy hooks running, per-rule counters */
+	int nr_pols;
 };
 
 int gmt_view_stat(struct gmt_stat_view *v, const struct gmt_stat_snapshot *snap, bool hist);
@@ -326,6 +330,8 @@ struct gmt_metrics_view {
 	struct gmt_metrics_row_view *rows;
 	int nr_rows;
 	struct gmt_err_view *errs;	/* storage of the rows' errs */
+	const struct gmt_pol_live *pols;	/* policy hooks running, per-rule counters */
+	int nr_pols;
 };
 
 /* acc: rows with cumulative totals (gone marks expiring ones), sorted by

@@ -116,6 +116,8 @@ int gmt_view_stat(struct gmt_stat_view *v, const struct gmt_stat_snapshot *snap,
 	v->real_ns = snap->real_ns;
 	v->interval_s = snap->interval_s;
 	v->nr_live_vms = snap->nr_live_vms;
+	v->pols = snap->pols;
+	v->nr_pols = snap->nr_pols;
 	v->drops = snap->counters[GMT_CNT_RB_DROPS];
 	v->uncounted = snap->counters[GMT_CNT_UNCOUNTED];
 	v->stats_full = snap->counters[GMT_CNT_STATS_FULL];

@@ -8,6 +8,7 @@
 #include "escape.h"
 #include "json.h"
 #include "output.h"
+#include "stat_policy.h"
 #include "util.h"
 
 void gmt_json_emit(struct gmt_out *o, json_object *obj)
@@ -490,6 +491,7 @@ static void json_stat(struct gmt_out *o, const struct gmt_stat_view *v)
 		json_object_array_add(rows, stat_row(&v->rows[i], v->hist));
 	json_object_object_add(obj, "rows", rows);
 	json_object_object_add(obj, "counters", named_obj(v->counters, GMT_CNT_MAX));
+	json_object_object_add(obj, "policies", gmt_json_stat_policy(v->pols, v->nr_pols));
 	gmt_json_emit(o, obj);
 }
 

@@ -7,6 +7,7 @@
 #include "escape.h"
 #include "fmt.h"
 #include "output.h"
+#include "stat_policy.h"
 #include "util.h"
 
 static void put_ret(struct gmt_line *l, const struct gmt_event_view *v)
@@ -428,6 +429,7 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_view *v)
 	fputc('\n', o->f);
 	if (!v->nr_rows) {
 		fprintf(o->f, "  (no conversions yet)\n");
+		gmt_text_stat_policy(o->f, v->pols, v->nr_pols);
 		return;
 	}
 	fprintf(o->f, "  %-12s %-3s %-10s %9s %10s %9s %9s %9s %7s %7s %8s\n", "VM", "GEN",
@@ -436,6 +438,7 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_view *v)
 		text_stat_row(o, &v->rows[i]);
 		text_stat_details(o, &v->rows[i], v->hist);
 	}
+	gmt_text_stat_policy(o->f, v->pols, v->nr_pols);
 }
 
 static void text_error(struct gmt_out *o, const char *what, const char *msg)

@@ -3,7 +3,7 @@
  * Live: `gmemtrace enforce`. Where no policy hook loads (this build host
  * refuses LSM and trampolines with EPERM) it must refuse with exit 3 and the
  * kernel's reason, in both modes, and leave no hook program loaded; a bad
- * policy is exit 2 with FILE:LINE:COLUMN; --pin is refused (not built).
+ * policy is exit 2 with FILE:LINE:COLUMN (--pin: live_enforce_pin.c).
  * Where the hook loads (the VM suite), a denied G1 conversion returns EPERM
  * to gmem-workload; these tests skip elsewhere, and FAIL where the VM row
  * promises lsm=yes.
@@ -14,20 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "live_util.h"
+#include "live_policy.h"
 
 #define DENY_G1 "version: 1\ndefault: allow\nrules:\n  - id: 7\n    action: deny\n" \
 		"    match:\n      uapi: g1\n"
 
 static const char *write_file(const char *name, const char *text)
 {
-	const char *p = live_tmp(name);
-	FILE *f = fopen(p, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return p;
+	return live_policy_file(name, text);
 }
 
 static bool file_has(const char *path, const char *needle)
@@ -121,14 +115,6 @@ static void test_bad_policy(void **state)
 	assert_false(hook_loaded());
 }
 
-static void test_pin_not_built(void **state)
-{
-	const char *err = live_tmp("pin.err");
-
-	assert_int_equal(run_enforce(write_file("deny.yaml", DENY_G1), NULL, "--pin", err), 2);
-	assert_true(file_has(err, "not implemented yet"));
-}
-
 /*
  * VM suite: gmem-workload's G1 conversions under a policy denying G1. In
  * enforce mode each fails with EPERM; in monitor mode none is denied by the
@@ -207,7 +193,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_bad_policy, live_teardown),
-		cmocka_unit_test_teardown(test_pin_not_built, live_teardown),
 		cmocka_unit_test_teardown(test_enforce_refuses_here, live_teardown),
 		cmocka_unit_test_teardown(test_monitor_refuses_here, live_teardown),
 		cmocka_unit_test_teardown(test_enforce_vetoes_g1, live_teardown),

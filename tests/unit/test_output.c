@@ -32,6 +32,7 @@
 #include "hist.h"
 #include "kvm_uapi.h"
 #include "gmt_policy.h"
+#include "live.h"
 #include "output.h"
 #include "stats.h"
 #include "util.h"
@@ -497,6 +498,17 @@ static void fill_snapshot(struct gmt_stat_snapshot *snap)
 	r->total.lat_max_ns = 12000;
 }
 
+/* a pinned hook enforcing two rules, and one in monitor mode whose maps
+ * another build laid out (its rules unreadable) */
+static const struct gmt_pol_live stat_pols[] = {
+	{ .link_id = 12, .prog_id = 34, .prog = "gmt_pol_lsm", .pinned = true,
+	  .readable = true, .mode = GMT_POL_ENFORCE, .nr_rules = 2,
+	  .rules = { { .id = 7, .action = GMT_PA_DENY, .hits = 5, .denies = 5 },
+		     { .id = 9, .action = GMT_PA_AUDIT, .hits = 2 },
+		     { .id = 0, .action = GMT_PA_ALLOW, .hits = 11 } } },
+	{ .link_id = 13, .prog_id = 35, .prog = "gmt_pol_fmod" },
+};
+
 static void render_stat(struct gmt_out *o)
 {
 	struct gmt_stat_snapshot snap = { 0 };
@@ -507,6 +519,8 @@ static void render_stat(struct gmt_out *o)
 	gmt_out_stat(o, &snap, false);
 	fill_snapshot(&snap);
 	gmt_out_stat(o, &snap, false);
+	snap.pols = stat_pols;
+	snap.nr_pols = 2;
 	gmt_out_stat(o, &snap, true);
 }
 
