@@ -365,17 +365,49 @@ static long hold_iov_cb(__u32 i, struct reg_ctx *c)
 	return 0;
 }
 
-/* the user stack of the call, and the word at its stack pointer */
+#define LEAF_WORDS	8
+#define VM_EXEC_	0x4ULL
+
+struct leaf_ctx {
+	bool exec;
+};
+
+static long leaf_vma_cb(struct task_struct *task, struct vm_area_struct *vma, struct leaf_ctx *c)
+{
+	c->exec = vma->vm_flags & VM_EXEC_;
+	return 0;
+}
+
+/*
+ * The user stack of the call, and its wrapper's return address: the first
+ * of the words at the stack pointer that points into executable memory. A
+ * frameless wrapper leaves it at sp; glibc's ioctl() spills its va_list
+ * below it first, so one word is not enough.
+ */
 static __always_inline void hold_stack(void *ctx, struct reg_ctx *c)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	long id = bpf_get_stackid(ctx, &gmt_hstacks, BPF_F_USER_STACK);
+	__u64 w[LEAF_WORDS] = {};
+	int i;
 
 	if (id < 0)
 		gmt_site_fail(GMT_SITE_HOLD_STACK, id);
 	c->stack_id = id;
 	c->leaf_ret = 0;
-	bpf_probe_read_user(&c->leaf_ret, sizeof(c->leaf_ret), (void *)regs->sp);
+	if (bpf_probe_read_user(w, sizeof(w), (void *)regs->sp))
+		bpf_probe_read_user(w, sizeof(w[0]), (void *)regs->sp);	/* at a page's end */
+	for (i = 0; i < LEAF_WORDS; i++) {
+		struct leaf_ctx lc = {};
+
+		if (w[i] < 4096)
+			continue;
+		if (!bpf_find_vma(task, w[i], leaf_vma_cb, &lc, 0) && lc.exec) {
+			c->leaf_ret = w[i];
+			return;
+		}
+	}
 }
 
 SEC("tracepoint/syscalls/sys_enter_io_uring_register")
