@@ -365,8 +365,9 @@ static long hold_iov_cb(__u32 i, struct reg_ctx *c)
 	return 0;
 }
 
-#define LEAF_WORDS	8
+#define LEAF_WORDS	16
 #define VM_EXEC_	0x4ULL
+#define WRAPPER_MAX	4096	/* a syscall wrapper is shorter than this */
 
 struct leaf_ctx {
 	bool exec;
@@ -379,10 +380,38 @@ static long leaf_vma_cb(struct task_struct *task, struct vm_area_struct *vma, st
 }
 
 /*
- * The user stack of the call, and its wrapper's return address: the first
- * of the words at the stack pointer that points into executable memory. A
- * frameless wrapper leaves it at sp; glibc's ioctl() spills its va_list
- * below it first, so one word is not enough.
+ * w is the return address of a call to the wrapper the thread is in (ip):
+ * executable, after a direct call (e8 rel32) whose target starts at most
+ * WRAPPER_MAX before ip, or is a PLT stub (jmp *GOT: ff 25, or endbr64 /
+ * bnd jmp first) when the wrapper sits in a shared library.
+ */
+static __always_inline bool leaf_is_call_ret(struct task_struct *task, __u64 w, __u64 ip)
+{
+	struct leaf_ctx lc = {};
+	struct { __u8 op; __s32 rel; } __attribute__((packed)) call;
+	__u8 stub[4];
+	__u64 t;
+
+	if (w < 4096 || bpf_find_vma(task, w, leaf_vma_cb, &lc, 0) || !lc.exec)
+		return false;
+	if (bpf_probe_read_user(&call, sizeof(call), (void *)(w - 5)) || call.op != 0xe8)
+		return false;
+	t = w + (__s64)call.rel;
+	if (t <= ip && ip - t < WRAPPER_MAX)
+		return true;
+	if (bpf_probe_read_user(stub, sizeof(stub), (void *)t))
+		return false;
+	return (stub[0] == 0xff && stub[1] == 0x25) ||
+	       (stub[0] == 0xf3 && stub[1] == 0x0f && stub[2] == 0x1e && stub[3] == 0xfa) ||
+	       (stub[0] == 0xf2 && stub[1] == 0xff && stub[2] == 0x25);
+}
+
+/*
+ * The user stack of the call, and its wrapper's return address, which a
+ * frame-pointer walk skips when the wrapper is frameless: the first of the
+ * words at the stack pointer that is the return of a call to the wrapper.
+ * It is at sp for a bare syscall stub; glibc's ioctl() keeps its va_list
+ * and a stack canary below it first (sub $0x58, %rsp: word 11).
  */
 static __always_inline void hold_stack(void *ctx, struct reg_ctx *c)
 {
@@ -399,11 +428,7 @@ static __always_inline void hold_stack(void *ctx, struct reg_ctx *c)
 	if (bpf_probe_read_user(w, sizeof(w), (void *)regs->sp))
 		bpf_probe_read_user(w, sizeof(w[0]), (void *)regs->sp);	/* at a page's end */
 	for (i = 0; i < LEAF_WORDS; i++) {
-		struct leaf_ctx lc = {};
-
-		if (w[i] < 4096)
-			continue;
-		if (!bpf_find_vma(task, w[i], leaf_vma_cb, &lc, 0) && lc.exec) {
+		if (leaf_is_call_ret(task, w[i], regs->ip)) {
 			c->leaf_ret = w[i];
 			return;
 		}

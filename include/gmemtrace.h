@@ -306,11 +306,10 @@ struct gmt_holder {
 	__u64 len;
 	__u64 uaddr;		/* its user address in the holder's mmap */
 	__u64 start_ns;		/* CLOCK_MONOTONIC when taken */
-	__u64 leaf_ret;		/* the first of 8 words at the user stack pointer
-				 * that points into executable memory: the caller
-				 * of a frameless syscall wrapper, which a
-				 * frame-pointer walk skips (user space checks it
-				 * is code) */
+	__u64 leaf_ret;		/* the first of 16 words at the user stack pointer
+				 * that returns from a call to the wrapper the
+				 * thread is in: the caller of a frameless syscall
+				 * wrapper, which a frame-pointer walk skips */
 	__u64 id;		/* unique while the BPF object lives */
 	__u64 iova;		/* VFIO / iommufd: device address of gmem_offset */
 };
