@@ -109,13 +109,23 @@ __u64 gmt_hpend_dma = 0;
 const volatile __u32 cfg_vfio_rdev = 0;
 const volatile __u32 cfg_iommufd_rdev = 0;
 
+/* this thread's call in flight, counted in *in_flight until its exit */
+static __always_inline void hpend_put(const struct gmt_hpend *p, __u64 *in_flight)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!bpf_map_update_elem(&gmt_hpend, &tid, p, BPF_NOEXIST))
+		__sync_fetch_and_add(in_flight, 1);
+	else	/* a stale one (its thread died in the call): replace it */
+		bpf_map_update_elem(&gmt_hpend, &tid, p, BPF_ANY);
+}
+
 SEC("tracepoint/syscalls/sys_enter_mmap")
 int gmt_hmmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct gmt_hpend p = { .kind = PEND_MMAP };
 	int fd = (int)ctx->args[4];
 	struct file *file;
-	__u32 tid;
 
 	if (fd < 0)
 		return 0;	/* anonymous: most mmaps end here */
@@ -127,11 +137,7 @@ int gmt_hmmap_enter(struct trace_event_raw_sys_enter *ctx)
 	p.off = ctx->args[5];
 	p.arg = (ctx->args[1] + PAGE_MASK_) & ~PAGE_MASK_;
 	p.kvm = gmt_gmem_kvm(file);
-	tid = (__u32)bpf_get_current_pid_tgid();
-	if (!bpf_map_update_elem(&gmt_hpend, &tid, &p, BPF_NOEXIST))
-		__sync_fetch_and_add(&gmt_hpend_mmaps, 1);
-	else	/* a stale one (its thread died in the call): replace it */
-		bpf_map_update_elem(&gmt_hpend, &tid, &p, BPF_ANY);
+	hpend_put(&p, &gmt_hpend_mmaps);
 	return 0;
 }
 
@@ -524,7 +530,7 @@ SEC("tracepoint/syscalls/sys_enter_ioctl")
 int gmt_hdma_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct gmt_hpend p = { .kind = PEND_DMA };
-	__u32 cmd = (__u32)ctx->args[1], want, tid;
+	__u32 cmd = (__u32)ctx->args[1], want;
 	struct file *file;
 
 	switch (cmd) {
@@ -568,11 +574,7 @@ int gmt_hdma_enter(struct trace_event_raw_sys_enter *ctx)
 		p.iova_lo = u.iova;	/* 0 and length U64_MAX: everything */
 		p.iova_hi = u.iova + u.length < u.iova ? ~0ULL : u.iova + u.length;
 	}
-	tid = (__u32)bpf_get_current_pid_tgid();
-	if (!bpf_map_update_elem(&gmt_hpend, &tid, &p, BPF_NOEXIST))
-		__sync_fetch_and_add(&gmt_hpend_dma, 1);
-	else	/* a stale one (its thread died in the call): replace it */
-		bpf_map_update_elem(&gmt_hpend, &tid, &p, BPF_ANY);
+	hpend_put(&p, &gmt_hpend_dma);
 	return 0;
 }
 

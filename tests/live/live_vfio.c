@@ -25,38 +25,6 @@
 #define PIN_OFF		(PIN_PAGE * PAGE)
 #define IOVA_BASE	0x100000	/* GMW_DMA_IOVA_BASE */
 
-/* the records of one pid and event */
-static json_object *of_pid(json_object *recs, const char *event, long long pid)
-{
-	json_object *all = live_filter(recs, "event", event), *out = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(all); i++) {
-		json_object *r = json_object_array_get_idx(all, i);
-
-		if (live_get_int(r, "pid") == pid)
-			json_object_array_add(out, json_object_get(r));
-	}
-	json_object_put(all);
-	return out;
-}
-
-static bool stack_has(json_object *rec, const char *prefix)
-{
-	json_object *st;
-	size_t i;
-
-	if (!json_object_object_get_ex(rec, "stack", &st))
-		return false;
-	for (i = 0; i < json_object_array_length(st); i++) {
-		const char *s = live_get_str(json_object_array_get_idx(st, i), "sym");
-
-		if (s && !strncmp(s, prefix, strlen(prefix)))
-			return true;
-	}
-	return false;
-}
-
 static json_object *get(json_object *o, const char *key)
 {
 	json_object *v = NULL;
@@ -129,7 +97,7 @@ static void check_holder(json_object *starts, json_object *ends, json_object *wl
 	assert_int_equal(live_get_int(h, "gmem_ino"), ino);
 	assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF);
 	assert_int_equal(live_get_int(h, "size"), PAGE);
-	if (!stack_has(h, "dma_map+"))
+	if (!live_stack_has(h, "dma_map+"))
 		fail_msg("no dma_map frame in the holder's stack: %s", json_object_to_json_string(h));
 	for (i = 0; i < json_object_array_length(ends); i++) {
 		json_object *e = json_object_array_get_idx(ends, i);
@@ -183,9 +151,9 @@ static void run_case(const char *how)
 	recs = live_read_ndjson(out);
 	assert_non_null(recs);
 	pid = live_get_int(wl, "pid");
-	starts = of_pid(recs, "holder_start", pid);
-	ends = of_pid(recs, "holder_end", pid);
-	conv = of_pid(recs, "convert", pid);
+	starts = live_events_of_pid(recs, "holder_start", pid);
+	ends = live_events_of_pid(recs, "holder_end", pid);
+	conv = live_events_of_pid(recs, "convert", pid);
 	check_converts(conv);
 	check_holder(starts, ends, wl, how);
 	json_object_put(conv);
