@@ -275,6 +275,50 @@ static void render_policy(struct gmt_out *o)
 	gmt_out_event(o, &e);
 }
 
+static void holder(struct gmt_event *e, __u8 kind, __u8 end, __s32 fd, __u32 index, __u64 iova,
+		   __u64 off)
+{
+	struct gmt_holder *h = &e->holder;
+
+	h->kind = kind;
+	h->end = end;
+	h->ring_fd = fd;
+	h->index = index;
+	h->stack_id = -14;	/* no stack: the rendering of its fields only */
+	h->gmem_ino = GMEM_INO;
+	h->gmem_offset = off;
+	h->len = 4096;
+	h->uaddr = 0x7f3a00000000ULL + off;
+	h->start_ns = T0_NS;
+	h->iova = iova;
+	h->id = 7 + kind;
+}
+
+/* trace --holders: each kind starts, each ends its own way */
+static void render_holders(struct gmt_out *o)
+{
+	struct gmt_event e;
+
+	hdr(&e, GMT_EV_HOLDER_START, 0, VM_A, 4242, 11, 14, 0, 0);
+	holder(&e, GMT_HOLD_IOURING_BUF, GMT_HOLD_END_NONE, 14, 2, 0, 0x2000);
+	gmt_out_event(o, &e);
+	hdr(&e, GMT_EV_HOLDER_START, 1, VM_A, 4242, 11, 15, 0, 0);
+	holder(&e, GMT_HOLD_VFIO_DMA, GMT_HOLD_END_NONE, 15, 0, 0x105000, 0x5000);
+	gmt_out_event(o, &e);
+	hdr(&e, GMT_EV_HOLDER_START, 2, VM_A, 4242, 11, 16, 0, 0);
+	holder(&e, GMT_HOLD_IOMMUFD, GMT_HOLD_END_NONE, 16, 1, 0x106000, 0x6000);
+	gmt_out_event(o, &e);
+	hdr(&e, GMT_EV_HOLDER_END, 3, VM_A, 4242, 11, 15, 0, 3000000);
+	holder(&e, GMT_HOLD_VFIO_DMA, GMT_HOLD_END_UNMAP, 15, 0, 0x105000, 0x5000);
+	gmt_out_event(o, &e);
+	hdr(&e, GMT_EV_HOLDER_END, 4, VM_A, 4242, 11, 16, 0, 4000000);
+	holder(&e, GMT_HOLD_IOMMUFD, GMT_HOLD_END_CLOSE, 16, 1, 0x106000, 0x6000);
+	gmt_out_event(o, &e);
+	hdr(&e, GMT_EV_HOLDER_END, 5, VM_A, 4242, 11, 14, 0, 5000000);
+	holder(&e, GMT_HOLD_IOURING_BUF, GMT_HOLD_END_EXIT, 14, 2, 0, 0x2000);
+	gmt_out_event(o, &e);
+}
+
 static void render_events(struct gmt_out *o)
 {
 	struct gmt_event e;
@@ -630,6 +674,17 @@ static void test_policy_records(void **state)
 	free(s);
 }
 
+static void test_holder_records(void **state)
+{
+	char *s = render(GMT_FMT_TEXT, render_holders);
+
+	check_golden("holders.txt", s);
+	free(s);
+	s = render(GMT_FMT_JSON, render_holders);
+	check_golden("holders.jsonl", s);
+	free(s);
+}
+
 static void test_events_text(void **state)
 {
 	char *s = render(GMT_FMT_TEXT, render_events);
@@ -947,6 +1002,7 @@ int main(void)
 		cmocka_unit_test(test_events_text_iso),
 		cmocka_unit_test(test_events_json),
 		cmocka_unit_test(test_policy_records),
+		cmocka_unit_test(test_holder_records),
 		cmocka_unit_test(test_events_json_fields),
 		cmocka_unit_test(test_hostile_comm),
 		cmocka_unit_test(test_stat_text),
