@@ -50,7 +50,8 @@ fi
 # qemu's edu device (1234:11e8, machine=iommu rows) goes to vfio-pci, so
 # tests can map guest_memfd pages for its DMA (VFIO type1, iommufd)
 for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor" 2>/dev/null)" = 0x1234 ] && [ "$(cat "$d/device" 2>/dev/null)" = 0x11e8 ] || continue
+	[ "$(cat "$d/vendor" 2>/dev/null)" = 0x1234 ] || continue
+	[ "$(cat "$d/device" 2>/dev/null)" = 0x11e8 ] || continue
 	bdf=${d##*/}
 	echo vfio-pci >"$d/driver_override" 2>/dev/null
 	echo "$bdf" >/sys/bus/pci/drivers_probe 2>/dev/null

@@ -335,6 +335,7 @@ machine_args() { # profile -> MACHINE, MACHINE_DEV array, MACHINE_APPEND
 	'') ;;
 	iommu)
 		MACHINE=q35,kernel-irqchip=split
+		# shellcheck disable=SC2054 # the commas are qemu's, inside one argument
 		MACHINE_DEV=(-device intel-iommu,intremap=on -device edu)
 		# no_timer_check: on a loaded host the emulated timer can miss
 		# check_timer()'s window, and with interrupt remapping on that is a
