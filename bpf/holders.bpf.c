@@ -120,6 +120,25 @@ static __always_inline void hpend_put(const struct gmt_hpend *p, __u64 *in_fligh
 		bpf_map_update_elem(&gmt_hpend, &tid, p, BPF_ANY);
 }
 
+/* at the exit: this thread's call of that kind, taken out; an unrelated
+ * call stops at one read of *in_flight (none in flight anywhere) */
+static __always_inline bool hpend_take(__u8 kind, __u64 *in_flight, struct gmt_hpend *out)
+{
+	struct gmt_hpend *pp;
+	__u32 tid;
+
+	if (!*in_flight)
+		return false;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	pp = bpf_map_lookup_elem(&gmt_hpend, &tid);
+	if (!pp || pp->kind != kind)
+		return false;
+	*out = *pp;
+	bpf_map_delete_elem(&gmt_hpend, &tid);
+	__sync_fetch_and_sub(in_flight, 1);
+	return true;
+}
+
 SEC("tracepoint/syscalls/sys_enter_mmap")
 int gmt_hmmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
@@ -216,21 +235,13 @@ static __always_inline void hold_add_map(__u32 tgid, __u64 start, const struct g
 SEC("tracepoint/syscalls/sys_exit_mmap")
 int gmt_hmmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct gmt_hpend *pp, p;
-	__u32 tid = (__u32)id;
+	struct gmt_hpend p;
 
-	if (!gmt_hpend_mmaps)
-		return 0;	/* no guest_memfd mmap in flight anywhere */
-	pp = bpf_map_lookup_elem(&gmt_hpend, &tid);
-	if (!pp || pp->kind != PEND_MMAP)
-		return 0;
-	p = *pp;
-	bpf_map_delete_elem(&gmt_hpend, &tid);
-	__sync_fetch_and_sub(&gmt_hpend_mmaps, 1);
+	if (!hpend_take(PEND_MMAP, &gmt_hpend_mmaps, &p))
+		return 0;	/* not a guest_memfd mmap */
 	if ((unsigned long)ctx->ret >= (unsigned long)-MAX_ERRNO_)
 		return 0;
-	hold_add_map(id >> 32, (__u64)ctx->ret, &p);
+	hold_add_map(bpf_get_current_pid_tgid() >> 32, (__u64)ctx->ret, &p);
 	return 0;
 }
 
@@ -616,21 +627,15 @@ static __always_inline void dma_start(void *ctx, struct gmt_hproc *pr, __u8 kind
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int gmt_hdma_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, tgid = id >> 32;
-	struct gmt_hpend *pp, p;
+	struct gmt_hpend p;
 	struct gmt_hproc *pr;
+	__u32 tgid;
 
-	if (!gmt_hpend_dma)
-		return 0;	/* no VFIO / iommufd (un)map in flight anywhere */
-	pp = bpf_map_lookup_elem(&gmt_hpend, &tid);
-	if (!pp || pp->kind != PEND_DMA)
-		return 0;
-	p = *pp;
-	bpf_map_delete_elem(&gmt_hpend, &tid);
-	__sync_fetch_and_sub(&gmt_hpend_dma, 1);
+	if (!hpend_take(PEND_DMA, &gmt_hpend_dma, &p))
+		return 0;	/* not a VFIO / iommufd (un)map */
 	if (ctx->ret < 0)
 		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
 	pr = bpf_map_lookup_elem(&gmt_hmaps, &tgid);
 	if (!pr)
 		return 0;	/* no guest_memfd mapped: nothing it maps is held */

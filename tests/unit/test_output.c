@@ -275,48 +275,45 @@ static void render_policy(struct gmt_out *o)
 	gmt_out_event(o, &e);
 }
 
-static void holder(struct gmt_event *e, __u8 kind, __u8 end, __s32 fd, __u32 index, __u64 iova,
-		   __u64 off)
-{
-	struct gmt_holder *h = &e->holder;
-
-	h->kind = kind;
-	h->end = end;
-	h->ring_fd = fd;
-	h->index = index;
-	h->stack_id = -14;	/* no stack: the rendering of its fields only */
-	h->gmem_ino = GMEM_INO;
-	h->gmem_offset = off;
-	h->len = 4096;
-	h->uaddr = 0x7f3a00000000ULL + off;
-	h->start_ns = T0_NS;
-	h->iova = iova;
-	h->id = 7 + kind;
-}
-
 /* trace --holders: each kind starts, each ends its own way */
 static void render_holders(struct gmt_out *o)
 {
+	static const struct {
+		__u16 type;
+		__u8 kind, end;
+		__s32 fd;
+		__u32 index;
+		__u64 iova, off, held_ns;
+	} h[] = {
+		{ GMT_EV_HOLDER_START, GMT_HOLD_IOURING_BUF, GMT_HOLD_END_NONE, 14, 2, 0, 0x2000, 0 },
+		{ GMT_EV_HOLDER_START, GMT_HOLD_VFIO_DMA, GMT_HOLD_END_NONE, 15, 0, 0x105000, 0x5000, 0 },
+		{ GMT_EV_HOLDER_START, GMT_HOLD_IOMMUFD, GMT_HOLD_END_NONE, 16, 1, 0x106000, 0x6000, 0 },
+		{ GMT_EV_HOLDER_END, GMT_HOLD_VFIO_DMA, GMT_HOLD_END_UNMAP, 15, 0, 0x105000, 0x5000,
+		  3000000 },
+		{ GMT_EV_HOLDER_END, GMT_HOLD_IOMMUFD, GMT_HOLD_END_CLOSE, 16, 1, 0x106000, 0x6000,
+		  4000000 },
+		{ GMT_EV_HOLDER_END, GMT_HOLD_IOURING_BUF, GMT_HOLD_END_EXIT, 14, 2, 0, 0x2000,
+		  5000000 },
+	};
 	struct gmt_event e;
+	unsigned int i;
 
-	hdr(&e, GMT_EV_HOLDER_START, 0, VM_A, 4242, 11, 14, 0, 0);
-	holder(&e, GMT_HOLD_IOURING_BUF, GMT_HOLD_END_NONE, 14, 2, 0, 0x2000);
-	gmt_out_event(o, &e);
-	hdr(&e, GMT_EV_HOLDER_START, 1, VM_A, 4242, 11, 15, 0, 0);
-	holder(&e, GMT_HOLD_VFIO_DMA, GMT_HOLD_END_NONE, 15, 0, 0x105000, 0x5000);
-	gmt_out_event(o, &e);
-	hdr(&e, GMT_EV_HOLDER_START, 2, VM_A, 4242, 11, 16, 0, 0);
-	holder(&e, GMT_HOLD_IOMMUFD, GMT_HOLD_END_NONE, 16, 1, 0x106000, 0x6000);
-	gmt_out_event(o, &e);
-	hdr(&e, GMT_EV_HOLDER_END, 3, VM_A, 4242, 11, 15, 0, 3000000);
-	holder(&e, GMT_HOLD_VFIO_DMA, GMT_HOLD_END_UNMAP, 15, 0, 0x105000, 0x5000);
-	gmt_out_event(o, &e);
-	hdr(&e, GMT_EV_HOLDER_END, 4, VM_A, 4242, 11, 16, 0, 4000000);
-	holder(&e, GMT_HOLD_IOMMUFD, GMT_HOLD_END_CLOSE, 16, 1, 0x106000, 0x6000);
-	gmt_out_event(o, &e);
-	hdr(&e, GMT_EV_HOLDER_END, 5, VM_A, 4242, 11, 14, 0, 5000000);
-	holder(&e, GMT_HOLD_IOURING_BUF, GMT_HOLD_END_EXIT, 14, 2, 0, 0x2000);
-	gmt_out_event(o, &e);
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		hdr(&e, h[i].type, i, VM_A, 4242, 11, h[i].fd, 0, h[i].held_ns);
+		e.holder.kind = h[i].kind;
+		e.holder.end = h[i].end;
+		e.holder.ring_fd = h[i].fd;
+		e.holder.index = h[i].index;
+		e.holder.stack_id = -14;	/* no stack: the fields' rendering only */
+		e.holder.gmem_ino = GMEM_INO;
+		e.holder.gmem_offset = h[i].off;
+		e.holder.len = 4096;
+		e.holder.uaddr = 0x7f3a00000000ULL + h[i].off;
+		e.holder.start_ns = T0_NS;
+		e.holder.iova = h[i].iova;
+		e.holder.id = 7 + h[i].kind;
+		gmt_out_event(o, &e);
+	}
 }
 
 static void render_events(struct gmt_out *o)
@@ -663,26 +660,28 @@ static bool is_null(json_object *obj, const char *key)
 
 /* ---- tests ---- */
 
+/* the records fn writes, as text in NAME.txt and as JSON in NAME.jsonl */
+static void check_golden_formats(render_fn fn, const char *name)
+{
+	char file[64], *s = render(GMT_FMT_TEXT, fn);
+
+	snprintf(file, sizeof(file), "%s.txt", name);
+	check_golden(file, s);
+	free(s);
+	s = render(GMT_FMT_JSON, fn);
+	snprintf(file, sizeof(file), "%s.jsonl", name);
+	check_golden(file, s);
+	free(s);
+}
+
 static void test_policy_records(void **state)
 {
-	char *s = render(GMT_FMT_TEXT, render_policy);
-
-	check_golden("policy.txt", s);
-	free(s);
-	s = render(GMT_FMT_JSON, render_policy);
-	check_golden("policy.jsonl", s);
-	free(s);
+	check_golden_formats(render_policy, "policy");
 }
 
 static void test_holder_records(void **state)
 {
-	char *s = render(GMT_FMT_TEXT, render_holders);
-
-	check_golden("holders.txt", s);
-	free(s);
-	s = render(GMT_FMT_JSON, render_holders);
-	check_golden("holders.jsonl", s);
-	free(s);
+	check_golden_formats(render_holders, "holders");
 }
 
 static void test_events_text(void **state)
