@@ -12,7 +12,10 @@
  * symbolized from the live process (src/model/stacks.c), so one that has
  * exited before the tracer reads its record shows addresses only. Needs a device bound to vfio-pci behind an IOMMU (the
  * inplace-v8-7.2-iommu row, vfio=yes): elsewhere SKIP with the reason.
+ * Killed while it holds a VFIO mapping, the workload's holder ends with its
+ * exit (the kernel drops the container with the process).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +166,67 @@ static void run_case(const char *how)
 	json_object_put(wl);
 }
 
+/* the first line of path holding needle, into buf; false if none */
+static bool line_with(const char *path, const char *needle, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool found = false;
+
+	while (f && !found && fgets(buf, (int)len, f))
+		found = strstr(buf, needle) != NULL;
+	if (f)
+		fclose(f);
+	if (found)
+		buf[strcspn(buf, "\n")] = '\0';
+	return found;
+}
+
+static void test_vfio_holder_exit(void **state)
+{
+	const char *out = live_tmp("vfio-exit.jsonl"), *err = live_tmp("vfio-exit.err");
+	const char *argv[] = { live_bin("gmemtrace"), "trace", "--holders", "-f", "json", "-o", out,
+			       "--", live_bin("gmem-workload"), "--in-place", "--conversions", "0",
+			       "--gmem-size", "64K", "--pin", "1", "--pin-offset", "0x5000",
+			       "--pin-with", "vfio", "--hold", "60", NULL };
+	json_object *recs, *starts, *ends;
+	char line[512];
+	long long pid;
+	pid_t tracer;
+
+	if (!live_require_tracing())
+		return;
+	tracer = live_spawn((char *const *)argv, NULL, err);
+	assert_true(tracer > 0);
+	if (!live_wait_for(err, "holding ", 60)) {
+		live_dump(err, 20);
+		fail_msg("gmem-workload did not reach its hold");
+	}
+	assert_true(line_with(err, "holding ", line, sizeof(line)));
+	pid = atoll(line + strlen("holding "));
+	assert_true(pid > 0);
+	if (line_with(err, "--pin-with vfio:", line, sizeof(line))) {
+		kill((pid_t)pid, SIGKILL);	/* it holds without the mapping */
+		live_wait(tracer, 60);
+		live_cannot_run("VFIO", "no VFIO DMA mapping here: %s", line);
+	}
+	assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+	live_wait(tracer, 60);	/* the workload was killed: its status is not ours */
+	recs = live_read_ndjson(out);
+	assert_non_null(recs);
+	starts = live_events_of_pid(recs, "holder_start", pid);
+	ends = live_events_of_pid(recs, "holder_end", pid);
+	assert_int_equal(json_object_array_length(starts), 1);
+	assert_string_equal(live_get_str(json_object_array_get_idx(starts, 0), "kind"), "vfio_dma");
+	assert_int_equal(json_object_array_length(ends), 1);
+	assert_int_equal(live_get_int(json_object_array_get_idx(ends, 0), "holder_id"),
+			 live_get_int(json_object_array_get_idx(starts, 0), "holder_id"));
+	assert_string_equal(live_get_str(json_object_array_get_idx(ends, 0), "end"),
+			    "process_exit");
+	json_object_put(starts);
+	json_object_put(ends);
+	json_object_put(recs);
+}
+
 static void test_vfio_type1_holder(void **state)
 {
 	run_case("vfio");
@@ -178,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_vfio_type1_holder, live_teardown),
 		cmocka_unit_test_teardown(test_iommufd_holder, live_teardown),
+		cmocka_unit_test_teardown(test_vfio_holder_exit, live_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
