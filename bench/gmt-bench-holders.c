@@ -4,16 +4,21 @@
  * mmap/munmap pair (anonymous, and of a memfd: a file the fd check must
  * look at), against empty programs on the same three hooks; and the memory
  * the holder maps take per 1000 holders. Rounds alternate bare, empty and
- * holders; each figure is a median of timed chunks. Exit 0, 1 runtime
+ * holders; each figure is a median of timed chunks. Then what its VFIO /
+ * iommufd ioctl programs add to an unrelated ioctl: `trace --holders`
+ * against `trace` (whose own ioctl programs both have), as a ratio of what
+ * two empty programs on sys_enter/exit_ioctl add to a bare ioctl. Exit 0, 1 runtime
  * error, 3 cannot run here (not root).
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
@@ -21,6 +26,7 @@
 
 #include "gmemtrace.h"
 #include "empty_hold.skel.h"
+#include "empty_ioctl.skel.h"
 
 #define ITERS	20000
 #define CHUNKS	9
@@ -69,16 +75,41 @@ static double pair_ns(int fd)
 	return median(chunk, CHUNKS);
 }
 
-static pid_t start_tracer(const char *gmt)
+/* ns per unrelated ioctl: FIONREAD on a memfd (-ENOTTY, no work) */
+static double ioctl_ns(int fd)
+{
+	double chunk[CHUNKS];
+	int c, i, n;
+
+	for (c = 0; c < CHUNKS; c++) {
+		__u64 t0 = now_ns();
+
+		for (i = 0; i < ITERS; i++)
+			ioctl(fd, FIONREAD, &n);
+		chunk[c] = (double)(now_ns() - t0) / ITERS;
+	}
+	return median(chunk, CHUNKS);
+}
+
+static pid_t start_tracer_with(const char *gmt, bool holders)
 {
 	pid_t pid = fork();
 
 	if (!pid) {
-		execl(gmt, gmt, "trace", "--holders", "-o", "/dev/null", "-f", "json", (char *)NULL);
+		if (holders)
+			execl(gmt, gmt, "trace", "--holders", "-o", "/dev/null", "-f", "json",
+			      (char *)NULL);
+		else
+			execl(gmt, gmt, "trace", "-o", "/dev/null", "-f", "json", (char *)NULL);
 		_exit(127);
 	}
 	sleep(3);	/* loaded and attached (probing VMs included) */
 	return pid;
+}
+
+static pid_t start_tracer(const char *gmt)
+{
+	return start_tracer_with(gmt, true);
 }
 
 static void stop_tracer(pid_t pid)
@@ -119,6 +150,39 @@ static void memory(void)
 	       GMT_HOLD_MAX, h * GMT_HOLD_MAX / 1000 / 1024);
 	printf("stack map: %ld bytes per 1000 distinct stacks (one per registering call site, "
 	       "shared by its buffers)\n", s);
+}
+
+/* the VFIO / iommufd ioctl programs on an unrelated ioctl */
+static int ioctl_bench(const char *gmt, int fd)
+{
+	double r[4][ROUNDS];	/* bare, empty, trace, trace --holders */
+	struct empty_ioctl_bpf *skel;
+	double b, e, t, h;
+	int k;
+
+	for (k = 0; k < ROUNDS; k++) {
+		pid_t p;
+
+		r[0][k] = ioctl_ns(fd);
+		skel = empty_ioctl_bpf__open_and_load();
+		if (!skel || empty_ioctl_bpf__attach(skel))
+			return 1;
+		r[1][k] = ioctl_ns(fd);
+		empty_ioctl_bpf__destroy(skel);
+		p = start_tracer_with(gmt, false);
+		r[2][k] = ioctl_ns(fd);
+		stop_tracer(p);
+		p = start_tracer_with(gmt, true);
+		r[3][k] = ioctl_ns(fd);
+		stop_tracer(p);
+	}
+	b = median(r[0], ROUNDS), e = median(r[1], ROUNDS);
+	t = median(r[2], ROUNDS), h = median(r[3], ROUNDS);
+	printf("unrelated ioctl (FIONREAD on a memfd), ns    bare   empty   trace  trace --holders  "
+	       "(holders-trace)/(empty-bare)\n");
+	printf("  %-42s %6.0f  %6.0f  %6.0f  %15.0f  %.2fx\n", "VFIO/iommufd ioctl programs",
+	       b, e, t, h, e > b ? (h - t) / (e - b) : 0.0);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -162,5 +226,5 @@ int main(int argc, char **argv)
 		       e > b ? (h - b) / (e - b) : 0.0);
 	}
 	memory();
-	return 0;
+	return ioctl_bench(gmt, fd);
 }

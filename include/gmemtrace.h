@@ -274,6 +274,8 @@ struct gmt_vm_gone {
 /* GMT_EV_HOLDER_START/_END: who holds guest_memfd pages, how, since when */
 enum gmt_holder_kind {
 	GMT_HOLD_IOURING_BUF = 1,	/* io_uring fixed buffer (FOLL_PIN | FOLL_LONGTERM) */
+	GMT_HOLD_VFIO_DMA,		/* VFIO type1 DMA mapping on a container */
+	GMT_HOLD_IOMMUFD,		/* iommufd IOAS area (pinned once a device is attached) */
 };
 
 enum gmt_holder_end {
@@ -281,6 +283,7 @@ enum gmt_holder_end {
 	GMT_HOLD_END_UNREGISTER,	/* IORING_UNREGISTER_BUFFERS (or replaced by an update) */
 	GMT_HOLD_END_CLOSE,		/* the ring fd was closed */
 	GMT_HOLD_END_EXIT,		/* the process exited */
+	GMT_HOLD_END_UNMAP,		/* VFIO_IOMMU_UNMAP_DMA / IOMMU_IOAS_UNMAP */
 };
 
 /* guest_memfd mmaps tracked per process (map gmt_hmaps) */
@@ -293,18 +296,22 @@ struct gmt_holder {
 	__u8 kind;		/* enum gmt_holder_kind */
 	__u8 end;		/* enum gmt_holder_end */
 	__u16 pad;
-	__s32 ring_fd;		/* the fd that owns it (io_uring: the ring) */
-	__u32 index;		/* buffer index in the ring's table */
+	__s32 ring_fd;		/* the fd that owns it: io_uring ring, VFIO container
+				 * or iommufd */
+	__u32 index;		/* io_uring: buffer index in the ring's table;
+				 * iommufd: the IOAS id; VFIO: 0 */
 	__s32 stack_id;		/* user stack in gmt_hstacks, < 0: -errno */
 	__u64 gmem_ino;
 	__u64 gmem_offset;	/* byte range of the guest_memfd it covers */
 	__u64 len;
 	__u64 uaddr;		/* its user address in the holder's mmap */
 	__u64 start_ns;		/* CLOCK_MONOTONIC when taken */
-	__u64 leaf_ret;		/* word at the user stack pointer: the caller of a
-				 * frameless syscall wrapper, which a frame-pointer
-				 * walk skips (user space checks it is code) */
+	__u64 leaf_ret;		/* the first of 16 words at the user stack pointer
+				 * that returns from a call to the wrapper the
+				 * thread is in: the caller of a frameless syscall
+				 * wrapper, which a frame-pointer walk skips */
 	__u64 id;		/* unique while the BPF object lives */
+	__u64 iova;		/* VFIO / iommufd: device address of gmem_offset */
 };
 
 /* GMT_EV_POLICY: the hook's decision on one conversion ioctl (hdr.ret is
@@ -343,6 +350,7 @@ struct gmt_holder_key {
 	__s32 ring_fd;
 	__u32 index;
 	__u32 slot;		/* the buffer may span several guest_memfd mmaps */
+	__u64 iova;		/* VFIO / iommufd: several mappings per fd */
 };
 
 #define GMT_EVENT_HDR_SIZE	80
@@ -545,7 +553,8 @@ _Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");
 _Static_assert(sizeof(struct gmt_vm_info) == 32, "vm info ABI");
 _Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
 _Static_assert(sizeof(struct gmt_site_err) == 16, "site error ABI");
-_Static_assert(sizeof(struct gmt_holder) == 72, "holder ABI");
+_Static_assert(sizeof(struct gmt_holder) == 80, "holder ABI");
+_Static_assert(sizeof(struct gmt_holder_key) == 24, "holder key ABI");
 #endif
 
 #endif /* GMEMTRACE_H */

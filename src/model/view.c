@@ -167,8 +167,10 @@ static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 	int i;
 
 	v->kind = gmt_holder_kind_name(h->kind);
-	v->end = e->hdr.type == GMT_EV_HOLDER_END ? gmt_holder_end_name(h->end) : NULL;
+	v->end = e->hdr.type == GMT_EV_HOLDER_END ? gmt_holder_end_name(h->kind, h->end) : NULL;
+	v->holder_kind = h->kind;
 	v->ring_fd = h->ring_fd;
+	v->iova = h->iova;
 	v->index = h->index;
 	v->gmem_ino = h->gmem_ino;
 	v->gmem_offset = h->gmem_offset;

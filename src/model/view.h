@@ -117,10 +117,12 @@ struct gmt_guest_req_view {
 #define GMT_VIEW_STACK_MAX	8
 
 struct gmt_holder_view {
-	const char *kind;		/* "io_uring_buffer" */
+	const char *kind;		/* "io_uring_buffer", "vfio_dma", "iommufd" */
 	const char *end;		/* holder_end: "unregister", ...; NULL on a start */
-	__s32 ring_fd;
-	__u32 index;			/* buffer index in the ring */
+	unsigned int holder_kind;	/* enum gmt_holder_kind: which fields apply */
+	__s32 ring_fd;			/* the owning fd: ring, container or iommufd */
+	__u32 index;			/* buffer index in the ring; iommufd: IOAS id */
+	__u64 iova;			/* VFIO / iommufd: device address */
 	__u64 gmem_ino, gmem_offset, size, uaddr, id;
 	__u64 held_ns;			/* holder_end: how long it was held */
 	int nr_frames;			/* symbolized user stack, innermost first */

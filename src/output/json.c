@@ -204,6 +204,36 @@ static void json_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 	U(l, "deny_errno", p->err);	/* "errno" is the return value's name */
 }
 
+/* the owner's fields; those of the other kinds are null, so every holder
+ * record has the same keys */
+static void json_holder_owner(struct gmt_line *l, const struct gmt_holder_view *h)
+{
+	bool ring = h->holder_kind == GMT_HOLD_IOURING_BUF;
+	bool vfio = h->holder_kind == GMT_HOLD_VFIO_DMA;
+	bool iommufd = h->holder_kind == GMT_HOLD_IOMMUFD;
+
+	if (ring) {
+		S(l, "ring_fd", h->ring_fd);
+		U(l, "index", h->index);
+	} else {
+		gmt_puts(l, ",\"ring_fd\":null,\"index\":null");
+	}
+	if (vfio)
+		S(l, "container_fd", h->ring_fd);
+	else
+		gmt_puts(l, ",\"container_fd\":null");
+	if (iommufd) {
+		S(l, "iommufd", h->ring_fd);
+		U(l, "ioas_id", h->index);
+	} else {
+		gmt_puts(l, ",\"iommufd\":null,\"ioas_id\":null");
+	}
+	if (vfio || iommufd)
+		U(l, "iova", h->iova);
+	else
+		gmt_puts(l, ",\"iova\":null");
+}
+
 static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 {
 	int i;
@@ -213,8 +243,7 @@ static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 		N(l, "end", h->end);
 	else
 		gmt_puts(l, ",\"end\":null");
-	S(l, "ring_fd", h->ring_fd);
-	U(l, "index", h->index);
+	json_holder_owner(l, h);
 	U(l, "gmem_ino", h->gmem_ino);
 	U(l, "gmem_offset", h->gmem_offset);
 	U(l, "size", h->size);

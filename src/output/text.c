@@ -137,7 +137,8 @@ static void text_guest_req(struct gmt_line *l, const struct gmt_event_view *v)
 	}
 }
 
-/* kind ring_fd= index= gmem=ino:off size= uaddr= id= [how= held=] [stack=f0;f1] */
+/* kind ring_fd= index= | container_fd= iova= | iommufd= ioas= iova=,
+ * then gmem=ino:off size= uaddr= id= [how= held=] [stack=f0;f1] */
 /* rule=7 deny mode=monitor would_deny G1 to_private gpa=0x.. size=4096 */
 static void text_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 {
@@ -171,9 +172,20 @@ static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 	int i;
 
 	gmt_puts(l, h->kind);
-	gmt_puts(l, " ring_fd=");
-	gmt_put_s64(l, h->ring_fd);
-	KV(l, " index=", h->index);
+	if (h->holder_kind == GMT_HOLD_VFIO_DMA) {
+		gmt_puts(l, " container_fd=");
+		gmt_put_s64(l, h->ring_fd);
+		KX(l, " iova=", h->iova);
+	} else if (h->holder_kind == GMT_HOLD_IOMMUFD) {
+		gmt_puts(l, " iommufd=");
+		gmt_put_s64(l, h->ring_fd);
+		KV(l, " ioas=", h->index);
+		KX(l, " iova=", h->iova);
+	} else {
+		gmt_puts(l, " ring_fd=");
+		gmt_put_s64(l, h->ring_fd);
+		KV(l, " index=", h->index);
+	}
 	gmt_puts(l, " gmem=");
 	put_gmem(l, h->gmem_ino, h->gmem_offset);
 	KV(l, " size=", h->size);

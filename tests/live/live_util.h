@@ -42,6 +42,10 @@ json_object *live_read_ndjson(const char *path);
 json_object *live_filter(json_object *records, const char *type, const char *event);
 
 /* the field must be present and a number: the test fails otherwise */
+/* the event records of one pid whose "event" is event (a new array) */
+json_object *live_events_of_pid(json_object *records, const char *event, long long pid);
+/* a record's "stack" has a frame whose "sym" starts with prefix */
+bool live_stack_has(json_object *rec, const char *prefix);
 long long live_get_int(json_object *o, const char *key);
 /* an optional field: `absent` when missing or null */
 long long live_get_int_or(json_object *o, const char *key, long long absent);

@@ -276,6 +276,47 @@ static void render_policy(struct gmt_out *o)
 	gmt_out_event(o, &e);
 }
 
+/* trace --holders: each kind starts, each ends its own way */
+static void render_holders(struct gmt_out *o)
+{
+	static const struct {
+		__u16 type;
+		__u8 kind, end;
+		__s32 fd;
+		__u32 index;
+		__u64 iova, off, held_ns;
+	} h[] = {
+		{ GMT_EV_HOLDER_START, GMT_HOLD_IOURING_BUF, GMT_HOLD_END_NONE, 14, 2, 0, 0x2000, 0 },
+		{ GMT_EV_HOLDER_START, GMT_HOLD_VFIO_DMA, GMT_HOLD_END_NONE, 15, 0, 0x105000, 0x5000, 0 },
+		{ GMT_EV_HOLDER_START, GMT_HOLD_IOMMUFD, GMT_HOLD_END_NONE, 16, 1, 0x106000, 0x6000, 0 },
+		{ GMT_EV_HOLDER_END, GMT_HOLD_VFIO_DMA, GMT_HOLD_END_UNMAP, 15, 0, 0x105000, 0x5000,
+		  3000000 },
+		{ GMT_EV_HOLDER_END, GMT_HOLD_IOMMUFD, GMT_HOLD_END_CLOSE, 16, 1, 0x106000, 0x6000,
+		  4000000 },
+		{ GMT_EV_HOLDER_END, GMT_HOLD_IOURING_BUF, GMT_HOLD_END_EXIT, 14, 2, 0, 0x2000,
+		  5000000 },
+	};
+	struct gmt_event e;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		hdr(&e, h[i].type, i, VM_A, 4242, 11, h[i].fd, 0, h[i].held_ns);
+		e.holder.kind = h[i].kind;
+		e.holder.end = h[i].end;
+		e.holder.ring_fd = h[i].fd;
+		e.holder.index = h[i].index;
+		e.holder.stack_id = -14;	/* no stack: the fields' rendering only */
+		e.holder.gmem_ino = GMEM_INO;
+		e.holder.gmem_offset = h[i].off;
+		e.holder.len = 4096;
+		e.holder.uaddr = 0x7f3a00000000ULL + h[i].off;
+		e.holder.start_ns = T0_NS;
+		e.holder.iova = h[i].iova;
+		e.holder.id = 7 + h[i].kind;
+		gmt_out_event(o, &e);
+	}
+}
+
 static void render_events(struct gmt_out *o)
 {
 	struct gmt_event e;
@@ -633,15 +674,28 @@ static bool is_null(json_object *obj, const char *key)
 
 /* ---- tests ---- */
 
+/* the records fn writes, as text in NAME.txt and as JSON in NAME.jsonl */
+static void check_golden_formats(render_fn fn, const char *name)
+{
+	char file[64], *s = render(GMT_FMT_TEXT, fn);
+
+	snprintf(file, sizeof(file), "%s.txt", name);
+	check_golden(file, s);
+	free(s);
+	s = render(GMT_FMT_JSON, fn);
+	snprintf(file, sizeof(file), "%s.jsonl", name);
+	check_golden(file, s);
+	free(s);
+}
+
 static void test_policy_records(void **state)
 {
-	char *s = render(GMT_FMT_TEXT, render_policy);
+	check_golden_formats(render_policy, "policy");
+}
 
-	check_golden("policy.txt", s);
-	free(s);
-	s = render(GMT_FMT_JSON, render_policy);
-	check_golden("policy.jsonl", s);
-	free(s);
+static void test_holder_records(void **state)
+{
+	check_golden_formats(render_holders, "holders");
 }
 
 static void test_events_text(void **state)
@@ -961,6 +1015,7 @@ int main(void)
 		cmocka_unit_test(test_events_text_iso),
 		cmocka_unit_test(test_events_json),
 		cmocka_unit_test(test_policy_records),
+		cmocka_unit_test(test_holder_records),
 		cmocka_unit_test(test_events_json_fields),
 		cmocka_unit_test(test_hostile_comm),
 		cmocka_unit_test(test_stat_text),

@@ -19,6 +19,7 @@ static void teardown(struct run *r)
 {
 	release_pin(r);
 	scn_teardown(r);
+	dma_close(r);
 	guest_teardown(r);
 	close_vms(r);
 }
@@ -164,6 +165,8 @@ static int run_workload(const struct cfg *cfg)
 	hold(&r);
 	release_pin(&r);
 	if (write_outputs(&r))
+		rc = EXIT_RUNTIME;
+	if (r.dma.error[0])	/* asked for device DMA pins that could not be made */
 		rc = EXIT_RUNTIME;
 out:
 	teardown(&r);
