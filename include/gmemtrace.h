@@ -345,6 +345,14 @@ struct gmt_holder_key {
 	__u32 slot;		/* the buffer may span several guest_memfd mmaps */
 };
 
+/* value of map gmt_holders: the holder as its start record told it, and the
+ * VM it names (stat and export read the map: the holders alive now) */
+struct gmt_hval {
+	struct gmt_holder h;
+	__u64 vm_id;
+	__s32 vm_pid, vm_fd;
+};
+
 #define GMT_EVENT_HDR_SIZE	80
 #define GMT_EVENT_BODY_SIZE	(GMT_EVENT_SIZE - GMT_EVENT_HDR_SIZE)
 
@@ -546,6 +554,7 @@ _Static_assert(sizeof(struct gmt_vm_info) == 32, "vm info ABI");
 _Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
 _Static_assert(sizeof(struct gmt_site_err) == 16, "site error ABI");
 _Static_assert(sizeof(struct gmt_holder) == 72, "holder ABI");
+_Static_assert(sizeof(struct gmt_hval) == 88, "holder map value ABI");
 #endif
 
 #endif /* GMEMTRACE_H */

@@ -146,6 +146,7 @@ static void json_convert(struct gmt_line *l, const struct gmt_convert_view *c)
 	}
 	gmt_putc(l, '}');
 	json_folio(l, c);
+	gmt_json_blockers(l, c);
 }
 
 static void json_memslot(struct gmt_line *l, const struct gmt_memslot_view *m)
@@ -489,6 +490,8 @@ static void json_stat(struct gmt_out *o, const struct gmt_stat_view *v)
 	for (i = 0; i < v->nr_rows; i++)
 		json_object_array_add(rows, stat_row(&v->rows[i], v->hist));
 	json_object_object_add(obj, "rows", rows);
+	json_object_object_add(obj, "holders", gmt_json_stat_holders(v->hrows, v->nr_hrows,
+								    v->holders_on));
 	json_object_object_add(obj, "counters", named_obj(v->counters, GMT_CNT_MAX));
 	gmt_json_emit(o, obj);
 }

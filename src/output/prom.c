@@ -193,6 +193,38 @@ static void prom_rows(FILE *f, const struct gmt_metrics_view *v, char (*labs)[16
 		prom_kernel_latency(f, &v->rows[i], labs[i]);
 }
 
+/* export --holders: per VM, holders by kind and the bytes they pin, until
+ * the VM's series expire (0 once its holders went) */
+static void prom_holders(FILE *f, const struct gmt_metrics_view *v)
+{
+	char lab[128], kind[64];
+	int i, k;
+
+	if (!v->holders_on)
+		return;
+	family(f, "gmemtrace_holders", "gauge",
+	       "Long-term references on the VM's guest_memfd pages held now, by kind.");
+	for (i = 0; i < v->nr_hrows; i++) {
+		const struct gmt_holders_row_view *r = &v->hrows[i];
+
+		snprintf(lab, sizeof(lab), "vm=\"%s\",vm_id=\"%llu\",vm_pid=\"%d\"", r->vm.label,
+			 (unsigned long long)r->vm.id, r->vm.pid);
+		for (k = 0; k < r->nr_kinds; k++) {
+			snprintf(kind, sizeof(kind), "kind=\"%s\"", r->kinds[k].kind);
+			sample(f, "gmemtrace_holders", lab, kind, r->kinds[k].n);
+		}
+	}
+	family(f, "gmemtrace_pinned_bytes", "gauge",
+	       "Bytes of the VM's guest_memfd under at least one holder now.");
+	for (i = 0; i < v->nr_hrows; i++) {
+		const struct gmt_holders_row_view *r = &v->hrows[i];
+
+		snprintf(lab, sizeof(lab), "vm=\"%s\",vm_id=\"%llu\",vm_pid=\"%d\"", r->vm.label,
+			 (unsigned long long)r->vm.id, r->vm.pid);
+		sample(f, "gmemtrace_pinned_bytes", lab, NULL, r->pinned_bytes);
+	}
+}
+
 static void prom_metrics(struct gmt_out *o, const struct gmt_metrics_view *v)
 {
 	char (*labs)[160] = calloc(v->nr_rows ? v->nr_rows : 1, sizeof(*labs));
@@ -207,6 +239,7 @@ static void prom_metrics(struct gmt_out *o, const struct gmt_metrics_view *v)
 	for (i = 0; i < v->nr_rows; i++)
 		vm_labels(labs[i], sizeof(labs[i]), &v->rows[i]);
 	prom_rows(o->f, v, labs);
+	prom_holders(o->f, v);
 	free(labs);
 }
 
