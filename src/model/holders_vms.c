@@ -37,7 +37,7 @@ static struct gmt_stat_holders *hvm_row(struct gmt_stat_snapshot *s, int *cap,
 }
 
 /* holders sorted by (inode, offset): per inode, the union of their ranges */
-static int sum_per_vm(const struct gmt_holders *t, struct gmt_stat_snapshot *out)
+int gmt_holders_sum_vms(const struct gmt_holders *t, struct gmt_stat_snapshot *out)
 {
 	__u64 run_ino = 0, run_end = 0;
 	int i, cap = 0;
@@ -107,7 +107,7 @@ int gmt_holders_vms_read(int map_fd, const struct gmt_stat_snapshot *prev,
 	out->holders_on = true;
 	err = read_map(map_fd, &t);
 	if (!err)
-		err = sum_per_vm(&t, out);
+		err = gmt_holders_sum_vms(&t, out);
 	gmt_holders_free(&t);
 	if (err)
 		return err;

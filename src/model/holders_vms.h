@@ -21,6 +21,10 @@
 int gmt_holders_vms_read(int map_fd, const struct gmt_stat_snapshot *prev,
 			 struct gmt_stat_snapshot *out);
 
+/* t's holders summed into out->hvms, one row per VM, unsorted (part of the read) */
+struct gmt_holders;
+int gmt_holders_sum_vms(const struct gmt_holders *t, struct gmt_stat_snapshot *out);
+
 /* export's keeper: cur's rows into acc (a row not read again reads 0 and is
  * gone once its VM is), and the rows gone for expire_ns dropped */
 int gmt_holders_vms_accumulate(struct gmt_stat_snapshot *acc,

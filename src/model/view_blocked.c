@@ -59,10 +59,14 @@ static const char *why_unattributed(__u64 left_pin_refs, __u32 other, bool count
 {
 	if (left_pin_refs && !counted_all)
 		return "more holders over the folio than are counted";
+#define UNTRACED_PINS "pins no traced holder explains: taken before tracing started, by a " \
+		      "process outside the filters, or by a kernel-side pinner (VFIO, iommufd, " \
+		      "vhost, RDMA, drivers) that --holders does not follow"
+	if (left_pin_refs && other)
+		return UNTRACED_PINS "; and non-pin references (GET, I/O in flight, KVM's "
+		       "transient ones), which have no traced holder";
 	if (left_pin_refs)
-		return "pins no traced holder explains: taken before tracing started, by a "
-		       "process outside the filters, or by a kernel-side pinner (VFIO, iommufd, "
-		       "vhost, RDMA, drivers) that --holders does not follow";
+		return UNTRACED_PINS;
 	if (other)
 		return "non-pin references (GET, I/O in flight, KVM's transient ones) have no "
 		       "traced holder";

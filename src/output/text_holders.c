@@ -57,7 +57,7 @@ void gmt_text_blockers(struct gmt_line *l, const struct gmt_blockers_view *b, bo
 	int i;
 
 	if (!b->traced) {
-		gmt_puts(l, " holders=not_traced(--holders_names_them)");
+		gmt_puts(l, " holders=? (--holders names them)");
 		return;
 	}
 	gmt_puts(l, " holders=");
