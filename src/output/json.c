@@ -206,8 +206,6 @@ static void json_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 
 static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 {
-	int i;
-
 	N(l, "kind", h->kind);
 	if (h->end)
 		N(l, "end", h->end);
@@ -221,16 +219,7 @@ static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 	U(l, "uaddr", h->uaddr);
 	U(l, "holder_id", h->id);
 	U(l, "held_ns", h->held_ns);
-	KEY(l, "stack");
-	gmt_putc(l, '[');
-	for (i = 0; i < h->nr_frames; i++) {
-		gmt_puts(l, i ? ",{\"ip\":" : "{\"ip\":");
-		gmt_put_u64(l, h->frame_ips[i]);
-		gmt_puts(l, ",\"sym\":\"");
-		gmt_put_esc(l, h->frames[i], strlen(h->frames[i]), GMT_ESC_JSON);
-		gmt_puts(l, "\"}");
-	}
-	gmt_putc(l, ']');
+	gmt_json_stack(l, h->frames, h->frame_ips, h->nr_frames);
 }
 
 static void json_body(struct gmt_line *l, const struct gmt_event_view *v)

@@ -8,6 +8,7 @@
 
 #include "fmt.h"
 #include "json.h"
+#include "stacks.h"
 
 /* room kept for what follows in the line: the holders' closing and the record's */
 #define TAIL_ROOM	64
@@ -25,29 +26,31 @@ static void put_key_u(struct gmt_line *l, const char *key, __u64 v)
 	gmt_put_u64(l, v);
 }
 
-/* the frames that fit; returns whether all did */
-static bool put_stack(struct gmt_line *l, const struct gmt_blocker_view *h)
+bool gmt_json_stack(struct gmt_line *l, const char *const *frames, const __u64 *ips, int n)
 {
+	char sym[GMT_ESC_SIZE(GMT_FRAME_LEN)];
+	size_t len;
 	int i;
 
 	gmt_puts(l, ",\"stack\":[");
-	for (i = 0; i < h->nr_frames; i++) {
-		size_t len = strlen(h->frames[i]);
-
-		if (room(l) < 6 * len + 48 + TAIL_ROOM + 32)
+	for (i = 0; i < n; i++) {
+		len = gmt_escape(sym, sizeof(sym), frames[i], strlen(frames[i]), GMT_ESC_JSON);
+		if (room(l) < len + 48 + TAIL_ROOM)
 			break;
 		gmt_puts(l, i ? ",{\"ip\":" : "{\"ip\":");
-		gmt_put_u64(l, h->frame_ips[i]);
+		gmt_put_u64(l, ips[i]);
 		gmt_puts(l, ",\"sym\":\"");
-		gmt_put_esc(l, h->frames[i], len, GMT_ESC_JSON);
+		gmt_put(l, sym, len);
 		gmt_puts(l, "\"}");
 	}
 	gmt_putc(l, ']');
-	return i == h->nr_frames;
+	return i == n;
 }
 
 static void put_blocker(struct gmt_line *l, const struct gmt_blocker_view *h, bool has_refs)
 {
+	bool complete;
+
 	gmt_puts(l, "{\"kind\":\"");
 	gmt_puts(l, h->kind);
 	put_key_u(l, "\",\"pid\":", h->pid);
@@ -69,7 +72,8 @@ static void put_blocker(struct gmt_line *l, const struct gmt_blocker_view *h, bo
 	else
 		gmt_puts(l, "null");
 	put_key_u(l, ",\"holder_id\":", h->id);
-	gmt_puts(l, put_stack(l, h) ? ",\"stack_complete\":true}" : ",\"stack_complete\":false}");
+	complete = gmt_json_stack(l, h->frames, h->frame_ips, h->nr_frames);
+	gmt_puts(l, complete ? ",\"stack_complete\":true}" : ",\"stack_complete\":false}");
 }
 
 void gmt_json_blockers(struct gmt_line *l, const struct gmt_convert_view *c)

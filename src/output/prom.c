@@ -195,6 +195,12 @@ static void prom_rows(FILE *f, const struct gmt_metrics_view *v, char (*labs)[16
 
 /* export --holders: per VM, holders by kind and the bytes they pin, until
  * the VM's series expire (0 once its holders went) */
+static void holder_labels(char *buf, size_t size, const struct gmt_holders_row_view *r)
+{
+	snprintf(buf, size, "vm=\"%s\",vm_id=\"%llu\",vm_pid=\"%d\"", r->vm.label,
+		 (unsigned long long)r->vm.id, r->vm.pid);
+}
+
 static void prom_holders(FILE *f, const struct gmt_metrics_view *v)
 {
 	char lab[128], kind[64];
@@ -207,8 +213,7 @@ static void prom_holders(FILE *f, const struct gmt_metrics_view *v)
 	for (i = 0; i < v->nr_hrows; i++) {
 		const struct gmt_holders_row_view *r = &v->hrows[i];
 
-		snprintf(lab, sizeof(lab), "vm=\"%s\",vm_id=\"%llu\",vm_pid=\"%d\"", r->vm.label,
-			 (unsigned long long)r->vm.id, r->vm.pid);
+		holder_labels(lab, sizeof(lab), r);
 		for (k = 0; k < r->nr_kinds; k++) {
 			snprintf(kind, sizeof(kind), "kind=\"%s\"", r->kinds[k].kind);
 			sample(f, "gmemtrace_holders", lab, kind, r->kinds[k].n);
@@ -219,8 +224,7 @@ static void prom_holders(FILE *f, const struct gmt_metrics_view *v)
 	for (i = 0; i < v->nr_hrows; i++) {
 		const struct gmt_holders_row_view *r = &v->hrows[i];
 
-		snprintf(lab, sizeof(lab), "vm=\"%s\",vm_id=\"%llu\",vm_pid=\"%d\"", r->vm.label,
-			 (unsigned long long)r->vm.id, r->vm.pid);
+		holder_labels(lab, sizeof(lab), r);
 		sample(f, "gmemtrace_pinned_bytes", lab, NULL, r->pinned_bytes);
 	}
 }

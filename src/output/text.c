@@ -170,8 +170,6 @@ static void text_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 
 static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 {
-	int i;
-
 	gmt_puts(l, h->kind);
 	gmt_puts(l, " ring_fd=");
 	gmt_put_s64(l, h->ring_fd);
@@ -187,14 +185,7 @@ static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 		gmt_puts(l, " held=");
 		gmt_put_ns(l, h->held_ns);
 	}
-	for (i = 0; i < h->nr_frames; i++) {
-		gmt_puts(l, i ? ";" : " stack=");
-		if (h->frames[i][0])
-			gmt_put_esc(l, h->frames[i], strlen(h->frames[i]),
-				    GMT_ESC_ASCII | GMT_ESC_SPACE);
-		else
-			gmt_put_hex(l, h->frame_ips[i]);
-	}
+	gmt_text_stack(l, " stack=", h->frames, h->frame_ips, h->nr_frames);
 }
 
 static void text_body(struct gmt_line *l, const struct gmt_event_view *v, bool iso)

@@ -5,13 +5,28 @@
 #include "fmt.h"
 #include "text_holders.h"
 
+void gmt_text_stack(struct gmt_line *l, const char *key, const char *const *frames,
+		    const __u64 *ips, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		/* the line has a fixed size: a frame is whole or left out */
+		if ((size_t)(l->end - l->p) < 4 * strlen(frames[i]) + 64)
+			break;
+		gmt_puts(l, i ? ";" : key);
+		if (frames[i][0])
+			gmt_put_esc(l, frames[i], strlen(frames[i]), GMT_ESC_ASCII | GMT_ESC_SPACE);
+		else
+			gmt_put_hex(l, ips[i]);
+	}
+}
+
 /* holder=io_uring_buffer,pid=..,comm=..,fd=..,index=..,gmem=ino:off+size,since=..,
  * held=..,refs=..,id=..,stack=f0;f1 (one field: no spaces) */
 static void text_blocker(struct gmt_line *l, const struct gmt_blocker_view *h, bool has_refs,
 			 bool iso)
 {
-	int i;
-
 	gmt_puts(l, " holder=");
 	gmt_puts(l, h->kind);
 	gmt_puts(l, ",pid=");
@@ -39,17 +54,7 @@ static void text_blocker(struct gmt_line *l, const struct gmt_blocker_view *h, b
 	}
 	gmt_puts(l, ",id=");
 	gmt_put_u64(l, h->id);
-	for (i = 0; i < h->nr_frames; i++) {
-		/* the line has a fixed size: a frame is whole or left out */
-		if ((size_t)(l->end - l->p) < 4 * strlen(h->frames[i]) + 64)
-			break;
-		gmt_puts(l, i ? ";" : ",stack=");
-		if (h->frames[i][0])
-			gmt_put_esc(l, h->frames[i], strlen(h->frames[i]),
-				    GMT_ESC_ASCII | GMT_ESC_SPACE);
-		else
-			gmt_put_hex(l, h->frame_ips[i]);
-	}
+	gmt_text_stack(l, ",stack=", h->frames, h->frame_ips, h->nr_frames);
 }
 
 void gmt_text_blockers(struct gmt_line *l, const struct gmt_blockers_view *b, bool iso)

@@ -10,6 +10,9 @@
 #include "escape.h"
 #include "view.h"
 
+/* KEY f0;f1;... (a frame without a symbol as its address): the frames that fit */
+void gmt_text_stack(struct gmt_line *l, const char *key, const char *const *frames,
+		    const __u64 *ips, int n);
 /* " holders=N excess=E attributed=A unattributed=U holder=kind,pid=..." */
 void gmt_text_blockers(struct gmt_line *l, const struct gmt_blockers_view *b, bool iso_time);
 /* stat: one line per VM with holders now (or at the last record) */

@@ -57,10 +57,12 @@ static json_object *run(const char *backend, bool holders, const char *tag, json
 	}
 	argv[n++] = "--";
 	argv[n++] = live_bin("gmem-workload");
-	/* 4 conversions of 16K over 64K: the first two each meet a pinned page */
+	/* 4 conversions of 16K over 64K: the first two each meet a pinned page;
+	 * held a second after, so its stacks are symbolized while it runs */
 	for (const char *const *a = (const char *const[]){ "--in-place", "--gmem-size", "64K",
 			"--pin", "2", "--pin-offset", "0x3000", "--uapi", "g3", "--dir", "private",
-			"--size", "16K", "--conversions", "4", "--json-out", NULL }; *a; a++)
+			"--size", "16K", "--conversions", "4", "--hold", "1", "--json-out", NULL };
+	     *a; a++)
 		argv[n++] = *a;
 	argv[n++] = wlj;
 	argv[n] = NULL;
@@ -86,9 +88,20 @@ static json_object *blocked_events(json_object *recs, json_object *wl)
 		if (live_get_int(e, "pid") == pid && json_object_get_boolean(get(e, "blocked")))
 			json_object_array_add(out, json_object_get(e));
 	}
-	json_object_put(ev);
-	if (!json_object_array_length(out))
+	if (!json_object_array_length(out)) {
+		json_object *calls = get(wl, "calls");
+
+		/* what the workload got and what was traced, to tell which side missed */
+		for (i = 0; i < json_object_array_length(calls); i++)
+			print_message("workload call %zu: %s\n", i, json_object_to_json_string(
+				      json_object_array_get_idx(calls, i)));
+		for (i = 0; i < json_object_array_length(ev); i++)
+			print_message("traced: %s\n", json_object_to_json_string(
+				      json_object_array_get_idx(ev, i)));
+		json_object_put(ev);
 		live_cannot_run("EAGAIN", "no conversion was refused with EAGAIN here");
+	}
+	json_object_put(ev);
 	return out;
 }
 

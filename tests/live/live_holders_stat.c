@@ -100,16 +100,6 @@ static void test_stat_holders(void **state)
 	json_object_put(wl);
 }
 
-static bool have_export(void)
-{
-	char *argv[] = { (char *)live_bin("gmemtrace"), "export", "--help", NULL };
-
-	if (live_run(argv, NULL, NULL, 30) == 0)
-		return true;
-	print_message("SKIP: this gmemtrace has no export command (a build without libmicrohttpd)\n");
-	return false;
-}
-
 static char *slurp(const char *path)
 {
 	static char buf[1 << 18];
@@ -153,7 +143,7 @@ static void test_export_holders(void **state)
 	pid_t exp;
 	int i;
 
-	if (!live_require_tracing() || !have_export())
+	if (!live_require_tracing() || !live_have_export())
 		skip();
 	assert_non_null(mkdtemp(dir));
 	snprintf(prom, sizeof(prom), "%s/gmemtrace.prom", dir);

@@ -690,6 +690,40 @@ static void render_blocked_holders(struct gmt_out *o)
 	blocked_at(o, 21, 0x5000, 1026);
 }
 
+/* a symbolized stack on every holder, every phase seen: the record still
+ * fits its line (frames that would not are left out, and said so) */
+static void render_blocked_full(struct gmt_out *o)
+{
+	static struct gmt_held_stack st = { .refs = 1000 };
+	struct gmt_event e;
+	int i, p;
+
+	o->model->holders_on = true;
+	st.st.nr = 8;
+	for (i = 0; i < 8; i++) {
+		st.st.f[i].ip = 0x401000 + i * 0x111;
+		snprintf(st.st.f[i].sym, sizeof(st.st.f[i].sym),
+			 "a_rather_long_function_name_%d+0x%x[gmem-workload]", i, 0x10 * i);
+	}
+	for (i = 0; i < 6; i++)
+		holder_start(o, i, 10 + i, 7 + i, i, 0x5000, 0x1000);
+	for (i = 0; i < o->model->holders.nr; i++)
+		o->model->holders.h[i].stack = &st;
+	hdr(&e, GMT_EV_CONVERT, 20, VM_A, 4242, 11, 12, -11, 900000);
+	convert(&e, GMT_GEN_G3, GMT_KVM_SET_MEMORY_ATTRIBUTES2, 0, 0x10000,
+		GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	e.convert.source = GMT_SRC_FENTRY;
+	e.convert.kernel_latency_ns = 880000;
+	for (p = 0; p < GMT_PH_MAX; p++)
+		e.convert.phase_ns[p] = 1000 * (p + 1);
+	e.convert.has_error_offset = 1;
+	e.convert.error_offset = 0x5000;
+	e.convert.folio = (struct gmt_folio_snap){ .index = 5, .refcount = 6 * 1024 + 2,
+						   .expected = 1, .nr_pages = 1, .lru = 1,
+						   .exact = 1, .valid = 1 };
+	gmt_out_event(o, &e);
+}
+
 /* without --holders: the record says that --holders names them */
 static void render_blocked_untraced(struct gmt_out *o)
 {
@@ -704,6 +738,14 @@ static void test_blocked_holders(void **state)
 	char *uj = render(GMT_FMT_JSON, render_blocked_untraced);
 
 	check_golden("blocked.txt", t);
+	free(t);
+	t = render(GMT_FMT_JSON, render_blocked_full);
+	/* every line parses: nothing cut in half */
+	assert_int_equal(check_ndjson(t, "event"), 7);
+	check_golden("blocked_full.jsonl", t);
+	free(t);
+	t = render(GMT_FMT_TEXT, render_blocked_full);
+	check_golden("blocked_full.txt", t);
 	assert_int_equal(check_ndjson(j, "event"), 8);
 	check_golden("blocked.jsonl", j);
 	assert_non_null(strstr(u, " holders=? (--holders names them)"));
