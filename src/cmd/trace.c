@@ -177,6 +177,7 @@ static int trace_tick(struct gmt_run *r, bool last)
 	if (lost > t->lost_seen) {
 		gmt_out_lost(&r->out, lost - t->lost_seen, lost);
 		t->lost_seen = lost;
+		t->model.records_lost = lost;	/* blocked records say their holders may be off */
 	}
 	return 0;
 }

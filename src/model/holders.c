@@ -98,8 +98,8 @@ bool gmt_holders_remove(struct gmt_holders *t, __u64 id)
 
 void gmt_holders_end(struct gmt_holders *t, const struct gmt_event *e)
 {
-	if (!gmt_holders_remove(t, e->holder.id))
-		t->unknown_ends++;
+	/* not found: its start record was lost (counted as a lost record) */
+	gmt_holders_remove(t, e->holder.id);
 }
 
 int gmt_holders_find(const struct gmt_holders *t, __u64 ino, __u64 off, __u64 len,

@@ -45,7 +45,6 @@ struct gmt_holders {
 	struct gmt_live_holder *h;	/* sorted by (gmem_ino, gmem_offset, id) */
 	int nr, cap;
 	__u64 max_len;			/* the longest held: lookups start that far below */
-	__u64 unknown_ends;		/* end records of holders never started here */
 };
 
 /* a holder_start record (stack: its symbolized stack, a reference is taken) */

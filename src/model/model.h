@@ -26,6 +26,7 @@ struct gmt_model {
 	int stack_map_fd;
 	struct gmt_holders holders;
 	struct gmt_held_stack *stack;
+	__u64 records_lost;	/* so far: a lost holder record leaves the holders incomplete */
 };
 
 /* learn from an event: a memslot binds a GPA range, a VM gone drops its own,

@@ -97,6 +97,7 @@ struct gmt_blockers_view {
 	__u64 attributed, unattributed;	/* attributed + unattributed = excess */
 	const char *unattributed_why;	/* NULL when all is attributed */
 	int nr_holders;			/* holders over the folio (or the page at error_offset) */
+	__u64 records_lost;		/* records lost so far: holders may be missing or stale */
 	int nr;				/* of them, named here */
 	struct gmt_blocker_view h[GMT_VIEW_BLOCKERS_MAX];
 };

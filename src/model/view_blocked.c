@@ -82,6 +82,7 @@ void gmt_view_blockers(struct gmt_blockers_view *v, const struct gmt_model *m,
 
 	memset(v, 0, sizeof(*v));
 	v->traced = m->holders_on;
+	v->records_lost = m->records_lost;
 	if (!v->traced || !c->has_gmem)
 		return;
 	if (c->has_folio) {

@@ -90,6 +90,7 @@ void gmt_json_blockers(struct gmt_line *l, const struct gmt_convert_view *c)
 		return;
 	}
 	put_key_u(l, ",\"holders\":{\"traced\":true,\"count\":", b->nr_holders);
+	put_key_u(l, ",\"records_lost\":", b->records_lost);
 	if (b->has_refs) {
 		put_key_u(l, ",\"excess_refs\":", b->excess);
 		put_key_u(l, ",\"attributed_refs\":", b->attributed);

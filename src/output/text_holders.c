@@ -79,6 +79,9 @@ void gmt_text_blockers(struct gmt_line *l, const struct gmt_blockers_view *b, bo
 		text_blocker(l, &b->h[i], b->has_refs, iso);
 	if (i < b->nr_holders)
 		gmt_put_fmt(l, " (%d more holders)", b->nr_holders - i);
+	if (b->records_lost)	/* a lost start or end: the holders here may be off */
+		gmt_put_fmt(l, " (%llu records lost: holders may be missing or stale)",
+			    (unsigned long long)b->records_lost);
 	if (b->unattributed_why) {
 		gmt_puts(l, " (unattributed: ");
 		gmt_puts(l, b->unattributed_why);

@@ -687,6 +687,8 @@ static void render_blocked_holders(struct gmt_out *o)
 	e.holder.end = GMT_HOLD_END_UNREGISTER;
 	e.holder.id = 1;
 	gmt_out_event(o, &e);
+	/* records were lost meanwhile: the record says its holders may be off */
+	o->model->records_lost = 2;
 	blocked_at(o, 21, 0x5000, 1026);
 }
 
