@@ -183,6 +183,14 @@ static void test_export_holders(void **state)
 	assert_non_null(expo);
 	assert_int_equal(sample(expo, "gmemtrace_holders", label, "kind=\"io_uring_buffer\""), 0);
 	assert_int_equal(sample(expo, "gmemtrace_pinned_bytes", label, NULL), 0);
+	/* the exposition stays valid with the holder families in it */
+	if (!access("/usr/bin/promtool", X_OK)) {
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "/usr/bin/promtool check metrics < %s", prom);
+		assert_int_equal(live_run((char *const[]){ "/bin/sh", "-c", cmd, NULL }, NULL,
+					  live_tmp("hexport-promtool.err"), 60), 0);
+	}
 	unlink(prom);
 	rmdir(dir);
 	json_object_put(wl);
