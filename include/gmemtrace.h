@@ -337,20 +337,20 @@ struct gmt_pol_count {
 	__u64 denies;		/* in monitor mode: would have denied */
 };
 
-/* map gmt_holders: one per (process, ring fd, buffer index, mmap slot) */
-struct gmt_holder_key {
-	__u32 tgid;
-	__s32 ring_fd;
-	__u32 index;
-	__u32 slot;		/* the buffer may span several guest_memfd mmaps */
-};
-
 /* value of map gmt_holders: the holder as its start record told it, and the
  * VM it names (stat and export read the map: the holders alive now) */
 struct gmt_hval {
 	struct gmt_holder h;
 	__u64 vm_id;
 	__s32 vm_pid, vm_fd;
+};
+
+/* map gmt_holders: one per (process, ring fd, buffer index, mmap slot) */
+struct gmt_holder_key {
+	__u32 tgid;
+	__s32 ring_fd;
+	__u32 index;
+	__u32 slot;		/* the buffer may span several guest_memfd mmaps */
 };
 
 #define GMT_EVENT_HDR_SIZE	80
@@ -540,6 +540,7 @@ struct gmt_inflight {
 
 #ifndef __bpf__
 #include <stddef.h>
+_Static_assert(sizeof(struct gmt_hval) == sizeof(struct gmt_holder) + 16, "holder map value ABI");
 _Static_assert(sizeof(struct gmt_event_hdr) == GMT_EVENT_HDR_SIZE, "event header ABI");
 _Static_assert(sizeof(struct gmt_event) == GMT_EVENT_SIZE, "event ABI");
 _Static_assert(sizeof(struct gmt_convert) <= GMT_EVENT_BODY_SIZE, "convert body");
@@ -554,7 +555,6 @@ _Static_assert(sizeof(struct gmt_vm_info) == 32, "vm info ABI");
 _Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
 _Static_assert(sizeof(struct gmt_site_err) == 16, "site error ABI");
 _Static_assert(sizeof(struct gmt_holder) == 72, "holder ABI");
-_Static_assert(sizeof(struct gmt_hval) == 88, "holder map value ABI");
 #endif
 
 #endif /* GMEMTRACE_H */

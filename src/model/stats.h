@@ -44,16 +44,16 @@ struct gmt_stat_snapshot {
 	int nr_rows;
 	struct gmt_stat_err *errs;
 	int nr_errs;
-	__u64 counters[GMT_CNT_MAX];
-	__u32 *dead_slots;		/* slots of gone VMs, to recycle after the report */
-	int nr_dead;
-	int nr_live_vms;		/* VMs with an identity now */
-	__u64 *live_ids;		/* their ids, sorted */
+	__u64 *live_ids;		/* the VMs with an identity now (nr_live_vms), sorted */
 	/* holders (--holders only): per VM with holders now, or with some at
 	 * the previous snapshot (then 0) */
 	bool holders_on;
 	struct gmt_stat_holders *hvms;	/* by VM id */
 	int nr_hvms;
+	__u64 counters[GMT_CNT_MAX];
+	__u32 *dead_slots;		/* slots of gone VMs, to recycle after the report */
+	int nr_dead;
+	int nr_live_vms;		/* VMs with an identity now */
 };
 
 /* Read the live VM identities, then the stats array (nr_slots VMs): a slot
