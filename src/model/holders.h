@@ -21,6 +21,7 @@ struct gmt_held_stack {
 	int refs;
 	__u32 pid;
 	__s32 id;
+	__u64 leaf_ret;		/* resolved with it: part of what makes it the same */
 	struct gmt_stack st;
 };
 

@@ -13,7 +13,8 @@ static struct gmt_held_stack *holder_stack(struct gmt_model *m, const struct gmt
 
 	if (!m->stacks_on || h->stack_id < 0)
 		return NULL;
-	if (m->stack && m->stack->pid == e->hdr.pid && m->stack->id == h->stack_id)
+	if (m->stack && m->stack->pid == e->hdr.pid && m->stack->id == h->stack_id &&
+	    m->stack->leaf_ret == h->leaf_ret)
 		return m->stack;
 	st = calloc(1, sizeof(*st));
 	if (!st)
@@ -21,6 +22,7 @@ static struct gmt_held_stack *holder_stack(struct gmt_model *m, const struct gmt
 	st->refs = 1;	/* the model's: the last one symbolized */
 	st->pid = e->hdr.pid;
 	st->id = h->stack_id;
+	st->leaf_ret = h->leaf_ret;
 	gmt_stack_resolve(&st->st, m->stack_map_fd, e->hdr.pid, h->stack_id, h->leaf_ret);
 	gmt_held_stack_put(m->stack);
 	m->stack = st;

@@ -180,7 +180,8 @@ static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 	v->held_ns = v->end ? e->hdr.latency_ns : 0;
 	v->nr_frames = 0;
 	/* the stack the model symbolized for this start record */
-	if (v->end || !st || h->stack_id < 0 || st->pid != e->hdr.pid || st->id != h->stack_id)
+	if (v->end || !st || h->stack_id < 0 || st->pid != e->hdr.pid || st->id != h->stack_id ||
+	    st->leaf_ret != h->leaf_ret)
 		return;
 	for (i = 0; i < st->st.nr && i < GMT_VIEW_STACK_MAX; i++) {
 		v->frames[i] = st->st.f[i].sym;
