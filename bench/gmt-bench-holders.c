@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gmt-bench-holders: what `gmemtrace trace --holders` adds to an unrelated
- * mmap/munmap pair (anonymous, and of a memfd: a file the fd check must
+ * gmt-bench-holders: what `gmemtrace trace --holders` (and `stat --holders`,
+ * the same programs without records) adds to an unrelated mmap/munmap pair (anonymous, and of a memfd: a file the fd check must
  * look at), against empty programs on the same three hooks; and the memory
  * the holder maps take per 1000 holders. Rounds alternate bare, empty and
  * holders; each figure is a median of timed chunks. Exit 0, 1 runtime
  * error, 3 cannot run here (not root).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,12 +70,17 @@ static double pair_ns(int fd)
 	return median(chunk, CHUNKS);
 }
 
-static pid_t start_tracer(const char *gmt)
+static pid_t start_tracer(const char *gmt, bool stat)
 {
 	pid_t pid = fork();
 
 	if (!pid) {
-		execl(gmt, gmt, "trace", "--holders", "-o", "/dev/null", "-f", "json", (char *)NULL);
+		if (stat)
+			execl(gmt, gmt, "stat", "--holders", "-o", "/dev/null", "-f", "json", "3600",
+			      (char *)NULL);
+		else
+			execl(gmt, gmt, "trace", "--holders", "-o", "/dev/null", "-f", "json",
+			      (char *)NULL);
 		_exit(127);
 	}
 	sleep(3);	/* loaded and attached (probing VMs included) */
@@ -109,13 +115,13 @@ static long map_bytes(enum bpf_map_type type, __u32 k, __u32 v, __u32 n)
 
 static void memory(void)
 {
-	/* holder value: struct gmt_holder + VM identity (bpf/holders.bpf.c) */
+	/* holder value: struct gmt_hval, the holder and its VM identity */
 	long h = map_bytes(BPF_MAP_TYPE_HASH, sizeof(struct gmt_holder_key),
-			   sizeof(struct gmt_holder) + 16, 1000);
+			   sizeof(struct gmt_hval), 1000);
 	long s = map_bytes(BPF_MAP_TYPE_STACK_TRACE, 4, 127 * 8, 1000);
 
 	printf("holder map: %ld bytes per 1000 holders (%zu B key + %zu B value, preallocated "
-	       "for %d: %ld KiB)\n", h, sizeof(struct gmt_holder_key), sizeof(struct gmt_holder) + 16,
+	       "for %d: %ld KiB)\n", h, sizeof(struct gmt_holder_key), sizeof(struct gmt_hval),
 	       GMT_HOLD_MAX, h * GMT_HOLD_MAX / 1000 / 1024);
 	printf("stack map: %ld bytes per 1000 distinct stacks (one per registering call site, "
 	       "shared by its buffers)\n", s);
@@ -123,7 +129,7 @@ static void memory(void)
 
 int main(int argc, char **argv)
 {
-	double r[3][2][ROUNDS];	/* bare, empty, holders x anon, memfd */
+	double r[4][2][ROUNDS];	/* bare, empty, trace --holders, stat --holders x anon, memfd */
 	const char *gmt = argc > 1 ? argv[1] : "build/gmemtrace";
 	const char *names[2] = { "anonymous", "memfd" };
 	struct empty_hold_bpf *skel;
@@ -147,19 +153,24 @@ int main(int argc, char **argv)
 		for (i = 0; i < 2; i++)
 			r[1][i][k] = pair_ns(i ? fd : -1);
 		empty_hold_bpf__destroy(skel);
-		t = start_tracer(gmt);
+		t = start_tracer(gmt, false);
 		for (i = 0; i < 2; i++)
 			r[2][i][k] = pair_ns(i ? fd : -1);
 		stop_tracer(t);
+		t = start_tracer(gmt, true);
+		for (i = 0; i < 2; i++)
+			r[3][i][k] = pair_ns(i ? fd : -1);
+		stop_tracer(t);
 	}
 	printf("mmap+munmap pair, ns (median of %d rounds)    bare   empty  holders  "
-	       "added/empty-added\n", ROUNDS);
+	       "added/empty-added  stat  added/empty-added\n", ROUNDS);
 	for (i = 0; i < 2; i++) {
 		double b = median(r[0][i], ROUNDS), e = median(r[1][i], ROUNDS);
-		double h = median(r[2][i], ROUNDS);
+		double h = median(r[2][i], ROUNDS), st = median(r[3][i], ROUNDS);
 
-		printf("  %-42s %6.0f  %6.0f  %7.0f  %.2fx (target <= 1.5x)\n", names[i], b, e, h,
-		       e > b ? (h - b) / (e - b) : 0.0);
+		printf("  %-42s %6.0f  %6.0f  %7.0f  %.2fx (target <= 1.5x)  %6.0f  %.2fx\n",
+		       names[i], b, e, h, e > b ? (h - b) / (e - b) : 0.0, st,
+		       e > b ? (st - b) / (e - b) : 0.0);
 	}
 	memory();
 	return 0;
