@@ -166,7 +166,6 @@ static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 {
 	const struct gmt_holder *h = &e->holder;
 	const struct gmt_held_stack *st = m->stack;
-	int i;
 
 	v->kind = gmt_holder_kind_name(h->kind);
 	v->end = e->hdr.type == GMT_EV_HOLDER_END ? gmt_holder_end_name(h->end) : NULL;
@@ -183,11 +182,18 @@ static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 	if (v->end || !st || h->stack_id < 0 || st->pid != e->hdr.pid || st->id != h->stack_id ||
 	    st->leaf_ret != h->leaf_ret)
 		return;
-	for (i = 0; i < st->st.nr && i < GMT_VIEW_STACK_MAX; i++) {
-		v->frames[i] = st->st.f[i].sym;
-		v->frame_ips[i] = st->st.f[i].ip;
+	v->nr_frames = gmt_view_stack(v->frames, v->frame_ips, &st->st);
+}
+
+int gmt_view_stack(const char **frames, __u64 *ips, const struct gmt_stack *st)
+{
+	int i;
+
+	for (i = 0; i < st->nr && i < GMT_VIEW_STACK_MAX; i++) {
+		frames[i] = st->f[i].sym;
+		ips[i] = st->f[i].ip;
 	}
-	v->nr_frames = i;
+	return i;
 }
 
 static void view_guest_req(struct gmt_guest_req_view *v, const struct gmt_event *e)

@@ -202,6 +202,10 @@ struct gmt_event_view {
 	};
 };
 
+/* a symbolized stack's first GMT_VIEW_STACK_MAX frames; returns how many */
+struct gmt_stack;
+int gmt_view_stack(const char **frames, __u64 *ips, const struct gmt_stack *st);
+
 /* the holders of a blocked conversion's folio (view_blocked.c) */
 struct gmt_model;
 void gmt_view_blockers(struct gmt_blockers_view *v, const struct gmt_model *m,

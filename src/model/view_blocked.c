@@ -23,9 +23,6 @@
 static void view_blocker(struct gmt_blocker_view *b, const struct gmt_live_holder *h,
 			 const struct gmt_event *e, __u64 real_off)
 {
-	const struct gmt_held_stack *st = h->stack;
-	int i;
-
 	b->kind = gmt_holder_kind_name(h->kind);
 	b->pid = h->pid;
 	b->comm = h->comm;
@@ -38,12 +35,7 @@ static void view_blocker(struct gmt_blocker_view *b, const struct gmt_live_holde
 	b->uaddr = h->uaddr;
 	b->since_real_ns = h->start_ns + real_off;
 	b->held_ns = e->hdr.ts_ns > h->start_ns ? e->hdr.ts_ns - h->start_ns : 0;
-	b->nr_frames = 0;
-	for (i = 0; st && i < st->st.nr && i < GMT_VIEW_STACK_MAX; i++) {
-		b->frames[i] = st->st.f[i].sym;
-		b->frame_ips[i] = st->st.f[i].ip;
-	}
-	b->nr_frames = i;
+	b->nr_frames = h->stack ? gmt_view_stack(b->frames, b->frame_ips, &h->stack->st) : 0;
 }
 
 /* pages of [off, off + len) that h covers */
