@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gmt-bench-holders: what `gmemtrace trace --holders` adds to an unrelated
- * mmap/munmap pair (anonymous, and of a memfd: a file the fd check must
- * look at), against empty programs on the same three hooks; and the memory
- * the holder maps take per 1000 holders. Rounds alternate bare, empty and
- * holders; each figure is a median of timed chunks. Then what its VFIO /
- * iommufd ioctl programs add to an unrelated ioctl: `trace --holders`
- * against `trace` (whose own ioctl programs both have), as a ratio of what
- * two empty programs on sys_enter/exit_ioctl add to a bare ioctl. Exit 0, 1 runtime
- * error, 3 cannot run here (not root).
+ * gmt-bench-holders: what `gmemtrace trace --holders` (and `stat --holders`,
+ * the same programs without records) adds to an unrelated mmap/munmap pair
+ * (anonymous, and of a memfd: a file the fd check must look at), against
+ * empty programs on the same three hooks; and the memory the holder maps take
+ * per 1000 holders. Rounds alternate bare, empty and holders; each figure is a
+ * median of timed chunks. Then what its VFIO / iommufd ioctl programs add to
+ * an unrelated ioctl: `trace --holders` against `trace` (whose own ioctl
+ * programs both have), as a ratio of what two empty programs on
+ * sys_enter/exit_ioctl add to a bare ioctl. Exit 0, 1 runtime error, 3 cannot
+ * run here (not root).
  */
 #include <errno.h>
 #include <signal.h>
@@ -91,12 +92,18 @@ static double ioctl_ns(int fd)
 	return median(chunk, CHUNKS);
 }
 
-static pid_t start_tracer_with(const char *gmt, bool holders)
+/* what runs during a timed phase */
+enum tracer { TR_TRACE, TR_TRACE_HOLDERS, TR_STAT_HOLDERS };
+
+static pid_t start_tracer(const char *gmt, enum tracer what)
 {
 	pid_t pid = fork();
 
 	if (!pid) {
-		if (holders)
+		if (what == TR_STAT_HOLDERS)
+			execl(gmt, gmt, "stat", "--holders", "-o", "/dev/null", "-f", "json", "3600",
+			      (char *)NULL);
+		else if (what == TR_TRACE_HOLDERS)
 			execl(gmt, gmt, "trace", "--holders", "-o", "/dev/null", "-f", "json",
 			      (char *)NULL);
 		else
@@ -105,11 +112,6 @@ static pid_t start_tracer_with(const char *gmt, bool holders)
 	}
 	sleep(3);	/* loaded and attached (probing VMs included) */
 	return pid;
-}
-
-static pid_t start_tracer(const char *gmt)
-{
-	return start_tracer_with(gmt, true);
 }
 
 static void stop_tracer(pid_t pid)
@@ -140,13 +142,13 @@ static long map_bytes(enum bpf_map_type type, __u32 k, __u32 v, __u32 n)
 
 static void memory(void)
 {
-	/* holder value: struct gmt_holder + VM identity (bpf/holders.bpf.c) */
+	/* holder value: struct gmt_hval, the holder and its VM identity */
 	long h = map_bytes(BPF_MAP_TYPE_HASH, sizeof(struct gmt_holder_key),
-			   sizeof(struct gmt_holder) + 16, 1000);
+			   sizeof(struct gmt_hval), 1000);
 	long s = map_bytes(BPF_MAP_TYPE_STACK_TRACE, 4, 127 * 8, 1000);
 
 	printf("holder map: %ld bytes per 1000 holders (%zu B key + %zu B value, preallocated "
-	       "for %d: %ld KiB)\n", h, sizeof(struct gmt_holder_key), sizeof(struct gmt_holder) + 16,
+	       "for %d: %ld KiB)\n", h, sizeof(struct gmt_holder_key), sizeof(struct gmt_hval),
 	       GMT_HOLD_MAX, h * GMT_HOLD_MAX / 1000 / 1024);
 	printf("stack map: %ld bytes per 1000 distinct stacks (one per registering call site, "
 	       "shared by its buffers)\n", s);
@@ -169,10 +171,10 @@ static int ioctl_bench(const char *gmt, int fd)
 			return 1;
 		r[1][k] = ioctl_ns(fd);
 		empty_ioctl_bpf__destroy(skel);
-		p = start_tracer_with(gmt, false);
+		p = start_tracer(gmt, TR_TRACE);
 		r[2][k] = ioctl_ns(fd);
 		stop_tracer(p);
-		p = start_tracer_with(gmt, true);
+		p = start_tracer(gmt, TR_TRACE_HOLDERS);
 		r[3][k] = ioctl_ns(fd);
 		stop_tracer(p);
 	}
@@ -187,7 +189,7 @@ static int ioctl_bench(const char *gmt, int fd)
 
 int main(int argc, char **argv)
 {
-	double r[3][2][ROUNDS];	/* bare, empty, holders x anon, memfd */
+	double r[4][2][ROUNDS];	/* bare, empty, trace --holders, stat --holders x anon, memfd */
 	const char *gmt = argc > 1 ? argv[1] : "build/gmemtrace";
 	const char *names[2] = { "anonymous", "memfd" };
 	struct empty_hold_bpf *skel;
@@ -211,19 +213,24 @@ int main(int argc, char **argv)
 		for (i = 0; i < 2; i++)
 			r[1][i][k] = pair_ns(i ? fd : -1);
 		empty_hold_bpf__destroy(skel);
-		t = start_tracer(gmt);
+		t = start_tracer(gmt, TR_TRACE_HOLDERS);
 		for (i = 0; i < 2; i++)
 			r[2][i][k] = pair_ns(i ? fd : -1);
 		stop_tracer(t);
+		t = start_tracer(gmt, TR_STAT_HOLDERS);
+		for (i = 0; i < 2; i++)
+			r[3][i][k] = pair_ns(i ? fd : -1);
+		stop_tracer(t);
 	}
 	printf("mmap+munmap pair, ns (median of %d rounds)    bare   empty  holders  "
-	       "added/empty-added\n", ROUNDS);
+	       "added/empty-added  stat  added/empty-added\n", ROUNDS);
 	for (i = 0; i < 2; i++) {
 		double b = median(r[0][i], ROUNDS), e = median(r[1][i], ROUNDS);
-		double h = median(r[2][i], ROUNDS);
+		double h = median(r[2][i], ROUNDS), st = median(r[3][i], ROUNDS);
 
-		printf("  %-42s %6.0f  %6.0f  %7.0f  %.2fx (target <= 1.5x)\n", names[i], b, e, h,
-		       e > b ? (h - b) / (e - b) : 0.0);
+		printf("  %-42s %6.0f  %6.0f  %7.0f  %.2fx (target <= 1.5x)  %6.0f  %.2fx\n",
+		       names[i], b, e, h, e > b ? (h - b) / (e - b) : 0.0, st,
+		       e > b ? (st - b) / (e - b) : 0.0);
 	}
 	memory();
 	return ioctl_bench(gmt, fd);

@@ -44,12 +44,7 @@ struct gmt_hproc {
 	struct gmt_hmap m[GMT_HOLD_MAPS];
 };
 
-/* a holder as tracked: the record's body and the VM it names */
-struct gmt_hval {
-	struct gmt_holder h;
-	__u64 vm_id;
-	__s32 vm_pid, vm_fd;
-};
+/* a holder as tracked: struct gmt_hval (gmemtrace.h), read by stat and export too */
 
 enum { PEND_MMAP = 1, PEND_UREG, PEND_DMA };
 
@@ -260,6 +255,8 @@ static __always_inline void hold_emit(const struct gmt_hval *v, __u16 type, __u8
 {
 	struct gmt_event *e;
 
+	if (!cfg_emit_events)
+		return;	/* stat, export: they read the holder map, no records */
 	e = GMT_RB_RESERVE(GMT_SITE_RB_HOLDER, &gmt_events, sizeof(*e));
 	if (!e)
 		return;

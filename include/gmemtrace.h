@@ -344,6 +344,14 @@ struct gmt_pol_count {
 	__u64 denies;		/* in monitor mode: would have denied */
 };
 
+/* value of map gmt_holders: the holder as its start record told it, and the
+ * VM it names (stat and export read the map: the holders alive now) */
+struct gmt_hval {
+	struct gmt_holder h;
+	__u64 vm_id;
+	__s32 vm_pid, vm_fd;
+};
+
 /* map gmt_holders: one per (process, ring fd, buffer index, mmap slot) */
 struct gmt_holder_key {
 	__u32 tgid;
@@ -540,6 +548,7 @@ struct gmt_inflight {
 
 #ifndef __bpf__
 #include <stddef.h>
+_Static_assert(sizeof(struct gmt_hval) == sizeof(struct gmt_holder) + 16, "holder map value ABI");
 _Static_assert(sizeof(struct gmt_event_hdr) == GMT_EVENT_HDR_SIZE, "event header ABI");
 _Static_assert(sizeof(struct gmt_event) == GMT_EVENT_SIZE, "event ABI");
 _Static_assert(sizeof(struct gmt_convert) <= GMT_EVENT_BODY_SIZE, "convert body");

@@ -89,7 +89,7 @@ static bool want_follow_or_guest(const struct gmt_config *cfg)
 
 static bool want_holders(const struct gmt_config *cfg)
 {
-	return cfg->holders && cfg->emit_events;
+	return cfg->holders;	/* trace streams them; stat and export read their map */
 }
 
 static bool want_enforce_lsm(const struct gmt_config *cfg)
@@ -223,6 +223,7 @@ int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)
 
 	memset(s, 0, sizeof(*s));
 	s->cgroup_fd = -1;
+	s->holders = want_holders(cfg);
 	if (gmt_check_privilege(why, sizeof(why))) {
 		gmt_err("%s", why);
 		return GMT_EXIT_UNSUPPORTED;

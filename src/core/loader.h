@@ -56,6 +56,7 @@ struct gmt_session {
 	__u32 sweep_gen;
 	bool sweep_warned;
 	__u64 last_sweep_ns;
+	bool holders;		/* the holder programs run: stat and export read their map */
 };
 
 /* Returns a GMT_EXIT_* code; on failure a message has been printed. */

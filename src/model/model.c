@@ -6,36 +6,58 @@
 #include "stacks.h"
 
 /* symbolize a holder's stack while its process still runs: once per stack */
-static void model_holder(struct gmt_model *m, const struct gmt_event *e)
+static struct gmt_held_stack *holder_stack(struct gmt_model *m, const struct gmt_event *e)
 {
 	const struct gmt_holder *h = &e->holder;
+	struct gmt_held_stack *st;
 
 	if (!m->stacks_on || h->stack_id < 0)
-		return;
-	if (m->stack && m->stack_pid == e->hdr.pid && m->stack_id == h->stack_id)
-		return;
-	if (!m->stack)
-		m->stack = calloc(1, sizeof(*m->stack));
-	if (!m->stack)
-		return;
-	m->stack_pid = e->hdr.pid;
-	m->stack_id = h->stack_id;
-	gmt_stack_resolve(m->stack, m->stack_map_fd, e->hdr.pid, h->stack_id, h->leaf_ret);
+		return NULL;
+	if (m->stack && m->stack->pid == e->hdr.pid && m->stack->id == h->stack_id &&
+	    m->stack->leaf_ret == h->leaf_ret)
+		return m->stack;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->refs = 1;	/* the model's: the last one symbolized */
+	st->pid = e->hdr.pid;
+	st->id = h->stack_id;
+	st->leaf_ret = h->leaf_ret;
+	gmt_stack_resolve(&st->st, m->stack_map_fd, e->hdr.pid, h->stack_id, h->leaf_ret);
+	gmt_held_stack_put(m->stack);
+	m->stack = st;
+	return st;
 }
 
 void gmt_model_event(struct gmt_model *m, const struct gmt_event *e)
 {
-	if (e->hdr.type == GMT_EV_MEMSLOT)
+	struct gmt_held_stack *st;
+
+	switch (e->hdr.type) {
+	case GMT_EV_MEMSLOT:
 		gmt_memslots_update(&m->slots, e);
-	else if (e->hdr.type == GMT_EV_VM_GONE)
+		break;
+	case GMT_EV_VM_GONE:
 		gmt_memslots_drop_vm(&m->slots, e->hdr.vm_key);
-	else if (e->hdr.type == GMT_EV_HOLDER_START)
-		model_holder(m, e);
+		break;
+	case GMT_EV_HOLDER_START:
+		st = holder_stack(m, e);
+		/* a holder not kept is one a blocked conversion cannot name:
+		 * it then counts as unattributed, never as absent */
+		if (m->holders_on)
+			gmt_holders_start(&m->holders, e, st);
+		break;
+	case GMT_EV_HOLDER_END:
+		if (m->holders_on)
+			gmt_holders_end(&m->holders, e);
+		break;
+	}
 }
 
 void gmt_model_free(struct gmt_model *m)
 {
 	gmt_memslots_free(&m->slots);
-	free(m->stack);
+	gmt_holders_free(&m->holders);
+	gmt_held_stack_put(m->stack);
 	m->stack = NULL;
 }

@@ -11,24 +11,26 @@
 
 #include <stdbool.h>
 
+#include "holders.h"
 #include "memslots.h"
 
 struct gmt_event;
 
-struct gmt_stack;
-
 struct gmt_model {
 	struct gmt_memslots slots;
-	/* holders' user stacks (trace --holders): the stack map, and the last
-	 * stack symbolized (a registration's buffers share one) */
+	/* trace --holders: the holders alive now, so a blocked conversion can
+	 * name its folio's; their user stacks from the stack map, the last one
+	 * symbolized kept (a registration's buffers share one) */
+	bool holders_on;
 	bool stacks_on;
 	int stack_map_fd;
-	struct gmt_stack *stack;
-	__u32 stack_pid;
-	__s32 stack_id;
+	struct gmt_holders holders;
+	struct gmt_held_stack *stack;
+	__u64 records_lost;	/* so far: a lost holder record leaves the holders incomplete */
 };
 
-/* learn from an event: a memslot binds a GPA range, a VM gone drops its own */
+/* learn from an event: a memslot binds a GPA range, a VM gone drops its own,
+ * a holder starts or ends */
 void gmt_model_event(struct gmt_model *m, const struct gmt_event *e);
 void gmt_model_free(struct gmt_model *m);
 

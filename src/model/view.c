@@ -126,7 +126,7 @@ static void view_folio(struct gmt_folio_view *v, const struct gmt_folio_snap *f)
 }
 
 static void view_convert(struct gmt_convert_view *v, const struct gmt_model *m,
-			 const struct gmt_event *e)
+			 const struct gmt_event *e, __u64 real_off)
 {
 	const struct gmt_convert *c = &e->convert;
 
@@ -157,14 +157,15 @@ static void view_convert(struct gmt_convert_view *v, const struct gmt_model *m,
 	v->has_folio = c->folio.valid;
 	if (v->has_folio)
 		view_folio(&v->folio, &c->folio);
+	if (v->blocked)
+		gmt_view_blockers(&v->holders, m, e, v, real_off);
 }
 
 static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 			const struct gmt_event *e)
 {
 	const struct gmt_holder *h = &e->holder;
-	const struct gmt_stack *st = m->stack;
-	int i;
+	const struct gmt_held_stack *st = m->stack;
 
 	v->kind = gmt_holder_kind_name(h->kind);
 	v->end = e->hdr.type == GMT_EV_HOLDER_END ? gmt_holder_end_name(h->kind, h->end) : NULL;
@@ -180,14 +181,21 @@ static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 	v->held_ns = v->end ? e->hdr.latency_ns : 0;
 	v->nr_frames = 0;
 	/* the stack the model symbolized for this start record */
-	if (v->end || !st || h->stack_id < 0 || m->stack_pid != e->hdr.pid ||
-	    m->stack_id != h->stack_id)
+	if (v->end || !st || h->stack_id < 0 || st->pid != e->hdr.pid || st->id != h->stack_id ||
+	    st->leaf_ret != h->leaf_ret)
 		return;
+	v->nr_frames = gmt_view_stack(v->frames, v->frame_ips, &st->st);
+}
+
+int gmt_view_stack(const char **frames, __u64 *ips, const struct gmt_stack *st)
+{
+	int i;
+
 	for (i = 0; i < st->nr && i < GMT_VIEW_STACK_MAX; i++) {
-		v->frames[i] = st->f[i].sym;
-		v->frame_ips[i] = st->f[i].ip;
+		frames[i] = st->f[i].sym;
+		ips[i] = st->f[i].ip;
 	}
-	v->nr_frames = i;
+	return i;
 }
 
 static void view_guest_req(struct gmt_guest_req_view *v, const struct gmt_event *e)
@@ -247,11 +255,11 @@ static void view_policy(struct gmt_policy_view *v, const struct gmt_event *e)
 }
 
 static void view_body(struct gmt_event_view *v, const struct gmt_model *m,
-		      const struct gmt_event *e)
+		      const struct gmt_event *e, __u64 real_off)
 {
 	switch (e->hdr.type) {
 	case GMT_EV_CONVERT:
-		view_convert(&v->convert, m, e);
+		view_convert(&v->convert, m, e, real_off);
 		break;
 	case GMT_EV_GMEM_CREATE:
 		v->gmem_create.size = e->gmem_create.size;
@@ -306,7 +314,7 @@ void gmt_view_event(struct gmt_event_view *v, const struct gmt_model *m,
 	v->ret = h->ret;
 	v->errno_name = h->ret < 0 ? gmt_errno_name(-h->ret) : NULL;
 	v->latency_ns = h->latency_ns;
-	view_body(v, m, e);
+	view_body(v, m, e, real_off);
 }
 
 /* ---- attach ---- */

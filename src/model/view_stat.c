@@ -142,11 +142,17 @@ int gmt_view_stat(struct gmt_stat_view *v, const struct gmt_stat_snapshot *snap,
 		gmt_hist_log2(snap->rows[i].delta.hist, row->pow2, 64);
 	}
 	v->nr_rows = snap->nr_rows;
-	return 0;
+	v->holders_on = snap->holders_on;
+	err = gmt_view_holders_rows(&v->hrows, &v->nr_hrows, snap);
+	if (err)
+		gmt_view_stat_free(v);
+	return err;
 }
 
 void gmt_view_stat_free(struct gmt_stat_view *v)
 {
+	free(v->hrows);
+	v->hrows = NULL;
 	free(v->rows);
 	free(v->errs);
 	free(v->buckets);
@@ -178,7 +184,7 @@ int gmt_view_metrics(struct gmt_metrics_view *v, const struct gmt_stat_snapshot 
 		     const __u64 *helper_errors, const struct gmt_attach_view *attach)
 {
 	struct gmt_err_view *errs;
-	int i, e;
+	int i, e, err;
 
 	memset(v, 0, sizeof(*v));
 	v->version = GMT_VERSION;
@@ -216,11 +222,17 @@ int gmt_view_metrics(struct gmt_metrics_view *v, const struct gmt_stat_snapshot 
 			v->nr_vms++;
 	}
 	v->nr_rows = acc->nr_rows;
-	return 0;
+	v->holders_on = acc->holders_on;
+	err = gmt_view_holders_rows(&v->hrows, &v->nr_hrows, acc);
+	if (err)
+		gmt_view_metrics_free(v);
+	return err;
 }
 
 void gmt_view_metrics_free(struct gmt_metrics_view *v)
 {
+	free(v->hrows);
+	v->hrows = NULL;
 	free(v->rows);
 	free(v->errs);
 	v->rows = NULL;

@@ -147,6 +147,7 @@ static void json_convert(struct gmt_line *l, const struct gmt_convert_view *c)
 	}
 	gmt_putc(l, '}');
 	json_folio(l, c);
+	gmt_json_blockers(l, c);
 }
 
 static void json_memslot(struct gmt_line *l, const struct gmt_memslot_view *m)
@@ -236,8 +237,6 @@ static void json_holder_owner(struct gmt_line *l, const struct gmt_holder_view *
 
 static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 {
-	int i;
-
 	N(l, "kind", h->kind);
 	if (h->end)
 		N(l, "end", h->end);
@@ -250,16 +249,7 @@ static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 	U(l, "uaddr", h->uaddr);
 	U(l, "holder_id", h->id);
 	U(l, "held_ns", h->held_ns);
-	KEY(l, "stack");
-	gmt_putc(l, '[');
-	for (i = 0; i < h->nr_frames; i++) {
-		gmt_puts(l, i ? ",{\"ip\":" : "{\"ip\":");
-		gmt_put_u64(l, h->frame_ips[i]);
-		gmt_puts(l, ",\"sym\":\"");
-		gmt_put_esc(l, h->frames[i], strlen(h->frames[i]), GMT_ESC_JSON);
-		gmt_puts(l, "\"}");
-	}
-	gmt_putc(l, ']');
+	gmt_json_stack(l, h->frames, h->frame_ips, h->nr_frames);
 }
 
 static void json_body(struct gmt_line *l, const struct gmt_event_view *v)
@@ -519,6 +509,8 @@ static void json_stat(struct gmt_out *o, const struct gmt_stat_view *v)
 	for (i = 0; i < v->nr_rows; i++)
 		json_object_array_add(rows, stat_row(&v->rows[i], v->hist));
 	json_object_object_add(obj, "rows", rows);
+	json_object_object_add(obj, "holders", gmt_json_stat_holders(v->hrows, v->nr_hrows,
+								    v->holders_on));
 	json_object_object_add(obj, "counters", named_obj(v->counters, GMT_CNT_MAX));
 	json_object_object_add(obj, "policies", gmt_json_stat_policy(v->pols, v->nr_pols));
 	gmt_json_emit(o, obj);

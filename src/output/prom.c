@@ -230,6 +230,42 @@ static void prom_policy(FILE *f, const struct gmt_metrics_view *v)
 	}
 }
 
+/* export --holders: per VM, holders by kind and the bytes they pin, until
+ * the VM's series expire (0 once its holders went) */
+static void holder_labels(char *buf, size_t size, const struct gmt_holders_row_view *r)
+{
+	snprintf(buf, size, "vm=\"%s\",vm_id=\"%llu\",vm_pid=\"%d\"", r->vm.label,
+		 (unsigned long long)r->vm.id, r->vm.pid);
+}
+
+static void prom_holders(FILE *f, const struct gmt_metrics_view *v)
+{
+	char lab[128], kind[64];
+	int i, k;
+
+	if (!v->holders_on)
+		return;
+	family(f, "gmemtrace_holders", "gauge",
+	       "Long-term references on the VM's guest_memfd pages held now, by kind.");
+	for (i = 0; i < v->nr_hrows; i++) {
+		const struct gmt_holders_row_view *r = &v->hrows[i];
+
+		holder_labels(lab, sizeof(lab), r);
+		for (k = 0; k < r->nr_kinds; k++) {
+			snprintf(kind, sizeof(kind), "kind=\"%s\"", r->kinds[k].kind);
+			sample(f, "gmemtrace_holders", lab, kind, r->kinds[k].n);
+		}
+	}
+	family(f, "gmemtrace_pinned_bytes", "gauge",
+	       "Bytes of the VM's guest_memfd under at least one holder now.");
+	for (i = 0; i < v->nr_hrows; i++) {
+		const struct gmt_holders_row_view *r = &v->hrows[i];
+
+		holder_labels(lab, sizeof(lab), r);
+		sample(f, "gmemtrace_pinned_bytes", lab, NULL, r->pinned_bytes);
+	}
+}
+
 static void prom_metrics(struct gmt_out *o, const struct gmt_metrics_view *v)
 {
 	char (*labs)[160] = calloc(v->nr_rows ? v->nr_rows : 1, sizeof(*labs));
@@ -245,6 +281,7 @@ static void prom_metrics(struct gmt_out *o, const struct gmt_metrics_view *v)
 	for (i = 0; i < v->nr_rows; i++)
 		vm_labels(labs[i], sizeof(labs[i]), &v->rows[i]);
 	prom_rows(o->f, v, labs);
+	prom_holders(o->f, v);
 	free(labs);
 }
 

@@ -8,6 +8,7 @@
 #include "fmt.h"
 #include "output.h"
 #include "stat_policy.h"
+#include "text_holders.h"
 #include "util.h"
 
 static void put_ret(struct gmt_line *l, const struct gmt_event_view *v)
@@ -60,7 +61,7 @@ static void put_end(struct gmt_out *o, struct gmt_line *l)
 	o->lines++;
 }
 
-static void text_convert(struct gmt_line *l, const struct gmt_event_view *v)
+static void text_convert(struct gmt_line *l, const struct gmt_event_view *v, bool iso)
 {
 	const struct gmt_convert_view *c = &v->convert;
 
@@ -91,6 +92,8 @@ static void text_convert(struct gmt_line *l, const struct gmt_event_view *v)
 			    c->folio.other, c->folio.mapcount,
 			    c->folio.lru_batch ? " lru_batch" : "",
 			    c->folio.exact ? "" : " (read after the fact)");
+	if (c->blocked)
+		gmt_text_blockers(l, &c->holders, iso);
 	if (c->has_kernel_latency) {
 		gmt_puts(l, " klat=");
 		gmt_put_ns(l, c->kernel_latency_ns);
@@ -169,8 +172,6 @@ static void text_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 
 static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 {
-	int i;
-
 	gmt_puts(l, h->kind);
 	if (h->holder_kind == GMT_HOLD_VFIO_DMA) {
 		gmt_puts(l, " container_fd=");
@@ -197,21 +198,14 @@ static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 		gmt_puts(l, " held=");
 		gmt_put_ns(l, h->held_ns);
 	}
-	for (i = 0; i < h->nr_frames; i++) {
-		gmt_puts(l, i ? ";" : " stack=");
-		if (h->frames[i][0])
-			gmt_put_esc(l, h->frames[i], strlen(h->frames[i]),
-				    GMT_ESC_ASCII | GMT_ESC_SPACE);
-		else
-			gmt_put_hex(l, h->frame_ips[i]);
-	}
+	gmt_text_stack(l, " stack=", h->frames, h->frame_ips, h->nr_frames);
 }
 
-static void text_body(struct gmt_line *l, const struct gmt_event_view *v)
+static void text_body(struct gmt_line *l, const struct gmt_event_view *v, bool iso)
 {
 	switch (v->type) {
 	case GMT_EV_CONVERT:
-		text_convert(l, v);
+		text_convert(l, v, iso);
 		break;
 	case GMT_EV_GMEM_CREATE:
 		KV(l, "size=", v->gmem_create.size);
@@ -285,7 +279,7 @@ static void text_event(struct gmt_out *o, const struct gmt_event_view *v)
 	gmt_puts(&l, " vm=");
 	gmt_put(&l, v->vm.label, v->vm.label_len);
 	gmt_putc(&l, ' ');
-	text_body(&l, v);
+	text_body(&l, v, o->iso_time);
 	if (v->type != GMT_EV_HOLDER_START && v->type != GMT_EV_HOLDER_END &&
 	    v->type != GMT_EV_POLICY) {
 		gmt_puts(&l, " lat=");
@@ -442,6 +436,7 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_view *v)
 	if (!v->nr_rows) {
 		fprintf(o->f, "  (no conversions yet)\n");
 		gmt_text_stat_policy(o->f, v->pols, v->nr_pols);
+		gmt_text_stat_holders(o->f, v);
 		return;
 	}
 	fprintf(o->f, "  %-12s %-3s %-10s %9s %10s %9s %9s %9s %7s %7s %8s\n", "VM", "GEN",
@@ -451,6 +446,7 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_view *v)
 		text_stat_details(o, &v->rows[i], v->hist);
 	}
 	gmt_text_stat_policy(o->f, v->pols, v->nr_pols);
+	gmt_text_stat_holders(o->f, v);
 }
 
 static void text_error(struct gmt_out *o, const char *what, const char *msg)

@@ -450,3 +450,13 @@ bool live_cgroup2_root(char *buf, size_t len)
 	snprintf(buf, len, "%s", mine);
 	return true;
 }
+
+bool live_have_export(void)
+{
+	char *argv[] = { (char *)live_bin("gmemtrace"), "export", "--help", NULL };
+
+	if (live_run(argv, NULL, NULL, 30) == 0)
+		return true;
+	print_message("SKIP: this gmemtrace has no export command (a build without libmicrohttpd)\n");
+	return false;
+}

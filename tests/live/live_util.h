@@ -69,6 +69,9 @@ bool live_promised(const char *key);
 
 /* skip (with the reason printed) unless root, /dev/kvm and a tracer can attach */
 bool live_require_tracing(void);
+/* the gmemtrace under test has the export command (the VM suite's static
+ * build has no libmicrohttpd): prints SKIP's reason when not */
+bool live_have_export(void);
 /* a cgroup v2 mount point: an existing one, else one mounted privately */
 bool live_cgroup2_root(char *buf, size_t len);
 /* print the file (for diagnosing a failure) */
