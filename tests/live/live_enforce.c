@@ -76,14 +76,20 @@ static int run_enforce(const char *policy, const char *mode, const char *extra, 
 	return live_run((char *const *)argv, live_tmp("enforce.out"), err, 30);
 }
 
+/* the probe's policy and stderr (live_tmp unlinks a path it hands out again) */
+static char probe_policy[512], probe_err[512];
+
 /* true if a hook loads here (then the refusal tests do not apply) */
 static bool hook_works(void)
 {
 	static int cached = -1;
 
-	if (cached < 0)
-		cached = run_enforce(write_file("allow.yaml", "version: 1\ndefault: allow\n"),
-				     "monitor", NULL, live_tmp("probe.err")) == 0;
+	if (cached < 0) {
+		snprintf(probe_policy, sizeof(probe_policy), "%s",
+			 write_file("allow.yaml", "version: 1\ndefault: allow\n"));
+		snprintf(probe_err, sizeof(probe_err), "%s", live_tmp("probe.err"));
+		cached = run_enforce(probe_policy, "monitor", NULL, probe_err) == 0;
+	}
 	return cached;
 }
 
@@ -94,16 +100,19 @@ static bool hook_works(void)
  */
 static void test_hook_loads_where_promised(void **state)
 {
+	const char *verbose_err;
+
 	if (geteuid()) {
 		print_message("SKIP: not root\n");
 		skip();
 	}
 	if (hook_works())
 		return;
-	live_dump(live_tmp("probe.err"), 40);
+	live_dump(probe_err, 40);
 	/* again with libbpf's log: the verifier's last lines say why */
-	run_enforce(live_tmp("allow.yaml"), "monitor", "-v", live_tmp("probe-v.err"));
-	dump_verifier_end(live_tmp("probe-v.err"));
+	verbose_err = live_tmp("probe-v.err");
+	run_enforce(probe_policy, "monitor", "-v", verbose_err);
+	dump_verifier_end(verbose_err);
 	live_cannot_run("LSM", "no policy hook loads here (gmemtrace enforce exits 3)");
 }
 
@@ -218,6 +227,94 @@ static void run_g1_under_deny(const char *mode, bool enforce)
 	json_object_put(doc);
 }
 
+/*
+ * G3 on the in-place kernel: a rule denies KVM_SET_MEMORY_ATTRIBUTES2 to
+ * private over guest_memfd offset [0, 4K). gmem-workload converts page 0
+ * (matched) and page 1 (not), then touches its mapping again: a private page
+ * stops the touch with SIGBUS. Enforce: page 0 EPERM and still shared, page
+ * 1 converted, so the touch stops at 0x1000. Monitor: both convert (stop at
+ * 0) and page 0's decision is reported would_deny.
+ */
+#define DENY_G3_PAGE0 "version: 1\ndefault: allow\nrules:\n  - id: 3\n    action: deny\n" \
+		      "    match:\n      uapi: g3\n      direction: to_private\n" \
+		      "      range: { space: offset, start: 0, size: 4K }\n"
+
+static void run_g3_under_deny(const char *mode, bool enforce)
+{
+	const char *out = live_tmp("g3veto.json"), *err = live_tmp("g3veto.err");
+	const char *wl_out = live_tmp("g3veto-wl.json");
+	const char *argv[] = { live_bin("gmemtrace"), "enforce", "--policy",
+			       write_file("deny-g3.yaml", DENY_G3_PAGE0), "--mode", mode, "-f",
+			       "json", "-o", out, "-v", NULL };
+	const char *wl[] = { live_bin("gmem-workload"), "--in-place", "--uapi", "g3", "--dir",
+			     "private", "--conversions", "2", "--gmem-size", "64K",
+			     "--touch-after", "--json", NULL };
+	json_object *doc, *calls, *vms, *touch, *recs, *pol;
+	pid_t pid;
+	int rc;
+
+	if (!live_promised("G3")) {
+		print_message("SKIP: the G3 veto tests need KVM_SET_MEMORY_ATTRIBUTES2 "
+			      "(row g3=yes)\n");
+		skip();
+	}
+	if (geteuid() || !hook_works()) {
+		live_cannot_run("LSM", "no policy hook loads here (gmemtrace enforce exits 3)");
+		return;
+	}
+	pid = live_spawn((char *const *)argv, NULL, err);
+	assert_true(pid > 0);
+	if (!live_wait_for(out, "\"attach\"", 60)) {
+		dump_verifier_end(err);
+		fail_msg("enforce did not attach");
+	}
+	assert_int_equal(live_run((char *const *)wl, wl_out, NULL, 60), 0);
+	kill(pid, SIGINT);
+	rc = live_wait(pid, 20);
+	if (rc)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+
+	doc = live_read_json(wl_out);
+	assert_non_null(doc);
+	assert_true(json_object_object_get_ex(doc, "calls", &calls) && calls);
+	assert_int_equal(json_object_array_length(calls), 2);
+	assert_int_equal(live_get_int(json_object_array_get_idx(calls, 0), "start"), 0);
+	assert_int_equal(live_get_int(json_object_array_get_idx(calls, 0), "ret"), enforce ? -1 : 0);
+	assert_int_equal(live_get_int(json_object_array_get_idx(calls, 1), "start"), 4096);
+	assert_int_equal(live_get_int(json_object_array_get_idx(calls, 1), "ret"), 0);
+	/* the kernel's state: the first private page is where the touch stopped */
+	assert_true(json_object_object_get_ex(doc, "vms", &vms));
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(vms, 0), "touch_after",
+					      &touch) && touch);
+	assert_int_equal(live_get_int(touch, "sigbus_offset"), enforce ? 4096 : 0);
+	json_object_put(doc);
+
+	/* one decision, on page 0 only (allowed conversions are silent) */
+	recs = live_read_ndjson(out);
+	assert_non_null(recs);
+	pol = live_filter(recs, "event", "policy");
+	assert_int_equal(json_object_array_length(pol), 1);
+	pol = json_object_array_get_idx(pol, 0);
+	assert_string_equal(live_get_str(pol, "gen"), "G3");
+	assert_int_equal(live_get_int(pol, "rule_id"), 3);
+	assert_int_equal(live_get_int(pol, "gmem_offset"), 0);
+	assert_int_equal(live_get_int(pol, "size"), 4096);
+	assert_true(json_object_get_boolean(json_object_object_get(pol, enforce ? "denied" :
+								   "would_deny")));
+	json_object_put(recs);
+}
+
+static void test_enforce_vetoes_g3(void **state)
+{
+	run_g3_under_deny("enforce", true);
+}
+
+static void test_monitor_reports_g3(void **state)
+{
+	run_g3_under_deny("monitor", false);
+}
+
 static void test_enforce_vetoes_g1(void **state)
 {
 	run_g1_under_deny("enforce", true);
@@ -238,6 +335,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_monitor_refuses_here, live_teardown),
 		cmocka_unit_test_teardown(test_enforce_vetoes_g1, live_teardown),
 		cmocka_unit_test_teardown(test_monitor_reports_g1, live_teardown),
+		cmocka_unit_test_teardown(test_enforce_vetoes_g3, live_teardown),
+		cmocka_unit_test_teardown(test_monitor_reports_g3, live_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_enforce", tests, NULL, NULL);

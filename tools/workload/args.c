@@ -44,7 +44,7 @@ static int guest_check(struct cfg *c, struct argp_state *state)
 enum {
 	OPT_VMS = 0x100, OPT_VM_TYPE, OPT_GMEM_SIZE, OPT_GMEM_FLAGS, OPT_GPA_BASE,
 	OPT_VCPU, OPT_CONVERSIONS, OPT_UAPI, OPT_SIZE, OPT_DIR, OPT_INTERVAL,
-	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
+	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_TOUCH_AFTER, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
 	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
 	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
 	OPT_GUEST_TIMEOUT, OPT_GUEST_ABANDON,
@@ -120,6 +120,8 @@ static const struct argp_option options[] = {
 	  "before the conversions", 3 },
 	{ "touch", OPT_TOUCH, NULL, 0, "mmap each guest_memfd and write one byte "
 	  "per page (SIGBUS is caught and recorded)", 3 },
+	{ "touch-after", OPT_TOUCH_AFTER, NULL, 0, "the same after the conversions: "
+	  "the first private page is the first SIGBUS", 3 },
 	{ "pin", OPT_PIN, "PAGES", 0, "pin PAGES pages of VM 0's guest_memfd as "
 	  "io_uring fixed buffers", 3 },
 	{ "pin-offset", OPT_PIN_OFFSET, "OFF", 0, "guest_memfd offset of the "
@@ -238,6 +240,7 @@ static const struct {
 } flag_opts[] = {
 	{ OPT_VCPU, CFG(vcpu) },
 	{ OPT_TOUCH, CFG(touch) },
+	{ OPT_TOUCH_AFTER, CFG(touch_after) },
 	{ OPT_UNPIN_SIGNAL, CFG(unpin_on_signal) },
 	{ OPT_HOLD_SIGNAL, CFG(hold_until_signal) },
 	{ OPT_WAIT_SIGNAL, CFG(wait_signal) },

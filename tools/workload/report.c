@@ -90,6 +90,7 @@ static struct json_object *j_args(const struct cfg *c)
 	json_object_object_add(o, "punch", json_object_new_uint64(c->punch));
 	json_object_object_add(o, "allocate", json_object_new_uint64(c->allocate));
 	json_object_object_add(o, "touch", json_object_new_boolean(c->touch));
+	json_object_object_add(o, "touch_after", json_object_new_boolean(c->touch_after));
 	json_object_object_add(o, "pin", json_object_new_uint64(c->pin_pages));
 	json_object_object_add(o, "guest", json_object_new_uint64(c->guest));
 	json_object_object_add(o, "guest_fault", json_object_new_boolean(c->guest_fault));
@@ -160,6 +161,9 @@ static struct json_object *j_vm(const struct run *r, unsigned int idx)
 	}
 	if (r->cfg->touch)
 		json_object_object_add(o, "touch", vm->touch.done ? j_touch(&vm->touch) : NULL);
+	if (r->cfg->touch_after)
+		json_object_object_add(o, "touch_after",
+				       vm->touch_after.done ? j_touch(&vm->touch_after) : NULL);
 	return o;
 }
 

@@ -171,6 +171,7 @@ struct cfg {
 	__u64 punch;
 	__u64 allocate;
 	bool touch;
+	bool touch_after;	/* touch again after the conversions */
 	__u64 pin_pages;
 	__u64 pin_offset;
 	__u64 hold_s;
@@ -248,6 +249,7 @@ struct vm {
 	int vcpu_fd;
 	long vcpu_ret;
 	struct touch_res touch;
+	struct touch_res touch_after;	/* --touch-after: the state conversions left */
 };
 
 struct fop_rec {
@@ -459,6 +461,7 @@ int setup_vm(struct run *r, unsigned int idx, int type);
 /* fops.c */
 void do_fallocates(struct run *r, int mode, __u64 n, struct fop_rec *out);
 void do_touch(struct run *r);
+void do_touch_after(struct run *r);
 
 /* pins.c */
 void do_pin(struct run *r);
