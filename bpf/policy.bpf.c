@@ -24,6 +24,9 @@
 /* set by enforce before load: monitor mode never denies */
 const volatile __u8 cfg_pol_mode = GMT_POL_MONITOR;
 
+#define GMT_TOCTOU_HOOK
+#include "policy_toctou.bpf.h"
+
 /*
  * The policy, twice: user space writes the inactive half, then flips
  * gmt_pol_active, so a reload never leaves a window without rules.
@@ -143,6 +146,26 @@ static __always_inline void gmt_pol_emit(const struct gmt_pol_conv *c, const str
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* the live half's `toctou: kill` (one lookup per call site, as below) */
+static __always_inline bool gmt_pol_toctou_kill(void)
+{
+	const struct gmt_policy_hdr *h;
+	__u32 zero = 0;
+
+	if (gmt_pol_active)
+		h = bpf_map_lookup_elem(&gmt_pol_hdr1, &zero);
+	else
+		h = bpf_map_lookup_elem(&gmt_pol_hdr0, &zero);
+	return h && h->toctou == GMT_PTOCTOU_KILL;
+}
+
+/* the struct kvm behind the conversion's file */
+static __always_inline __u64 gmt_pol_kvm(const struct gmt_pol_conv *c, struct file *file)
+{
+	return c->gen == GMT_GEN_G1 ? (__u64)BPF_CORE_READ(file, private_data) :
+	       gmt_gmem_kvm(file);
+}
+
 static __always_inline int gmt_pol_decide_active(const struct gmt_pol_conv *c,
 						 struct gmt_pol_verdict *v)
 {
@@ -229,6 +252,10 @@ static __always_inline long gmt_pol_hook(struct file *file, unsigned int cmd, un
 	}
 	deny = v.action == GMT_PA_DENY;
 	gmt_pol_count_it(&v, deny);
+	/* the kernel will run it: its own copy is compared with this one */
+	if (cfg_pol_toctou && !read_failed && !(deny && cfg_pol_mode == GMT_POL_ENFORCE))
+		gmt_pol_stash_put(&c, &cv, &v, file, gmt_pol_kvm(&c, file),
+				  cfg_pol_mode == GMT_POL_ENFORCE && gmt_pol_toctou_kill());
 	if (v.action == GMT_PA_ALLOW)
 		return 0;
 	ret = 0;
