@@ -48,7 +48,7 @@ enum {
 	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
 	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
 	OPT_GUEST_TIMEOUT, OPT_GUEST_ABANDON,
-	OPT_COMM, OPT_STORM,
+	OPT_COMM, OPT_STORM, OPT_RACE,
 };
 
 const char *argp_program_version = "gmem-workload " GMT_VERSION;
@@ -127,6 +127,9 @@ static const struct argp_option options[] = {
 	{ "pin-offset", OPT_PIN_OFFSET, "OFF", 0, "guest_memfd offset of the "
 	  "first pinned page (default 0)", 3 },
 
+	{ "race", OPT_RACE, "N", 0, "N to-private conversions of VM 0 (G1, else G3) "
+	  "while another thread flips the argument's size between --size and "
+	  "twice it (a policy hook's TOCTOU)", 3 },
 	{ "gmem-create-storm", OPT_STORM, "N", 0, "N KVM_CREATE_GUEST_MEMFD calls "
 	  "with invalid flags (each fails with EINVAL) on VM 0, before the "
 	  "conversions: a storm of records for a tracer", 3 },
@@ -231,6 +234,7 @@ static const struct num_opt num_opts[] = {
 	{ OPT_GUEST_TIMEOUT, "guest-timeout", CFG(guest_timeout_s), NO_SET, false, 0, 86400 },
 	{ OPT_STORM, "gmem-create-storm", CFG(gmem_create_storm), NO_SET, false, 0,
 	  100000000ULL },
+	{ OPT_RACE, "race", CFG(race), NO_SET, false, 0, 100000000ULL },
 };
 
 /* Options without an argument: the bool they set */

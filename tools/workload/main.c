@@ -104,6 +104,8 @@ static void drive(struct run *r)
 	if (cfg->gmem_create_storm)
 		gmem_create_storm(r);
 	run_conversions(r);
+	if (cfg->race)
+		run_race(r);
 	scn_run(r);
 	if (cfg->guest && !got_term)
 		run_guest(r);

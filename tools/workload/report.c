@@ -114,6 +114,25 @@ static struct json_object *j_kvm(const struct run *r)
 	return o;
 }
 
+/* --race: null without it */
+static struct json_object *j_race(const struct run *r)
+{
+	const struct race_res *x = &r->race;
+	struct json_object *o;
+
+	if (!x->done)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "uapi", json_object_new_string(x->gen == 1 ? "g1" : "g3"));
+	json_object_object_add(o, "error", x->error ? json_object_new_string(x->error) : NULL);
+	json_object_object_add(o, "calls", json_object_new_uint64(x->calls));
+	json_object_object_add(o, "ok", json_object_new_uint64(x->ok));
+	json_object_object_add(o, "eperm", json_object_new_uint64(x->eperm));
+	json_object_object_add(o, "other", json_object_new_uint64(x->other));
+	json_object_object_add(o, "flips", json_object_new_uint64(x->flips));
+	return o;
+}
+
 static struct json_object *j_touch(const struct touch_res *t)
 {
 	struct json_object *o = json_object_new_object();
@@ -333,6 +352,7 @@ static int write_json(const struct run *r, FILE *f, __u64 elapsed)
 	} else {
 		emit(f, &first, "gmem_create_storm", NULL);
 	}
+	emit(f, &first, "race", j_race(r));
 	emit(f, &first, "conversion_ns", json_object_new_uint64(r->conv_ns));
 	emit(f, &first, "elapsed_ns", json_object_new_uint64(elapsed));
 	fputs("}\n", f);

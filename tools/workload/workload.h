@@ -193,6 +193,7 @@ struct cfg {
 	struct scn_cfg scn;	/* in-place and blocking scenarios */
 	const char *comm;	/* --comm: raw bytes for prctl(PR_SET_NAME) */
 	__u64 gmem_create_storm;	/* failing KVM_CREATE_GUEST_MEMFD calls */
+	__u64 race;		/* --race: conversions under a flipping argument */
 };
 
 /* One conversion ioctl as issued; fd, cmd, gen and attributes derive from op/vm */
@@ -250,6 +251,15 @@ struct vm {
 	long vcpu_ret;
 	struct touch_res touch;
 	struct touch_res touch_after;	/* --touch-after: the state conversions left */
+};
+
+/* --race: what the ioctls returned (the tracer says what was raced) */
+struct race_res {
+	bool done;
+	const char *error;	/* why it could not run */
+	int gen;		/* 1 or 3 */
+	__u64 calls, ok, eperm, other;
+	__u64 flips;		/* size changes the other thread made */
 };
 
 struct fop_rec {
@@ -379,6 +389,7 @@ struct run {
 	struct guest_state guest;
 	struct scn_state scn;
 	__u64 storm_einval, storm_other, storm_ns;
+	struct race_res race;
 };
 
 /*
@@ -462,6 +473,7 @@ int setup_vm(struct run *r, unsigned int idx, int type);
 void do_fallocates(struct run *r, int mode, __u64 n, struct fop_rec *out);
 void do_touch(struct run *r);
 void do_touch_after(struct run *r);
+void run_race(struct run *r);
 
 /* pins.c */
 void do_pin(struct run *r);
