@@ -130,11 +130,23 @@ static __always_inline bool gmt_pol_over_rate(void *buckets, const struct gmt_po
 }
 
 /*
- * The rules are walked with the open-coded number iterator (6.4+), not a
- * bounded for loop: the verifier then checks one iteration until its states
- * converge. Debian 6.12's verifier refused the 64-step bounded loop ("The
- * sequence of 8193 jumps is too complex", E2BIG): every selector's branch
- * of every step was a pending state.
+ * One rule's selectors, except the rate, as a global function: the verifier
+ * checks it once, on its own, and the rule loop below sees only its result.
+ * Inlined into the loop, every selector's branch of every one of the 64
+ * steps was a pending state: Debian 6.12's verifier refused the hook with
+ * E2BIG ("The sequence of 8193 jumps is too complex"). The pointers are
+ * checked because a global function's caller is not trusted to pass any.
+ */
+__noinline int gmt_pol_rule_matches(const struct gmt_policy_rule *r, const struct gmt_pol_conv *c)
+{
+	if (!r || !c)
+		return 0;
+	return gmt_pol_who(r, c) && gmt_pol_what(r, c);
+}
+
+/*
+ * The rules are walked with the open-coded number iterator (6.4+), so the
+ * verifier checks one step until its states converge instead of 64.
  */
 extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
 extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
@@ -161,7 +173,7 @@ static __always_inline int gmt_policy_decide(void *hdr_map, void *rules_map, voi
 		r = bpf_map_lookup_elem(rules_map, &i);
 		if (!r)
 			break;
-		if (!gmt_pol_who(r, c) || !gmt_pol_what(r, c))
+		if (!gmt_pol_rule_matches(r, c))
 			continue;
 		/* last: a bucket is charged only when the rest matched */
 		if ((r->match & GMT_PM_RATE) && !gmt_pol_over_rate(buckets, r, c, i))

@@ -55,6 +55,26 @@ static json_object *toctou_records(const char *out)
 	return recs ? live_filter(recs, "event", "policy_toctou") : NULL;
 }
 
+/* the attach record's state of the programs that see the kernel's copy */
+static void show_checkers(const char *out)
+{
+	json_object *recs = live_read_ndjson(out), *att, *progs;
+	size_t i;
+
+	att = recs ? live_filter(recs, "attach", NULL) : NULL;
+	if (!att || !json_object_array_length(att) ||
+	    !json_object_object_get_ex(json_object_array_get_idx(att, 0), "programs", &progs))
+		return;
+	for (i = 0; i < json_object_array_length(progs); i++) {
+		json_object *p = json_object_array_get_idx(progs, i);
+		const char *name = live_get_str(p, "program");
+
+		if (!strcmp(name, "gmt_tp_setattr") || strstr(name, "_g3_set") ||
+		    !strcmp(name, "gmt_pol_lsm"))
+			print_message("  %s: %s\n", name, json_object_to_json_string(p));
+	}
+}
+
 static void run_race(bool want_kill)
 {
 	const char *out = live_tmp(want_kill ? "toctou-kill.json" : "toctou.json");
@@ -62,9 +82,10 @@ static void run_race(bool want_kill)
 	const char *uapi = race_uapi();
 	const char *argv[] = { live_bin("gmemtrace"), "enforce", "--policy", write_policy(want_kill),
 			       "-f", "json", "-o", out, NULL };
+	const char *wl_out = live_tmp(want_kill ? "race-kill-wl.json" : "race-wl.json");
 	const char *wl[] = { live_bin("gmem-workload"), "--uapi", uapi ? uapi : "g1",
 			     "--conversions", "0", "--gmem-size", "64K", "--race", RACE_CALLS,
-			     "--in-place", NULL };
+			     "--json-out", wl_out, "--in-place", NULL };
 	json_object *t = NULL, *r;
 	int tries, rc = 0, n = 0;
 	pid_t pid;
@@ -75,7 +96,7 @@ static void run_race(bool want_kill)
 		skip();
 	}
 	if (!strcmp(uapi, "g1"))
-		wl[9] = NULL;	/* --in-place is G3's */
+		wl[11] = NULL;	/* --in-place is G3's */
 	if (!live_require_tracing())
 		skip();
 	pid = live_spawn((char *const *)argv, NULL, err);
@@ -96,6 +117,15 @@ static void run_race(bool want_kill)
 	assert_int_equal(live_wait(pid, 30), 0);
 	print_message("%s race: %d policy_toctou record(s) after %d run(s) of %s conversions\n",
 		      uapi, n, tries > MAX_TRIES ? MAX_TRIES : tries, RACE_CALLS);
+	if (!n) {
+		json_object *doc = live_read_json(wl_out), *race;
+
+		/* what could not compare: the check's programs, the hook's view */
+		show_checkers(out);
+		if (doc && json_object_object_get_ex(doc, "race", &race))
+			print_message("last run's race: %s\n", json_object_to_json_string(race));
+		live_dump(err, 20);
+	}
 	if (!n)
 		fail_msg("the race was never hit in %d runs of %s conversions", MAX_TRIES,
 			 RACE_CALLS);

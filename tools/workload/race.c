@@ -5,10 +5,14 @@
  * different values (TOCTOU, docs/policy.md). The flipper toggles the
  * struct's size between --size and twice it: both are valid, so the kernel
  * converts whichever it copied. G1 on the VM fd at --gpa-base when --uapi
- * has g1, else G3 on the guest_memfd at offset 0; always to private.
+ * has g1, else G3 on the guest_memfd at offset 0; always to private. The two
+ * threads run on different CPUs where there are two: on one CPU a kernel
+ * without full preemption never switches to the flipper inside the ioctl.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -80,6 +84,16 @@ void run_race(struct run *r)
 	if (pthread_create(&t, NULL, flipper, &a)) {
 		res->error = "pthread_create failed";
 		return;
+	}
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(1, &set);
+		pthread_setaffinity_np(t, sizeof(set), &set);	/* best effort */
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		sched_setaffinity(0, sizeof(set), &set);
 	}
 	/* the calls start once the flipper runs */
 	while (!atomic_load(&a.started))
