@@ -175,6 +175,33 @@ static void test_pin_not_built(void **state)
 }
 
 /*
+ * enforce (argv, records to out) attached, the workload wl run, enforce
+ * stopped with SIGINT and its exit checked: the workload's exit code
+ */
+static int workload_under_enforce(const char *const *argv, const char *out, const char *err,
+				  const char *const *wl, const char *wl_out)
+{
+	pid_t pid;
+	int rc, wl_rc;
+
+	if (geteuid() || !hook_works())
+		live_cannot_run("LSM", "no policy hook loads here (gmemtrace enforce exits 3)");
+	pid = live_spawn((char *const *)argv, NULL, err);
+	assert_true(pid > 0);
+	if (!live_wait_for(out, "\"attach\"", 120)) {
+		dump_verifier_end(err);
+		fail_msg("enforce did not attach");
+	}
+	wl_rc = live_run((char *const *)wl, wl_out, NULL, 60);
+	kill(pid, SIGINT);
+	rc = live_wait(pid, 20);
+	if (rc)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+	return wl_rc;
+}
+
+/*
  * VM suite: gmem-workload's G1 conversions under a policy denying G1. In
  * enforce mode each fails with EPERM; in monitor mode none is denied by the
  * hook (the kernel's own result stands) and the records say would_deny.
@@ -189,33 +216,17 @@ static void run_g1_under_deny(const char *mode, bool enforce)
 	const char *wl[] = { live_bin("gmem-workload"), "--uapi", "g1", "--conversions", "2",
 			     "--json", NULL };
 	json_object *doc, *calls;
-	pid_t pid;
-	int i, rc;
+	int i;
 
 	/* the vetoes are proven on the conversion kernel (real G1 conversions);
-	 * elsewhere a row's lsm=yes alone does not make this test run: on Debian
-	 * 6.12 the hook does not load yet (enforce exits 3), not investigated */
+	 * elsewhere (Debian 6.12: no conversions) test_hook_loads_where_promised
+	 * checks the hook loads */
 	if (!live_promised("CONVERSIONS")) {
 		print_message("SKIP: the veto tests need a kernel with real G1 conversions "
 			      "(row conversions=yes)\n");
 		skip();
 	}
-	if (geteuid() || !hook_works()) {
-		live_cannot_run("LSM", "no policy hook loads here (gmemtrace enforce exits 3)");
-		return;
-	}
-	pid = live_spawn((char *const *)argv, NULL, err);
-	assert_true(pid > 0);
-	if (!live_wait_for(out, "\"attach\"", 60)) {
-		dump_verifier_end(err);
-		fail_msg("enforce did not attach");
-	}
-	live_run((char *const *)wl, wl_out, NULL, 60);
-	kill(pid, SIGINT);
-	rc = live_wait(pid, 20);
-	if (rc)
-		live_dump(err, 20);
-	assert_int_equal(rc, 0);
+	workload_under_enforce(argv, out, err, wl, wl_out);
 	assert_true(file_has(out, "\"event\":\"policy\""));
 	assert_true(file_has(out, enforce ? "\"denied\":true" : "\"would_deny\":true"));
 	doc = live_read_json(wl_out);
@@ -256,30 +267,13 @@ static void run_g3_under_deny(const char *mode, bool enforce)
 			     "private", "--conversions", "2", "--gmem-size", "64K",
 			     "--touch-after", "--json", NULL };
 	json_object *doc, *calls, *vms, *touch, *recs, *pol;
-	pid_t pid;
-	int rc;
 
 	if (!live_promised("G3")) {
 		print_message("SKIP: the G3 veto tests need KVM_SET_MEMORY_ATTRIBUTES2 "
 			      "(row g3=yes)\n");
 		skip();
 	}
-	if (geteuid() || !hook_works()) {
-		live_cannot_run("LSM", "no policy hook loads here (gmemtrace enforce exits 3)");
-		return;
-	}
-	pid = live_spawn((char *const *)argv, NULL, err);
-	assert_true(pid > 0);
-	if (!live_wait_for(out, "\"attach\"", 60)) {
-		dump_verifier_end(err);
-		fail_msg("enforce did not attach");
-	}
-	assert_int_equal(live_run((char *const *)wl, wl_out, NULL, 60), 0);
-	kill(pid, SIGINT);
-	rc = live_wait(pid, 20);
-	if (rc)
-		live_dump(err, 20);
-	assert_int_equal(rc, 0);
+	assert_int_equal(workload_under_enforce(argv, out, err, wl, wl_out), 0);
 
 	doc = live_read_json(wl_out);
 	assert_non_null(doc);
