@@ -11,6 +11,7 @@
  *   empty   an empty sleepable LSM program (returns 0)
  *   hook    gmemtrace's gmt_pol_lsm as enforce loads it (enforce mode, TOCTOU
  *           stash on), with a 32-rule policy none of whose rules matches
+ *   hook1   the same with only its first rule: what is fixed, what is per rule
  * and two loops:
  *   unrelated   FIONREAD on a pipe (every ioctl on the host passes the hook)
  *   conversion  KVM_SET_MEMORY_ATTRIBUTES on a VM fd with flags = 1: the hook
@@ -46,8 +47,8 @@
 #define UNRELATED_MAX	1.2
 #define CONVERSION_MAX	2.0
 
-enum { CFG_BARE, CFG_EMPTY, CFG_HOOK, CFG_MAX };
-static const char *const cfg_name[CFG_MAX] = { "bare", "empty", "hook" };
+enum { CFG_BARE, CFG_EMPTY, CFG_HOOK, CFG_HOOK1, CFG_MAX };
+static const char *const cfg_name[CFG_MAX] = { "bare", "empty", "hook", "hook1" };
 
 static long iters = 20000;
 
@@ -116,13 +117,21 @@ static int empty_lsm_attach(void)
 	return link;
 }
 
+/* the live policy's number of rules */
+static int policy_rules(struct gmemtrace_bpf *skel, __u32 nr)
+{
+	struct gmt_policy_hdr h = { .version = GMT_POLICY_VERSION, .nr_rules = nr,
+				    .default_action = GMT_PA_ALLOW };
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.gmt_pol_hdr0), &zero, &h, BPF_ANY);
+}
+
 /* 32 rules that each get as far as the range (G1, to_private, a GPA range
  * far from the loop's), none matching: the default allows */
 static int policy_fill(struct gmemtrace_bpf *skel)
 {
-	struct gmt_policy_hdr h = { .version = GMT_POLICY_VERSION, .nr_rules = NR_RULES,
-				    .default_action = GMT_PA_ALLOW };
-	__u32 i, zero = 0;
+	__u32 i;
 
 	for (i = 0; i < NR_RULES; i++) {
 		struct gmt_policy_rule r = {
@@ -137,7 +146,7 @@ static int policy_fill(struct gmemtrace_bpf *skel)
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.gmt_pol_rules0), &i, &r, BPF_ANY))
 			return -1;
 	}
-	return bpf_map_update_elem(bpf_map__fd(skel->maps.gmt_pol_hdr0), &zero, &h, BPF_ANY);
+	return policy_rules(skel, NR_RULES);
 }
 
 /* gmemtrace's hook alone, loaded as enforce loads it */
@@ -170,7 +179,7 @@ static bool bench_wanted(void)
 static void test_bench_policy(void **state)
 {
 	double unrel[CFG_MAX][ROUNDS], conv[CFG_MAX][ROUNDS];
-	double add_u[2][ROUNDS], add_c[2][ROUNDS], ru[ROUNDS], rc[ROUNDS];
+	double add_u[CFG_MAX - 1][ROUNDS], add_c[CFG_MAX - 1][ROUNDS], ru[ROUNDS], rc[ROUNDS];
 	struct gmt_kvm_memory_attributes attr = { .address = 0, .size = 4096,
 						  .attributes = GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE,
 						  .flags = 1 };
@@ -216,8 +225,9 @@ static void test_bench_policy(void **state)
 
 			if (cfg == CFG_EMPTY)
 				link = empty_lsm_attach();
-			else if (cfg == CFG_HOOK)
-				hl = bpf_program__attach(skel->progs.gmt_pol_lsm);
+			else if (cfg == CFG_HOOK || cfg == CFG_HOOK1)
+				hl = policy_rules(skel, cfg == CFG_HOOK ? NR_RULES : 1) ? NULL :
+				     bpf_program__attach(skel->progs.gmt_pol_lsm);
 			assert_true(cfg == CFG_BARE || link >= 0 || hl);
 			unrel[cfg][round] = time_ioctl(pipefd[0], FIONREAD, &avail);
 			conv[cfg][round] = time_ioctl(vm, GMT_KVM_SET_MEMORY_ATTRIBUTES, &attr);
@@ -225,7 +235,7 @@ static void test_bench_policy(void **state)
 				close(link);
 			bpf_link__destroy(hl);
 		}
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < CFG_MAX - 1; i++) {
 			add_u[i][round] = unrel[CFG_EMPTY + i][round] - unrel[CFG_BARE][round];
 			add_c[i][round] = conv[CFG_EMPTY + i][round] - conv[CFG_BARE][round];
 		}
@@ -235,12 +245,14 @@ static void test_bench_policy(void **state)
 	print_message("bench_policy: %d rounds x %ld ioctls, CPU 0; ns per ioctl (median over "
 		      "rounds)\n", ROUNDS, iters);
 	for (k = 0; k < CFG_MAX; k++)
-		print_message("  %-6s unrelated (FIONREAD) %8.1f   conversion (G1, %d rules) %8.1f\n",
-			      cfg_name[k], median(unrel[k], ROUNDS), NR_RULES,
+		print_message("  %-6s unrelated (FIONREAD) %8.1f   conversion (G1) %8.1f\n",
+			      cfg_name[k], median(unrel[k], ROUNDS),
 			      median(conv[k], ROUNDS));
-	print_message("  added: empty lsm.s %.1f / %.1f ns, gmt_pol_lsm %.1f / %.1f ns\n",
+	print_message("  added (unrelated / conversion): empty lsm.s %.1f / %.1f ns, gmt_pol_lsm "
+		      "%.1f / %.1f ns (32 rules), %.1f / %.1f ns (1 rule)\n",
 		      median(add_u[0], ROUNDS), median(add_c[0], ROUNDS),
-		      median(add_u[1], ROUNDS), median(add_c[1], ROUNDS));
+		      median(add_u[1], ROUNDS), median(add_c[1], ROUNDS),
+		      median(add_u[2], ROUNDS), median(add_c[2], ROUNDS));
 	print_message("  ratio hook/empty: unrelated %.2f (target <= %.1f), conversion %.2f "
 		      "(target <= %.1f)\n", median(ru, ROUNDS), UNRELATED_MAX, median(rc, ROUNDS),
 		      CONVERSION_MAX);

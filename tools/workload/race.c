@@ -29,6 +29,21 @@ struct race_arg {
 	__u64 flips;
 };
 
+/* a short wait, so each size stays as long as the other */
+static void hold_value(void)
+{
+	volatile int i;
+
+	for (i = 0; i < 64; i++)
+		;
+}
+
+/*
+ * Each value is held as long as the other: where the two threads do not
+ * truly run at once (qemu's single-threaded TCG runs one vCPU at a time),
+ * the value a frozen flipper leaves behind is then either, not almost
+ * always the one written last in the loop.
+ */
 static void *flipper(void *p)
 {
 	struct race_arg *a = p;
@@ -38,7 +53,9 @@ static void *flipper(void *p)
 	atomic_store(&a->started, true);
 	while (!atomic_load_explicit(&a->stop, memory_order_relaxed)) {
 		*size = a->size_b;
+		hold_value();
 		*size = a->size_a;
+		hold_value();
 		n += 2;
 	}
 	a->flips = n;
