@@ -106,7 +106,7 @@ static __always_inline void gmt_pol_toctou_check(__u8 gen, __u64 kstart, __u64 k
 static __always_inline void gmt_pol_stash_put(const struct gmt_pol_conv *c,
 					      const struct gmt_convert *cv,
 					      const struct gmt_pol_verdict *v, struct file *file,
-					      __u64 kvm, bool kill)
+					      __s32 vm_fd, bool kill)
 {
 	struct gmt_pol_stash *s;
 
@@ -128,7 +128,10 @@ static __always_inline void gmt_pol_stash_put(const struct gmt_pol_conv *c,
 	s->decided.gen = c->gen;
 	s->decided.dir = c->dir;
 	s->decided.err = v->err;
-	gmt_vm_identity(kvm, &s->vm_key, &s->vm_pid, &s->vm_fd);
+	/* the VM as the hook named it (gmt_pol_fill_caller) */
+	s->vm_key = c->vm_id;
+	s->vm_pid = (__s32)c->vm_pid;
+	s->vm_fd = vm_fd;
 	s->kill = kill;
 	s->valid = 1;
 }
