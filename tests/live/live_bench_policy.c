@@ -41,7 +41,7 @@
 #include "kvm_uapi.h"
 #include "gmemtrace.skel.h"
 
-#define ROUNDS		7
+#define ROUNDS		15
 #define CHUNKS		10
 #define NR_RULES	32
 #define UNRELATED_MAX	1.2
