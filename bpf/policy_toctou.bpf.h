@@ -31,9 +31,7 @@ extern const volatile bool cfg_pol_toctou;
 /* what the hook let through, until the kernel's copy is seen */
 struct gmt_pol_stash {
 	struct gmt_policy_rec decided;
-	__u64 vm_key;
-	__s32 vm_pid;
-	__s32 vm_fd;
+	__u64 kvm;		/* its VM: named only if a record is written */
 	__u8 valid;
 	__u8 kill;		/* toctou: kill and enforce mode */
 	__u8 pad[6];
@@ -84,9 +82,7 @@ static __always_inline void gmt_pol_toctou_check(__u8 gen, __u64 kstart, __u64 k
 		e->hdr.tid = (__u32)id;
 		e->hdr.cgroup_id = bpf_get_current_cgroup_id();
 		bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
-		e->hdr.vm_key = s->vm_key;
-		e->hdr.vm_pid = s->vm_pid;
-		e->hdr.vm_fd = s->vm_fd;
+		gmt_vm_identity(s->kvm, &e->hdr.vm_key, &e->hdr.vm_pid, &e->hdr.vm_fd);
 		e->hdr.fd = -1;
 		t = &e->policy_toctou;
 		t->decided = s->decided;
@@ -106,7 +102,7 @@ static __always_inline void gmt_pol_toctou_check(__u8 gen, __u64 kstart, __u64 k
 static __always_inline void gmt_pol_stash_put(const struct gmt_pol_conv *c,
 					      const struct gmt_convert *cv,
 					      const struct gmt_pol_verdict *v, struct file *file,
-					      __s32 vm_fd, bool kill)
+					      __u64 kvm, bool kill)
 {
 	struct gmt_pol_stash *s;
 
@@ -128,10 +124,7 @@ static __always_inline void gmt_pol_stash_put(const struct gmt_pol_conv *c,
 	s->decided.gen = c->gen;
 	s->decided.dir = c->dir;
 	s->decided.err = v->err;
-	/* the VM as the hook named it (gmt_pol_fill_caller) */
-	s->vm_key = c->vm_id;
-	s->vm_pid = (__s32)c->vm_pid;
-	s->vm_fd = vm_fd;
+	s->kvm = kvm;
 	s->kill = kill;
 	s->valid = 1;
 }

@@ -92,7 +92,8 @@ struct gmt_policy_hdr {
 	__u8 default_action;	/* when no rule matches */
 	__u8 toctou;		/* enum gmt_pol_toctou: a racing argument seen */
 	__u16 default_err;
-	__u32 pad2;
+	__u32 match_any;	/* OR of the rules' match bits: the hook reads
+				 * only what some rule selects on */
 };
 
 struct gmt_policy_abi {

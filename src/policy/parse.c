@@ -166,7 +166,7 @@ static const struct pkey top_keys[] = {
 static int compile(struct pctx *c, yaml_node_t *root)
 {
 	struct gmt_policy_hdr *h = &c->p->abi.hdr;
-	unsigned int seen;
+	unsigned int seen, i;
 
 	if (pwalk(c, root, "the policy", top_keys, &seen))
 		return -1;
@@ -178,6 +178,9 @@ static int compile(struct pctx *c, yaml_node_t *root)
 		return perr(c, root, "default_errno is only for 'default: deny'");
 	if (h->default_action == GMT_PA_DENY && !h->default_err)
 		h->default_err = EPERM;
+	h->match_any = 0;
+	for (i = 0; i < h->nr_rules; i++)
+		h->match_any |= c->p->abi.rules[i].match;
 	h->version = GMT_POLICY_VERSION;
 	return 0;
 }

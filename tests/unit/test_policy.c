@@ -87,6 +87,10 @@ static void test_minimal_and_defaults(void **state)
 	assert_int_equal(pol.abi.hdr.toctou, GMT_PTOCTOU_REPORT);
 	assert_int_equal(parse("version: 1\ndefault: allow\ntoctou: kill\n"), 0);
 	assert_int_equal(pol.abi.hdr.toctou, GMT_PTOCTOU_KILL);
+	/* what the hook must read: only what some rule selects on */
+	assert_int_equal(parse(HDR "  - {id: 3, action: deny, match: {uapi: g1}}\n"
+			       "  - {id: 4, action: deny, match: {comm: qemu}}\n"), 0);
+	assert_int_equal(pol.abi.hdr.match_any, GMT_PM_GEN | GMT_PM_COMM);
 }
 
 static void test_order_kept(void **state)
