@@ -30,6 +30,7 @@ enum gmt_event_type {
 	GMT_EV_HOLDER_START	= 8,	/* a long-term reference on guest_memfd pages taken */
 	GMT_EV_HOLDER_END	= 9,	/* ... and dropped */
 	GMT_EV_POLICY		= 10,	/* a non-silent policy decision (enforce) */
+	GMT_EV_POLICY_TOCTOU	= 11,	/* the kernel's copy differs from what the hook decided on */
 	GMT_EV_TYPE_MAX,
 	GMT_EV_KVM_RUN		= 100,	/* internal: a KVM_RUN in flight (never emitted) */
 };
@@ -338,6 +339,23 @@ struct gmt_policy_rec {
 	__u8 pad[5];
 };
 
+/*
+ * GMT_EV_POLICY_TOCTOU: a conversion whose argument changed between the
+ * policy hook's read and the kernel's own copy (a racing thread). `decided`
+ * is what the hook read and decided on (its hdr.ret is 0: the hook let it
+ * through); kern_* is the kernel's copy where it is visible: G1's
+ * kvm_vm_set_mem_attributes tracepoint (GPA), G3's __kvm_gmem_set_attributes
+ * (guest_memfd offset), both in bytes.
+ */
+struct gmt_policy_toctou_rec {
+	struct gmt_policy_rec decided;
+	__u64 kern_start;
+	__u64 kern_size;
+	__u64 kern_attributes;
+	__u8 killed;		/* toctou: kill in enforce mode: SIGKILL sent to the thread */
+	__u8 pad[7];
+};
+
 /* map gmt_pol_counts: per rule (index; GMT_POLICY_MAX_RULES: the default) */
 struct gmt_pol_count {
 	__u64 hits;
@@ -376,6 +394,7 @@ struct gmt_event {
 		struct gmt_vm_gone vm_gone;
 		struct gmt_holder holder;
 		struct gmt_policy_rec policy;
+		struct gmt_policy_toctou_rec policy_toctou;
 		__u8 body[GMT_EVENT_BODY_SIZE];
 	};
 };
@@ -553,6 +572,7 @@ _Static_assert(sizeof(struct gmt_event_hdr) == GMT_EVENT_HDR_SIZE, "event header
 _Static_assert(sizeof(struct gmt_event) == GMT_EVENT_SIZE, "event ABI");
 _Static_assert(sizeof(struct gmt_convert) <= GMT_EVENT_BODY_SIZE, "convert body");
 _Static_assert(sizeof(struct gmt_policy_rec) == 56, "policy record ABI");
+_Static_assert(sizeof(struct gmt_policy_toctou_rec) == 88, "policy_toctou record ABI");
 _Static_assert(sizeof(struct gmt_memslot) <= GMT_EVENT_BODY_SIZE, "memslot body");
 _Static_assert(sizeof(struct gmt_folio_snap) == 32, "folio snapshot ABI");
 _Static_assert(offsetof(struct gmt_convert, kernel_latency_ns) == 56, "convert ABI");

@@ -228,7 +228,8 @@ static int on_record(void *ctx, void *data, size_t len)
 	const struct gmt_event *ev = data;
 
 	/* only decisions: the tracing programs loaded along feed VM names */
-	if (len < sizeof(ev->hdr) || ev->hdr.type != GMT_EV_POLICY)
+	if (len < sizeof(ev->hdr) ||
+	    (ev->hdr.type != GMT_EV_POLICY && ev->hdr.type != GMT_EV_POLICY_TOCTOU))
 		return 0;
 	gmt_out_event(&e->r->out, ev);
 	return 0;
@@ -425,6 +426,7 @@ static int cmd_enforce(int argc, char **argv)
 	if (rc)
 		return gmt_exit_report(NULL, a.c.fmt, a.c.out_path, rc);
 	a.c.cfg.pol_mode = a.mode;
+	a.c.cfg.pol_toctou = true;
 	/* the tracing programs only name VMs here: no conversion records,
 	 * no context events in the ring the decisions go through */
 	a.c.cfg.emit_events = false;

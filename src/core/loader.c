@@ -185,6 +185,7 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	skel->rodata->cfg_stats = !cfg->emit_events || cfg->stats;
 	skel->rodata->cfg_follow = cfg->filter_pid;
 	skel->rodata->cfg_pol_mode = cfg->pol_mode;
+	skel->rodata->cfg_pol_toctou = cfg->pol_toctou;
 	if (cfg->follow_max && bpf_map__set_max_entries(skel->maps.gmt_pids, cfg->follow_max))
 		return GMT_EXIT_RUNTIME;
 	/* processes running this very binary are gmemtrace: never reported */

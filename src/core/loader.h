@@ -35,6 +35,7 @@ struct gmt_config {
 	bool holders;			/* --holders: long-term references on guest_memfd pages */
 	int enforce;			/* 0, or the GMT_WANT_ENFORCE_* hook to load */
 	__u8 pol_mode;			/* enum gmt_pol_mode, with enforce */
+	bool pol_toctou;		/* enforce: compare the kernel's copy (policy_toctou) */
 	/* after load, before attach (enforce fills its rules); non-zero: a
 	 * GMT_EXIT_* code, the session is not started */
 	int (*before_attach)(struct gmt_session *s, void *ctx);

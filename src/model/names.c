@@ -77,6 +77,8 @@ const char *gmt_event_name(unsigned int type)
 		return "holder_end";
 	case GMT_EV_POLICY:
 		return "policy";
+	case GMT_EV_POLICY_TOCTOU:
+		return "policy_toctou";
 	}
 	return "unknown";
 }

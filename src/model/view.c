@@ -231,10 +231,9 @@ static void view_memslot(struct gmt_memslot_view *v, const struct gmt_memslot *m
 	v->gmem_offset = m->gmem_offset;
 }
 
-static void view_policy(struct gmt_policy_view *v, const struct gmt_event *e)
+static void view_policy_rec(struct gmt_policy_view *v, const struct gmt_policy_rec *p, __s32 ret)
 {
 	static const char *const actions[GMT_PA_MAX] = { "allow", "deny", "audit" };
-	const struct gmt_policy_rec *p = &e->policy;
 
 	v->action = p->action < GMT_PA_MAX ? actions[p->action] : "unknown";
 	v->mode = p->mode == GMT_POL_ENFORCE ? "enforce" : "monitor";
@@ -242,7 +241,7 @@ static void view_policy(struct gmt_policy_view *v, const struct gmt_event *e)
 	v->dir = gmt_dir_name(p->dir);
 	v->rule_id = p->rule_id;
 	v->is_default = p->rule_index >= GMT_POLICY_MAX_RULES;
-	v->denied = e->hdr.ret != 0;
+	v->denied = ret != 0;
 	v->would_deny = p->action == GMT_PA_DENY && p->mode != GMT_POL_ENFORCE;
 	v->read_failed = p->read_failed;
 	v->has_gpa = p->gen == GMT_GEN_G1;
@@ -252,6 +251,22 @@ static void view_policy(struct gmt_policy_view *v, const struct gmt_event *e)
 	v->size = p->size;
 	v->attributes = p->attributes;
 	v->gmem_ino = p->gmem_ino;
+}
+
+static void view_policy(struct gmt_policy_view *v, const struct gmt_event *e)
+{
+	view_policy_rec(v, &e->policy, e->hdr.ret);
+}
+
+static void view_policy_toctou(struct gmt_policy_toctou_view *v, const struct gmt_event *e)
+{
+	const struct gmt_policy_toctou_rec *t = &e->policy_toctou;
+
+	view_policy_rec(&v->decided, &t->decided, 0);	/* the hook let it through */
+	v->kern_start = t->kern_start;
+	v->kern_size = t->kern_size;
+	v->kern_attributes = t->kern_attributes;
+	v->killed = t->killed;
 }
 
 static void view_body(struct gmt_event_view *v, const struct gmt_model *m,
@@ -292,6 +307,9 @@ static void view_body(struct gmt_event_view *v, const struct gmt_model *m,
 		break;
 	case GMT_EV_POLICY:
 		view_policy(&v->policy, e);
+		break;
+	case GMT_EV_POLICY_TOCTOU:
+		view_policy_toctou(&v->policy_toctou, e);
 		break;
 	}
 }

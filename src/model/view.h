@@ -183,6 +183,13 @@ struct gmt_policy_view {
 	__u64 start, size, attributes, gmem_ino;
 };
 
+/* policy_toctou: what the hook decided on, and the kernel's own copy */
+struct gmt_policy_toctou_view {
+	struct gmt_policy_view decided;
+	__u64 kern_start, kern_size, kern_attributes;
+	bool killed;			/* SIGKILL sent to the thread (toctou: kill) */
+};
+
 struct gmt_event_view {
 	unsigned int type;		/* enum gmt_event_type */
 	const char *name;		/* "convert" */
@@ -205,6 +212,7 @@ struct gmt_event_view {
 		const char *vm_gone_how;	/* vm_gone: how gmemtrace learnt it */
 		struct gmt_holder_view holder;
 		struct gmt_policy_view policy;
+		struct gmt_policy_toctou_view policy_toctou;
 	};
 };
 

@@ -235,6 +235,22 @@ static void json_holder_owner(struct gmt_line *l, const struct gmt_holder_view *
 		gmt_puts(l, ",\"iova\":null");
 }
 
+/* the decision's fields, then the kernel's copy under kernel_* */
+static void json_policy_toctou(struct gmt_line *l, const struct gmt_policy_toctou_view *t)
+{
+	json_policy(l, &t->decided);
+	if (t->decided.has_gpa) {
+		U(l, "kernel_gpa", t->kern_start);
+		gmt_puts(l, ",\"kernel_gmem_offset\":null");
+	} else {
+		gmt_puts(l, ",\"kernel_gpa\":null");
+		U(l, "kernel_gmem_offset", t->kern_start);
+	}
+	U(l, "kernel_size", t->kern_size);
+	U(l, "kernel_attributes", t->kern_attributes);
+	B(l, "killed", t->killed);
+}
+
 static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 {
 	N(l, "kind", h->kind);
@@ -286,6 +302,9 @@ static void json_body(struct gmt_line *l, const struct gmt_event_view *v)
 		break;
 	case GMT_EV_POLICY:
 		json_policy(l, &v->policy);
+		break;
+	case GMT_EV_POLICY_TOCTOU:
+		json_policy_toctou(l, &v->policy_toctou);
 		break;
 	}
 }

@@ -170,6 +170,18 @@ static void text_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 	KV(l, " size=", p->size);
 }
 
+/* the decision as above, then what the kernel converted: kernel=0x..+4096 [KILLED] */
+static void text_policy_toctou(struct gmt_line *l, const struct gmt_policy_toctou_view *t)
+{
+	text_policy(l, &t->decided);
+	KX(l, " kernel=", t->kern_start);
+	KV(l, "+", t->kern_size);
+	if (t->kern_attributes != t->decided.attributes)
+		KX(l, " kernel_attributes=", t->kern_attributes);
+	if (t->killed)
+		gmt_puts(l, " KILLED");
+}
+
 static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 {
 	gmt_puts(l, h->kind);
@@ -241,6 +253,9 @@ static void text_body(struct gmt_line *l, const struct gmt_event_view *v, bool i
 		text_policy(l, &v->policy);
 		put_ret(l, v);
 		break;
+	case GMT_EV_POLICY_TOCTOU:
+		text_policy_toctou(l, &v->policy_toctou);
+		break;
 	}
 }
 
@@ -281,7 +296,7 @@ static void text_event(struct gmt_out *o, const struct gmt_event_view *v)
 	gmt_putc(&l, ' ');
 	text_body(&l, v, o->iso_time);
 	if (v->type != GMT_EV_HOLDER_START && v->type != GMT_EV_HOLDER_END &&
-	    v->type != GMT_EV_POLICY) {
+	    v->type != GMT_EV_POLICY && v->type != GMT_EV_POLICY_TOCTOU) {
 		gmt_puts(&l, " lat=");
 		gmt_put_ns(&l, v->latency_ns);
 	}

@@ -44,11 +44,11 @@ static int guest_check(struct cfg *c, struct argp_state *state)
 enum {
 	OPT_VMS = 0x100, OPT_VM_TYPE, OPT_GMEM_SIZE, OPT_GMEM_FLAGS, OPT_GPA_BASE,
 	OPT_VCPU, OPT_CONVERSIONS, OPT_UAPI, OPT_SIZE, OPT_DIR, OPT_INTERVAL,
-	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
+	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_TOUCH_AFTER, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
 	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
 	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
 	OPT_GUEST_TIMEOUT, OPT_GUEST_ABANDON,
-	OPT_COMM, OPT_STORM, OPT_PIN_WITH, OPT_VFIO_DEVICE,
+	OPT_COMM, OPT_STORM, OPT_PIN_WITH, OPT_VFIO_DEVICE, OPT_RACE,
 };
 
 const char *argp_program_version = "gmem-workload " GMT_VERSION;
@@ -126,6 +126,8 @@ static const struct argp_option options[] = {
 	  "before the conversions", 3 },
 	{ "touch", OPT_TOUCH, NULL, 0, "mmap each guest_memfd and write one byte "
 	  "per page (SIGBUS is caught and recorded)", 3 },
+	{ "touch-after", OPT_TOUCH_AFTER, NULL, 0, "the same after the conversions: "
+	  "the first private page is the first SIGBUS", 3 },
 	{ "pin", OPT_PIN, "PAGES", 0, "pin PAGES pages of VM 0's guest_memfd as "
 	  "io_uring fixed buffers", 3 },
 	{ "pin-offset", OPT_PIN_OFFSET, "OFF", 0, "guest_memfd offset of the "
@@ -138,6 +140,9 @@ static const struct argp_option options[] = {
 	{ "vfio-device", OPT_VFIO_DEVICE, "BDF", 0, "the PCI device for --pin-with "
 	  "vfio|iommufd (e.g. 0000:00:03.0; default: the one device bound to vfio-pci)", 3 },
 
+	{ "race", OPT_RACE, "N", 0, "N to-private conversions of VM 0 (G1, else G3) "
+	  "while another thread flips the argument's size between --size and "
+	  "twice it (a policy hook's TOCTOU)", 3 },
 	{ "gmem-create-storm", OPT_STORM, "N", 0, "N KVM_CREATE_GUEST_MEMFD calls "
 	  "with invalid flags (each fails with EINVAL) on VM 0, before the "
 	  "conversions: a storm of records for a tracer", 3 },
@@ -242,6 +247,7 @@ static const struct num_opt num_opts[] = {
 	{ OPT_GUEST_TIMEOUT, "guest-timeout", CFG(guest_timeout_s), NO_SET, false, 0, 86400 },
 	{ OPT_STORM, "gmem-create-storm", CFG(gmem_create_storm), NO_SET, false, 0,
 	  100000000ULL },
+	{ OPT_RACE, "race", CFG(race), NO_SET, false, 0, 100000000ULL },
 };
 
 /* Options without an argument: the bool they set */
@@ -251,6 +257,7 @@ static const struct {
 } flag_opts[] = {
 	{ OPT_VCPU, CFG(vcpu) },
 	{ OPT_TOUCH, CFG(touch) },
+	{ OPT_TOUCH_AFTER, CFG(touch_after) },
 	{ OPT_UNPIN_SIGNAL, CFG(unpin_on_signal) },
 	{ OPT_HOLD_SIGNAL, CFG(hold_until_signal) },
 	{ OPT_WAIT_SIGNAL, CFG(wait_signal) },

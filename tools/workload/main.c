@@ -105,9 +105,13 @@ static void drive(struct run *r)
 	if (cfg->gmem_create_storm)
 		gmem_create_storm(r);
 	run_conversions(r);
+	if (cfg->race)
+		run_race(r);
 	scn_run(r);
 	if (cfg->guest && !got_term)
 		run_guest(r);
+	if (cfg->touch_after)
+		do_touch_after(r);
 
 	if (cfg->punch) {
 		do_fallocates(r, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, cfg->punch,

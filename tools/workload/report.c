@@ -90,6 +90,7 @@ static struct json_object *j_args(const struct cfg *c)
 	json_object_object_add(o, "punch", json_object_new_uint64(c->punch));
 	json_object_object_add(o, "allocate", json_object_new_uint64(c->allocate));
 	json_object_object_add(o, "touch", json_object_new_boolean(c->touch));
+	json_object_object_add(o, "touch_after", json_object_new_boolean(c->touch_after));
 	json_object_object_add(o, "pin", json_object_new_uint64(c->pin_pages));
 	json_object_object_add(o, "guest", json_object_new_uint64(c->guest));
 	json_object_object_add(o, "guest_fault", json_object_new_boolean(c->guest_fault));
@@ -110,6 +111,25 @@ static struct json_object *j_kvm(const struct run *r)
 			       json_object_new_int64(c->memory_attributes));
 	json_object_object_add(o, "guest_memfd_memory_attributes",
 			       json_object_new_int64(c->gmem_memory_attributes));
+	return o;
+}
+
+/* --race: null without it */
+static struct json_object *j_race(const struct run *r)
+{
+	const struct race_res *x = &r->race;
+	struct json_object *o;
+
+	if (!x->done)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "uapi", json_object_new_string(x->gen == 1 ? "g1" : "g3"));
+	json_object_object_add(o, "error", x->error ? json_object_new_string(x->error) : NULL);
+	json_object_object_add(o, "calls", json_object_new_uint64(x->calls));
+	json_object_object_add(o, "ok", json_object_new_uint64(x->ok));
+	json_object_object_add(o, "eperm", json_object_new_uint64(x->eperm));
+	json_object_object_add(o, "other", json_object_new_uint64(x->other));
+	json_object_object_add(o, "flips", json_object_new_uint64(x->flips));
 	return o;
 }
 
@@ -160,6 +180,9 @@ static struct json_object *j_vm(const struct run *r, unsigned int idx)
 	}
 	if (r->cfg->touch)
 		json_object_object_add(o, "touch", vm->touch.done ? j_touch(&vm->touch) : NULL);
+	if (r->cfg->touch_after)
+		json_object_object_add(o, "touch_after",
+				       vm->touch_after.done ? j_touch(&vm->touch_after) : NULL);
 	return o;
 }
 
@@ -367,6 +390,7 @@ static int write_json(const struct run *r, FILE *f, __u64 elapsed)
 	} else {
 		emit(f, &first, "gmem_create_storm", NULL);
 	}
+	emit(f, &first, "race", j_race(r));
 	emit(f, &first, "conversion_ns", json_object_new_uint64(r->conv_ns));
 	emit(f, &first, "elapsed_ns", json_object_new_uint64(elapsed));
 	fputs("}\n", f);

@@ -183,6 +183,7 @@ struct cfg {
 	__u64 punch;
 	__u64 allocate;
 	bool touch;
+	bool touch_after;	/* touch again after the conversions */
 	__u64 pin_pages;
 	__u64 pin_offset;
 	enum pin_with pin_with;
@@ -206,6 +207,7 @@ struct cfg {
 	struct scn_cfg scn;	/* in-place and blocking scenarios */
 	const char *comm;	/* --comm: raw bytes for prctl(PR_SET_NAME) */
 	__u64 gmem_create_storm;	/* failing KVM_CREATE_GUEST_MEMFD calls */
+	__u64 race;		/* --race: conversions under a flipping argument */
 };
 
 /* One conversion ioctl as issued; fd, cmd, gen and attributes derive from op/vm */
@@ -262,6 +264,16 @@ struct vm {
 	int vcpu_fd;
 	long vcpu_ret;
 	struct touch_res touch;
+	struct touch_res touch_after;	/* --touch-after: the state conversions left */
+};
+
+/* --race: what the ioctls returned (the tracer says what was raced) */
+struct race_res {
+	bool done;
+	const char *error;	/* why it could not run */
+	int gen;		/* 1 or 3 */
+	__u64 calls, ok, eperm, other;
+	__u64 flips;		/* size changes the other thread made */
 };
 
 struct fop_rec {
@@ -409,6 +421,7 @@ struct run {
 	struct guest_state guest;
 	struct scn_state scn;
 	__u64 storm_einval, storm_other, storm_ns;
+	struct race_res race;
 };
 
 /*
@@ -493,6 +506,8 @@ int setup_vm(struct run *r, unsigned int idx, int type);
 /* fops.c */
 void do_fallocates(struct run *r, int mode, __u64 n, struct fop_rec *out);
 void do_touch(struct run *r);
+void do_touch_after(struct run *r);
+void run_race(struct run *r);
 
 /* pins_dma.c */
 long dma_map(struct run *r, void *va, __u64 len, __u64 iova);
