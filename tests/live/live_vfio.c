@@ -49,8 +49,39 @@ static void check_workload(json_object *wl)
 	assert_int_equal(live_get_int(json_object_array_get_idx(steps, 1), "ret"), 0);
 }
 
+/* the blocked record names the device holder of its folio (kind, the
+ * workload's pid, IOVA, its mapping call's stack), and the holders explain
+ * the whole excess: one DMA mapping pins the page once */
+static void check_blocked_names(json_object *e, const char *how, long long pid)
+{
+	json_object *hs = get(e, "holders"), *list, *h = NULL;
+	size_t i;
+
+	assert_true(json_object_get_boolean(get(hs, "traced")));
+	list = get(hs, "list");
+	for (i = 0; i < json_object_array_length(list); i++) {
+		json_object *c = json_object_array_get_idx(list, i);
+
+		if (live_get_int(c, "gmem_offset") <= PIN_OFF &&
+		    PIN_OFF < live_get_int(c, "gmem_offset") + live_get_int(c, "size"))
+			h = c;
+	}
+	if (!h)
+		fail_msg("the blocked record names no holder at 0x%x: %s", PIN_OFF,
+			 json_object_to_json_string(e));
+	assert_string_equal(live_get_str(h, "kind"), !strcmp(how, "vfio") ? "vfio_dma" : "iommufd");
+	assert_int_equal(live_get_int(h, "pid"), pid);
+	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
+	if (!live_stack_has(h, "dma_map+"))
+		fail_msg("no dma_map frame in the blocked record's holder: %s",
+			 json_object_to_json_string(h));
+	assert_int_equal(live_get_int(hs, "attributed_refs") + live_get_int(hs, "unattributed_refs"),
+			 live_get_int(hs, "excess_refs"));
+	assert_int_equal(live_get_int(hs, "unattributed_refs"), 0);
+}
+
 /* the conversion to private refused at the held page, then one that worked */
-static void check_converts(json_object *conv)
+static void check_converts(json_object *conv, const char *how, long long pid)
 {
 	bool blocked = false, retried = false;
 	size_t i;
@@ -62,6 +93,7 @@ static void check_converts(json_object *conv)
 			continue;
 		if (live_get_int(e, "ret") == -11) {
 			assert_int_equal(live_get_int(e, "error_offset"), PIN_OFF);
+			check_blocked_names(e, how, pid);
 			blocked = true;
 		} else if (blocked && live_get_int(e, "ret") == 0) {
 			retried = true;
@@ -157,7 +189,7 @@ static void run_case(const char *how)
 	starts = live_events_of_pid(recs, "holder_start", pid);
 	ends = live_events_of_pid(recs, "holder_end", pid);
 	conv = live_events_of_pid(recs, "convert", pid);
-	check_converts(conv);
+	check_converts(conv, how, pid);
 	check_holder(starts, ends, wl, how);
 	json_object_put(conv);
 	json_object_put(starts);
