@@ -198,6 +198,9 @@ $(OUTPUT)/tests/test_bpf_%: tests/bpf/test_bpf_%.c $(patsubst %,$(OUTPUT)/tests/
 bpftest: all $(BPFTEST_BINS)
 	$(Q)GMT_TESTS='^test_bpf_' tests/run.sh unit $(OUTPUT)
 
+# refs' live tests share a holding workload and the record helpers
+$(OUTPUT)/tests/live_refs $(OUTPUT)/tests/live_refs_holders: tests/live/refs_util.c
+
 $(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) -Itests/live $(filter %.c,$^) -o $@ \

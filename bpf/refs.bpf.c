@@ -35,6 +35,7 @@ const volatile __u32 cfg_max_steps = GMT_REFS_MAX_STEPS;
 const volatile __u32 cfg_max_records = GMT_REFS_MAX_RECORDS;
 const volatile __u32 cfg_self_tgid = 0;		/* gmemtrace, for the calibration */
 const volatile __s32 cfg_calib_fd = -1;
+const volatile bool cfg_holders = false;	/* discovery reads io_uring buffer tables */
 
 /* set by user space before each pass (bss is mmap'ed) */
 __u32 refs_pass = 0;
@@ -52,6 +53,15 @@ struct {
 	__type(key, struct gmt_refs_walk_key);
 	__type(value, struct gmt_refs_walk);
 } refs_walk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct gmt_refs_walk_key);
+	__type(value, struct gmt_refs_ring_walk);
+} refs_rings SEC(".maps");
+
+#include "lib/uring.bpf.h"	/* after refs_pass, which its walk passes read */
 
 /*
  * Walk state and output staging live in .bss, not on the 512-byte stack:
@@ -256,6 +266,8 @@ static __always_inline void discover(struct seq_file *seq, struct task_struct *t
 		r.kvm = gmt_gmem_kvm(file);
 		bpf_core_read(r.comm, sizeof(r.comm), &task->comm);
 		bpf_seq_write(seq, &r, sizeof(r));
+	} else if (cfg_holders && gmt_file_is_uring(file)) {
+		gmt_uring_announce(seq, task, file, tgid, fd);
 	} else if (gmt_file_is_vm(file)) {
 		struct gmt_refs_vm r = {};
 
@@ -291,7 +303,14 @@ int gmt_refs_iter(struct bpf_iter__task_file *ctx)
 	key.tgid = tgid;
 	key.fd = ctx->fd;
 	v = bpf_map_lookup_elem(&refs_walk, &key);
-	if (!v || v->done)
+	if (!v) {
+		struct gmt_refs_ring_walk *r = bpf_map_lookup_elem(&refs_rings, &key);
+
+		if (r && !r->done)
+			gmt_uring_walk(seq, task, file, tgid, ctx->fd, r);
+		return 0;
+	}
+	if (v->done)
 		return 0;
 	if (v->pass != refs_pass) {
 		/* first run in this pass; a re-run after an overflow keeps start */

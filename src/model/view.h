@@ -356,6 +356,17 @@ struct gmt_refs_gmem_view {
 	__u64 range_off, range_len;
 };
 
+/* A holder that explains some of a folio's extra references (refs --holders) */
+struct gmt_refs_attr_view {
+	const char *kind;		/* "io_uring_buffer" */
+	__u32 pid;
+	const char *comm;
+	__s32 fd;			/* the ring */
+	__u32 buf_index;
+	__u32 pages;			/* pages of this folio it pins */
+	__u64 refs;			/* references that explains */
+};
+
 struct gmt_refs_folio_view {
 	__u32 pid;
 	__s32 fd;
@@ -368,6 +379,13 @@ struct gmt_refs_folio_view {
 	const char *verdict;		/* "would block: 1 pin" */
 	__u64 page_flags;
 	bool first;			/* the first folio listed of its guest_memfd */
+	/* --holders, blocking folios only: excess_refs = attributed + unattributed */
+	bool holders;
+	__u64 excess_refs;		/* pins (1024 each when order 0) + other */
+	__u64 unattributed;
+	const char *unattributed_why;	/* NULL when every reference is explained */
+	const struct gmt_refs_attr_view *attr;
+	int nr_attr;
 };
 
 struct gmt_refs_summary_view {
@@ -379,6 +397,8 @@ struct gmt_refs_summary_view {
 	const char *status;		/* "ok", "gone", ... */
 	const char *incomplete_why;	/* when neither complete nor truncated */
 	__u64 max_folios;		/* the limit it was truncated at */
+	bool holders;			/* --holders: the two sums below */
+	__u64 attributed_refs, unattributed_refs;	/* over the blocking folios listed */
 	__u64 passes, elapsed_ns;
 };
 

@@ -19,6 +19,7 @@ struct bpf_link;
 struct gmt_out;
 
 #define READ_BUF	(128 << 10)	/* > the iterator's 32 KiB seq buffer */
+#define GMT_REFS_MAX_ATTR	16	/* distinct holders listed per folio */
 #define MAX_PASSES	(1 << 22)	/* a walk that stops moving is a bug: bail */
 
 struct refs_vm {
@@ -65,9 +66,21 @@ struct refs_ctx {
 	bool pfn_known;
 	__u64 vmemmap_base, page_struct_size;
 
+	/* --holders: pages io_uring fixed buffers pin, sorted by page */
+	struct gmt_refs_ubuf *ubufs;
+	int nr_ubufs, cap_ubufs;
+	__u64 ubufs_lost;
+	struct gmt_refs_ring *rings;	/* announced by the discovery pass */
+	int nr_rings;
+	int ring_idx;			/* the ring being walked */
+	struct gmt_refs_ring ring_last;	/* the walk's last RING record */
+	bool ring_seen;
+	int rings_truncated, rings_unknown, rings_gone;
+
 	/* the guest_memfd being walked */
 	struct refs_gmem *cur;
 	struct gmt_refs_counts cnt;
+	__u64 h_attributed, h_unattributed;	/* --holders, this guest_memfd */
 	struct gmt_refs_chunk last;
 	bool chunk_seen;
 	unsigned int passes;
@@ -100,6 +113,14 @@ const char *refs_incomplete_why(const struct refs_ctx *c);
 void refs_render_summary(struct refs_ctx *c, const struct refs_gmem *g, __u64 elapsed_ns);
 void refs_render_total(struct refs_ctx *c, const pid_t *empty, int nr_empty);
 int refs_load(struct refs_ctx *c);
+void refs_holders_record(struct refs_ctx *c, const struct gmt_refs_ubuf *r);
+void refs_rings_announce(struct refs_ctx *c, const struct gmt_refs_ring *r);
+int refs_rings_walk(struct refs_ctx *c);
+void refs_holders_done(struct refs_ctx *c);
+void refs_holders_attribute(const struct refs_ctx *c, const struct gmt_refs_folio *r,
+			    const struct gmt_refs_verdict *d, struct gmt_refs_folio_view *v,
+			    struct gmt_refs_attr_view *attr);
+
 int refs_discover(struct refs_ctx *c);
 
 #endif /* GMT_REFS_INTERNAL_H */

@@ -57,6 +57,8 @@ int refs_run_iter(struct refs_ctx *c, struct bpf_link *link, rec_fn fn)
 				struct gmt_refs_folio f;
 				struct gmt_refs_chunk k;
 				struct gmt_refs_calib b;
+				struct gmt_refs_ubuf ub;
+				struct gmt_refs_ring r;
 			} u;
 
 			memcpy(&h, c->buf + off, sizeof(h));
@@ -155,6 +157,8 @@ void refs_on_discovery(struct refs_ctx *c, const struct gmt_refs_hdr *h)
 		c->nr_gmems++;
 	} else if (h->type == GMT_REFS_REC_CALIB && h->size >= sizeof(struct gmt_refs_calib)) {
 		refs_calib_record(c, (const struct gmt_refs_calib *)h);
+	} else if (h->type == GMT_REFS_REC_RING && h->size >= sizeof(struct gmt_refs_ring)) {
+		refs_rings_announce(c, (const struct gmt_refs_ring *)h);
 	}
 }
 
@@ -235,6 +239,7 @@ int refs_load(struct refs_ctx *c)
 	}
 	c->skel->rodata->cfg_all = o->all;
 	c->skel->rodata->cfg_filter_tgid = o->nr_pids > 0;
+	c->skel->rodata->cfg_holders = o->holders;
 	if (o->max_records && o->max_records < GMT_REFS_MAX_RECORDS)
 		c->skel->rodata->cfg_max_records = o->max_records;
 	if (c->calib_fd >= 0) {

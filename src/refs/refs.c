@@ -79,6 +79,7 @@ static int walk_gmem(struct refs_ctx *c, struct refs_gmem *g)
 	}
 	c->cur = g;
 	memset(&c->cnt, 0, sizeof(c->cnt));
+	c->h_attributed = c->h_unattributed = 0;
 	memset(&c->last, 0, sizeof(c->last));
 	c->passes = 0;
 	c->chunk_seen = false;
@@ -147,6 +148,8 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	if (!ret)
 		ret = refs_discover(&c);
 	refs_calib_done(&c);
+	if (!ret && o->holders)
+		ret = refs_rings_walk(&c);
 	if (ret)
 		goto out;
 	refs_dedup_gmems(&c);
@@ -198,6 +201,8 @@ out:
 		free(c.gmems[i].others);
 	free(c.gmems);
 	free(c.vms);
+	free(c.ubufs);
+	free(c.rings);
 	free(c.links);
 	free(empty);
 	free(c.buf);
