@@ -10,6 +10,10 @@
  *   pass N  walk: for each fd in map refs_walk, walk its mapping's xarray
  *           from the saved resume index and write one record per folio
  *           (blocking ones, or all with --all), then a chunk record.
+ * --holders adds a second program, gmt_refs_rings, with the same passes over
+ * io_uring rings (lib/uring.bpf.h). It is loaded apart from gmt_refs_iter so
+ * that a kernel whose verifier refuses the ring walk still gets plain refs
+ * (user space then says why and reports those pins unattributed).
  * One invocation's output must fit the iterator's 32 KiB seq buffer, so a walk
  * stops after GMT_REFS_MAX_RECORDS records or cfg_max_steps slots and the next
  * pass resumes. An invocation whose output overflowed is run again on an
@@ -35,7 +39,6 @@ const volatile __u32 cfg_max_steps = GMT_REFS_MAX_STEPS;
 const volatile __u32 cfg_max_records = GMT_REFS_MAX_RECORDS;
 const volatile __u32 cfg_self_tgid = 0;		/* gmemtrace, for the calibration */
 const volatile __s32 cfg_calib_fd = -1;
-const volatile bool cfg_holders = false;	/* discovery reads io_uring buffer tables */
 
 /* set by user space before each pass (bss is mmap'ed) */
 __u32 refs_pass = 0;
@@ -266,8 +269,6 @@ static __always_inline void discover(struct seq_file *seq, struct task_struct *t
 		r.kvm = gmt_gmem_kvm(file);
 		bpf_core_read(r.comm, sizeof(r.comm), &task->comm);
 		bpf_seq_write(seq, &r, sizeof(r));
-	} else if (cfg_holders && gmt_file_is_uring(file)) {
-		gmt_uring_announce(seq, task, file, tgid, fd);
 	} else if (gmt_file_is_vm(file)) {
 		struct gmt_refs_vm r = {};
 
@@ -303,14 +304,7 @@ int gmt_refs_iter(struct bpf_iter__task_file *ctx)
 	key.tgid = tgid;
 	key.fd = ctx->fd;
 	v = bpf_map_lookup_elem(&refs_walk, &key);
-	if (!v) {
-		struct gmt_refs_ring_walk *r = bpf_map_lookup_elem(&refs_rings, &key);
-
-		if (r && !r->done)
-			gmt_uring_walk(seq, task, file, tgid, ctx->fd, r);
-		return 0;
-	}
-	if (v->done)
+	if (!v || v->done)
 		return 0;
 	if (v->pass != refs_pass) {
 		/* first run in this pass; a re-run after an overflow keeps start */
@@ -336,5 +330,35 @@ int gmt_refs_iter(struct bpf_iter__task_file *ctx)
 		return 0;
 	}
 	walk_file(seq, file, tgid, ctx->fd, v);
+	return 0;
+}
+
+/* refs --holders: io_uring rings, announced in pass 0, walked when queued */
+SEC("iter/task_file")
+int gmt_refs_rings(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct gmt_refs_walk_key key;
+	struct gmt_refs_ring_walk *r;
+	__u32 tgid;
+
+	if (!task || !file)
+		return 0;
+	tgid = task->tgid;
+	if (tgid == cfg_self_tgid ||
+	    (cfg_filter_tgid && !bpf_map_lookup_elem(&refs_tgids, &tgid)))
+		return 0;
+	if (refs_pass == 0) {
+		if (gmt_file_is_uring(file))
+			gmt_uring_announce(seq, task, file, tgid, ctx->fd);
+		return 0;
+	}
+	key.tgid = tgid;
+	key.fd = ctx->fd;
+	r = bpf_map_lookup_elem(&refs_rings, &key);
+	if (r && !r->done)
+		gmt_uring_walk(seq, task, file, tgid, ctx->fd, r);
 	return 0;
 }

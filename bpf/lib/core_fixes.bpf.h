@@ -228,4 +228,40 @@ static __always_inline struct io_mapped_ubuf *gmt_uring_buf(void *table, __u32 i
 	return p;
 }
 
+/*
+ * A page's folio (compound_head()). Up to 7.1 a tail page's
+ * page->compound_head holds its head's address | 1. By 7.2 (Debian's 7.2
+ * and 7.3 sources; the renaming commit is not identified here) the field is
+ * page->compound_info, which holds either that pointer | 1 or, with
+ * HugeTLB vmemmap optimisation and a power-of-2 struct page, a mask | 1
+ * that clears the tail's offset within its folio. The two are told apart
+ * without Kconfig: a mask is ~(2^k - 1), whose negation is a power of two,
+ * which no struct page address in the vmemmap is.
+ */
+struct page___compound_head {
+	unsigned long compound_head;
+} __attribute__((preserve_access_index));
+
+struct page___compound_info {
+	unsigned long compound_info;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 gmt_page_folio(__u64 page)
+{
+	unsigned long info, m;
+
+	if (bpf_core_field_exists(((struct page___compound_info *)0)->compound_info))
+		info = BPF_CORE_READ((struct page___compound_info *)page, compound_info);
+	else if (bpf_core_field_exists(((struct page___compound_head *)0)->compound_head))
+		info = BPF_CORE_READ((struct page___compound_head *)page, compound_head);
+	else
+		return 0;	/* unknown layout: no folio, never a wrong one */
+	if (!(info & 1))
+		return page;	/* a head or order-0 page */
+	m = info - 1;
+	if (m && !((-m) & (-m - 1)))
+		return page & info;	/* a mask (bit 0 of page is clear) */
+	return m;
+}
+
 #endif /* GMT_LIB_CORE_FIXES_BPF_H */

@@ -28,14 +28,6 @@ struct uring_walk {
 static struct uring_walk refs_uw;
 static struct gmt_refs_ubuf refs_ubuf_out[GMT_REFS_MAX_RECORDS];
 
-/* page -> its folio (compound_head's bit 0 marks a tail page) */
-static __always_inline __u64 uring_folio_of(__u64 page)
-{
-	unsigned long head = BPF_CORE_READ((struct page *)page, compound_head);
-
-	return head & 1 ? head - 1 : page;
-}
-
 static __always_inline void uring_load_buf(struct uring_walk *w)
 {
 	struct io_mapped_ubuf *imu = gmt_uring_buf(w->table, w->buf);
@@ -64,7 +56,7 @@ static long uring_step(__u32 i, void *ctx)
 	page = (__u64)BPF_CORE_READ(bv, bv_page);
 	w->bvec++;
 	w->ring.bvecs++;
-	folio = page ? uring_folio_of(page) : 0;
+	folio = page ? gmt_page_folio(page) : 0;
 	if (!folio || !gmt_mapping_is_gmem(BPF_CORE_READ((struct folio *)folio, mapping)))
 		return 0;
 	r = &refs_ubuf_out[w->nrec & (GMT_REFS_MAX_RECORDS - 1)];

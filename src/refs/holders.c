@@ -7,6 +7,7 @@
  * one on a large one (_pincount). What no holder explains is said, never
  * dropped: attributed + unattributed is always the excess.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,12 @@ static void add_attr(struct gmt_refs_attr_view *a, int *nr, const struct gmt_ref
 
 static const char *why_unattributed(const struct refs_ctx *c, __u64 left_pins, __u32 other)
 {
+	static char off[sizeof(c->rings_off) + 32];
+
+	if (left_pins && c->rings_off[0]) {
+		snprintf(off, sizeof(off), "io_uring walk not available: %s", c->rings_off);
+		return off;
+	}
 	if (left_pins && c->rings_unknown)
 		return "this kernel's io_uring buffer table layout is unknown: not read";
 	if (left_pins && (c->rings_truncated || c->ubufs_lost))

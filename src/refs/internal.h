@@ -34,8 +34,16 @@ struct refs_gmem {
 	int nr_others;
 };
 
+/* the iterator programs of bpf/refs.bpf.c */
+enum refs_it {
+	REFS_IT_WALK,	/* gmt_refs_iter: guest_memfds, VM fds, the page-cache walk */
+	REFS_IT_RINGS,	/* gmt_refs_rings: io_uring buffer tables (--holders) */
+	REFS_IT_NR,
+};
+
 struct refs_pid_link {
 	pid_t pid;
+	enum refs_it it;
 	struct bpf_link *link;
 };
 
@@ -53,7 +61,7 @@ struct refs_ctx {
 	struct refs_gmem *gmems;
 	int nr_gmems;
 
-	struct bpf_link *global;	/* all tasks: no -p, or no per-pid links here */
+	struct bpf_link *global[REFS_IT_NR];	/* all tasks: no -p, or no per-pid links */
 	bool no_pid_links;
 	struct refs_pid_link *links;
 	int nr_links;
@@ -67,6 +75,7 @@ struct refs_ctx {
 	__u64 vmemmap_base, page_struct_size;
 
 	/* --holders: pages io_uring fixed buffers pin, sorted by page */
+	char rings_off[160];		/* why gmt_refs_rings is not loaded ("": it is) */
 	struct gmt_refs_ubuf *ubufs;
 	int nr_ubufs, cap_ubufs;
 	__u64 ubufs_lost;
@@ -101,8 +110,8 @@ void refs_calib_prepare(struct refs_ctx *c);
 void refs_calib_done(struct refs_ctx *c);
 void refs_calib_record(struct refs_ctx *c, const struct gmt_refs_calib *r);
 int refs_run_iter(struct refs_ctx *c, struct bpf_link *link, rec_fn fn);
-struct bpf_link *refs_global_link(struct refs_ctx *c);
-struct bpf_link *refs_link_for(struct refs_ctx *c, pid_t pid);
+struct bpf_link *refs_global_link(struct refs_ctx *c, enum refs_it it);
+struct bpf_link *refs_link_for(struct refs_ctx *c, enum refs_it it, pid_t pid);
 void refs_on_discovery(struct refs_ctx *c, const struct gmt_refs_hdr *h);
 int refs_gmem_cmp(const void *a, const void *b);
 void refs_dedup_gmems(struct refs_ctx *c);
@@ -121,6 +130,7 @@ void refs_holders_attribute(const struct refs_ctx *c, const struct gmt_refs_foli
 			    const struct gmt_refs_verdict *d, struct gmt_refs_folio_view *v,
 			    struct gmt_refs_attr_view *attr);
 
-int refs_discover(struct refs_ctx *c);
+int refs_discover(struct refs_ctx *c, enum refs_it it);
+void refs_verifier_reason(const char *log, char *out, size_t len);
 
 #endif /* GMT_REFS_INTERNAL_H */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gmemtrace refs --holders: the io_uring rings the discovery pass announced,
- * each walked in passes like a guest_memfd (bpf/lib/uring.bpf.h): user space
- * seeds (tgid, fd) in map refs_rings and reruns the process's iterator until
- * the ring's RING record says done. The bvecs in guest_memfd folios collected
+ * gmemtrace refs --holders: the io_uring rings gmt_refs_rings' discovery pass
+ * announced, each walked in passes like a guest_memfd (bpf/lib/uring.bpf.h):
+ * user space seeds (tgid, fd) in map refs_rings and reruns the process's ring
+ * iterator until the ring's RING record says done. The bvecs in guest_memfd folios collected
  * here are what holders.c matches against each blocking folio.
  */
 #include <errno.h>
@@ -57,7 +57,7 @@ static int walk_ring(struct refs_ctx *c, int mfd)
 		return -errno;
 	}
 	for (;;) {
-		struct bpf_link *link = refs_link_for(c, r->hdr.tgid);
+		struct bpf_link *link = refs_link_for(c, REFS_IT_RINGS, r->hdr.tgid);
 		__u64 before = (__u64)c->ring_last.next_buf << 32 | c->ring_last.next_bvec;
 
 		c->ring_seen = false;
@@ -91,6 +91,12 @@ static int walk_ring(struct refs_ctx *c, int mfd)
 int refs_rings_walk(struct refs_ctx *c)
 {
 	int mfd = bpf_map__fd(c->skel->maps.refs_rings), err = 0;
+
+	if (c->rings_off[0])
+		return 0;	/* said at load; the pins are reported unattributed */
+	err = refs_discover(c, REFS_IT_RINGS);
+	if (err)
+		return err;
 
 	for (c->ring_idx = 0; c->ring_idx < c->nr_rings && !err; c->ring_idx++) {
 		const struct gmt_refs_ring *r = &c->rings[c->ring_idx];
