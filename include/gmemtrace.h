@@ -274,6 +274,8 @@ struct gmt_vm_gone {
 /* GMT_EV_HOLDER_START/_END: who holds guest_memfd pages, how, since when */
 enum gmt_holder_kind {
 	GMT_HOLD_IOURING_BUF = 1,	/* io_uring fixed buffer (FOLL_PIN | FOLL_LONGTERM) */
+	GMT_HOLD_GUP_PIN = 2,		/* a FOLL_PIN seen in the kernel (bpf/gup_pins.bpf.c):
+					 * start = pinned, end = unpinned; per folio */
 };
 
 enum gmt_holder_end {
@@ -281,6 +283,7 @@ enum gmt_holder_end {
 	GMT_HOLD_END_UNREGISTER,	/* IORING_UNREGISTER_BUFFERS (or replaced by an update) */
 	GMT_HOLD_END_CLOSE,		/* the ring fd was closed */
 	GMT_HOLD_END_EXIT,		/* the process exited */
+	GMT_HOLD_END_UNPIN,		/* gup_pin: the pins were released (by anyone) */
 };
 
 /* guest_memfd mmaps tracked per process (map gmt_hmaps) */
@@ -305,6 +308,11 @@ struct gmt_holder {
 				 * frameless syscall wrapper, which a frame-pointer
 				 * walk skips (user space checks it is code) */
 	__u64 id;		/* unique while the BPF object lives */
+	/* gup_pin (ring_fd -1, index = pins taken or released, stack_id the
+	 * pinning or unpinning task's user stack) */
+	__s32 kstack_id;	/* kernel stack in gmt_hstacks, < 0: -errno or none */
+	__u32 pad2;
+	__u64 folio;		/* the struct folio's kernel address */
 };
 
 /* GMT_EV_POLICY: the hook's decision on one conversion ioctl (hdr.ret is
@@ -545,7 +553,7 @@ _Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");
 _Static_assert(sizeof(struct gmt_vm_info) == 32, "vm info ABI");
 _Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
 _Static_assert(sizeof(struct gmt_site_err) == 16, "site error ABI");
-_Static_assert(sizeof(struct gmt_holder) == 72, "holder ABI");
+_Static_assert(sizeof(struct gmt_holder) == 88, "holder ABI");
 #endif
 
 #endif /* GMEMTRACE_H */

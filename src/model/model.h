@@ -16,6 +16,7 @@
 struct gmt_event;
 
 struct gmt_stack;
+struct gmt_ksyms;
 
 struct gmt_model {
 	struct gmt_memslots slots;
@@ -26,6 +27,11 @@ struct gmt_model {
 	struct gmt_stack *stack;
 	__u32 stack_pid;
 	__s32 stack_id;
+	/* gup_pin holders' kernel stacks, and the symbols they are read with */
+	struct gmt_stack *kstack;
+	__s32 kstack_id;
+	struct gmt_ksyms *ksyms;
+	bool ksyms_tried;
 };
 
 /* learn from an event: a memslot binds a GPA range, a VM gone drops its own */

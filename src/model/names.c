@@ -167,7 +167,8 @@ const char *gmt_greq_kind_name(unsigned int kind)
 
 const char *gmt_holder_kind_name(unsigned int kind)
 {
-	return kind == GMT_HOLD_IOURING_BUF ? "io_uring_buffer" : "?";
+	return kind == GMT_HOLD_IOURING_BUF ? "io_uring_buffer" :
+	       kind == GMT_HOLD_GUP_PIN ? "gup_pin" : "?";
 }
 
 const char *gmt_holder_end_name(unsigned int end)
@@ -177,6 +178,7 @@ const char *gmt_holder_end_name(unsigned int end)
 		[GMT_HOLD_END_UNREGISTER] = "unregister",
 		[GMT_HOLD_END_CLOSE] = "ring_closed",
 		[GMT_HOLD_END_EXIT] = "process_exit",
+		[GMT_HOLD_END_UNPIN] = "unpin",
 	};
 
 	return end < sizeof(n) / sizeof(n[0]) ? n[end] : "?";

@@ -177,9 +177,25 @@ static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 	v->id = h->id;
 	v->held_ns = v->end ? e->hdr.latency_ns : 0;
 	v->nr_frames = 0;
-	/* the stack the model symbolized for this start record */
-	if (v->end || !st || h->stack_id < 0 || m->stack_pid != e->hdr.pid ||
-	    m->stack_id != h->stack_id)
+	v->nr_kframes = 0;
+	v->kernel_side = h->kind == GMT_HOLD_GUP_PIN;
+	v->pins = v->kernel_side ? h->index : 0;
+	v->folio = v->kernel_side ? h->folio : 0;
+	if (v->kernel_side) {
+		const struct gmt_stack *ks = m->kstack;
+
+		v->held_ns = 0;	/* a pin's release does not know when it was taken */
+		if (ks && h->kstack_id >= 0 && m->kstack_id == h->kstack_id) {
+			for (i = 0; i < ks->nr && i < GMT_VIEW_KSTACK_MAX; i++) {
+				v->kframes[i] = ks->f[i].sym;
+				v->kframe_ips[i] = ks->f[i].ip;
+			}
+			v->nr_kframes = i;
+		}
+	}
+	/* the stack the model symbolized for this record (io_uring: its start) */
+	if ((v->end && !v->kernel_side) || !st || h->stack_id < 0 ||
+	    m->stack_pid != e->hdr.pid || m->stack_id != h->stack_id)
 		return;
 	for (i = 0; i < st->nr && i < GMT_VIEW_STACK_MAX; i++) {
 		v->frames[i] = st->f[i].sym;
@@ -335,6 +351,7 @@ int gmt_view_attach(struct gmt_attach_view *v, const struct gmt_session *s)
 		p->attached = st->state == GMT_ATT_ATTACHED;
 		p->failed = st->state == GMT_ATT_FAILED;
 		p->unavailable = st->state == GMT_ATT_UNAVAILABLE;
+		p->asked_for = st->spec->feature && st->spec->want != GMT_WANT_ALWAYS;
 		v->nr_attached += p->attached;
 		v->nr_kernel += p->attached && p->target;
 		p->first_of_feature = p->unavailable;

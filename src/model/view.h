@@ -113,9 +113,11 @@ struct gmt_guest_req_view {
 
 /* frames of a holder's stack a record shows */
 #define GMT_VIEW_STACK_MAX	8
+/* frames of a gup_pin's kernel stack (the pinner sits ~10 below the grab) */
+#define GMT_VIEW_KSTACK_MAX	24
 
 struct gmt_holder_view {
-	const char *kind;		/* "io_uring_buffer" */
+	const char *kind;		/* "io_uring_buffer", "gup_pin" */
 	const char *end;		/* holder_end: "unregister", ...; NULL on a start */
 	__s32 ring_fd;
 	__u32 index;			/* buffer index in the ring */
@@ -124,6 +126,13 @@ struct gmt_holder_view {
 	int nr_frames;			/* symbolized user stack, innermost first */
 	const char *frames[GMT_VIEW_STACK_MAX];	/* "" unknown symbol */
 	__u64 frame_ips[GMT_VIEW_STACK_MAX];
+	/* gup_pin: pins taken or released, the folio, the kernel stack */
+	bool kernel_side;
+	__u32 pins;
+	__u64 folio;
+	int nr_kframes;			/* innermost first */
+	const char *kframes[GMT_VIEW_KSTACK_MAX];	/* "" unknown symbol */
+	__u64 kframe_ips[GMT_VIEW_KSTACK_MAX];
 };
 
 /* a policy decision (enforce): what the hook did and why */
@@ -182,6 +191,8 @@ struct gmt_prog_view {
 	bool attached, failed;
 	bool unavailable;		/* its feature could not be had */
 	bool first_of_feature;		/* the first unavailable row of its feature */
+	bool asked_for;			/* an option asked for it (--holders): its absence is
+					 * said without -v */
 };
 
 struct gmt_attach_view {
@@ -358,7 +369,7 @@ struct gmt_refs_gmem_view {
 
 /* A holder that explains some of a folio's extra references (refs --holders) */
 struct gmt_refs_attr_view {
-	const char *kind;		/* "io_uring_buffer" */
+	const char *kind;		/* "io_uring_buffer", "gup_pin" */
 	__u32 pid;
 	const char *comm;
 	__s32 fd;			/* the ring */

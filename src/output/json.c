@@ -203,10 +203,25 @@ static void json_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 	U(l, "deny_errno", p->err);	/* "errno" is the return value's name */
 }
 
-static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
+static void json_frames(struct gmt_line *l, const char *key, const char *const *sym,
+			const __u64 *ip, int nr)
 {
 	int i;
 
+	gmt_puts(l, key);	/* ",\"name\":" */
+	gmt_putc(l, '[');
+	for (i = 0; i < nr; i++) {
+		gmt_puts(l, i ? ",{\"ip\":" : "{\"ip\":");
+		gmt_put_u64(l, ip[i]);
+		gmt_puts(l, ",\"sym\":\"");
+		gmt_put_esc(l, sym[i], strlen(sym[i]), GMT_ESC_JSON);
+		gmt_puts(l, "\"}");
+	}
+	gmt_putc(l, ']');
+}
+
+static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
+{
 	N(l, "kind", h->kind);
 	if (h->end)
 		N(l, "end", h->end);
@@ -220,16 +235,10 @@ static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 	U(l, "uaddr", h->uaddr);
 	U(l, "holder_id", h->id);
 	U(l, "held_ns", h->held_ns);
-	KEY(l, "stack");
-	gmt_putc(l, '[');
-	for (i = 0; i < h->nr_frames; i++) {
-		gmt_puts(l, i ? ",{\"ip\":" : "{\"ip\":");
-		gmt_put_u64(l, h->frame_ips[i]);
-		gmt_puts(l, ",\"sym\":\"");
-		gmt_put_esc(l, h->frames[i], strlen(h->frames[i]), GMT_ESC_JSON);
-		gmt_puts(l, "\"}");
-	}
-	gmt_putc(l, ']');
+	U(l, "pins", h->pins);
+	U(l, "folio", h->folio);
+	json_frames(l, ",\"stack\":", h->frames, h->frame_ips, h->nr_frames);
+	json_frames(l, ",\"kernel_stack\":", h->kframes, h->kframe_ips, h->nr_kframes);
 }
 
 static void json_body(struct gmt_line *l, const struct gmt_event_view *v)

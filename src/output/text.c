@@ -166,33 +166,47 @@ static void text_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 	KV(l, " size=", p->size);
 }
 
-static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
+static void text_frames(struct gmt_line *l, const char *key, const char *const *sym,
+			const __u64 *ip, int nr)
 {
 	int i;
 
+	for (i = 0; i < nr; i++) {
+		gmt_puts(l, i ? ";" : key);
+		if (sym[i][0])
+			gmt_put_esc(l, sym[i], strlen(sym[i]), GMT_ESC_ASCII | GMT_ESC_SPACE);
+		else
+			gmt_put_hex(l, ip[i]);
+	}
+}
+
+static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
+{
 	gmt_puts(l, h->kind);
-	gmt_puts(l, " ring_fd=");
-	gmt_put_s64(l, h->ring_fd);
-	KV(l, " index=", h->index);
+	if (h->kernel_side) {
+		KV(l, " pins=", h->pins);
+		KX(l, " folio=", h->folio);
+	} else {
+		gmt_puts(l, " ring_fd=");
+		gmt_put_s64(l, h->ring_fd);
+		KV(l, " index=", h->index);
+	}
 	gmt_puts(l, " gmem=");
 	put_gmem(l, h->gmem_ino, h->gmem_offset);
 	KV(l, " size=", h->size);
-	KX(l, " uaddr=", h->uaddr);
+	if (!h->kernel_side)
+		KX(l, " uaddr=", h->uaddr);
 	KV(l, " id=", h->id);
 	if (h->end) {
 		gmt_puts(l, " how=");
 		gmt_puts(l, h->end);
-		gmt_puts(l, " held=");
-		gmt_put_ns(l, h->held_ns);
+		if (!h->kernel_side) {
+			gmt_puts(l, " held=");
+			gmt_put_ns(l, h->held_ns);
+		}
 	}
-	for (i = 0; i < h->nr_frames; i++) {
-		gmt_puts(l, i ? ";" : " stack=");
-		if (h->frames[i][0])
-			gmt_put_esc(l, h->frames[i], strlen(h->frames[i]),
-				    GMT_ESC_ASCII | GMT_ESC_SPACE);
-		else
-			gmt_put_hex(l, h->frame_ips[i]);
-	}
+	text_frames(l, " kstack=", h->kframes, h->kframe_ips, h->nr_kframes);
+	text_frames(l, " stack=", h->frames, h->frame_ips, h->nr_frames);
 }
 
 static void text_body(struct gmt_line *l, const struct gmt_event_view *v)
@@ -313,9 +327,9 @@ static void text_attach(struct gmt_out *o, const struct gmt_attach_view *v)
 	if (!v->nr_kernel)
 		fprintf(stderr, "gmemtrace: no kernel-side backend here: conversions are timed at "
 			"the syscall boundary only (see gmemtrace features)\n");
-	/* one line per feature that could not be had, with -v */
-	for (i = 0; gmt_verbose && i < v->nr_progs; i++)
-		if (v->progs[i].first_of_feature)
+	/* one line per feature that could not be had, with -v or when asked for */
+	for (i = 0; i < v->nr_progs; i++)
+		if (v->progs[i].first_of_feature && (gmt_verbose || v->progs[i].asked_for))
 			fprintf(stderr, "gmemtrace: %s unavailable: %s\n", v->progs[i].feature,
 				gmt_escape_str(v->progs[i].reason ?: "", GMT_ESC_ASCII));
 }
