@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -133,6 +134,38 @@ static void test_large_folio(void **state)
 	free(f.c.ubufs);
 }
 
+/* where the ring walk did not load: every pin unattributed, with the reason */
+static void test_walk_not_loaded(void **state)
+{
+	struct fx f = {};
+
+	(void)state;
+	snprintf(f.c.rings_off, sizeof(f.c.rings_off), "the verifier refused it: x");
+	assert_int_equal(run(&f, 1026 + 1024, 1, -1, 0), 2048);
+	assert_int_equal(f.v.nr_attr, 0);
+	assert_int_equal(f.v.unattributed, 2048);
+	assert_string_equal(f.v.unattributed_why,
+			    "io_uring walk not available: the verifier refused it: x");
+}
+
+/* the verifier's reason is the line before its "processed" summary */
+static void test_verifier_reason(void **state)
+{
+	char why[160];
+
+	(void)state;
+	refs_verifier_reason("func#0 @0\n1: (b7) r1 = 0\n"
+			     "2: <invalid CO-RE relocation>\nfailed to resolve CO-RE relocation "
+			     "<byte_off> [12] struct page.compound_head (0:1:0 @ offset 0)\n"
+			     "processed 825 insns (limit 1000000)\n", why, sizeof(why));
+	assert_string_equal(why, "the verifier refused it: failed to resolve CO-RE relocation "
+			    "<byte_off> [12] struct page.compound_head (0:1:0 @ offset 0)");
+	refs_verifier_reason("R1 invalid mem access 'scalar'\n", why, sizeof(why));
+	assert_string_equal(why, "the verifier refused it: R1 invalid mem access 'scalar'");
+	refs_verifier_reason("", why, sizeof(why));
+	assert_string_equal(why, "the verifier refused it (no log)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +174,8 @@ int main(void)
 		cmocka_unit_test(test_other_refs_stay_unattributed),
 		cmocka_unit_test(test_stale_buffers_clamped),
 		cmocka_unit_test(test_large_folio),
+		cmocka_unit_test(test_walk_not_loaded),
+		cmocka_unit_test(test_verifier_reason),
 	};
 
 	return cmocka_run_group_tests_name("test_refs_holders", tests, NULL, NULL);
