@@ -20,7 +20,8 @@
 #define PIN_OFF		0x2000
 #define PIN_PAGES	3
 
-/* the holder records of one pid and event */
+/* the io_uring holder records of one pid and event (kernel-side gup_pin
+ * records of the same pages are live_gup_pins' business) */
 static json_object *holders(json_object *recs, const char *event, long long pid)
 {
 	json_object *all = live_filter(recs, "event", event), *out = json_object_new_array();
@@ -29,7 +30,8 @@ static json_object *holders(json_object *recs, const char *event, long long pid)
 	for (i = 0; i < json_object_array_length(all); i++) {
 		json_object *r = json_object_array_get_idx(all, i);
 
-		if (live_get_int(r, "pid") == pid)
+		if (live_get_int(r, "pid") == pid &&
+		    !strcmp(live_get_str(r, "kind"), "io_uring_buffer"))
 			json_object_array_add(out, json_object_get(r));
 	}
 	json_object_put(all);
