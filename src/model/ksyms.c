@@ -136,10 +136,18 @@ bool gmt_ksym(const struct gmt_ksyms *k, __u64 ip, char *out, size_t len)
 	return true;
 }
 
+/* a frame of BPF's own (the program, its trampoline): not the pinner's stack */
+static bool is_bpf_frame(const char *sym)
+{
+	size_t n = strlen(sym);
+
+	return n > 5 && !strcmp(sym + n - 5, "[bpf]");
+}
+
 int gmt_kstack_resolve(struct gmt_stack *st, int map_fd, __s32 id, const struct gmt_ksyms *k)
 {
 	__u64 ips[GMT_STACK_DEPTH] = { 0 };
-	int i;
+	int i, n = 0;
 
 	st->nr = 0;
 	if (id < 0)
@@ -147,9 +155,12 @@ int gmt_kstack_resolve(struct gmt_stack *st, int map_fd, __s32 id, const struct 
 	if (bpf_map_lookup_elem(map_fd, &id, ips))
 		return -errno;
 	for (i = 0; i < GMT_STACK_DEPTH && ips[i]; i++) {
-		st->f[i].ip = ips[i];
-		gmt_ksym(k, ips[i], st->f[i].sym, sizeof(st->f[i].sym));
+		st->f[n].ip = ips[i];
+		gmt_ksym(k, ips[i], st->f[n].sym, sizeof(st->f[n].sym));
+		if (!n && is_bpf_frame(st->f[n].sym))
+			continue;	/* leading ones only */
+		n++;
 	}
-	st->nr = i;
+	st->nr = n;
 	return 0;
 }

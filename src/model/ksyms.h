@@ -20,7 +20,8 @@ void gmt_ksyms_free(struct gmt_ksyms *k);
 /* "func+0x1c" or "func+0x1c[module]"; false when no symbol covers ip */
 bool gmt_ksym(const struct gmt_ksyms *k, __u64 ip, char *out, size_t len);
 
-/* Read kernel stack `id` from the stack map and symbolize it: 0 or -errno. */
+/* Read kernel stack `id` from the stack map and symbolize it, without the
+ * BPF program's and trampoline's own frames on top: 0 or -errno. */
 int gmt_kstack_resolve(struct gmt_stack *st, int map_fd, __s32 id, const struct gmt_ksyms *k);
 
 #endif /* GMT_KSYMS_H */
