@@ -55,6 +55,7 @@ static __always_inline struct address_space *pin_gmem_mapping(struct folio *foli
 static __always_inline void pin_emit(void *ctx, struct folio *folio, struct address_space *m,
 				     int refs, bool pin)
 {
+	struct task_struct *task;
 	struct gmt_folio_raw raw;
 	struct gmt_event *e;
 	long id;
@@ -87,11 +88,19 @@ static __always_inline void pin_emit(void *ctx, struct folio *folio, struct addr
 		gmt_site_fail(GMT_SITE_HOLD_STACK, id);
 	e->holder.kstack_id = id;
 	/* a kernel thread (vhost before 6.4, drivers) has no user stack */
-	id = BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), mm) ?
-	     bpf_get_stackid(ctx, &gmt_hstacks, BPF_F_USER_STACK) : -GMT_ENOENT;
+	task = bpf_get_current_task_btf();
+	id = task->mm ? bpf_get_stackid(ctx, &gmt_hstacks, BPF_F_USER_STACK) : -GMT_ENOENT;
 	if (id < 0 && id != -GMT_ENOENT)
 		gmt_site_fail(GMT_SITE_HOLD_STACK, id);
 	e->holder.stack_id = id;
+	/* as holders.bpf.c: the word at the user stack pointer, for a frameless
+	 * syscall wrapper's caller */
+	if (id >= 0) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+		bpf_probe_read_user(&e->holder.leaf_ret, sizeof(e->holder.leaf_ret),
+				    (void *)regs->sp);
+	}
 	bpf_ringbuf_submit(e, 0);
 }
 

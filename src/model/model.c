@@ -23,18 +23,15 @@ static void model_kstack(struct gmt_model *m, __s32 id)
 	gmt_kstack_resolve(m->kstack, m->stack_map_fd, id, m->ksyms);
 }
 
-/* symbolize a holder's stack while its process still runs: once per stack */
-static void model_holder(struct gmt_model *m, const struct gmt_event *e)
+/* a holder's user stack while its process still runs: once per stack */
+static void model_ustack(struct gmt_model *m, const struct gmt_event *e)
 {
 	const struct gmt_holder *h = &e->holder;
 
-	if (!m->stacks_on)
-		return;
-	if (h->kind == GMT_HOLD_GUP_PIN)
-		model_kstack(m, h->kstack_id);
 	if (h->stack_id < 0)
 		return;
-	if (m->stack && m->stack_pid == e->hdr.pid && m->stack_id == h->stack_id)
+	if (m->stack && m->stack_pid == e->hdr.pid && m->stack_id == h->stack_id &&
+	    m->stack_leaf == h->leaf_ret)
 		return;
 	if (!m->stack)
 		m->stack = calloc(1, sizeof(*m->stack));
@@ -42,7 +39,19 @@ static void model_holder(struct gmt_model *m, const struct gmt_event *e)
 		return;
 	m->stack_pid = e->hdr.pid;
 	m->stack_id = h->stack_id;
+	m->stack_leaf = h->leaf_ret;
 	gmt_stack_resolve(m->stack, m->stack_map_fd, e->hdr.pid, h->stack_id, h->leaf_ret);
+}
+
+static void model_holder(struct gmt_model *m, const struct gmt_event *e)
+{
+	if (!m->stacks_on)
+		return;
+	/* the user stack first: reading kallsyms (once) can outlast a short-lived
+	 * process (over a second under emulation) */
+	model_ustack(m, e);
+	if (e->holder.kind == GMT_HOLD_GUP_PIN)
+		model_kstack(m, e->holder.kstack_id);
 }
 
 void gmt_model_event(struct gmt_model *m, const struct gmt_event *e)

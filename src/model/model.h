@@ -27,6 +27,7 @@ struct gmt_model {
 	struct gmt_stack *stack;
 	__u32 stack_pid;
 	__s32 stack_id;
+	__u64 stack_leaf;	/* the leaf_ret it was resolved with */
 	/* gup_pin holders' kernel stacks, and the symbols they are read with */
 	struct gmt_stack *kstack;
 	__s32 kstack_id;
