@@ -282,6 +282,12 @@ static __always_inline void discover(struct seq_file *seq, struct task_struct *t
 	}
 }
 
+/* -p: only the wanted processes' fds are looked at */
+static __always_inline bool refs_tgid_wanted(__u32 tgid)
+{
+	return !cfg_filter_tgid || bpf_map_lookup_elem(&refs_tgids, &tgid);
+}
+
 SEC("iter/task_file")
 int gmt_refs_iter(struct bpf_iter__task_file *ctx)
 {
@@ -295,7 +301,7 @@ int gmt_refs_iter(struct bpf_iter__task_file *ctx)
 	if (!task || !file)
 		return 0;	/* the end-of-iteration call */
 	tgid = task->tgid;
-	if (cfg_filter_tgid && tgid != cfg_self_tgid && !bpf_map_lookup_elem(&refs_tgids, &tgid))
+	if (tgid != cfg_self_tgid && !refs_tgid_wanted(tgid))
 		return 0;
 	if (refs_pass == 0) {
 		discover(seq, task, file, tgid, ctx->fd);
@@ -347,8 +353,7 @@ int gmt_refs_rings(struct bpf_iter__task_file *ctx)
 	if (!task || !file)
 		return 0;
 	tgid = task->tgid;
-	if (tgid == cfg_self_tgid ||
-	    (cfg_filter_tgid && !bpf_map_lookup_elem(&refs_tgids, &tgid)))
+	if (tgid == cfg_self_tgid || !refs_tgid_wanted(tgid))
 		return 0;
 	if (refs_pass == 0) {
 		if (gmt_file_is_uring(file))
