@@ -119,6 +119,18 @@ static bool spec_wanted(const struct gmt_prog_spec *spec, const void *ctx)
 	return spec->want >= GMT_WANT_MAX || !want_holds[spec->want] || want_holds[spec->want](cfg);
 }
 
+/* a row this command does not want is not loaded to find out whether it
+ * could be (trace without --holders skips the kernel_pins probes) */
+static int probe_if_wanted(const struct gmt_prog_spec *spec, const char *target, char *why,
+			   size_t len, void *ctx)
+{
+	if (!spec_wanted(spec, ctx)) {
+		snprintf(why, len, "not wanted by this command's options");
+		return -1;
+	}
+	return gmt_probe_by_loading(spec, target, why, len, NULL);
+}
+
 /* pick the kernel-side programs by resolving and loading each alone */
 static void choose_kernel_side(struct gmt_session *s, const struct gmt_config *cfg)
 {
@@ -139,7 +151,7 @@ static void choose_kernel_side(struct gmt_session *s, const struct gmt_config *c
 				 "no kernel BTF (/sys/kernel/btf/vmlinux)");
 		return;
 	}
-	gmt_select(&s->sel, btfs, n, cfg->kernel_pref, gmt_probe_by_loading, NULL);
+	gmt_select(&s->sel, btfs, n, cfg->kernel_pref, probe_if_wanted, (void *)cfg);
 	gmt_free_btfs(btfs, n);
 }
 
