@@ -53,6 +53,25 @@ static bool kstack_has(json_object *rec, const char *fn)
 	return false;
 }
 
+/* the attach record's state of one program */
+static bool prog_attached(json_object *recs, const char *prog)
+{
+	json_object *att = live_filter(recs, "attach", NULL), *progs;
+	bool yes = false;
+	size_t i;
+
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(att, 0), "programs",
+					      &progs));
+	for (i = 0; i < json_object_array_length(progs); i++) {
+		json_object *p = json_object_array_get_idx(progs, i);
+
+		if (!strcmp(live_get_str(p, "program"), prog))
+			yes = !strcmp(live_get_str(p, "state"), "attached");
+	}
+	json_object_put(att);
+	return yes;
+}
+
 /* the reason kernel_pins could not be had (the attach record), NULL if it was */
 static const char *pins_unavailable(json_object *recs)
 {
@@ -98,12 +117,14 @@ static json_object *at_offset(json_object *list, long long off)
 	return found;
 }
 
-static void test_kernel_pins_io_uring(void **state)
+/* backend: "auto" (fentry where it loads) or "kprobe" (the twins) */
+static void kernel_pins_io_uring(const char *backend)
 {
 	const char *out = live_tmp("gup.jsonl"), *wlj = live_tmp("gup-wl.json");
 	const char *err = live_tmp("gup.err");
 	char pins[8], off[16];
-	const char *argv[] = { live_bin("gmemtrace"), "trace", "--holders", "-f", "json", "-o", out,
+	const char *argv[] = { live_bin("gmemtrace"), "trace", "--holders", "--kernel-backend",
+			       backend, "-f", "json", "-o", out,
 			       "--", live_bin("gmem-workload"), "--vm-type", "default",
 			       "--conversions", "0", "--touch", "--pin", pins, "--pin-offset",
 			       off, "--hold", "1", "--json-out", wlj, NULL };
@@ -112,7 +133,6 @@ static void test_kernel_pins_io_uring(void **state)
 	long long pid, ino;
 	int i;
 
-	(void)state;
 	if (!live_require_tracing())
 		skip();
 	snprintf(pins, sizeof(pins), "%d", PIN_PAGES);
@@ -125,6 +145,8 @@ static void test_kernel_pins_io_uring(void **state)
 	why = pins_unavailable(recs);
 	if (why)
 		live_cannot_run("KERNEL_PINS", "kernel_pins unavailable: %s", why);
+	if (!strcmp(backend, "kprobe") && !prog_attached(recs, "gmt_kp_pin"))
+		live_cannot_run("KPROBE", "kernel_pins did not attach by kprobes here");
 	if (live_get_int_or(json_object_object_get(wl, "pins"), "register_ret", -1) != 0)
 		live_cannot_run("KERNEL_PINS", "io_uring cannot pin guest_memfd pages here");
 	pid = live_get_int(wl, "pid");
@@ -159,8 +181,8 @@ static void test_kernel_pins_io_uring(void **state)
 			fail_msg("pin at 0x%llx: no io_uring pinning frame in its kernel stack: %s",
 				 o, json_object_to_json_string(s));
 	}
-	print_message("kernel pins: %d pinned, %d unpinned, kernel stack e.g. %s\n", PIN_PAGES,
-		      PIN_PAGES, json_object_to_json_string(json_object_object_get(
+	print_message("kernel pins (%s): %d pinned, %d unpinned, kernel stack e.g. %s\n",
+		      backend, PIN_PAGES, PIN_PAGES, json_object_to_json_string(json_object_object_get(
 				json_object_array_get_idx(starts, 0), "kernel_stack")));
 	json_object_put(ubufs);
 	json_object_put(starts);
@@ -169,10 +191,24 @@ static void test_kernel_pins_io_uring(void **state)
 	json_object_put(wl);
 }
 
+static void test_kernel_pins_io_uring(void **state)
+{
+	(void)state;
+	kernel_pins_io_uring("auto");
+}
+
+/* the kprobe twins, forced: kernels with kprobes but no trampolines */
+static void test_kernel_pins_kprobe(void **state)
+{
+	(void)state;
+	kernel_pins_io_uring("kprobe");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_kernel_pins_io_uring, live_teardown),
+		cmocka_unit_test_teardown(test_kernel_pins_kprobe, live_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
