@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gmt-bench-pins: what `gmemtrace trace --holders` (feature kernel_pins,
+ * gmt-bench-pins: what `gmemtrace trace --kernel-pins` (feature kernel_pins,
  * bpf/gup_pins.bpf.c) adds to GUP pins and unpins, against empty programs on
  * the same two hooks (fexit try_grab_folio, fentry gup_put_folio). One loop
  * iteration registers NPAGES pages as io_uring fixed buffers and unregisters
@@ -9,9 +9,8 @@
  * path, which no hook sees) and a guest_memfd mmap (every pin and unpin is a
  * gup_pin record with two stacks). Needs fentry, so it runs in the VM rows,
  * not on the build host (exit 3 there, with the reason). Rounds alternate
- * bare, empty, `trace --holders --kernel-backend none` (the uAPI holder
- * programs alone) and `trace --holders` (with kernel_pins); kernel_pins'
- * cost is the difference of the last two, weighed against the empty
+ * bare, empty, `trace --holders` (the uAPI holder programs alone) and
+ * `trace --kernel-pins` (with kernel_pins); kernel_pins' cost is the difference of the last two, weighed against the empty
  * programs' added cost. Each figure is a median of timed chunks. Under TCG
  * with single-threaded emulation the tracer's user space (stacks symbolized
  * for every gup_pin record) shares the emulating thread with the loop, so
@@ -108,13 +107,12 @@ static char *gmem_pages(void)
 	return p;
 }
 
-static pid_t start_tracer(const char *gmt, const char *backend)
+static pid_t start_tracer(const char *gmt, const char *opt)
 {
 	pid_t pid = fork();
 
 	if (!pid) {
-		execl(gmt, gmt, "trace", "--holders", "--kernel-backend", backend, "-o", "/dev/null",
-		      "-f", "json", (char *)NULL);
+		execl(gmt, gmt, "trace", opt, "-o", "/dev/null", "-f", "json", (char *)NULL);
 		_exit(127);
 	}
 	sleep(10);	/* loaded and attached (probing by loading is slow under TCG) */
@@ -167,11 +165,11 @@ int main(int argc, char **argv)
 		for (i = 0; i < 2; i++)
 			r[1][i][k] = pin_ns(&ring, mem[i]);
 		empty_pins_bpf__destroy(skel);
-		t = start_tracer(gmt, "none");
+		t = start_tracer(gmt, "--holders");
 		for (i = 0; i < 2; i++)
 			r[2][i][k] = pin_ns(&ring, mem[i]);
 		stop_tracer(t);
-		t = start_tracer(gmt, "auto");
+		t = start_tracer(gmt, "--kernel-pins");
 		for (i = 0; i < 2; i++)
 			r[3][i][k] = pin_ns(&ring, mem[i]);
 		stop_tracer(t);

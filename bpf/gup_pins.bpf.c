@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Kernel-side pins (trace --holders, feature kernel_pins): every FOLL_PIN
+ * Kernel-side pins (trace --kernel-pins, feature kernel_pins): every FOLL_PIN
  * taken or released on a guest_memfd folio, whoever asks for it (io_uring,
  * VFIO, vhost, RDMA, drivers), as holder records of kind gup_pin with the
  * task, its user stack and the kernel stack. GUP's slow path grabs each folio

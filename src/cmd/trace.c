@@ -30,7 +30,8 @@ static const char trace_doc[] =
 "the conversion ioctls took. Lost records are counted and reported, never silent.\n"
 "With --holders, io_uring buffers registered over a guest_memfd mmap give\n"
 "'holder_start' (with the registering call's user stack) and 'holder_end'\n"
-"(unregistered, ring closed or process exited) records.\n"
+"(unregistered, ring closed or process exited) records. --kernel-pins adds\n"
+"'gup_pin' records: each pin and unpin of a guest_memfd folio in the kernel.\n"
 "\n"
 "EXAMPLES:\n"
 "  gmemtrace trace                       # all VMs on the host, text\n"
@@ -49,7 +50,7 @@ static const char trace_doc[] =
 "an output that cannot be opened), 3 not root or the kernel lacks what\n"
 "tracing needs (see `gmemtrace features`).";
 
-enum { OPT_NO_CONTEXT = 0x200, OPT_NO_GUEST, OPT_HOLDERS };
+enum { OPT_NO_CONTEXT = 0x200, OPT_NO_GUEST, OPT_HOLDERS, OPT_KERNEL_PINS };
 
 struct trace_opts {
 	struct gmt_common_opts c;
@@ -65,6 +66,10 @@ static const struct argp_option trace_options[] = {
 	{ "holders", OPT_HOLDERS, NULL, 0,
 	  "Also report who holds guest_memfd pages (io_uring buffers over guest_memfd mmaps), "
 	  "with symbolized user stacks: 'holder_start'/'holder_end' records", 3 },
+	{ "kernel-pins", OPT_KERNEL_PINS, NULL, 0,
+	  "With --holders (implied): every FOLL_PIN taken or released on a guest_memfd folio, "
+	  "by anyone, seen in the kernel (fentry or kprobes): 'gup_pin' records with kernel "
+	  "and user stacks; one per folio, so not by default", 3 },
 	{ 0 },
 };
 
@@ -89,6 +94,10 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_HOLDERS:
 		o->c.cfg.holders = true;
+		break;
+	case OPT_KERNEL_PINS:
+		o->c.cfg.holders = true;
+		o->c.cfg.kernel_pins = true;
 		break;
 	default:
 		return gmt_common_parse(key, arg, state, &o->c);

@@ -61,7 +61,7 @@ const struct gmt_feature gmt_features[] = {
 	{ "g3_check_result", "G3 check result: return value and *err_index", TRACING, GMEM_ONLY },
 	{ "phase_attr_tracepoint", "phase: G1's kvm_vm_set_mem_attributes tracepoint",
 	  { GMT_BE_TP_BTF }, 1, ANY_KERNEL },
-	{ "kernel_pins", "trace --holders: FOLL_PIN pins and unpins of guest_memfd folios "
+	{ "kernel_pins", "trace --kernel-pins: FOLL_PIN pins and unpins of guest_memfd folios "
 	  "in the kernel (any pinner), with kernel and user stacks", TRACING, ANY_KERNEL },
 };
 
@@ -207,18 +207,18 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	      "phase_attr_tracepoint", "phase: G1's kvm_vm_set_mem_attributes tracepoint "
 	      "(before slots_lock)", 0, T_ATTR_TP),
 
-	/* kernel side, trace --holders: pins whoever takes them (bpf/gup_pins.bpf.c) */
+	/* kernel side, trace --kernel-pins: pins whoever takes them (bpf/gup_pins.bpf.c) */
 	KSIDE_WANT("gmt_fx_pin", GMT_BE_FENTRY, "fexit try_grab_folio", "kernel_pins",
-		   GMT_WANT_HOLDERS, "kernel pins: a FOLL_PIN taken on a guest_memfd folio", 3,
+		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN taken on a guest_memfd folio", 3,
 		   T_GRAB),
 	KSIDE_WANT("gmt_fe_unpin", GMT_BE_FENTRY, "fentry gup_put_folio", "kernel_pins",
-		   GMT_WANT_HOLDERS, "kernel pins: a FOLL_PIN released on a guest_memfd folio", 3,
+		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN released on a guest_memfd folio", 3,
 		   T_GUP_PUT),
 	KSIDE_WANT("gmt_kp_pin", GMT_BE_KPROBE, "kprobe try_grab_folio", "kernel_pins",
-		   GMT_WANT_HOLDERS, "kernel pins: a FOLL_PIN asked on a guest_memfd folio "
+		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN asked on a guest_memfd folio "
 		   "(at entry: a refused grab shows too)", 3, T_GRAB),
 	KSIDE_WANT("gmt_kp_unpin", GMT_BE_KPROBE, "kprobe gup_put_folio", "kernel_pins",
-		   GMT_WANT_HOLDERS, "kernel pins: a FOLL_PIN released on a guest_memfd folio", 3,
+		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN released on a guest_memfd folio", 3,
 		   T_GUP_PUT),
 };
 

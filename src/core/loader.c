@@ -91,6 +91,13 @@ static bool want_holders(const struct gmt_config *cfg)
 	return cfg->holders && cfg->emit_events;
 }
 
+/* a record per pinned folio with two stacks: too much to have by default
+ * (a VMM registering 1 GiB pins 262144 folios; docs/bench.md) */
+static bool want_kernel_pins(const struct gmt_config *cfg)
+{
+	return want_holders(cfg) && cfg->kernel_pins;
+}
+
 static bool want_enforce_lsm(const struct gmt_config *cfg)
 {
 	return cfg->enforce == GMT_WANT_ENFORCE_LSM;
@@ -108,6 +115,7 @@ static bool (*const want_holds[GMT_WANT_MAX])(const struct gmt_config *) = {
 	[GMT_WANT_GUEST] = want_guest,
 	[GMT_WANT_FOLLOW_OR_GUEST] = want_follow_or_guest,
 	[GMT_WANT_HOLDERS] = want_holders,
+	[GMT_WANT_KERNEL_PINS] = want_kernel_pins,
 	[GMT_WANT_ENFORCE_LSM] = want_enforce_lsm,
 	[GMT_WANT_ENFORCE_FMOD] = want_enforce_fmod,
 };

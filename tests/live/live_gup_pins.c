@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Live: kernel-side pins (`trace --holders`, feature kernel_pins,
+ * Live: kernel-side pins (`trace --kernel-pins`, feature kernel_pins,
  * bpf/gup_pins.bpf.c). gmem-workload registers guest_memfd pages as io_uring
  * fixed buffers, which io_uring pins through pin_user_pages: every pinned
  * page is one gup_pin start (pins 1) on the same guest_memfd inode and
@@ -123,7 +123,7 @@ static void kernel_pins_io_uring(const char *backend)
 	const char *out = live_tmp("gup.jsonl"), *wlj = live_tmp("gup-wl.json");
 	const char *err = live_tmp("gup.err");
 	char pins[8], off[16];
-	const char *argv[] = { live_bin("gmemtrace"), "trace", "--holders", "--kernel-backend",
+	const char *argv[] = { live_bin("gmemtrace"), "trace", "--kernel-pins", "--kernel-backend",
 			       backend, "-f", "json", "-o", out,
 			       "--", live_bin("gmem-workload"), "--vm-type", "default",
 			       "--conversions", "0", "--touch", "--pin", pins, "--pin-offset",
