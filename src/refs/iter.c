@@ -292,17 +292,31 @@ static int refs_load_once(struct refs_ctx *c, char *log, size_t log_len)
 	return 0;
 }
 
+/* why the ring walk does not load: loaded again with its verifier log at hand
+ * (only then: before 6.4 a log that overflows its buffer fails the load) */
+static void rings_refused_why(struct refs_ctx *c, char *why, size_t len)
+{
+	size_t log_len = 4 << 20;
+	char *log = malloc(log_len);
+
+	snprintf(why, len, "no memory for its verifier log");
+	if (!log)
+		return;
+	refs_bpf__destroy(c->skel);
+	c->skel = NULL;
+	if (!refs_load_once(c, log, log_len) && bpf_object__load_skeleton(c->skel->skeleton))
+		refs_verifier_reason(log, why, len);
+	else
+		snprintf(why, len, "it failed to load once, then loaded (not retried)");
+	free(log);
+}
+
 int refs_load(struct refs_ctx *c)
 {
 	const struct gmt_refs_opts *o = c->o;
-	size_t log_len = 1 << 20;
-	char *log = NULL;
 	int err, i;
 
-	/* the ring walk loads on its own terms: with its verifier log at hand */
-	if (o->holders)
-		log = malloc(log_len);
-	err = refs_load_once(c, log, log_len);
+	err = refs_load_once(c, NULL, 0);
 	if (!err)
 		err = o->holders ? -bpf_object__load_skeleton(c->skel->skeleton) :
 				   gmt_skel_load(c->skel->skeleton, "the refs iterator");
@@ -310,10 +324,7 @@ int refs_load(struct refs_ctx *c)
 		/* plain refs must not fail with the ring walk: load without it */
 		char why[sizeof(c->rings_off)];
 
-		if (log)
-			refs_verifier_reason(log, why, sizeof(why));
-		else
-			snprintf(why, sizeof(why), "no memory for its verifier log");
+		rings_refused_why(c, why, sizeof(why));
 		refs_bpf__destroy(c->skel);
 		snprintf(c->rings_off, sizeof(c->rings_off), "%s", why);
 		err = refs_load_once(c, NULL, 0);
@@ -322,7 +333,6 @@ int refs_load(struct refs_ctx *c)
 		if (!err)	/* it was the ring walk that failed */
 			fprintf(stderr, "gmemtrace: io_uring walk not available: %s\n", why);
 	}
-	free(log);
 	if (err)
 		return err;
 	for (i = 0; i < o->nr_pids; i++) {
