@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <bpf/libbpf.h>
 
+#include "bench_stats.h"
 #include "kvm_uapi.h"
 #include "empty_pins.skel.h"
 
@@ -37,27 +38,6 @@
 #define ITERS	50
 #define CHUNKS	7
 #define ROUNDS	5
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp);
-	return v[n / 2];
-}
 
 /* ns per page for one register + unregister of NPAGES pages at mem */
 static double pin_ns(struct io_uring *ring, char *mem)
