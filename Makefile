@@ -94,7 +94,15 @@ LIVE_LIB	:= $(wildcard tests/live/live_util.c)
 .PHONY: all deps demo test unit bpftest fuzz live pkgtest vmtest vmtest-kernel bench static clean install uninstall \
 	format format-check vmlinux check-deps
 
-all: $(OUTPUT)/gmemtrace $(OUTPUT)/gmem-workload
+all: $(OUTPUT)/gmemtrace $(OUTPUT)/gmem-workload $(OUTPUT)/gmem-workload.1
+
+# gmem-workload's man page is its --help (argp), so the two never disagree;
+# docs/gmem-workload.md has the longer story
+$(OUTPUT)/gmem-workload.1: $(OUTPUT)/gmem-workload
+	$(call msg,MAN,$@)
+	$(Q)help2man --no-info --section=1 --source=gmemtrace \
+		--name="drive KVM guest_memfd conversions (gmemtrace's workload)" \
+		--output=$@ $(abspath $<)
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -200,11 +208,20 @@ bpftest: all $(BPFTEST_BINS)
 
 # refs' live tests share a holding workload and the record helpers
 $(OUTPUT)/tests/live_refs $(OUTPUT)/tests/live_refs_holders: tests/live/refs_util.c
+# the policy hook benchmark loads gmemtrace's own hook: its skeleton and libbpf
+$(OUTPUT)/tests/live_bench_policy: tests/live/live_bench_policy.c $(LIVE_LIB) $(OUTPUT)/gmemtrace.skel.h \
+		$(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Itests/live $(filter %.c,$^) -o $@ \
+		-lcmocka $(LDLIBS_JSON) $(LDLIBS_BPF)
 
 $(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) -Itests/live $(filter %.c,$^) -o $@ \
-		-lcmocka $(LDLIBS_JSON)
+		-lcmocka $(LDLIBS_JSON) $(LIVE_BPF_LIBS)
+
+# live tests that load a BPF program of their own (a test LSM program)
+$(OUTPUT)/tests/live_enforce_rules: LIVE_BPF_LIBS := -lbpf -lelf -lz
 
 # libFuzzer over the policy parser (tests/fuzz): clang's fuzzer, ASan and
 # UBSan (libclang-rt-14-dev); the corpus in the tree is the seed, new
@@ -285,6 +302,7 @@ install: all
 	install -D -m 0755 $(OUTPUT)/gmemtrace $(DESTDIR)$(SBINDIR)/gmemtrace
 	install -D -m 0755 $(OUTPUT)/gmem-workload $(DESTDIR)$(BINDIR)/gmem-workload
 	install -D -m 0644 docs/gmemtrace.8 $(DESTDIR)$(MANDIR)/man8/gmemtrace.8
+	install -D -m 0644 $(OUTPUT)/gmem-workload.1 $(DESTDIR)$(MANDIR)/man1/gmem-workload.1
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
 	install -m 0644 systemd/gmemtrace.default $(DESTDIR)$(DOCDIR)/examples/gmemtrace.default
@@ -299,7 +317,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/gmemtrace $(DESTDIR)$(BINDIR)/gmem-workload \
-		$(DESTDIR)$(MANDIR)/man8/gmemtrace.8 \
+		$(DESTDIR)$(MANDIR)/man8/gmemtrace.8 $(DESTDIR)$(MANDIR)/man1/gmem-workload.1 \
 		$(patsubst %,$(DESTDIR)$(SYSTEMDUNITDIR)/%,$(UNITS))
 	rm -f $(patsubst %,$(DESTDIR)$(DOCDIR)/%,$(notdir $(DOC_FILES))) \
 		$(DESTDIR)$(DOCDIR)/examples/gmemtrace.default \

@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gmt-bench-holders: what `gmemtrace trace --holders` adds to an unrelated
- * mmap/munmap pair (anonymous, and of a memfd: a file the fd check must
- * look at), against empty programs on the same three hooks; and the memory
- * the holder maps take per 1000 holders. Rounds alternate bare, empty and
- * holders; each figure is a median of timed chunks. Exit 0, 1 runtime
- * error, 3 cannot run here (not root).
+ * gmt-bench-holders: what `gmemtrace trace --holders` (and `stat --holders`,
+ * the same programs without records) adds to an unrelated mmap/munmap pair
+ * (anonymous, and of a memfd: a file the fd check must look at), against
+ * empty programs on the same three hooks; and the memory the holder maps take
+ * per 1000 holders. Rounds alternate bare, empty and holders; each figure is a
+ * median of timed chunks. Then what its VFIO / iommufd ioctl programs add to
+ * an unrelated ioctl: `trace --holders` against `trace` (whose own ioctl
+ * programs both have), as a ratio of what two empty programs on
+ * sys_enter/exit_ioctl add to a bare ioctl. Exit 0, 1 runtime error, 3 cannot
+ * run here (not root).
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
@@ -22,6 +28,7 @@
 #include "bench_stats.h"
 #include "gmemtrace.h"
 #include "empty_hold.skel.h"
+#include "empty_ioctl.skel.h"
 
 #define ITERS	20000
 #define CHUNKS	9
@@ -49,12 +56,38 @@ static double pair_ns(int fd)
 	return median(chunk, CHUNKS);
 }
 
-static pid_t start_tracer(const char *gmt)
+/* ns per unrelated ioctl: FIONREAD on a memfd (-ENOTTY, no work) */
+static double ioctl_ns(int fd)
+{
+	double chunk[CHUNKS];
+	int c, i, n;
+
+	for (c = 0; c < CHUNKS; c++) {
+		__u64 t0 = now_ns();
+
+		for (i = 0; i < ITERS; i++)
+			ioctl(fd, FIONREAD, &n);
+		chunk[c] = (double)(now_ns() - t0) / ITERS;
+	}
+	return median(chunk, CHUNKS);
+}
+
+/* what runs during a timed phase */
+enum tracer { TR_TRACE, TR_TRACE_HOLDERS, TR_STAT_HOLDERS };
+
+static pid_t start_tracer(const char *gmt, enum tracer what)
 {
 	pid_t pid = fork();
 
 	if (!pid) {
-		execl(gmt, gmt, "trace", "--holders", "-o", "/dev/null", "-f", "json", (char *)NULL);
+		if (what == TR_STAT_HOLDERS)
+			execl(gmt, gmt, "stat", "--holders", "-o", "/dev/null", "-f", "json", "3600",
+			      (char *)NULL);
+		else if (what == TR_TRACE_HOLDERS)
+			execl(gmt, gmt, "trace", "--holders", "-o", "/dev/null", "-f", "json",
+			      (char *)NULL);
+		else
+			execl(gmt, gmt, "trace", "-o", "/dev/null", "-f", "json", (char *)NULL);
 		_exit(127);
 	}
 	sleep(3);	/* loaded and attached (probing VMs included) */
@@ -89,21 +122,54 @@ static long map_bytes(enum bpf_map_type type, __u32 k, __u32 v, __u32 n)
 
 static void memory(void)
 {
-	/* holder value: struct gmt_holder + VM identity (bpf/holders.bpf.c) */
+	/* holder value: struct gmt_hval, the holder and its VM identity */
 	long h = map_bytes(BPF_MAP_TYPE_HASH, sizeof(struct gmt_holder_key),
-			   sizeof(struct gmt_holder) + 16, 1000);
+			   sizeof(struct gmt_hval), 1000);
 	long s = map_bytes(BPF_MAP_TYPE_STACK_TRACE, 4, 127 * 8, 1000);
 
 	printf("holder map: %ld bytes per 1000 holders (%zu B key + %zu B value, preallocated "
-	       "for %d: %ld KiB)\n", h, sizeof(struct gmt_holder_key), sizeof(struct gmt_holder) + 16,
+	       "for %d: %ld KiB)\n", h, sizeof(struct gmt_holder_key), sizeof(struct gmt_hval),
 	       GMT_HOLD_MAX, h * GMT_HOLD_MAX / 1000 / 1024);
 	printf("stack map: %ld bytes per 1000 distinct stacks (one per registering call site, "
 	       "shared by its buffers)\n", s);
 }
 
+/* the VFIO / iommufd ioctl programs on an unrelated ioctl */
+static int ioctl_bench(const char *gmt, int fd)
+{
+	double r[4][ROUNDS];	/* bare, empty, trace, trace --holders */
+	struct empty_ioctl_bpf *skel;
+	double b, e, t, h;
+	int k;
+
+	for (k = 0; k < ROUNDS; k++) {
+		pid_t p;
+
+		r[0][k] = ioctl_ns(fd);
+		skel = empty_ioctl_bpf__open_and_load();
+		if (!skel || empty_ioctl_bpf__attach(skel))
+			return 1;
+		r[1][k] = ioctl_ns(fd);
+		empty_ioctl_bpf__destroy(skel);
+		p = start_tracer(gmt, TR_TRACE);
+		r[2][k] = ioctl_ns(fd);
+		stop_tracer(p);
+		p = start_tracer(gmt, TR_TRACE_HOLDERS);
+		r[3][k] = ioctl_ns(fd);
+		stop_tracer(p);
+	}
+	b = median(r[0], ROUNDS), e = median(r[1], ROUNDS);
+	t = median(r[2], ROUNDS), h = median(r[3], ROUNDS);
+	printf("unrelated ioctl (FIONREAD on a memfd), ns    bare   empty   trace  trace --holders  "
+	       "(holders-trace)/(empty-bare)\n");
+	printf("  %-42s %6.0f  %6.0f  %6.0f  %15.0f  %.2fx\n", "VFIO/iommufd ioctl programs",
+	       b, e, t, h, e > b ? (h - t) / (e - b) : 0.0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	double r[3][2][ROUNDS];	/* bare, empty, holders x anon, memfd */
+	double r[4][2][ROUNDS];	/* bare, empty, trace --holders, stat --holders x anon, memfd */
 	const char *gmt = argc > 1 ? argv[1] : "build/gmemtrace";
 	const char *names[2] = { "anonymous", "memfd" };
 	struct empty_hold_bpf *skel;
@@ -127,20 +193,25 @@ int main(int argc, char **argv)
 		for (i = 0; i < 2; i++)
 			r[1][i][k] = pair_ns(i ? fd : -1);
 		empty_hold_bpf__destroy(skel);
-		t = start_tracer(gmt);
+		t = start_tracer(gmt, TR_TRACE_HOLDERS);
 		for (i = 0; i < 2; i++)
 			r[2][i][k] = pair_ns(i ? fd : -1);
 		stop_tracer(t);
+		t = start_tracer(gmt, TR_STAT_HOLDERS);
+		for (i = 0; i < 2; i++)
+			r[3][i][k] = pair_ns(i ? fd : -1);
+		stop_tracer(t);
 	}
 	printf("mmap+munmap pair, ns (median of %d rounds)    bare   empty  holders  "
-	       "added/empty-added\n", ROUNDS);
+	       "added/empty-added  stat  added/empty-added\n", ROUNDS);
 	for (i = 0; i < 2; i++) {
 		double b = median(r[0][i], ROUNDS), e = median(r[1][i], ROUNDS);
-		double h = median(r[2][i], ROUNDS);
+		double h = median(r[2][i], ROUNDS), st = median(r[3][i], ROUNDS);
 
-		printf("  %-42s %6.0f  %6.0f  %7.0f  %.2fx (target <= 1.5x)\n", names[i], b, e, h,
-		       e > b ? (h - b) / (e - b) : 0.0);
+		printf("  %-42s %6.0f  %6.0f  %7.0f  %.2fx (target <= 1.5x)  %6.0f  %.2fx\n",
+		       names[i], b, e, h, e > b ? (h - b) / (e - b) : 0.0, st,
+		       e > b ? (st - b) / (e - b) : 0.0);
 	}
 	memory();
-	return 0;
+	return ioctl_bench(gmt, fd);
 }

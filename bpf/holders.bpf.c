@@ -5,8 +5,12 @@
  * tracked per process (mmap, munmap, exit); an io_uring buffer registration
  * whose iovecs overlap one of them is a holder, until the buffers are
  * unregistered or replaced, the ring fd is closed or the process exits.
+ * So is a VFIO type1 DMA mapping (VFIO_IOMMU_MAP_DMA on a container) or an
+ * iommufd IOAS area (IOMMU_IOAS_MAP) over one, until the unmap, the close of
+ * the container / iommufd or the process's exit.
  * Pinning syscalls are rare, mmap is not: an anonymous mmap stops at its fd,
- * an unrelated mmap exit at one global read, a munmap at one hash lookup.
+ * an unrelated mmap exit at one global read, a munmap at one hash lookup;
+ * an unrelated ioctl at a few compares on enter and one global read on exit.
  * Linked with uapi.bpf.c (whose ring buffer, filters and counters these share).
  */
 #include "vmlinux.h"
@@ -15,6 +19,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "gmemtrace.h"
+#include "dma_uapi.h"
 #include "gmt_state.bpf.h"
 
 #define IORING_REGISTER_BUFFERS_	0
@@ -39,14 +44,9 @@ struct gmt_hproc {
 	struct gmt_hmap m[GMT_HOLD_MAPS];
 };
 
-/* a holder as tracked: the record's body and the VM it names */
-struct gmt_hval {
-	struct gmt_holder h;
-	__u64 vm_id;
-	__s32 vm_pid, vm_fd;
-};
+/* a holder as tracked: struct gmt_hval (gmemtrace.h), read by stat and export too */
 
-enum { PEND_MMAP = 1, PEND_UREG };
+enum { PEND_MMAP = 1, PEND_UREG, PEND_DMA };
 
 /* a syscall in flight, from its enter to its exit, by thread */
 struct gmt_hpend {
@@ -57,6 +57,7 @@ struct gmt_hpend {
 	__u32 nr;
 	__u64 arg;
 	__u64 ino, off, kvm;
+	__u64 iova_lo, iova_hi;	/* DMA unmaps: the range asked for */
 };
 
 struct {
@@ -91,6 +92,47 @@ struct {
  * mmap's exit reads this global and stops */
 __u64 gmt_hpend_mmaps = 0;
 __u64 gmt_holder_next_id = 1;
+/* VFIO / iommufd map and unmap ioctls between enter and exit, all threads:
+ * an unrelated ioctl's exit reads this global and stops */
+__u64 gmt_hpend_dma = 0;
+
+/* the char devices whose fds own DMA mappings (kernel dev_t encoding,
+ * major << 20 | minor; 0: unknown, not followed), set by the loader:
+ * /dev/vfio/vfio is misc 10:196 (VFIO_MINOR), /dev/iommu a dynamic misc
+ * minor read from sysfs. The device number names the file whatever path
+ * it was opened by, and also covers iommufd's VFIO container emulation. */
+const volatile __u32 cfg_vfio_rdev = 0;
+const volatile __u32 cfg_iommufd_rdev = 0;
+
+/* this thread's call in flight, counted in *in_flight until its exit */
+static __always_inline void hpend_put(const struct gmt_hpend *p, __u64 *in_flight)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!bpf_map_update_elem(&gmt_hpend, &tid, p, BPF_NOEXIST))
+		__sync_fetch_and_add(in_flight, 1);
+	else	/* a stale one (its thread died in the call): replace it */
+		bpf_map_update_elem(&gmt_hpend, &tid, p, BPF_ANY);
+}
+
+/* at the exit: this thread's call of that kind, taken out; an unrelated
+ * call stops at one read of *in_flight (none in flight anywhere) */
+static __always_inline bool hpend_take(__u8 kind, __u64 *in_flight, struct gmt_hpend *out)
+{
+	struct gmt_hpend *pp;
+	__u32 tid;
+
+	if (!*in_flight)
+		return false;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	pp = bpf_map_lookup_elem(&gmt_hpend, &tid);
+	if (!pp || pp->kind != kind)
+		return false;
+	*out = *pp;
+	bpf_map_delete_elem(&gmt_hpend, &tid);
+	__sync_fetch_and_sub(in_flight, 1);
+	return true;
+}
 
 SEC("tracepoint/syscalls/sys_enter_mmap")
 int gmt_hmmap_enter(struct trace_event_raw_sys_enter *ctx)
@@ -98,7 +140,6 @@ int gmt_hmmap_enter(struct trace_event_raw_sys_enter *ctx)
 	struct gmt_hpend p = { .kind = PEND_MMAP };
 	int fd = (int)ctx->args[4];
 	struct file *file;
-	__u32 tid;
 
 	if (fd < 0)
 		return 0;	/* anonymous: most mmaps end here */
@@ -110,11 +151,7 @@ int gmt_hmmap_enter(struct trace_event_raw_sys_enter *ctx)
 	p.off = ctx->args[5];
 	p.arg = (ctx->args[1] + PAGE_MASK_) & ~PAGE_MASK_;
 	p.kvm = gmt_gmem_kvm(file);
-	tid = (__u32)bpf_get_current_pid_tgid();
-	if (!bpf_map_update_elem(&gmt_hpend, &tid, &p, BPF_NOEXIST))
-		__sync_fetch_and_add(&gmt_hpend_mmaps, 1);
-	else	/* a stale one (its thread died in the call): replace it */
-		bpf_map_update_elem(&gmt_hpend, &tid, &p, BPF_ANY);
+	hpend_put(&p, &gmt_hpend_mmaps);
 	return 0;
 }
 
@@ -193,21 +230,13 @@ static __always_inline void hold_add_map(__u32 tgid, __u64 start, const struct g
 SEC("tracepoint/syscalls/sys_exit_mmap")
 int gmt_hmmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct gmt_hpend *pp, p;
-	__u32 tid = (__u32)id;
+	struct gmt_hpend p;
 
-	if (!gmt_hpend_mmaps)
-		return 0;	/* no guest_memfd mmap in flight anywhere */
-	pp = bpf_map_lookup_elem(&gmt_hpend, &tid);
-	if (!pp || pp->kind != PEND_MMAP)
-		return 0;
-	p = *pp;
-	bpf_map_delete_elem(&gmt_hpend, &tid);
-	__sync_fetch_and_sub(&gmt_hpend_mmaps, 1);
+	if (!hpend_take(PEND_MMAP, &gmt_hpend_mmaps, &p))
+		return 0;	/* not a guest_memfd mmap */
 	if ((unsigned long)ctx->ret >= (unsigned long)-MAX_ERRNO_)
 		return 0;
-	hold_add_map(id >> 32, (__u64)ctx->ret, &p);
+	hold_add_map(bpf_get_current_pid_tgid() >> 32, (__u64)ctx->ret, &p);
 	return 0;
 }
 
@@ -226,6 +255,8 @@ static __always_inline void hold_emit(const struct gmt_hval *v, __u16 type, __u8
 {
 	struct gmt_event *e;
 
+	if (!cfg_emit_events)
+		return;	/* stat, export: they read the holder map, no records */
 	e = GMT_RB_RESERVE(GMT_SITE_RB_HOLDER, &gmt_events, sizeof(*e));
 	if (!e)
 		return;
@@ -248,28 +279,36 @@ static __always_inline void hold_emit(const struct gmt_hval *v, __u16 type, __u8
 struct end_ctx {
 	__u32 tgid;
 	__s32 fd;		/* -1: any ring */
-	__u32 lo, hi;		/* buffer indexes [lo, hi) */
+	__u32 lo, hi;		/* buffer indexes (iommufd: IOAS ids) [lo, hi) */
 	__u8 how;
 	__u64 now;
+	__u64 iova_lo, iova_hi;	/* device addresses [lo, hi); io_uring: 0, ~0 */
 };
 
 static long hold_end_cb(struct bpf_map *map, struct gmt_holder_key *k, struct gmt_hval *v,
 			struct end_ctx *c)
 {
 	if (k->tgid != c->tgid || (c->fd >= 0 && k->ring_fd != c->fd) ||
-	    k->index < c->lo || k->index >= c->hi)
+	    k->index < c->lo || k->index >= c->hi || k->iova < c->iova_lo ||
+	    k->iova >= c->iova_hi)
 		return 0;
 	hold_emit(v, GMT_EV_HOLDER_END, c->how, c->now);
 	bpf_map_delete_elem(map, k);
 	return 0;
 }
 
-static __always_inline void hold_end(__u32 tgid, int fd, __u32 lo, __u32 hi, __u8 how)
+static __always_inline void hold_end_iova(__u32 tgid, int fd, __u32 lo, __u32 hi, __u8 how,
+					  __u64 iova_lo, __u64 iova_hi)
 {
 	struct end_ctx c = { .tgid = tgid, .fd = fd, .lo = lo, .hi = hi, .how = how,
-			     .now = bpf_ktime_get_ns() };
+			     .now = bpf_ktime_get_ns(), .iova_lo = iova_lo, .iova_hi = iova_hi };
 
 	bpf_for_each_map_elem(&gmt_holders, hold_end_cb, &c, 0);
+}
+
+static __always_inline void hold_end(__u32 tgid, int fd, __u32 lo, __u32 hi, __u8 how)
+{
+	hold_end_iova(tgid, fd, lo, hi, how, 0, ~0ULL);
 }
 
 /* a registration's buffers, read one by one */
@@ -280,32 +319,40 @@ struct reg_ctx {
 	__s32 fd, stack_id;
 };
 
+/* a holder over [lo, hi) of mmap m: its guest_memfd range, VM and id, then
+ * tracked and reported (the caller filled kind, owner, stack and time) */
+static __always_inline void hold_insert(const struct gmt_holder_key *k, struct gmt_hval *v,
+					struct gmt_hproc *pr, const struct gmt_hmap *m,
+					__u64 lo, __u64 hi)
+{
+	v->h.gmem_ino = m->ino;
+	v->h.gmem_offset = m->off + (lo - m->start);
+	v->h.len = hi - lo;
+	v->h.uaddr = lo;
+	v->h.id = __sync_fetch_and_add(&gmt_holder_next_id, 1);
+	gmt_vm_identity(m->kvm, &v->vm_id, &v->vm_pid, &v->vm_fd);
+	if (bpf_map_update_elem(&gmt_holders, k, v, BPF_ANY)) {
+		gmt_count(GMT_CNT_HOLD_FULL);
+		return;
+	}
+	pr->has_holders = 1;
+	hold_emit(v, GMT_EV_HOLDER_START, GMT_HOLD_END_NONE, v->h.start_ns);
+}
+
 static __always_inline void hold_start(struct reg_ctx *c, struct gmt_hproc *pr, __u32 i,
 				       __u32 s, __u64 lo, __u64 hi)
 {
 	struct gmt_holder_key k = { .tgid = c->tgid, .ring_fd = c->fd, .index = c->base + i,
 				    .slot = s };
-	struct gmt_hmap *m = &pr->m[s & (GMT_HOLD_MAPS - 1)];
 	struct gmt_hval v = {};
 
 	v.h.kind = GMT_HOLD_IOURING_BUF;
 	v.h.ring_fd = c->fd;
 	v.h.index = c->base + i;
 	v.h.stack_id = c->stack_id;
-	v.h.gmem_ino = m->ino;
-	v.h.gmem_offset = m->off + (lo - m->start);
-	v.h.len = hi - lo;
-	v.h.uaddr = lo;
 	v.h.start_ns = c->now;
 	v.h.leaf_ret = c->leaf_ret;
-	v.h.id = __sync_fetch_and_add(&gmt_holder_next_id, 1);
-	gmt_vm_identity(m->kvm, &v.vm_id, &v.vm_pid, &v.vm_fd);
-	if (bpf_map_update_elem(&gmt_holders, &k, &v, BPF_ANY)) {
-		gmt_count(GMT_CNT_HOLD_FULL);
-		return;
-	}
-	pr->has_holders = 1;
-	hold_emit(&v, GMT_EV_HOLDER_START, GMT_HOLD_END_NONE, c->now);
+	hold_insert(&k, &v, pr, &pr->m[s & (GMT_HOLD_MAPS - 1)], lo, hi);
 }
 
 static long hold_iov_cb(__u32 i, struct reg_ctx *c)
@@ -332,17 +379,74 @@ static long hold_iov_cb(__u32 i, struct reg_ctx *c)
 	return 0;
 }
 
-/* the user stack of the call, and the word at its stack pointer */
+#define LEAF_WORDS	16
+#define VM_EXEC_	0x4ULL
+#define WRAPPER_MAX	4096	/* a syscall wrapper is shorter than this */
+
+struct leaf_ctx {
+	bool exec;
+};
+
+static long leaf_vma_cb(struct task_struct *task, struct vm_area_struct *vma, struct leaf_ctx *c)
+{
+	c->exec = vma->vm_flags & VM_EXEC_;
+	return 0;
+}
+
+/*
+ * w is the return address of a call to the wrapper the thread is in (ip):
+ * executable, after a direct call (e8 rel32) whose target starts at most
+ * WRAPPER_MAX before ip, or is a PLT stub (jmp *GOT: ff 25, or endbr64 /
+ * bnd jmp first) when the wrapper sits in a shared library.
+ */
+static __always_inline bool leaf_is_call_ret(struct task_struct *task, __u64 w, __u64 ip)
+{
+	struct leaf_ctx lc = {};
+	struct { __u8 op; __s32 rel; } __attribute__((packed)) call;
+	__u8 stub[4];
+	__u64 t;
+
+	if (w < 4096 || bpf_find_vma(task, w, leaf_vma_cb, &lc, 0) || !lc.exec)
+		return false;
+	if (bpf_probe_read_user(&call, sizeof(call), (void *)(w - 5)) || call.op != 0xe8)
+		return false;
+	t = w + (__s64)call.rel;
+	if (t <= ip && ip - t < WRAPPER_MAX)
+		return true;
+	if (bpf_probe_read_user(stub, sizeof(stub), (void *)t))
+		return false;
+	return (stub[0] == 0xff && stub[1] == 0x25) ||
+	       (stub[0] == 0xf3 && stub[1] == 0x0f && stub[2] == 0x1e && stub[3] == 0xfa) ||
+	       (stub[0] == 0xf2 && stub[1] == 0xff && stub[2] == 0x25);
+}
+
+/*
+ * The user stack of the call, and its wrapper's return address, which a
+ * frame-pointer walk skips when the wrapper is frameless: the first of the
+ * words at the stack pointer that is the return of a call to the wrapper.
+ * It is at sp for a bare syscall stub; glibc's ioctl() keeps its va_list
+ * and a stack canary below it first (sub $0x58, %rsp: word 11).
+ */
 static __always_inline void hold_stack(void *ctx, struct reg_ctx *c)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	long id = bpf_get_stackid(ctx, &gmt_hstacks, BPF_F_USER_STACK);
+	__u64 w[LEAF_WORDS] = {};
+	int i;
 
 	if (id < 0)
 		gmt_site_fail(GMT_SITE_HOLD_STACK, id);
 	c->stack_id = id;
 	c->leaf_ret = 0;
-	bpf_probe_read_user(&c->leaf_ret, sizeof(c->leaf_ret), (void *)regs->sp);
+	if (bpf_probe_read_user(w, sizeof(w), (void *)regs->sp))
+		bpf_probe_read_user(w, sizeof(w[0]), (void *)regs->sp);	/* at a page's end */
+	for (i = 0; i < LEAF_WORDS; i++) {
+		if (leaf_is_call_ret(task, w[i], regs->ip)) {
+			c->leaf_ret = w[i];
+			return;
+		}
+	}
 }
 
 SEC("tracepoint/syscalls/sys_enter_io_uring_register")
@@ -424,8 +528,137 @@ int gmt_hureg_exit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-/* a closed ring drops its buffers (a ring shared with a child lives on:
- * then the end is early, never missed) */
+/*
+ * VFIO type1 and iommufd. The enter program runs for every ioctl on the
+ * machine while --holders is on: a switch on the full 32-bit cmd first,
+ * then the fd's device number (the numbers are _IO(';', n), shared with
+ * VFIO device fds and any driver that reuses ';').
+ */
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int gmt_hdma_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct gmt_hpend p = { .kind = PEND_DMA };
+	__u32 cmd = (__u32)ctx->args[1], want;
+	struct file *file;
+
+	switch (cmd) {
+	case GMT_VFIO_IOMMU_MAP_DMA:
+	case GMT_VFIO_IOMMU_UNMAP_DMA:
+		want = cfg_vfio_rdev;
+		break;
+	case GMT_IOMMU_IOAS_MAP:
+	case GMT_IOMMU_IOAS_UNMAP:
+		want = cfg_iommufd_rdev;
+		break;
+	default:
+		return 0;
+	}
+	if (!want || gmt_filtered_out())
+		return 0;
+	p.fd = (int)ctx->args[0];
+	file = gmt_fd_to_file(p.fd);
+	if (!file || BPF_CORE_READ(file, f_inode, i_rdev) != want)
+		return 0;	/* e.g. VFIO_DEVICE_PCI_HOT_RESET: same number */
+	p.opcode = cmd;
+	p.arg = ctx->args[2];
+	/* an unmap's range as asked: what it ends, whatever it reports back */
+	p.iova_lo = 0;
+	p.iova_hi = ~0ULL;
+	if (cmd == GMT_VFIO_IOMMU_UNMAP_DMA) {
+		struct gmt_vfio_dma_unmap u;
+
+		if (GMT_CHK(GMT_SITE_HOLD_IOV, bpf_probe_read_user(&u, sizeof(u), (void *)p.arg)))
+			return 0;
+		if (!(u.flags & GMT_VFIO_DMA_UNMAP_FLAG_ALL)) {
+			p.iova_lo = u.iova;
+			p.iova_hi = u.iova + u.size < u.iova ? ~0ULL : u.iova + u.size;
+		}
+	} else if (cmd == GMT_IOMMU_IOAS_UNMAP) {
+		struct gmt_iommu_ioas_unmap u;
+
+		if (GMT_CHK(GMT_SITE_HOLD_IOV, bpf_probe_read_user(&u, sizeof(u), (void *)p.arg)))
+			return 0;
+		p.nr = u.ioas_id;
+		p.iova_lo = u.iova;	/* 0 and length U64_MAX: everything */
+		p.iova_hi = u.iova + u.length < u.iova ? ~0ULL : u.iova + u.length;
+	}
+	hpend_put(&p, &gmt_hpend_dma);
+	return 0;
+}
+
+/* a mapping of [va, va + len) at iova: a holder per guest_memfd mmap it overlaps */
+static __always_inline void dma_start(void *ctx, struct gmt_hproc *pr, __u8 kind, int fd,
+				      __u32 ioas, __u64 va, __u64 len, __u64 iova)
+{
+	struct reg_ctx c = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	bool stacked = false;
+	__u32 s;
+
+	for (s = 0; s < GMT_HOLD_MAPS; s++) {
+		struct gmt_hmap *m = &pr->m[s];
+		__u64 lo = va > m->start ? va : m->start;
+		__u64 hi = va + len < m->start + m->len ? va + len : m->start + m->len;
+		struct gmt_holder_key k = { .tgid = c.tgid, .ring_fd = fd, .index = ioas,
+					    .slot = s };
+		struct gmt_hval v = {};
+
+		if (!m->len || lo >= hi)
+			continue;
+		if (!stacked) {	/* once per call, only when it holds something */
+			c.now = bpf_ktime_get_ns();
+			hold_stack(ctx, &c);
+			stacked = true;
+		}
+		k.iova = iova + (lo - va);
+		v.h.kind = kind;
+		v.h.ring_fd = fd;
+		v.h.index = ioas;
+		v.h.iova = k.iova;
+		v.h.stack_id = c.stack_id;
+		v.h.start_ns = c.now;
+		v.h.leaf_ret = c.leaf_ret;
+		hold_insert(&k, &v, pr, m, lo, hi);
+	}
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int gmt_hdma_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct gmt_hpend p;
+	struct gmt_hproc *pr;
+	__u32 tgid;
+
+	if (!hpend_take(PEND_DMA, &gmt_hpend_dma, &p))
+		return 0;	/* not a VFIO / iommufd (un)map */
+	if (ctx->ret < 0)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	pr = bpf_map_lookup_elem(&gmt_hmaps, &tgid);
+	if (!pr)
+		return 0;	/* no guest_memfd mapped: nothing it maps is held */
+	if (p.opcode == GMT_VFIO_IOMMU_MAP_DMA) {
+		struct gmt_vfio_dma_map m;
+
+		if (!GMT_CHK(GMT_SITE_HOLD_IOV, bpf_probe_read_user(&m, sizeof(m), (void *)p.arg)))
+			dma_start(ctx, pr, GMT_HOLD_VFIO_DMA, p.fd, 0, m.vaddr, m.size, m.iova);
+	} else if (p.opcode == GMT_IOMMU_IOAS_MAP) {
+		struct gmt_iommu_ioas_map m;	/* iova: the kernel's choice, written back */
+
+		if (!GMT_CHK(GMT_SITE_HOLD_IOV, bpf_probe_read_user(&m, sizeof(m), (void *)p.arg)))
+			dma_start(ctx, pr, GMT_HOLD_IOMMUFD, p.fd, m.ioas_id, m.user_va,
+				  m.length, m.iova);
+	} else if (pr->has_holders) {
+		__u32 lo = p.opcode == GMT_IOMMU_IOAS_UNMAP ? p.nr : 0;
+
+		hold_end_iova(tgid, p.fd, lo, p.opcode == GMT_IOMMU_IOAS_UNMAP ? lo + 1 : ~0U,
+			      GMT_HOLD_END_UNMAP, p.iova_lo, p.iova_hi);
+	}
+	return 0;
+}
+
+/* a closed ring drops its buffers, a closed container or iommufd its
+ * mappings (one shared with a child, or a container a group still holds,
+ * lives on: then the end is early, never missed) */
 SEC("tracepoint/syscalls/sys_enter_close")
 int gmt_hclose(struct trace_event_raw_sys_enter *ctx)
 {
@@ -447,6 +680,8 @@ int BPF_PROG(gmt_hexit, struct task_struct *task)
 	if (pp) {	/* died inside a call: its enter is forgotten */
 		if (pp->kind == PEND_MMAP)
 			__sync_fetch_and_sub(&gmt_hpend_mmaps, 1);
+		else if (pp->kind == PEND_DMA)
+			__sync_fetch_and_sub(&gmt_hpend_dma, 1);
 		bpf_map_delete_elem(&gmt_hpend, &tid);
 	}
 	/* signal->live drops to 0 before this tracepoint in do_exit() */

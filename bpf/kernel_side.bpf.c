@@ -19,6 +19,8 @@
 #include "gmt_refs.h"
 #include "gmt_state.bpf.h"
 #include "gmt_blocker.bpf.h"
+#define GMT_TOCTOU_OWNER
+#include "policy_toctou.bpf.h"
 
 /* the conversion this thread is in, if any */
 static __always_inline struct gmt_inflight *gmt_converting(void)
@@ -184,6 +186,9 @@ SEC("tp_btf/kvm_vm_set_mem_attributes")
 int BPF_PROG(gmt_tp_setattr, gfn_t start, gfn_t end, unsigned long attr)
 {
 	gmt_marker(GMT_PH_ATTR_TP);
+	/* the kernel's copy of G1's range: the policy's TOCTOU check */
+	gmt_pol_toctou_check(GMT_GEN_G1, start << GMT_PAGE_SHIFT, (end - start) << GMT_PAGE_SHIFT,
+			     attr);
 	return 0;
 }
 
@@ -324,6 +329,9 @@ int BPF_PROG(gmt_fx_g3_set, struct inode *inode, unsigned long start, unsigned l
 	     __u64 attrs, unsigned long *err_index, int ret)
 {
 	gmt_g3_result(ret, (__u64)err_index);
+	/* after the fact here (fexit): reported, a kill comes after the conversion */
+	gmt_pol_toctou_check(GMT_GEN_G3, start << GMT_PAGE_SHIFT, nr_pages << GMT_PAGE_SHIFT,
+			     attrs);
 	return 0;
 }
 
@@ -335,6 +343,9 @@ int BPF_KPROBE(gmt_kp_g3_set, struct inode *inode, unsigned long start, unsigned
 
 	if (in && in->k_start_ns)
 		in->k_err_index = (__u64)err_index;
+	/* before the conversion: the policy's TOCTOU check */
+	gmt_pol_toctou_check(GMT_GEN_G3, start << GMT_PAGE_SHIFT, nr_pages << GMT_PAGE_SHIFT,
+			     attrs);
 	return 0;
 }
 

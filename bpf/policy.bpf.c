@@ -24,6 +24,9 @@
 /* set by enforce before load: monitor mode never denies */
 const volatile __u8 cfg_pol_mode = GMT_POL_MONITOR;
 
+#define GMT_TOCTOU_HOOK
+#include "policy_toctou.bpf.h"
+
 /*
  * The policy, twice: user space writes the inactive half, then flips
  * gmt_pol_active, so a reload never leaves a window without rules.
@@ -74,38 +77,51 @@ static __always_inline void gmt_pol_count_it(const struct gmt_pol_verdict *v, bo
 		c->denies++;
 }
 
-/* who converts, and for which VM */
-static __always_inline void gmt_pol_fill_caller(struct gmt_pol_conv *c, struct file *file)
+/* the selectors that need the VM's identity (a hash lookup) */
+#define GMT_PM_NEEDS_VM	(GMT_PM_VM_PID | GMT_PM_VM_OWNER | GMT_PM_VM_CGROUP | GMT_PM_RATE)
+
+/*
+ * Who converts, and for which VM: only what some rule of the live policy
+ * selects on (needs: its match_any). Every field costs on every conversion
+ * (bench_policy); the records read theirs when they are written.
+ */
+static __always_inline void gmt_pol_fill_caller(struct gmt_pol_conv *c, struct file *file,
+						__u64 kvm, __u32 needs)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 kvm, id = bpf_get_current_pid_tgid();
+	struct task_struct *task;
 	struct inode *ino;
 	__s32 pid, fd;
 
-	c->tgid = id >> 32;
-	c->uid = (__u32)bpf_get_current_uid_gid();
-	c->now_ns = bpf_ktime_get_ns();
-	bpf_get_current_comm(c->comm, sizeof(c->comm));
-	ino = task->mm->exe_file->f_inode;	/* BTF loads: NULL for kthreads */
-	if (ino) {
-		c->exe_ino = ino->i_ino;
-		c->exe_dev = ino->i_sb->s_dev;
+	c->tgid = bpf_get_current_pid_tgid() >> 32;
+	if (needs & GMT_PM_UID)
+		c->uid = (__u32)bpf_get_current_uid_gid();
+	if (needs & GMT_PM_RATE)
+		c->now_ns = bpf_ktime_get_ns();
+	if (needs & GMT_PM_COMM)
+		bpf_get_current_comm(c->comm, sizeof(c->comm));
+	if (needs & GMT_PM_EXE) {
+		task = bpf_get_current_task_btf();
+		ino = task->mm->exe_file->f_inode;	/* BTF loads: NULL for kthreads */
+		if (ino) {
+			c->exe_ino = ino->i_ino;
+			c->exe_dev = ino->i_sb->s_dev;
+		}
 	}
-	kvm = c->gen == GMT_GEN_G1 ? (__u64)BPF_CORE_READ(file, private_data) : gmt_gmem_kvm(file);
-	gmt_vm_identity(kvm, &c->vm_id, &pid, &fd);
-	c->vm_pid = (__u32)pid;
+	if (needs & GMT_PM_NEEDS_VM) {
+		gmt_vm_identity(kvm, &c->vm_id, &pid, &fd);
+		c->vm_pid = (__u32)pid;
+	}
 	/* TODO(issue 10): the VM's cgroup at creation is not tracked yet:
 	 * vm_cgroup rules match no VM (docs/policy.md) */
 }
 
 static __always_inline void gmt_pol_emit(const struct gmt_pol_conv *c, const struct gmt_convert *cv,
 					 const struct gmt_pol_verdict *v, struct file *file,
-					 int ret, bool read_failed)
+					 __u64 kvm, int ret, bool read_failed)
 {
 	struct gmt_event *e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
 	struct gmt_policy_rec *p;
 	__s32 pid, fd;
-	__u64 kvm;
 
 	if (!e) {
 		gmt_count(GMT_CNT_RB_DROPS);
@@ -115,12 +131,11 @@ static __always_inline void gmt_pol_emit(const struct gmt_pol_conv *c, const str
 	e->hdr.type = GMT_EV_POLICY;
 	e->hdr.size = GMT_EVENT_SIZE;
 	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->hdr.ts_ns = c->now_ns;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->hdr.pid = c->tgid;
 	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
 	e->hdr.cgroup_id = bpf_get_current_cgroup_id();
-	__builtin_memcpy(e->hdr.comm, c->comm, sizeof(e->hdr.comm));
-	kvm = c->gen == GMT_GEN_G1 ? (__u64)BPF_CORE_READ(file, private_data) : gmt_gmem_kvm(file);
+	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
 	gmt_vm_identity(kvm, &e->hdr.vm_key, &pid, &fd);
 	e->hdr.vm_pid = pid;
 	e->hdr.vm_fd = fd;
@@ -141,6 +156,16 @@ static __always_inline void gmt_pol_emit(const struct gmt_pol_conv *c, const str
 	p->err = v->err;
 	p->read_failed = read_failed;
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* the live half's header (one lookup per call site, as below) */
+static __always_inline const struct gmt_policy_hdr *gmt_pol_hdr_live(void)
+{
+	__u32 zero = 0;
+
+	if (gmt_pol_active)
+		return bpf_map_lookup_elem(&gmt_pol_hdr1, &zero);
+	return bpf_map_lookup_elem(&gmt_pol_hdr0, &zero);
 }
 
 static __always_inline int gmt_pol_decide_active(const struct gmt_pol_conv *c,
@@ -190,12 +215,14 @@ static __always_inline long gmt_pol_prev(__u32 prev)
 static __always_inline long gmt_pol_hook(struct file *file, unsigned int cmd, unsigned long arg,
 					 __u32 prev, bool sleepable)
 {
-	struct gmt_pol_verdict v = {};
-	struct gmt_pol_conv c = {};
-	struct gmt_convert cv = {};
-	__u64 w[GMT_CONVERT_ARG_WORDS] = {};
+	struct gmt_pol_verdict v;
+	struct gmt_pol_conv c;
+	struct gmt_convert cv;
+	__u64 w[GMT_CONVERT_ARG_WORDS];
 	bool deny, read_failed;
+	const struct gmt_policy_hdr *h;
 	int want, kind;
+	__u64 kvm;
 	long ret;
 	__u32 len;
 	__u8 gen;
@@ -203,11 +230,21 @@ static __always_inline long gmt_pol_hook(struct file *file, unsigned int cmd, un
 	want = gmt_convert_fd_kind(cmd);
 	if (want == GMT_FD_OTHER || prev)
 		return gmt_pol_prev(prev);
+	/* zeroed here, not at their declaration: clang zeroed them at entry,
+	 * 15 stores every unrelated ioctl paid (bench_policy: 1.31x the empty
+	 * program's added cost) */
+	__builtin_memset(&v, 0, sizeof(v));
+	__builtin_memset(&c, 0, sizeof(c));
+	__builtin_memset(&cv, 0, sizeof(cv));
+	__builtin_memset(w, 0, sizeof(w));
 	kind = want == GMT_FD_VM ? (gmt_file_is_vm(file) ? GMT_FD_VM : GMT_FD_OTHER) :
 	       (gmt_file_is_gmem(file) ? GMT_FD_GMEM : GMT_FD_OTHER);
 	gen = gmt_convert_gen(cmd, kind);
 	if (gen == GMT_GEN_NONE)
 		return 0;
+	h = gmt_pol_hdr_live();
+	if (!h)
+		return 0;	/* cannot happen: an array's element */
 	/* G2's argument is two words: do not read past it */
 	len = gen == GMT_GEN_G2 ? 16 : sizeof(w);
 	if (sleepable)
@@ -219,7 +256,8 @@ static __always_inline long gmt_pol_hook(struct file *file, unsigned int cmd, un
 	c.size = cv.size;
 	c.gen = gen;
 	c.dir = cv.dir;
-	gmt_pol_fill_caller(&c, file);
+	kvm = gen == GMT_GEN_G1 ? (__u64)BPF_CORE_READ(file, private_data) : gmt_gmem_kvm(file);
+	gmt_pol_fill_caller(&c, file, kvm, h->match_any);
 	if (read_failed) {
 		/* the kernel will fail its own copy too: decide nothing, report */
 		v.action = GMT_PA_AUDIT;
@@ -229,12 +267,16 @@ static __always_inline long gmt_pol_hook(struct file *file, unsigned int cmd, un
 	}
 	deny = v.action == GMT_PA_DENY;
 	gmt_pol_count_it(&v, deny);
+	/* the kernel will run it: its own copy is compared with this one */
+	if (cfg_pol_toctou && !read_failed && !(deny && cfg_pol_mode == GMT_POL_ENFORCE))
+		gmt_pol_stash_put(&c, &cv, &v, file, kvm,
+				  cfg_pol_mode == GMT_POL_ENFORCE && h->toctou == GMT_PTOCTOU_KILL);
 	if (v.action == GMT_PA_ALLOW)
 		return 0;
 	ret = 0;
 	if (deny && cfg_pol_mode == GMT_POL_ENFORCE)
 		ret = gmt_pol_errno(v.err);
-	gmt_pol_emit(&c, &cv, &v, file, (int)ret, read_failed);
+	gmt_pol_emit(&c, &cv, &v, file, kvm, (int)ret, read_failed);
 	return ret;
 }
 

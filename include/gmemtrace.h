@@ -30,6 +30,7 @@ enum gmt_event_type {
 	GMT_EV_HOLDER_START	= 8,	/* a long-term reference on guest_memfd pages taken */
 	GMT_EV_HOLDER_END	= 9,	/* ... and dropped */
 	GMT_EV_POLICY		= 10,	/* a non-silent policy decision (enforce) */
+	GMT_EV_POLICY_TOCTOU	= 11,	/* the kernel's copy differs from what the hook decided on */
 	GMT_EV_TYPE_MAX,
 	GMT_EV_KVM_RUN		= 100,	/* internal: a KVM_RUN in flight (never emitted) */
 };
@@ -274,7 +275,9 @@ struct gmt_vm_gone {
 /* GMT_EV_HOLDER_START/_END: who holds guest_memfd pages, how, since when */
 enum gmt_holder_kind {
 	GMT_HOLD_IOURING_BUF = 1,	/* io_uring fixed buffer (FOLL_PIN | FOLL_LONGTERM) */
-	GMT_HOLD_GUP_PIN = 2,		/* a FOLL_PIN seen in the kernel (bpf/gup_pins.bpf.c):
+	GMT_HOLD_VFIO_DMA,		/* VFIO type1 DMA mapping on a container */
+	GMT_HOLD_IOMMUFD,		/* iommufd IOAS area (pinned once a device is attached) */
+	GMT_HOLD_GUP_PIN,		/* a FOLL_PIN seen in the kernel (bpf/gup_pins.bpf.c):
 					 * start = pinned, end = unpinned; per folio */
 };
 
@@ -283,6 +286,7 @@ enum gmt_holder_end {
 	GMT_HOLD_END_UNREGISTER,	/* IORING_UNREGISTER_BUFFERS (or replaced by an update) */
 	GMT_HOLD_END_CLOSE,		/* the ring fd was closed */
 	GMT_HOLD_END_EXIT,		/* the process exited */
+	GMT_HOLD_END_UNMAP,		/* VFIO_IOMMU_UNMAP_DMA / IOMMU_IOAS_UNMAP */
 	GMT_HOLD_END_UNPIN,		/* gup_pin: the pins were released (by anyone) */
 };
 
@@ -296,18 +300,22 @@ struct gmt_holder {
 	__u8 kind;		/* enum gmt_holder_kind */
 	__u8 end;		/* enum gmt_holder_end */
 	__u16 pad;
-	__s32 ring_fd;		/* the fd that owns it (io_uring: the ring) */
-	__u32 index;		/* buffer index in the ring's table */
+	__s32 ring_fd;		/* the fd that owns it: io_uring ring, VFIO container
+				 * or iommufd */
+	__u32 index;		/* io_uring: buffer index in the ring's table;
+				 * iommufd: the IOAS id; VFIO: 0 */
 	__s32 stack_id;		/* user stack in gmt_hstacks, < 0: -errno */
 	__u64 gmem_ino;
 	__u64 gmem_offset;	/* byte range of the guest_memfd it covers */
 	__u64 len;
 	__u64 uaddr;		/* its user address in the holder's mmap */
 	__u64 start_ns;		/* CLOCK_MONOTONIC when taken */
-	__u64 leaf_ret;		/* word at the user stack pointer: the caller of a
-				 * frameless syscall wrapper, which a frame-pointer
-				 * walk skips (user space checks it is code) */
+	__u64 leaf_ret;		/* the first of 16 words at the user stack pointer
+				 * that returns from a call to the wrapper the
+				 * thread is in: the caller of a frameless syscall
+				 * wrapper, which a frame-pointer walk skips */
 	__u64 id;		/* unique while the BPF object lives */
+	__u64 iova;		/* VFIO / iommufd: device address of gmem_offset */
 	/* gup_pin (ring_fd -1, index = pins taken or released, stack_id the
 	 * pinning or unpinning task's user stack) */
 	__s32 kstack_id;	/* kernel stack in gmt_hstacks, < 0: -errno or none */
@@ -339,10 +347,35 @@ struct gmt_policy_rec {
 	__u8 pad[5];
 };
 
+/*
+ * GMT_EV_POLICY_TOCTOU: a conversion whose argument changed between the
+ * policy hook's read and the kernel's own copy (a racing thread). `decided`
+ * is what the hook read and decided on (its hdr.ret is 0: the hook let it
+ * through); kern_* is the kernel's copy where it is visible: G1's
+ * kvm_vm_set_mem_attributes tracepoint (GPA), G3's __kvm_gmem_set_attributes
+ * (guest_memfd offset), both in bytes.
+ */
+struct gmt_policy_toctou_rec {
+	struct gmt_policy_rec decided;
+	__u64 kern_start;
+	__u64 kern_size;
+	__u64 kern_attributes;
+	__u8 killed;		/* toctou: kill in enforce mode: SIGKILL sent to the thread */
+	__u8 pad[7];
+};
+
 /* map gmt_pol_counts: per rule (index; GMT_POLICY_MAX_RULES: the default) */
 struct gmt_pol_count {
 	__u64 hits;
 	__u64 denies;		/* in monitor mode: would have denied */
+};
+
+/* value of map gmt_holders: the holder as its start record told it, and the
+ * VM it names (stat and export read the map: the holders alive now) */
+struct gmt_hval {
+	struct gmt_holder h;
+	__u64 vm_id;
+	__s32 vm_pid, vm_fd;
 };
 
 /* map gmt_holders: one per (process, ring fd, buffer index, mmap slot) */
@@ -351,6 +384,7 @@ struct gmt_holder_key {
 	__s32 ring_fd;
 	__u32 index;
 	__u32 slot;		/* the buffer may span several guest_memfd mmaps */
+	__u64 iova;		/* VFIO / iommufd: several mappings per fd */
 };
 
 #define GMT_EVENT_HDR_SIZE	80
@@ -368,6 +402,7 @@ struct gmt_event {
 		struct gmt_vm_gone vm_gone;
 		struct gmt_holder holder;
 		struct gmt_policy_rec policy;
+		struct gmt_policy_toctou_rec policy_toctou;
 		__u8 body[GMT_EVENT_BODY_SIZE];
 	};
 };
@@ -540,10 +575,12 @@ struct gmt_inflight {
 
 #ifndef __bpf__
 #include <stddef.h>
+_Static_assert(sizeof(struct gmt_hval) == sizeof(struct gmt_holder) + 16, "holder map value ABI");
 _Static_assert(sizeof(struct gmt_event_hdr) == GMT_EVENT_HDR_SIZE, "event header ABI");
 _Static_assert(sizeof(struct gmt_event) == GMT_EVENT_SIZE, "event ABI");
 _Static_assert(sizeof(struct gmt_convert) <= GMT_EVENT_BODY_SIZE, "convert body");
 _Static_assert(sizeof(struct gmt_policy_rec) == 56, "policy record ABI");
+_Static_assert(sizeof(struct gmt_policy_toctou_rec) == 88, "policy_toctou record ABI");
 _Static_assert(sizeof(struct gmt_memslot) <= GMT_EVENT_BODY_SIZE, "memslot body");
 _Static_assert(sizeof(struct gmt_folio_snap) == 32, "folio snapshot ABI");
 _Static_assert(offsetof(struct gmt_convert, kernel_latency_ns) == 56, "convert ABI");
@@ -553,7 +590,8 @@ _Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");
 _Static_assert(sizeof(struct gmt_vm_info) == 32, "vm info ABI");
 _Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
 _Static_assert(sizeof(struct gmt_site_err) == 16, "site error ABI");
-_Static_assert(sizeof(struct gmt_holder) == 88, "holder ABI");
+_Static_assert(sizeof(struct gmt_holder) == 96, "holder ABI");
+_Static_assert(sizeof(struct gmt_holder_key) == 24, "holder key ABI");
 #endif
 
 #endif /* GMEMTRACE_H */

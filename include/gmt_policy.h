@@ -78,13 +78,22 @@ struct gmt_policy_rule {
 	char comm[GMT_POLICY_COMM_LEN];
 };
 
+/* what enforce does when the kernel's copy of a conversion's argument is not
+ * what the hook decided on (a racing thread changed it in between) */
+enum gmt_pol_toctou {
+	GMT_PTOCTOU_REPORT = 0,	/* a policy_toctou record */
+	GMT_PTOCTOU_KILL = 1,	/* and, in enforce mode, SIGKILL of the thread */
+	GMT_PTOCTOU_MAX,
+};
+
 struct gmt_policy_hdr {
 	__u32 version;
 	__u32 nr_rules;
 	__u8 default_action;	/* when no rule matches */
-	__u8 pad;
+	__u8 toctou;		/* enum gmt_pol_toctou: a racing argument seen */
 	__u16 default_err;
-	__u32 pad2;
+	__u32 match_any;	/* OR of the rules' match bits: the hook reads
+				 * only what some rule selects on */
 };
 
 struct gmt_policy_abi {

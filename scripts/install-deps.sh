@@ -14,7 +14,7 @@ set -eu
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libzstd-dev
 liblzma-dev libbz2-dev libyaml-dev libclang-rt-14-dev
 libjson-c-dev libcmocka-dev liburing-dev libmicrohttpd-dev pkg-config prometheus
-build-essential dpkg-dev debhelper lintian systemd util-linux python3
+help2man build-essential dpkg-dev debhelper lintian systemd util-linux python3
 qemu-system-x86 busybox-static cpio gzip xz-utils kmod"
 
 missing=""

@@ -129,32 +129,65 @@ static __always_inline bool gmt_pol_over_rate(void *buckets, const struct gmt_po
 	return false;
 }
 
+/*
+ * One rule's selectors, except the rate, as a global function: the verifier
+ * checks it once, on its own, and the rule loop below sees only its result.
+ * Inlined into the loop, every selector's branch of every one of the 64
+ * steps was a pending state: Debian 6.12's verifier refused the hook with
+ * E2BIG ("The sequence of 8193 jumps is too complex"). The pointers are
+ * checked because a global function's caller is not trusted to pass any.
+ */
+__noinline int gmt_pol_rule_matches(const struct gmt_policy_rule *r, const struct gmt_pol_conv *c)
+{
+	if (!r || !c)
+		return 0;
+	return gmt_pol_who(r, c) && gmt_pol_what(r, c);
+}
+
+/*
+ * The rules are walked with the open-coded number iterator (6.4+), so the
+ * verifier checks one step until its states converge instead of 64.
+ */
+extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
+extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
+extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
+
 /* the verdict for one conversion; 0, or -1 if the policy maps are empty */
 static __always_inline int gmt_policy_decide(void *hdr_map, void *rules_map, void *buckets,
 					     const struct gmt_pol_conv *c,
 					     struct gmt_pol_verdict *v)
 {
+	const struct gmt_policy_rule *r, *hit = NULL;
 	const struct gmt_policy_hdr *h;
-	__u32 zero = 0, i, nr;
+	struct bpf_iter_num it;
+	__u32 zero = 0, i, hit_i = 0, nr;
+	int *ip;
 
 	h = bpf_map_lookup_elem(hdr_map, &zero);
 	if (!h || h->version != GMT_POLICY_VERSION)
 		return -1;
-	nr = h->nr_rules;
-	for (i = 0; i < GMT_POLICY_MAX_RULES && i < nr; i++) {
-		const struct gmt_policy_rule *r = bpf_map_lookup_elem(rules_map, &i);
-
+	nr = h->nr_rules < GMT_POLICY_MAX_RULES ? h->nr_rules : GMT_POLICY_MAX_RULES;
+	bpf_iter_num_new(&it, 0, (int)nr);
+	while ((ip = bpf_iter_num_next(&it))) {
+		i = (__u32)*ip;
+		r = bpf_map_lookup_elem(rules_map, &i);
 		if (!r)
 			break;
-		if (!gmt_pol_who(r, c) || !gmt_pol_what(r, c))
+		if (!gmt_pol_rule_matches(r, c))
 			continue;
 		/* last: a bucket is charged only when the rest matched */
 		if ((r->match & GMT_PM_RATE) && !gmt_pol_over_rate(buckets, r, c, i))
 			continue;
-		v->id = r->id;
-		v->index = i;
-		v->action = r->action;
-		v->err = r->err;
+		hit = r;
+		hit_i = i;
+		break;
+	}
+	bpf_iter_num_destroy(&it);
+	if (hit) {
+		v->id = hit->id;
+		v->index = hit_i;
+		v->action = hit->action;
+		v->err = hit->err;
 		return 0;
 	}
 	v->id = 0;

@@ -17,6 +17,8 @@
 #include "command.h"
 #include "enforce.h"
 #include "gmemtrace.skel.h"
+#include "live.h"
+#include "pin.h"
 #include "policy.h"
 #include "runloop.h"
 #include "util.h"
@@ -29,14 +31,23 @@ static const char enforce_doc[] =
 "say what would have been. SIGHUP reads FILE again and swaps the rules in\n"
 "at once (an invalid file keeps the running policy).\n"
 "\n"
-"Enforcement ends when gmemtrace exits (--pin is not implemented yet).\n"
+"WITHOUT --pin, ENFORCEMENT ENDS WHEN GMEMTRACE EXITS (a crash or a SIGKILL\n"
+"included). With --pin the hook, its program and its maps stay in bpffs\n"
+"(" GMT_PIN_DIR ") and keep vetoing after gmemtrace is gone, until\n"
+"`gmemtrace enforce --unpin`. A pinned policy present is never adopted:\n"
+"--pin refuses until --unpin removed it.\n"
 "\n"
 "EXAMPLES:\n"
 "  gmemtrace enforce --policy /etc/gmemtrace/policy.yaml --mode monitor\n"
+"  gmemtrace enforce --policy /etc/gmemtrace/policy.yaml --pin -d 1\n"
+"  gmemtrace enforce --unpin\n"
 "\v"
-"Exit status: 0 done, 1 runtime error, 2 usage error or an invalid policy\n"
-"(FILE:LINE:COLUMN: reason), 3 the hook cannot be installed here (not root,\n"
-"no BPF LSM and no fmod_ret trampolines): nothing was installed.";
+"Exit status: 0 done (--unpin: removed, or nothing was pinned), 1 runtime\n"
+"error (--pin: a pinned policy is already present, or pinning failed;\n"
+"--unpin: an entry could not be removed), 2 usage error or an invalid\n"
+"policy (FILE:LINE:COLUMN: reason), 3 the hook cannot be installed here (not\n"
+"root, no BPF LSM and no fmod_ret trampolines, no bpffs for --pin): nothing\n"
+"was installed.";
 
 enum { OPT_POLICY = 0x100, OPT_MODE, OPT_PIN, OPT_UNPIN };
 
@@ -47,8 +58,8 @@ static const struct argp_option enforce_options[] = {
 	{ "output", 'o', "FILE", 0, "Write records to FILE", 0 },
 	{ "duration", 'd', "SECONDS", 0, "End after SECONDS", 0 },
 	{ "verbose", 'v', NULL, 0, "Say what is loaded and why; show libbpf messages", 0 },
-	{ "pin", OPT_PIN, NULL, 0, "Keep the hook in bpffs after exit (not implemented yet)", 0 },
-	{ "unpin", OPT_UNPIN, NULL, 0, "Remove a pinned hook (not implemented yet)", 0 },
+	{ "pin", OPT_PIN, NULL, 0, "Keep the hook in bpffs (" GMT_PIN_DIR ") after exit", 0 },
+	{ "unpin", OPT_UNPIN, NULL, 0, "Remove a pinned hook, say what was removed, exit", 0 },
 	{ 0 },
 };
 
@@ -92,6 +103,10 @@ static error_t enforce_opt(int key, char *arg, struct argp_state *state)
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
 	case ARGP_KEY_END:
+		if (a->unpin && (a->pin || a->policy)) {
+			argp_error(state, "--unpin takes no --pin or --policy");
+			return EINVAL;
+		}
 		if (!a->policy && !a->unpin) {
 			argp_error(state, "--policy FILE is required");
 			return EINVAL;
@@ -127,6 +142,18 @@ struct enforce_ctx {
 	struct gmt_run *r;
 };
 
+static void pol_counts_reset(int fd)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct gmt_pol_count *zero;
+	__u32 i;
+
+	zero = ncpu > 0 ? calloc(ncpu, sizeof(*zero)) : NULL;
+	for (i = 0; zero && i <= GMT_POLICY_MAX_RULES; i++)
+		bpf_map_update_elem(fd, &i, zero, BPF_ANY);
+	free(zero);
+}
+
 /*
  * Write the policy into the inactive half, then flip the live index: the
  * hook reads one half or the other, never a half-written one. Before attach
@@ -146,6 +173,8 @@ static int policy_install(struct gmt_session *s, const struct gmt_policy *pol)
 	if (bpf_map_update_elem(bpf_map__fd(hdr), &zero, &pol->abi.hdr, BPF_ANY))
 		return -errno;
 	__atomic_store_n(&skel->bss->gmt_pol_active, next, __ATOMIC_RELEASE);
+	/* counters are by rule index: a reload starts them again */
+	pol_counts_reset(bpf_map__fd(skel->maps.gmt_pol_counts));
 	return 0;
 }
 
@@ -199,7 +228,8 @@ static int on_record(void *ctx, void *data, size_t len)
 	const struct gmt_event *ev = data;
 
 	/* only decisions: the tracing programs loaded along feed VM names */
-	if (len < sizeof(ev->hdr) || ev->hdr.type != GMT_EV_POLICY)
+	if (len < sizeof(ev->hdr) ||
+	    (ev->hdr.type != GMT_EV_POLICY && ev->hdr.type != GMT_EV_POLICY_TOCTOU))
 		return 0;
 	gmt_out_event(&e->r->out, ev);
 	return 0;
@@ -220,6 +250,16 @@ static int enforce_attached(struct gmt_run *r)
 			return GMT_EXIT_UNSUPPORTED;
 		}
 	}
+	if (e->a->pin) {
+		const char *prog = r->opts->cfg.enforce == GMT_WANT_ENFORCE_LSM ? "gmt_pol_lsm" :
+								     "gmt_pol_fmod";
+		char why[512];
+
+		if (gmt_pin_hook(r->s.skel, prog, GMT_PIN_DIR, why, sizeof(why))) {
+			gmt_err("--pin: %s; nothing is pinned", why);
+			return GMT_EXIT_RUNTIME;
+		}
+	}
 	gmt_out_attach(&r->out, &r->s);
 	gmt_out_flush(&r->out);
 	e->rb = ring_buffer__new(bpf_map__fd(r->s.skel->maps.gmt_events), on_record, e, NULL);
@@ -230,10 +270,13 @@ static int enforce_attached(struct gmt_run *r)
 	r->poll_fd = ring_buffer__epoll_fd(e->rb);
 	/* the run loop ends on SIGHUP; enforce reloads instead */
 	signal(SIGHUP, on_hup);
-	fprintf(stderr, "gmemtrace: policy %s %s with %s (%u rules); Ctrl-C ends it\n",
+	fprintf(stderr, "gmemtrace: policy %s %s with %s (%u rules); %s\n",
 		e->a->policy, e->a->mode == GMT_POL_ENFORCE ? "enforced" : "monitored",
 		r->opts->cfg.enforce == GMT_WANT_ENFORCE_LSM ? "BPF LSM" : "fmod_ret",
-		e->pol->abi.hdr.nr_rules);
+		e->pol->abi.hdr.nr_rules,
+		e->a->pin ? "pinned at " GMT_PIN_DIR ": it stays after gmemtrace exits "
+			    "(gmemtrace enforce --unpin removes it)" :
+			    "Ctrl-C ends it (not pinned: enforcement ends with gmemtrace)");
 	return 0;
 }
 
@@ -261,8 +304,9 @@ static const struct gmt_run_ops enforce_ops = {
 	.tick = enforce_tick,
 };
 
-/* which hook loads here: LSM, else fmod_ret; 0 and both reasons if none */
-static int choose_hook(char *why, size_t len)
+/* which hook loads here: LSM, else fmod_ret; 0 and both reasons if none.
+ * skip_lsm (GMT_ENFORCE_HOOK=fmod_ret, for testing) tries fmod_ret only. */
+static int choose_hook(bool skip_lsm, char *why, size_t len)
 {
 	static const int order[] = { GMT_WANT_ENFORCE_LSM, GMT_WANT_ENFORCE_FMOD };
 	size_t used = 0;
@@ -275,7 +319,8 @@ static int choose_hook(char *why, size_t len)
 			const struct gmt_prog_spec *sp = &gmt_prog_specs[k];
 			char w[300];
 
-			if (sp->want != (enum gmt_want)order[i])
+			if (sp->want != (enum gmt_want)order[i] ||
+			    (skip_lsm && order[i] == GMT_WANT_ENFORCE_LSM))
 				continue;
 			if (!gmt_probe_by_loading(sp, NULL, w, sizeof(w), NULL))
 				return order[i];
@@ -289,12 +334,14 @@ static int choose_hook(char *why, size_t len)
 /* everything that can refuse before anything is installed */
 static int enforce_prepare(struct gmt_enforce_args *a, struct gmt_policy *pol)
 {
+	const char *hook = getenv("GMT_ENFORCE_HOOK");
 	struct gmt_policy_error pe;
 	char why[1024] = "";
+	int n;
 
-	if (a->pin || a->unpin) {
-		gmt_err("--pin and --unpin are not implemented yet: enforcement ends when "
-			"gmemtrace exits");
+	if (hook && *hook && strcmp(hook, "fmod_ret")) {
+		gmt_err("GMT_ENFORCE_HOOK=%s: only fmod_ret (for testing: skip the BPF LSM "
+			"program) is known", hook);
 		return GMT_EXIT_USAGE;
 	}
 	if (gmt_policy_load(a->policy, pol, &pe)) {
@@ -308,13 +355,59 @@ static int enforce_prepare(struct gmt_enforce_args *a, struct gmt_policy *pol)
 		gmt_err("cannot enforce: %s", why);
 		return GMT_EXIT_UNSUPPORTED;
 	}
-	a->c.cfg.enforce = choose_hook(why, sizeof(why));
+	if (a->pin) {
+		if (gmt_pin_bpffs(why, sizeof(why))) {
+			gmt_err("cannot pin: %s; nothing was installed", why);
+			return GMT_EXIT_UNSUPPORTED;
+		}
+		n = gmt_pin_count(GMT_PIN_DIR);
+		if (n < 0) {
+			gmt_err("cannot read %s: %s; nothing was installed", GMT_PIN_DIR,
+				strerror(-n));
+			return GMT_EXIT_RUNTIME;
+		}
+		if (n) {
+			/* never adopted: its policy and mode are not this one's */
+			gmt_err("a pinned policy is present at %s (%d entries): it stays in "
+				"force; remove it first with `gmemtrace enforce --unpin`; "
+				"nothing was installed", GMT_PIN_DIR, n);
+			return GMT_EXIT_RUNTIME;
+		}
+	}
+	a->c.cfg.enforce = choose_hook(hook && *hook, why, sizeof(why));
 	if (!a->c.cfg.enforce) {
 		gmt_err("cannot enforce (%s mode): no policy hook loads here, nothing was "
 			"installed: %s", a->mode == GMT_POL_ENFORCE ? "enforce" : "monitor", why);
 		return GMT_EXIT_UNSUPPORTED;
 	}
 	return 0;
+}
+
+/* --unpin: remove the pinned set; a hook still attached is said */
+static int enforce_unpin(void)
+{
+	struct gmt_pol_live live[GMT_POL_LIVE_MAX];
+	char why[256];
+	int n, i;
+
+	if (gmt_check_privilege(why, sizeof(why))) {
+		gmt_err("cannot unpin: %s", why);
+		return GMT_EXIT_UNSUPPORTED;
+	}
+	n = gmt_unpin(GMT_PIN_DIR, stdout);
+	if (n < 0) {
+		gmt_err("cannot remove everything under %s: %s", GMT_PIN_DIR, strerror(-n));
+		return GMT_EXIT_RUNTIME;
+	}
+	if (!n)
+		printf("nothing was pinned at %s\n", GMT_PIN_DIR);
+	/* a running enforce still holds its own hook: not ours to end */
+	n = gmt_pol_live_read(NULL, live);
+	for (i = 0; i < n && i < GMT_POL_LIVE_MAX; i++)
+		printf("still attached: %s (link %u, prog %u), held by a running gmemtrace "
+		       "enforce: it ends when that process exits\n", live[i].prog,
+		       live[i].link_id, live[i].prog_id);
+	return GMT_EXIT_OK;
 }
 
 static int cmd_enforce(int argc, char **argv)
@@ -327,10 +420,13 @@ static int cmd_enforce(int argc, char **argv)
 
 	if (gmt_enforce_parse(argc, argv, &a, 0))
 		return GMT_EXIT_USAGE;
+	if (a.unpin)
+		return enforce_unpin();
 	rc = enforce_prepare(&a, &pol);
 	if (rc)
 		return gmt_exit_report(NULL, a.c.fmt, a.c.out_path, rc);
 	a.c.cfg.pol_mode = a.mode;
+	a.c.cfg.pol_toctou = true;
 	/* the tracing programs only name VMs here: no conversion records,
 	 * no context events in the ring the decisions go through */
 	a.c.cfg.emit_events = false;

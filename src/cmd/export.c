@@ -26,8 +26,10 @@
 
 #include "command.h"
 #include "cli.h"
+#include "holders_vms.h"
 #include "parse.h"
 #include "runloop.h"
+#include "live.h"
 #include "stats.h"
 #include "util.h"
 #include "vms.h"
@@ -51,7 +53,7 @@ static const char export_doc[] =
 "directory is not writable), 2 usage error (a bad address, neither --listen\n"
 "nor --textfile), 3 not root or the kernel lacks what tracing needs.";
 
-enum { OPT_LISTEN = 0x100, OPT_TEXTFILE, OPT_EXPIRE, OPT_INTERVAL, OPT_LINGER };
+enum { OPT_LISTEN = 0x100, OPT_TEXTFILE, OPT_EXPIRE, OPT_INTERVAL, OPT_LINGER, OPT_HOLDERS };
 
 struct export_opts {
 	struct gmt_common_opts c;
@@ -73,6 +75,9 @@ static const struct argp_option export_options[] = {
 	  "Read the aggregates (recycling gone VMs' slots) and write the textfile this often (default 1)", 3 },
 	{ "linger", OPT_LINGER, "SECONDS", 0,
 	  "Keep serving this long after tracing ends (-- CMD exited), for a last scrape", 3 },
+	{ "holders", OPT_HOLDERS, NULL, 0,
+	  "Also export each VM's holders (io_uring buffers over guest_memfd mmaps) by kind, "
+	  "and the guest_memfd bytes they pin", 3 },
 	{ 0 },
 };
 
@@ -127,6 +132,9 @@ static error_t export_parse(int key, char *arg, struct argp_state *state)
 	case OPT_TEXTFILE:
 		o->textfile = arg;
 		break;
+	case OPT_HOLDERS:
+		o->c.cfg.holders = true;
+		break;
 	case OPT_EXPIRE:
 	case OPT_INTERVAL:
 	case OPT_LINGER:
@@ -153,6 +161,7 @@ struct export_ctx {
 	struct gmt_stat_snapshot acc;	/* cumulative rows, sorted by key */
 	struct gmt_attach_view attach;
 	bool have_attach;
+	struct gmt_pol_live pols[GMT_POL_LIVE_MAX];	/* policy hooks, read per render */
 	struct gmt_run *run;
 	int listen_fd, efd;
 	struct MHD_Daemon *httpd;
@@ -175,6 +184,8 @@ static int absorb(struct gmt_run *r, struct export_ctx *x)
 	err = gmt_vms_stats_read(&r->s, NULL, &cur);
 	if (!err)
 		err = gmt_stats_accumulate(&x->acc, &cur, now);
+	if (!err && cur.holders_on)
+		err = gmt_holders_vms_accumulate(&x->acc, &cur, now);
 	if (err) {
 		gmt_stats_free(&cur);
 		gmt_err_what = "read";
@@ -187,6 +198,7 @@ static int absorb(struct gmt_run *r, struct export_ctx *x)
 	for (i = 0; i < GMT_CNT_MAX; i++)
 		x->acc.counters[i] = gmt_session_counter(&r->s, i);
 	gmt_stats_expire(&x->acc, now, (__u64)(x->o->expire_s * 1e9));
+	gmt_holders_vms_expire(&x->acc, now, (__u64)(x->o->expire_s * 1e9));
 	return 0;
 }
 
@@ -206,6 +218,10 @@ static int render(struct gmt_run *r, struct export_ctx *x, unsigned long long as
 	gmt_session_helper_errors(&r->s, helper);
 	if (gmt_view_metrics(&v, &x->acc, helper, x->have_attach ? &x->attach : NULL))
 		return GMT_EXIT_RUNTIME;
+	v.nr_pols = gmt_pol_live_read(r->s.skel, x->pols);
+	v.pols = x->pols;
+	if (v.nr_pols < 0)
+		v.nr_pols = 0;
 	out.f = open_memstream(&buf, &len);
 	if (out.f) {
 		gmt_out_metrics(&out, &v);

@@ -13,6 +13,7 @@
 #include "child.h"
 #include "cli.h"
 #include "gmemtrace.skel.h"
+#include "live.h"
 #include "runloop.h"
 #include "stats.h"
 #include "util.h"
@@ -24,12 +25,15 @@ static const char stat_doc[] =
 "For each VM, generation and direction: conversions/s, bytes/s, p50/p99\n"
 "latency of the interval, the maximum since start, failures (by errno) and\n"
 "blocked conversions (EAGAIN: a folio still had references). Aggregated in the\n"
-"kernel: nothing is streamed per conversion.\n"
+"kernel: nothing is streamed per conversion. With --holders, also each VM's\n"
+"holders now (long-term references on its guest_memfd pages, by kind) and the\n"
+"bytes they pin; a VM whose holders went shows 0 once.\n"
 "\n"
 "EXAMPLES:\n"
 "  gmemtrace stat                  # every second until Ctrl-C\n"
 "  gmemtrace stat 5 12             # every 5 s, 12 times\n"
 "  gmemtrace stat -H -p 4242       # with log2 latency histograms, one VMM\n"
+"  gmemtrace stat --holders 5      # and who pins guest_memfd pages\n"
 "  gmemtrace stat -f json -- gmem-workload --vms 2\n"
 "\n"
 "A summary closes the output: intervals, duration and the command's exit\n"
@@ -47,9 +51,14 @@ struct stat_opts {
 	bool hist;
 };
 
+enum { OPT_HOLDERS = 0x200 };
+
 static const struct argp_option stat_options[] = {
 	{ NULL, 0, NULL, 0, "Stat options:", 3 },
 	{ "histogram", 'H', NULL, 0, "Also print log2 latency histograms", 3 },
+	{ "holders", OPT_HOLDERS, NULL, 0,
+	  "Also show each VM's holders (io_uring buffers over guest_memfd mmaps) and the "
+	  "guest_memfd bytes they pin", 3 },
 	{ 0 },
 };
 
@@ -60,6 +69,9 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'H':
 		o->hist = true;
+		break;
+	case OPT_HOLDERS:
+		o->c.cfg.holders = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (o->positional == 0) {
@@ -88,6 +100,7 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 struct stat_ctx {
 	struct stat_opts *o;
 	struct gmt_stat_snapshot prev;
+	struct gmt_pol_live pols[GMT_POL_LIVE_MAX];
 	unsigned long long printed;
 	bool finished;		/* COUNT reached */
 };
@@ -106,6 +119,10 @@ static int snapshot(struct gmt_run *r, struct stat_ctx *st)
 	}
 	for (i = 0; i < GMT_CNT_MAX; i++)
 		cur.counters[i] = gmt_session_counter(s, i);
+	/* a policy running or pinned: its per-rule counters (docs/policy.md) */
+	err = gmt_pol_live_read(s->skel, st->pols);
+	cur.pols = st->pols;
+	cur.nr_pols = err > 0 ? err : 0;
 	gmt_out_stat(&r->out, &cur, st->o->hist);
 	gmt_out_flush(&r->out);
 	/* gone VMs had their last row: their slots serve new VMs */

@@ -30,8 +30,13 @@ static const char trace_doc[] =
 "the conversion ioctls took. Lost records are counted and reported, never silent.\n"
 "With --holders, io_uring buffers registered over a guest_memfd mmap give\n"
 "'holder_start' (with the registering call's user stack) and 'holder_end'\n"
-"(unregistered, ring closed or process exited) records. --kernel-pins adds\n"
-"'gup_pin' records: each pin and unpin of a guest_memfd folio in the kernel.\n"
+"(unregistered, ring closed or process exited) records, and a blocked\n"
+"conversion names the holders of its folio (without --holders it says that\n"
+"--holders names them) and how many of the folio's extra references they\n"
+"explain; the rest is reported 'unattributed' (held before tracing started, or\n"
+"by a holder --holders does not follow), never left out.\n"
+"--kernel-pins adds 'gup_pin' records: each pin and unpin of a guest_memfd\n"
+"folio, seen in the kernel.\n"
 "\n"
 "EXAMPLES:\n"
 "  gmemtrace trace                       # all VMs on the host, text\n"
@@ -130,6 +135,7 @@ static int trace_attached(struct gmt_run *r)
 	struct trace_ctx *t = r->ctx;
 
 	if (r->opts->cfg.holders) {
+		t->model.holders_on = true;	/* a blocked conversion names its folio's */
 		t->model.stacks_on = true;
 		t->model.stack_map_fd = bpf_map__fd(r->s.skel->maps.gmt_hstacks);
 	}
@@ -181,6 +187,7 @@ static int trace_tick(struct gmt_run *r, bool last)
 	if (lost > t->lost_seen) {
 		gmt_out_lost(&r->out, lost - t->lost_seen, lost);
 		t->lost_seen = lost;
+		t->model.records_lost = lost;	/* blocked records say their holders may be off */
 	}
 	return 0;
 }

@@ -112,8 +112,15 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	ALONE("gmt_hureg_exit", GMT_BE_UAPI, "tracepoint syscalls:sys_exit_io_uring_register",
 	      GMT_WANT_HOLDERS,
 	      "holders: io_uring buffers over guest_memfd mmaps start (with the user stack) or end"),
+	ALONE("gmt_hdma_enter", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_ioctl",
+	      GMT_WANT_HOLDERS,
+	      "holders: VFIO_IOMMU_(UN)MAP_DMA / IOMMU_IOAS_(UN)MAP on a container / iommufd start"),
+	ALONE("gmt_hdma_exit", GMT_BE_UAPI, "tracepoint syscalls:sys_exit_ioctl", GMT_WANT_HOLDERS,
+	      "holders: VFIO / iommufd DMA mappings over guest_memfd mmaps start (with the user "
+	      "stack) or end"),
 	ALONE("gmt_hclose", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_close",
-	      GMT_WANT_HOLDERS, "holders: a closed io_uring ring's buffers end"),
+	      GMT_WANT_HOLDERS, "holders: a closed io_uring ring, VFIO container or iommufd's "
+	      "holders end"),
 	ALONE("gmt_hexit", GMT_BE_TP_BTF, "tp_btf sched_process_exit", GMT_WANT_HOLDERS,
 	      "holders: an exited process's holders end, its guest_memfd mmaps are forgotten"),
 

@@ -14,6 +14,7 @@
 
 #include "gmemtrace.h"
 #include "gmemtrace.skel.h"
+#include "dma_uapi.h"
 #include "errsites.h"
 #include "loader.h"
 #include "probe.h"
@@ -88,7 +89,7 @@ static bool want_follow_or_guest(const struct gmt_config *cfg)
 
 static bool want_holders(const struct gmt_config *cfg)
 {
-	return cfg->holders && cfg->emit_events;
+	return cfg->holders;	/* trace streams them; stat and export read their map */
 }
 
 /* a record per pinned folio with two stacks: too much to have by default
@@ -163,6 +164,34 @@ static void choose_kernel_side(struct gmt_session *s, const struct gmt_config *c
 	gmt_free_btfs(btfs, n);
 }
 
+/* "MAJOR:MINOR" of a misc device from sysfs as a kernel dev_t, 0 if absent */
+static __u32 misc_rdev(const char *name)
+{
+	unsigned int ma, mi;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/%s/dev", name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%u:%u", &ma, &mi);
+	fclose(f);
+	return n == 2 ? ma << 20 | mi : 0;
+}
+
+/* which char devices own DMA mappings (bpf/holders.bpf.c) */
+static void configure_dma_holders(struct gmemtrace_bpf *skel)
+{
+	/* VFIO_MINOR is fixed: a vfio module loaded later is still followed */
+	skel->rodata->cfg_vfio_rdev = GMT_MISC_MAJOR << 20 | GMT_VFIO_MINOR;
+	skel->rodata->cfg_iommufd_rdev = misc_rdev("iommu");
+	if (!skel->rodata->cfg_iommufd_rdev)
+		gmt_info("holders: no /sys/class/misc/iommu (iommufd not loaded): "
+			 "iommufd mappings are not followed");
+}
+
 static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 {
 	struct gmemtrace_bpf *skel = s->skel;
@@ -176,6 +205,7 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	skel->rodata->cfg_stats = !cfg->emit_events || cfg->stats;
 	skel->rodata->cfg_follow = cfg->filter_pid;
 	skel->rodata->cfg_pol_mode = cfg->pol_mode;
+	skel->rodata->cfg_pol_toctou = cfg->pol_toctou;
 	if (cfg->follow_max && bpf_map__set_max_entries(skel->maps.gmt_pids, cfg->follow_max))
 		return GMT_EXIT_RUNTIME;
 	/* processes running this very binary are gmemtrace: never reported */
@@ -190,6 +220,8 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	if (cfg->cgroup)
 		skel->rodata->cfg_filter_cgroup = true;
 	/* without --holders their maps are not used: the smallest there are */
+	if (want_holders(cfg))
+		configure_dma_holders(skel);
 	if (!want_holders(cfg) && (bpf_map__set_max_entries(skel->maps.gmt_hmaps, 1) ||
 				   bpf_map__set_max_entries(skel->maps.gmt_hpend, 1) ||
 				   bpf_map__set_max_entries(skel->maps.gmt_holders, 1) ||
@@ -212,6 +244,7 @@ int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)
 
 	memset(s, 0, sizeof(*s));
 	s->cgroup_fd = -1;
+	s->holders = want_holders(cfg);
 	if (gmt_check_privilege(why, sizeof(why))) {
 		gmt_err("%s", why);
 		return GMT_EXIT_UNSUPPORTED;

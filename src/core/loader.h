@@ -36,6 +36,7 @@ struct gmt_config {
 	bool kernel_pins;		/* --kernel-pins: and every GUP pin of them (with holders) */
 	int enforce;			/* 0, or the GMT_WANT_ENFORCE_* hook to load */
 	__u8 pol_mode;			/* enum gmt_pol_mode, with enforce */
+	bool pol_toctou;		/* enforce: compare the kernel's copy (policy_toctou) */
 	/* after load, before attach (enforce fills its rules); non-zero: a
 	 * GMT_EXIT_* code, the session is not started */
 	int (*before_attach)(struct gmt_session *s, void *ctx);
@@ -57,6 +58,7 @@ struct gmt_session {
 	__u32 sweep_gen;
 	bool sweep_warned;
 	__u64 last_sweep_ns;
+	bool holders;		/* the holder programs run: stat and export read their map */
 };
 
 /* Returns a GMT_EXIT_* code; on failure a message has been printed. */

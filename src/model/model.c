@@ -9,7 +9,7 @@
 /* a gup_pin's kernel stack: once per stack id */
 static void model_kstack(struct gmt_model *m, __s32 id)
 {
-	if (id < 0 || (m->kstack && m->kstack_id == id))
+	if (!m->stacks_on || id < 0 || (m->kstack && m->kstack_id == id))
 		return;
 	if (!m->ksyms_tried) {
 		m->ksyms = gmt_ksyms_load();
@@ -23,52 +23,71 @@ static void model_kstack(struct gmt_model *m, __s32 id)
 	gmt_kstack_resolve(m->kstack, m->stack_map_fd, id, m->ksyms);
 }
 
-/* a holder's user stack while its process still runs: once per stack */
-static void model_ustack(struct gmt_model *m, const struct gmt_event *e)
+/* symbolize a holder's stack while its process still runs: once per stack */
+static struct gmt_held_stack *holder_stack(struct gmt_model *m, const struct gmt_event *e)
 {
 	const struct gmt_holder *h = &e->holder;
+	struct gmt_held_stack *st;
 
-	if (h->stack_id < 0)
-		return;
-	if (m->stack && m->stack_pid == e->hdr.pid && m->stack_id == h->stack_id &&
-	    m->stack_leaf == h->leaf_ret)
-		return;
-	if (!m->stack)
-		m->stack = calloc(1, sizeof(*m->stack));
-	if (!m->stack)
-		return;
-	m->stack_pid = e->hdr.pid;
-	m->stack_id = h->stack_id;
-	m->stack_leaf = h->leaf_ret;
-	gmt_stack_resolve(m->stack, m->stack_map_fd, e->hdr.pid, h->stack_id, h->leaf_ret);
-}
-
-static void model_holder(struct gmt_model *m, const struct gmt_event *e)
-{
-	if (!m->stacks_on)
-		return;
-	/* the user stack first: reading kallsyms (once) can outlast a short-lived
-	 * process (over a second under emulation) */
-	model_ustack(m, e);
-	if (e->holder.kind == GMT_HOLD_GUP_PIN)
-		model_kstack(m, e->holder.kstack_id);
+	if (!m->stacks_on || h->stack_id < 0)
+		return NULL;
+	if (m->stack && m->stack->pid == e->hdr.pid && m->stack->id == h->stack_id &&
+	    m->stack->leaf_ret == h->leaf_ret)
+		return m->stack;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->refs = 1;	/* the model's: the last one symbolized */
+	st->pid = e->hdr.pid;
+	st->id = h->stack_id;
+	st->leaf_ret = h->leaf_ret;
+	gmt_stack_resolve(&st->st, m->stack_map_fd, e->hdr.pid, h->stack_id, h->leaf_ret);
+	gmt_held_stack_put(m->stack);
+	m->stack = st;
+	return st;
 }
 
 void gmt_model_event(struct gmt_model *m, const struct gmt_event *e)
 {
-	if (e->hdr.type == GMT_EV_MEMSLOT)
+	struct gmt_held_stack *st;
+
+	switch (e->hdr.type) {
+	case GMT_EV_MEMSLOT:
 		gmt_memslots_update(&m->slots, e);
-	else if (e->hdr.type == GMT_EV_VM_GONE)
+		break;
+	case GMT_EV_VM_GONE:
 		gmt_memslots_drop_vm(&m->slots, e->hdr.vm_key);
-	else if (e->hdr.type == GMT_EV_HOLDER_START ||
-		 (e->hdr.type == GMT_EV_HOLDER_END && e->holder.kind == GMT_HOLD_GUP_PIN))
-		model_holder(m, e);	/* a pin's release has stacks too */
+		break;
+	case GMT_EV_HOLDER_START:
+		st = holder_stack(m, e);
+		/* the user stack first: reading kallsyms (once) can outlast a
+		 * short-lived process (over a second under emulation) */
+		if (e->holder.kind == GMT_HOLD_GUP_PIN) {
+			model_kstack(m, e->holder.kstack_id);
+			break;	/* a pin of a folio, not a holder kept by id */
+		}
+		/* a holder not kept is one a blocked conversion cannot name:
+		 * it then counts as unattributed, never as absent */
+		if (m->holders_on)
+			gmt_holders_start(&m->holders, e, st);
+		break;
+	case GMT_EV_HOLDER_END:
+		if (e->holder.kind == GMT_HOLD_GUP_PIN) {	/* a release has stacks too */
+			holder_stack(m, e);
+			model_kstack(m, e->holder.kstack_id);
+			break;
+		}
+		if (m->holders_on)
+			gmt_holders_end(&m->holders, e);
+		break;
+	}
 }
 
 void gmt_model_free(struct gmt_model *m)
 {
 	gmt_memslots_free(&m->slots);
-	free(m->stack);
+	gmt_holders_free(&m->holders);
+	gmt_held_stack_put(m->stack);
 	m->stack = NULL;
 	free(m->kstack);
 	m->kstack = NULL;

@@ -11,23 +11,25 @@
 
 #include <stdbool.h>
 
+#include "holders.h"
 #include "memslots.h"
 
 struct gmt_event;
 
-struct gmt_stack;
 struct gmt_ksyms;
+struct gmt_stack;
 
 struct gmt_model {
 	struct gmt_memslots slots;
-	/* holders' user stacks (trace --holders): the stack map, and the last
-	 * stack symbolized (a registration's buffers share one) */
+	/* trace --holders: the holders alive now, so a blocked conversion can
+	 * name its folio's; their user stacks from the stack map, the last one
+	 * symbolized kept (a registration's buffers share one) */
+	bool holders_on;
 	bool stacks_on;
 	int stack_map_fd;
-	struct gmt_stack *stack;
-	__u32 stack_pid;
-	__s32 stack_id;
-	__u64 stack_leaf;	/* the leaf_ret it was resolved with */
+	struct gmt_holders holders;
+	struct gmt_held_stack *stack;
+	__u64 records_lost;	/* so far: a lost holder record leaves the holders incomplete */
 	/* gup_pin holders' kernel stacks, and the symbols they are read with */
 	struct gmt_stack *kstack;
 	__s32 kstack_id;
@@ -35,7 +37,8 @@ struct gmt_model {
 	bool ksyms_tried;
 };
 
-/* learn from an event: a memslot binds a GPA range, a VM gone drops its own */
+/* learn from an event: a memslot binds a GPA range, a VM gone drops its own,
+ * a holder starts or ends */
 void gmt_model_event(struct gmt_model *m, const struct gmt_event *e);
 void gmt_model_free(struct gmt_model *m);
 

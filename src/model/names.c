@@ -77,6 +77,8 @@ const char *gmt_event_name(unsigned int type)
 		return "holder_end";
 	case GMT_EV_POLICY:
 		return "policy";
+	case GMT_EV_POLICY_TOCTOU:
+		return "policy_toctou";
 	}
 	return "unknown";
 }
@@ -167,19 +169,31 @@ const char *gmt_greq_kind_name(unsigned int kind)
 
 const char *gmt_holder_kind_name(unsigned int kind)
 {
-	return kind == GMT_HOLD_IOURING_BUF ? "io_uring_buffer" :
-	       kind == GMT_HOLD_GUP_PIN ? "gup_pin" : "?";
+	static const char *const n[] = {
+		[GMT_HOLD_IOURING_BUF] = "io_uring_buffer",
+		[GMT_HOLD_VFIO_DMA] = "vfio_dma",
+		[GMT_HOLD_IOMMUFD] = "iommufd",
+		[GMT_HOLD_GUP_PIN] = "gup_pin",
+	};
+
+	return kind < sizeof(n) / sizeof(n[0]) && n[kind] ? n[kind] : "?";
 }
 
-const char *gmt_holder_end_name(unsigned int end)
+/* how a holder of this kind ended: the closed fd is named by what it was */
+const char *gmt_holder_end_name(unsigned int kind, unsigned int end)
 {
 	static const char *const n[] = {
 		[GMT_HOLD_END_NONE] = "-",
 		[GMT_HOLD_END_UNREGISTER] = "unregister",
 		[GMT_HOLD_END_CLOSE] = "ring_closed",
 		[GMT_HOLD_END_EXIT] = "process_exit",
+		[GMT_HOLD_END_UNMAP] = "unmap",
 		[GMT_HOLD_END_UNPIN] = "unpin",
 	};
 
+	if (end == GMT_HOLD_END_CLOSE && kind == GMT_HOLD_VFIO_DMA)
+		return "container_closed";
+	if (end == GMT_HOLD_END_CLOSE && kind == GMT_HOLD_IOMMUFD)
+		return "iommufd_closed";
 	return end < sizeof(n) / sizeof(n[0]) ? n[end] : "?";
 }

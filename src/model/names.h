@@ -14,7 +14,7 @@ const char *gmt_counter_name(unsigned int c);	/* "ringbuf_drops" */
 const char *gmt_vm_end_name(unsigned int how);	/* "released" */
 const char *gmt_greq_end_name(unsigned int end);	/* "reentry" */
 const char *gmt_greq_kind_name(unsigned int kind);	/* "map_gpa_range" */
-const char *gmt_holder_kind_name(unsigned int kind);	/* "io_uring_buffer" */
-const char *gmt_holder_end_name(unsigned int end);	/* "unregister" */
+const char *gmt_holder_kind_name(unsigned int kind);	/* "io_uring_buffer", "vfio_dma" */
+const char *gmt_holder_end_name(unsigned int kind, unsigned int end);	/* "unmap" */
 
 #endif /* GMT_NAMES_H */

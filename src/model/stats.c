@@ -282,7 +282,7 @@ int gmt_stats_read(int stats_fd, __u32 nr_slots, int vms_fd, __u64 watermark, in
 	if (!err)
 		err = mark_gone(live, nr_live, watermark, owner, nr_slots, out);
 	free(owner);
-	free(live);
+	out->live_ids = live;	/* nr_live_vms of them */
 	if (!err)
 		err = read_rare_errors(errors_fd, out, &ecap);
 	if (err)
@@ -298,10 +298,20 @@ void gmt_stats_free(struct gmt_stat_snapshot *s)
 	free(s->rows);
 	free(s->errs);
 	free(s->dead_slots);
+	free(s->live_ids);
+	free(s->hvms);
+	s->live_ids = NULL;
+	s->hvms = NULL;
+	s->nr_hvms = 0;
 	s->rows = NULL;
 	s->errs = NULL;
 	s->dead_slots = NULL;
 	s->nr_rows = s->nr_errs = s->nr_dead = 0;
+}
+
+bool gmt_stats_vm_live(const struct gmt_stat_snapshot *s, __u64 vm_id)
+{
+	return id_live(s->live_ids, s->nr_live_vms, vm_id);
 }
 
 __u64 gmt_stat_percentile(const struct gmt_stat_row *r, double p)

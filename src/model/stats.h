@@ -8,6 +8,8 @@
 
 #include "gmemtrace.h"
 
+struct gmt_pol_live;
+
 struct gmt_stat_row {
 	struct gmt_stats_key key;
 	__u32 slot;			/* the VM's stats slot */
@@ -23,6 +25,20 @@ struct gmt_stat_err {
 	__u64 delta;
 };
 
+/* kinds of holder counted apart (enum gmt_holder_kind); a higher one counts as 0 */
+#define GMT_HOLDER_KINDS	8
+
+/* a VM's holders now (stat and export with --holders: BPF's holder map) */
+struct gmt_stat_holders {
+	__u64 vm_id;
+	__s32 vm_pid, vm_fd;
+	__u64 holders;
+	__u64 by_kind[GMT_HOLDER_KINDS];
+	__u64 pinned_bytes;		/* guest_memfd bytes under at least one holder */
+	bool gone;			/* the VM is gone (its holders with it) */
+	__u64 gone_ns;			/* a keeper of totals (export): when it saw it gone */
+};
+
 struct gmt_stat_snapshot {
 	__u64 real_ns;			/* wall clock of the snapshot */
 	double interval_s;		/* since the previous one */
@@ -30,10 +46,19 @@ struct gmt_stat_snapshot {
 	int nr_rows;
 	struct gmt_stat_err *errs;
 	int nr_errs;
+	__u64 *live_ids;		/* the VMs with an identity now (nr_live_vms), sorted */
+	/* holders (--holders only): per VM with holders now, or with some at
+	 * the previous snapshot (then 0) */
+	bool holders_on;
+	struct gmt_stat_holders *hvms;	/* by VM id */
+	int nr_hvms;
 	__u64 counters[GMT_CNT_MAX];
 	__u32 *dead_slots;		/* slots of gone VMs, to recycle after the report */
 	int nr_dead;
 	int nr_live_vms;		/* VMs with an identity now */
+	/* the policy hooks running now (src/policy/live.h), not owned here */
+	const struct gmt_pol_live *pols;
+	int nr_pols;			/* found; more than GMT_POL_LIVE_MAX are not read */
 };
 
 /* Read the live VM identities, then the stats array (nr_slots VMs): a slot
@@ -55,6 +80,9 @@ int gmt_stats_accumulate(struct gmt_stat_snapshot *acc, const struct gmt_stat_sn
 			 __u64 now);
 /* drop the rows gone for expire_ns, and their errnos */
 void gmt_stats_expire(struct gmt_stat_snapshot *acc, __u64 now, __u64 expire_ns);
+
+/* the VM has an identity in the snapshot */
+bool gmt_stats_vm_live(const struct gmt_stat_snapshot *s, __u64 vm_id);
 
 /* interval percentile, never above the exact maximum */
 __u64 gmt_stat_percentile(const struct gmt_stat_row *r, double p);

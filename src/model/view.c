@@ -126,7 +126,7 @@ static void view_folio(struct gmt_folio_view *v, const struct gmt_folio_snap *f)
 }
 
 static void view_convert(struct gmt_convert_view *v, const struct gmt_model *m,
-			 const struct gmt_event *e)
+			 const struct gmt_event *e, __u64 real_off)
 {
 	const struct gmt_convert *c = &e->convert;
 
@@ -157,18 +157,22 @@ static void view_convert(struct gmt_convert_view *v, const struct gmt_model *m,
 	v->has_folio = c->folio.valid;
 	if (v->has_folio)
 		view_folio(&v->folio, &c->folio);
+	if (v->blocked)
+		gmt_view_blockers(&v->holders, m, e, v, real_off);
 }
 
 static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 			const struct gmt_event *e)
 {
 	const struct gmt_holder *h = &e->holder;
-	const struct gmt_stack *st = m->stack;
+	const struct gmt_held_stack *st = m->stack;
 	int i;
 
 	v->kind = gmt_holder_kind_name(h->kind);
-	v->end = e->hdr.type == GMT_EV_HOLDER_END ? gmt_holder_end_name(h->end) : NULL;
+	v->end = e->hdr.type == GMT_EV_HOLDER_END ? gmt_holder_end_name(h->kind, h->end) : NULL;
+	v->holder_kind = h->kind;
 	v->ring_fd = h->ring_fd;
+	v->iova = h->iova;
 	v->index = h->index;
 	v->gmem_ino = h->gmem_ino;
 	v->gmem_offset = h->gmem_offset;
@@ -193,15 +197,22 @@ static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 			v->nr_kframes = i;
 		}
 	}
-	/* the stack the model symbolized for this record (io_uring: its start) */
-	if ((v->end && !v->kernel_side) || !st || h->stack_id < 0 ||
-	    m->stack_pid != e->hdr.pid || m->stack_id != h->stack_id)
+	/* the stack the model symbolized for this record (a gup_pin's end too) */
+	if ((v->end && !v->kernel_side) || !st || h->stack_id < 0 || st->pid != e->hdr.pid ||
+	    st->id != h->stack_id || st->leaf_ret != h->leaf_ret)
 		return;
+	v->nr_frames = gmt_view_stack(v->frames, v->frame_ips, &st->st);
+}
+
+int gmt_view_stack(const char **frames, __u64 *ips, const struct gmt_stack *st)
+{
+	int i;
+
 	for (i = 0; i < st->nr && i < GMT_VIEW_STACK_MAX; i++) {
-		v->frames[i] = st->f[i].sym;
-		v->frame_ips[i] = st->f[i].ip;
+		frames[i] = st->f[i].sym;
+		ips[i] = st->f[i].ip;
 	}
-	v->nr_frames = i;
+	return i;
 }
 
 static void view_guest_req(struct gmt_guest_req_view *v, const struct gmt_event *e)
@@ -237,10 +248,9 @@ static void view_memslot(struct gmt_memslot_view *v, const struct gmt_memslot *m
 	v->gmem_offset = m->gmem_offset;
 }
 
-static void view_policy(struct gmt_policy_view *v, const struct gmt_event *e)
+static void view_policy_rec(struct gmt_policy_view *v, const struct gmt_policy_rec *p, __s32 ret)
 {
 	static const char *const actions[GMT_PA_MAX] = { "allow", "deny", "audit" };
-	const struct gmt_policy_rec *p = &e->policy;
 
 	v->action = p->action < GMT_PA_MAX ? actions[p->action] : "unknown";
 	v->mode = p->mode == GMT_POL_ENFORCE ? "enforce" : "monitor";
@@ -248,7 +258,7 @@ static void view_policy(struct gmt_policy_view *v, const struct gmt_event *e)
 	v->dir = gmt_dir_name(p->dir);
 	v->rule_id = p->rule_id;
 	v->is_default = p->rule_index >= GMT_POLICY_MAX_RULES;
-	v->denied = e->hdr.ret != 0;
+	v->denied = ret != 0;
 	v->would_deny = p->action == GMT_PA_DENY && p->mode != GMT_POL_ENFORCE;
 	v->read_failed = p->read_failed;
 	v->has_gpa = p->gen == GMT_GEN_G1;
@@ -260,12 +270,28 @@ static void view_policy(struct gmt_policy_view *v, const struct gmt_event *e)
 	v->gmem_ino = p->gmem_ino;
 }
 
+static void view_policy(struct gmt_policy_view *v, const struct gmt_event *e)
+{
+	view_policy_rec(v, &e->policy, e->hdr.ret);
+}
+
+static void view_policy_toctou(struct gmt_policy_toctou_view *v, const struct gmt_event *e)
+{
+	const struct gmt_policy_toctou_rec *t = &e->policy_toctou;
+
+	view_policy_rec(&v->decided, &t->decided, 0);	/* the hook let it through */
+	v->kern_start = t->kern_start;
+	v->kern_size = t->kern_size;
+	v->kern_attributes = t->kern_attributes;
+	v->killed = t->killed;
+}
+
 static void view_body(struct gmt_event_view *v, const struct gmt_model *m,
-		      const struct gmt_event *e)
+		      const struct gmt_event *e, __u64 real_off)
 {
 	switch (e->hdr.type) {
 	case GMT_EV_CONVERT:
-		view_convert(&v->convert, m, e);
+		view_convert(&v->convert, m, e, real_off);
 		break;
 	case GMT_EV_GMEM_CREATE:
 		v->gmem_create.size = e->gmem_create.size;
@@ -299,6 +325,9 @@ static void view_body(struct gmt_event_view *v, const struct gmt_model *m,
 	case GMT_EV_POLICY:
 		view_policy(&v->policy, e);
 		break;
+	case GMT_EV_POLICY_TOCTOU:
+		view_policy_toctou(&v->policy_toctou, e);
+		break;
 	}
 }
 
@@ -320,7 +349,7 @@ void gmt_view_event(struct gmt_event_view *v, const struct gmt_model *m,
 	v->ret = h->ret;
 	v->errno_name = h->ret < 0 ? gmt_errno_name(-h->ret) : NULL;
 	v->latency_ns = h->latency_ns;
-	view_body(v, m, e);
+	view_body(v, m, e, real_off);
 }
 
 /* ---- attach ---- */

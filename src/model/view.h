@@ -20,6 +20,8 @@
 
 #include "gmemtrace.h"
 
+struct gmt_pol_live;
+
 struct gmt_model;
 struct gmt_session;
 struct gmt_stat_snapshot;
@@ -65,6 +67,45 @@ struct gmt_folio_view {
 	bool exact;		/* read at the check itself, not after the fact */
 };
 
+/* frames of a holder's stack a record shows */
+#define GMT_VIEW_STACK_MAX	8
+/* holders a blocked conversion's record names (the rest are counted) */
+#define GMT_VIEW_BLOCKERS_MAX	4
+
+/* a holder of a blocked conversion's folio, as the live holders know it */
+struct gmt_blocker_view {
+	const char *kind;		/* "io_uring_buffer", "vfio_dma", "iommufd" */
+	unsigned int holder_kind;	/* enum gmt_holder_kind: which fields apply */
+	__u32 pid;
+	const char *comm;		/* GMT_COMM_LEN raw bytes */
+	__s32 fd;			/* the fd that owns it (ring, container, iommufd) */
+	__u32 index;			/* buffer index; iommufd: IOAS id */
+	__u64 iova;			/* VFIO / iommufd: device address */
+	__u64 id;			/* its holder_start record's holder_id */
+	__u64 gmem_ino, gmem_offset, size, uaddr;
+	__u64 since_real_ns;		/* wall clock when it was taken */
+	__u64 held_ns;			/* how long it had been held at the conversion */
+	__u64 refs;			/* references of the folio it explains */
+	int nr_frames;			/* its symbolized user stack, innermost first */
+	const char *frames[GMT_VIEW_STACK_MAX];	/* "" unknown symbol */
+	__u64 frame_ips[GMT_VIEW_STACK_MAX];
+};
+
+/* who holds a blocked conversion's folio (trace --holders) */
+struct gmt_blockers_view {
+	bool traced;			/* false: without --holders; the record says so */
+	bool has_refs;			/* the folio was read: its excess is split */
+	__u64 excess;			/* the references the check refused: pins x 1024 + other
+					 * (large folios: pins + other); the page cache's, the
+					 * mappings', the check's own and the lru batch's are not */
+	__u64 attributed, unattributed;	/* attributed + unattributed = excess */
+	const char *unattributed_why;	/* NULL when all is attributed */
+	int nr_holders;			/* holders over the folio (or the page at error_offset) */
+	__u64 records_lost;		/* records lost so far: holders may be missing or stale */
+	int nr;				/* of them, named here */
+	struct gmt_blocker_view h[GMT_VIEW_BLOCKERS_MAX];
+};
+
 struct gmt_convert_view {
 	const char *gen, *uapi, *dir, *source;
 	__u32 cmd;
@@ -80,6 +121,7 @@ struct gmt_convert_view {
 	int nr_phases;		/* markers seen, in kernel order */
 	struct gmt_phase_view phases[GMT_PH_MAX];
 	struct gmt_folio_view folio;
+	struct gmt_blockers_view holders;	/* when blocked */
 };
 
 struct gmt_gmem_create_view {
@@ -111,16 +153,16 @@ struct gmt_guest_req_view {
 	bool complete;			/* the guest got its answer while traced */
 };
 
-/* frames of a holder's stack a record shows */
-#define GMT_VIEW_STACK_MAX	8
 /* frames of a gup_pin's kernel stack (the pinner sits ~10 below the grab) */
 #define GMT_VIEW_KSTACK_MAX	24
 
 struct gmt_holder_view {
-	const char *kind;		/* "io_uring_buffer", "gup_pin" */
+	const char *kind;		/* "io_uring_buffer", "vfio_dma", "iommufd", "gup_pin" */
 	const char *end;		/* holder_end: "unregister", ...; NULL on a start */
-	__s32 ring_fd;
-	__u32 index;			/* buffer index in the ring */
+	unsigned int holder_kind;	/* enum gmt_holder_kind: which fields apply */
+	__s32 ring_fd;			/* the owning fd: ring, container or iommufd */
+	__u32 index;			/* buffer index in the ring; iommufd: IOAS id */
+	__u64 iova;			/* VFIO / iommufd: device address */
 	__u64 gmem_ino, gmem_offset, size, uaddr, id;
 	__u64 held_ns;			/* holder_end: how long it was held */
 	int nr_frames;			/* symbolized user stack, innermost first */
@@ -151,6 +193,13 @@ struct gmt_policy_view {
 	__u64 start, size, attributes, gmem_ino;
 };
 
+/* policy_toctou: what the hook decided on, and the kernel's own copy */
+struct gmt_policy_toctou_view {
+	struct gmt_policy_view decided;
+	__u64 kern_start, kern_size, kern_attributes;
+	bool killed;			/* SIGKILL sent to the thread (toctou: kill) */
+};
+
 struct gmt_event_view {
 	unsigned int type;		/* enum gmt_event_type */
 	const char *name;		/* "convert" */
@@ -173,8 +222,18 @@ struct gmt_event_view {
 		const char *vm_gone_how;	/* vm_gone: how gmemtrace learnt it */
 		struct gmt_holder_view holder;
 		struct gmt_policy_view policy;
+		struct gmt_policy_toctou_view policy_toctou;
 	};
 };
+
+/* a symbolized stack's first GMT_VIEW_STACK_MAX frames; returns how many */
+struct gmt_stack;
+int gmt_view_stack(const char **frames, __u64 *ips, const struct gmt_stack *st);
+
+/* the holders of a blocked conversion's folio (view_blocked.c) */
+struct gmt_model;
+void gmt_view_blockers(struct gmt_blockers_view *v, const struct gmt_model *m,
+		       const struct gmt_event *e, const struct gmt_convert_view *c, __u64 real_off);
 
 /* the event read against the model (which it does not change) */
 void gmt_view_event(struct gmt_event_view *v, const struct gmt_model *m,
@@ -298,6 +357,20 @@ struct gmt_stat_row_view {
 	__u64 pow2[64];			/* the same in [2^i, 2^(i+1)) */
 };
 
+/* a VM's holders now (stat, export with --holders) */
+struct gmt_holder_kind_count {
+	const char *kind;		/* "io_uring_buffer" */
+	__u64 n;
+};
+
+struct gmt_holders_row_view {
+	struct gmt_vm_view vm;
+	bool gone;			/* the VM is gone: its last row (stat) */
+	__u64 holders, pinned_bytes;	/* pinned: guest_memfd bytes under a holder, once */
+	int nr_kinds;			/* every kind with a name, 0 counts too */
+	struct gmt_holder_kind_count kinds[8];
+};
+
 struct gmt_stat_view {
 	__u64 real_ns;
 	double interval_s;
@@ -309,9 +382,17 @@ struct gmt_stat_view {
 	int nr_rows;
 	struct gmt_err_view *errs;		/* storage of the rows' errs */
 	struct gmt_bucket_view *buckets;	/* storage of the rows' buckets */
+	const struct gmt_pol_live *pols;	/* policy hooks running, per-rule counters */
+	int nr_pols;
+	bool holders_on;		/* --holders: the rows below mean something */
+	struct gmt_holders_row_view *hrows;	/* VMs with holders now or at the last record */
+	int nr_hrows;
 };
 
 int gmt_view_stat(struct gmt_stat_view *v, const struct gmt_stat_snapshot *snap, bool hist);
+/* the snapshot's holders per VM (view_holders.c): a new array, or NULL when none */
+int gmt_view_holders_rows(struct gmt_holders_row_view **out, int *nr,
+			  const struct gmt_stat_snapshot *snap);
 void gmt_view_stat_free(struct gmt_stat_view *v);
 
 /* ---- metrics (export): cumulative per-VM totals, kept after the VM is gone ---- */
@@ -337,6 +418,11 @@ struct gmt_metrics_view {
 	struct gmt_metrics_row_view *rows;
 	int nr_rows;
 	struct gmt_err_view *errs;	/* storage of the rows' errs */
+	const struct gmt_pol_live *pols;	/* policy hooks running, per-rule counters */
+	int nr_pols;
+	bool holders_on;		/* --holders */
+	struct gmt_holders_row_view *hrows;	/* until their VM's series expire */
+	int nr_hrows;
 };
 
 /* acc: rows with cumulative totals (gone marks expiring ones), sorted by

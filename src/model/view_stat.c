@@ -116,6 +116,8 @@ int gmt_view_stat(struct gmt_stat_view *v, const struct gmt_stat_snapshot *snap,
 	v->real_ns = snap->real_ns;
 	v->interval_s = snap->interval_s;
 	v->nr_live_vms = snap->nr_live_vms;
+	v->pols = snap->pols;
+	v->nr_pols = snap->nr_pols;
 	v->drops = snap->counters[GMT_CNT_RB_DROPS];
 	v->uncounted = snap->counters[GMT_CNT_UNCOUNTED];
 	v->stats_full = snap->counters[GMT_CNT_STATS_FULL];
@@ -140,11 +142,17 @@ int gmt_view_stat(struct gmt_stat_view *v, const struct gmt_stat_snapshot *snap,
 		gmt_hist_log2(snap->rows[i].delta.hist, row->pow2, 64);
 	}
 	v->nr_rows = snap->nr_rows;
-	return 0;
+	v->holders_on = snap->holders_on;
+	err = gmt_view_holders_rows(&v->hrows, &v->nr_hrows, snap);
+	if (err)
+		gmt_view_stat_free(v);
+	return err;
 }
 
 void gmt_view_stat_free(struct gmt_stat_view *v)
 {
+	free(v->hrows);
+	v->hrows = NULL;
 	free(v->rows);
 	free(v->errs);
 	free(v->buckets);
@@ -176,7 +184,7 @@ int gmt_view_metrics(struct gmt_metrics_view *v, const struct gmt_stat_snapshot 
 		     const __u64 *helper_errors, const struct gmt_attach_view *attach)
 {
 	struct gmt_err_view *errs;
-	int i, e;
+	int i, e, err;
 
 	memset(v, 0, sizeof(*v));
 	v->version = GMT_VERSION;
@@ -214,11 +222,17 @@ int gmt_view_metrics(struct gmt_metrics_view *v, const struct gmt_stat_snapshot 
 			v->nr_vms++;
 	}
 	v->nr_rows = acc->nr_rows;
-	return 0;
+	v->holders_on = acc->holders_on;
+	err = gmt_view_holders_rows(&v->hrows, &v->nr_hrows, acc);
+	if (err)
+		gmt_view_metrics_free(v);
+	return err;
 }
 
 void gmt_view_metrics_free(struct gmt_metrics_view *v)
 {
+	free(v->hrows);
+	v->hrows = NULL;
 	free(v->rows);
 	free(v->errs);
 	v->rows = NULL;

@@ -8,6 +8,7 @@
 
 #include "gmemtrace.skel.h"
 #include "grow.h"
+#include "holders_vms.h"
 #include "loader.h"
 #include "stats.h"
 #include "util.h"
@@ -154,13 +155,18 @@ int gmt_vms_stats_read(struct gmt_session *s, const struct gmt_stat_snapshot *pr
 		       struct gmt_stat_snapshot *out)
 {
 	__u64 watermark;
+	int err;
 
 	gmt_vms_sweep(s, 0, NULL, NULL);
 	/* VMs from this id on are younger than the read: never taken for gone */
 	watermark = __atomic_load_n(&s->skel->data->gmt_vm_next_id, __ATOMIC_SEQ_CST);
-	return gmt_stats_read(bpf_map__fd(s->skel->maps.gmt_stats),
-			      s->skel->bss->gmt_nr_vm_slots, bpf_map__fd(s->skel->maps.gmt_vms),
-			      watermark, bpf_map__fd(s->skel->maps.gmt_errors), prev, out);
+	err = gmt_stats_read(bpf_map__fd(s->skel->maps.gmt_stats),
+			     s->skel->bss->gmt_nr_vm_slots, bpf_map__fd(s->skel->maps.gmt_vms),
+			     watermark, bpf_map__fd(s->skel->maps.gmt_errors), prev, out);
+	/* after the identities: a VM whose holders went is gone only if it is */
+	if (!err && s->holders)
+		err = gmt_holders_vms_read(bpf_map__fd(s->skel->maps.gmt_holders), prev, out);
+	return err;
 }
 
 int gmt_vms_flush_guest_requests(struct gmt_session *s)

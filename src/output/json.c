@@ -8,6 +8,7 @@
 #include "escape.h"
 #include "json.h"
 #include "output.h"
+#include "stat_policy.h"
 #include "util.h"
 
 void gmt_json_emit(struct gmt_out *o, json_object *obj)
@@ -146,6 +147,7 @@ static void json_convert(struct gmt_line *l, const struct gmt_convert_view *c)
 	}
 	gmt_putc(l, '}');
 	json_folio(l, c);
+	gmt_json_blockers(l, c);
 }
 
 static void json_memslot(struct gmt_line *l, const struct gmt_memslot_view *m)
@@ -203,21 +205,50 @@ static void json_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 	U(l, "deny_errno", p->err);	/* "errno" is the return value's name */
 }
 
-static void json_frames(struct gmt_line *l, const char *key, const char *const *sym,
-			const __u64 *ip, int nr)
+/* the owner's fields; those of the other kinds are null, so every holder
+ * record has the same keys */
+static void json_holder_owner(struct gmt_line *l, const struct gmt_holder_view *h)
 {
-	int i;
+	bool ring = h->holder_kind == GMT_HOLD_IOURING_BUF;
+	bool vfio = h->holder_kind == GMT_HOLD_VFIO_DMA;
+	bool iommufd = h->holder_kind == GMT_HOLD_IOMMUFD;
 
-	gmt_puts(l, key);	/* ",\"name\":" */
-	gmt_putc(l, '[');
-	for (i = 0; i < nr; i++) {
-		gmt_puts(l, i ? ",{\"ip\":" : "{\"ip\":");
-		gmt_put_u64(l, ip[i]);
-		gmt_puts(l, ",\"sym\":\"");
-		gmt_put_esc(l, sym[i], strlen(sym[i]), GMT_ESC_JSON);
-		gmt_puts(l, "\"}");
+	if (ring) {
+		S(l, "ring_fd", h->ring_fd);
+		U(l, "index", h->index);
+	} else {
+		gmt_puts(l, ",\"ring_fd\":null,\"index\":null");
 	}
-	gmt_putc(l, ']');
+	if (vfio)
+		S(l, "container_fd", h->ring_fd);
+	else
+		gmt_puts(l, ",\"container_fd\":null");
+	if (iommufd) {
+		S(l, "iommufd", h->ring_fd);
+		U(l, "ioas_id", h->index);
+	} else {
+		gmt_puts(l, ",\"iommufd\":null,\"ioas_id\":null");
+	}
+	if (vfio || iommufd)
+		U(l, "iova", h->iova);
+	else
+		gmt_puts(l, ",\"iova\":null");
+}
+
+/* the decision's fields, then the kernel's copy under kernel_* */
+static void json_policy_toctou(struct gmt_line *l, const struct gmt_policy_toctou_view *t)
+{
+	json_policy(l, &t->decided);
+	if (t->decided.has_gpa) {
+		U(l, "kernel_gpa", t->kern_start);
+		gmt_puts(l, ",\"kernel_gmem_offset\":null");
+	} else {
+		gmt_puts(l, ",\"kernel_gpa\":null");
+		U(l, "kernel_gmem_offset", t->kern_start);
+	}
+	U(l, "kernel_size", t->kern_size);
+	U(l, "kernel_attributes", t->kern_attributes);
+	B(l, "killed", t->killed);
 }
 
 static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
@@ -227,8 +258,7 @@ static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 		N(l, "end", h->end);
 	else
 		gmt_puts(l, ",\"end\":null");
-	S(l, "ring_fd", h->ring_fd);
-	U(l, "index", h->index);
+	json_holder_owner(l, h);
 	U(l, "gmem_ino", h->gmem_ino);
 	U(l, "gmem_offset", h->gmem_offset);
 	U(l, "size", h->size);
@@ -237,8 +267,8 @@ static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 	U(l, "held_ns", h->held_ns);
 	U(l, "pins", h->pins);
 	U(l, "folio", h->folio);
-	json_frames(l, ",\"stack\":", h->frames, h->frame_ips, h->nr_frames);
-	json_frames(l, ",\"kernel_stack\":", h->kframes, h->kframe_ips, h->nr_kframes);
+	gmt_json_stack(l, h->frames, h->frame_ips, h->nr_frames);
+	gmt_json_stack_key(l, ",\"kernel_stack\":[", h->kframes, h->kframe_ips, h->nr_kframes);
 }
 
 static void json_body(struct gmt_line *l, const struct gmt_event_view *v)
@@ -275,6 +305,9 @@ static void json_body(struct gmt_line *l, const struct gmt_event_view *v)
 		break;
 	case GMT_EV_POLICY:
 		json_policy(l, &v->policy);
+		break;
+	case GMT_EV_POLICY_TOCTOU:
+		json_policy_toctou(l, &v->policy_toctou);
 		break;
 	}
 }
@@ -498,7 +531,10 @@ static void json_stat(struct gmt_out *o, const struct gmt_stat_view *v)
 	for (i = 0; i < v->nr_rows; i++)
 		json_object_array_add(rows, stat_row(&v->rows[i], v->hist));
 	json_object_object_add(obj, "rows", rows);
+	json_object_object_add(obj, "holders", gmt_json_stat_holders(v->hrows, v->nr_hrows,
+								    v->holders_on));
 	json_object_object_add(obj, "counters", named_obj(v->counters, GMT_CNT_MAX));
+	json_object_object_add(obj, "policies", gmt_json_stat_policy(v->pols, v->nr_pols));
 	gmt_json_emit(o, obj);
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The JSON format's own helpers, shared by json.c and json_refs.c. */
+/* The JSON format's own helpers, shared by json.c, json_refs.c and json_holders.c. */
 #ifndef GMT_OUTPUT_JSON_H
 #define GMT_OUTPUT_JSON_H
 
@@ -25,5 +25,15 @@ void gmt_json_refs_folio(struct gmt_out *o, const struct gmt_refs_folio_view *v)
 void gmt_json_refs_summary(struct gmt_out *o, const struct gmt_refs_summary_view *v);
 void gmt_json_refs_total(struct gmt_out *o, const struct gmt_refs_total_view *v);
 void gmt_json_features(struct gmt_out *o, const struct gmt_features_view *v);
+
+/* json_holders.c: a conversion's ,"holders":... (null unless blocked), and
+ * stat's holders per VM (NULL when not tracked: the field is null) */
+void gmt_json_blockers(struct gmt_line *l, const struct gmt_convert_view *c);
+/* ,"stack":[{"ip":N,"sym":"..."},...]: the frames that fit the line; whether all did */
+bool gmt_json_stack(struct gmt_line *l, const char *const *frames, const __u64 *ips, int n);
+/* the same under another key (a gup_pin's kernel_stack) */
+bool gmt_json_stack_key(struct gmt_line *l, const char *key, const char *const *frames,
+			const __u64 *ips, int n);
+json_object *gmt_json_stat_holders(const struct gmt_holders_row_view *rows, int nr, bool on);
 
 #endif /* GMT_OUTPUT_JSON_H */

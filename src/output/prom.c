@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "escape.h"
+#include "live.h"
 #include "output.h"
+#include "policy.h"
 
 /* le edges: 2^k - 1 ns for every other k from PROM_LE_LO (about 1 us) to
  * PROM_LE_HI (69 s), a factor of 4 apart: 14 buckets per series (a scrape of
@@ -193,6 +195,77 @@ static void prom_rows(FILE *f, const struct gmt_metrics_view *v, char (*labs)[16
 		prom_kernel_latency(f, &v->rows[i], labs[i]);
 }
 
+/* per-rule counters of each policy hook attached now (they restart at a
+ * policy reload: a counter reset to Prometheus) */
+static void prom_policy(FILE *f, const struct gmt_metrics_view *v)
+{
+	static const char *const names[2] = { "gmemtrace_policy_rule_hits_total",
+					      "gmemtrace_policy_rule_denies_total" };
+	static const char *const help[2] = {
+		"Conversions decided by the rule (rule=\"default\": no rule matched).",
+		"Conversions the rule denied (in monitor mode: would have denied)." };
+	char labels[200];
+	int k, i, j;
+
+	for (k = 0; k < 2; k++) {
+		family(f, names[k], "counter", help[k]);
+		for (i = 0; i < v->nr_pols && i < GMT_POL_LIVE_MAX; i++) {
+			const struct gmt_pol_live *h = &v->pols[i];
+
+			for (j = 0; h->readable && j <= (int)h->nr_rules; j++) {
+				const struct gmt_pol_rule_count *c = &h->rules[j];
+				char rule[16];
+
+				snprintf(rule, sizeof(rule), "%u", c->id);
+				snprintf(labels, sizeof(labels),
+					 "hook=\"%s\",link_id=\"%u\",pinned=\"%s\",mode=\"%s\","
+					 "rule=\"%s\",action=\"%s\"", h->prog, h->link_id,
+					 h->pinned ? "true" : "false",
+					 h->mode == GMT_POL_ENFORCE ? "enforce" : "monitor",
+					 j < (int)h->nr_rules ? rule : "default",
+					 gmt_policy_action_name(c->action));
+				sample(f, names[k], labels, NULL, k ? c->denies : c->hits);
+			}
+		}
+	}
+}
+
+/* export --holders: per VM, holders by kind and the bytes they pin, until
+ * the VM's series expire (0 once its holders went) */
+static void holder_labels(char *buf, size_t size, const struct gmt_holders_row_view *r)
+{
+	snprintf(buf, size, "vm=\"%s\",vm_id=\"%llu\",vm_pid=\"%d\"", r->vm.label,
+		 (unsigned long long)r->vm.id, r->vm.pid);
+}
+
+static void prom_holders(FILE *f, const struct gmt_metrics_view *v)
+{
+	char lab[128], kind[64];
+	int i, k;
+
+	if (!v->holders_on)
+		return;
+	family(f, "gmemtrace_holders", "gauge",
+	       "Long-term references on the VM's guest_memfd pages held now, by kind.");
+	for (i = 0; i < v->nr_hrows; i++) {
+		const struct gmt_holders_row_view *r = &v->hrows[i];
+
+		holder_labels(lab, sizeof(lab), r);
+		for (k = 0; k < r->nr_kinds; k++) {
+			snprintf(kind, sizeof(kind), "kind=\"%s\"", r->kinds[k].kind);
+			sample(f, "gmemtrace_holders", lab, kind, r->kinds[k].n);
+		}
+	}
+	family(f, "gmemtrace_pinned_bytes", "gauge",
+	       "Bytes of the VM's guest_memfd under at least one holder now.");
+	for (i = 0; i < v->nr_hrows; i++) {
+		const struct gmt_holders_row_view *r = &v->hrows[i];
+
+		holder_labels(lab, sizeof(lab), r);
+		sample(f, "gmemtrace_pinned_bytes", lab, NULL, r->pinned_bytes);
+	}
+}
+
 static void prom_metrics(struct gmt_out *o, const struct gmt_metrics_view *v)
 {
 	char (*labs)[160] = calloc(v->nr_rows ? v->nr_rows : 1, sizeof(*labs));
@@ -200,6 +273,7 @@ static void prom_metrics(struct gmt_out *o, const struct gmt_metrics_view *v)
 
 	prom_info(o->f, v);
 	prom_counters(o->f, v);
+	prom_policy(o->f, v);
 	if (!labs) {
 		o->werr = ENOMEM;
 		return;
@@ -207,6 +281,7 @@ static void prom_metrics(struct gmt_out *o, const struct gmt_metrics_view *v)
 	for (i = 0; i < v->nr_rows; i++)
 		vm_labels(labs[i], sizeof(labs[i]), &v->rows[i]);
 	prom_rows(o->f, v, labs);
+	prom_holders(o->f, v);
 	free(labs);
 }
 

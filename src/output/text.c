@@ -7,7 +7,9 @@
 #include "escape.h"
 #include "fmt.h"
 #include "output.h"
+#include "stat_policy.h"
 #include "text.h"
+#include "text_holders.h"
 #include "util.h"
 
 static void put_ret(struct gmt_line *l, const struct gmt_event_view *v)
@@ -60,7 +62,7 @@ static void put_end(struct gmt_out *o, struct gmt_line *l)
 	o->lines++;
 }
 
-static void text_convert(struct gmt_line *l, const struct gmt_event_view *v)
+static void text_convert(struct gmt_line *l, const struct gmt_event_view *v, bool iso)
 {
 	const struct gmt_convert_view *c = &v->convert;
 
@@ -91,6 +93,8 @@ static void text_convert(struct gmt_line *l, const struct gmt_event_view *v)
 			    c->folio.other, c->folio.mapcount,
 			    c->folio.lru_batch ? " lru_batch" : "",
 			    c->folio.exact ? "" : " (read after the fact)");
+	if (c->blocked)
+		gmt_text_blockers(l, &c->holders, iso);
 	if (c->has_kernel_latency) {
 		gmt_puts(l, " klat=");
 		gmt_put_ns(l, c->kernel_latency_ns);
@@ -137,7 +141,8 @@ static void text_guest_req(struct gmt_line *l, const struct gmt_event_view *v)
 	}
 }
 
-/* kind ring_fd= index= gmem=ino:off size= uaddr= id= [how= held=] [stack=f0;f1] */
+/* kind ring_fd= index= | container_fd= iova= | iommufd= ioas= iova=,
+ * then gmem=ino:off size= uaddr= id= [how= held=] [stack=f0;f1] */
 /* rule=7 deny mode=monitor would_deny G1 to_private gpa=0x.. size=4096 */
 static void text_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 {
@@ -166,18 +171,16 @@ static void text_policy(struct gmt_line *l, const struct gmt_policy_view *p)
 	KV(l, " size=", p->size);
 }
 
-static void text_frames(struct gmt_line *l, const char *key, const char *const *sym,
-			const __u64 *ip, int nr)
+/* the decision as above, then what the kernel converted: kernel=0x..+4096 [KILLED] */
+static void text_policy_toctou(struct gmt_line *l, const struct gmt_policy_toctou_view *t)
 {
-	int i;
-
-	for (i = 0; i < nr; i++) {
-		gmt_puts(l, i ? ";" : key);
-		if (sym[i][0])
-			gmt_put_esc(l, sym[i], strlen(sym[i]), GMT_ESC_ASCII | GMT_ESC_SPACE);
-		else
-			gmt_put_hex(l, ip[i]);
-	}
+	text_policy(l, &t->decided);
+	KX(l, " kernel=", t->kern_start);
+	KV(l, "+", t->kern_size);
+	if (t->kern_attributes != t->decided.attributes)
+		KX(l, " kernel_attributes=", t->kern_attributes);
+	if (t->killed)
+		gmt_puts(l, " KILLED");
 }
 
 static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
@@ -186,6 +189,15 @@ static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 	if (h->kernel_side) {
 		KV(l, " pins=", h->pins);
 		KX(l, " folio=", h->folio);
+	} else if (h->holder_kind == GMT_HOLD_VFIO_DMA) {
+		gmt_puts(l, " container_fd=");
+		gmt_put_s64(l, h->ring_fd);
+		KX(l, " iova=", h->iova);
+	} else if (h->holder_kind == GMT_HOLD_IOMMUFD) {
+		gmt_puts(l, " iommufd=");
+		gmt_put_s64(l, h->ring_fd);
+		KV(l, " ioas=", h->index);
+		KX(l, " iova=", h->iova);
 	} else {
 		gmt_puts(l, " ring_fd=");
 		gmt_put_s64(l, h->ring_fd);
@@ -205,15 +217,15 @@ static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 			gmt_put_ns(l, h->held_ns);
 		}
 	}
-	text_frames(l, " kstack=", h->kframes, h->kframe_ips, h->nr_kframes);
-	text_frames(l, " stack=", h->frames, h->frame_ips, h->nr_frames);
+	gmt_text_stack(l, " kstack=", h->kframes, h->kframe_ips, h->nr_kframes);
+	gmt_text_stack(l, " stack=", h->frames, h->frame_ips, h->nr_frames);
 }
 
-static void text_body(struct gmt_line *l, const struct gmt_event_view *v)
+static void text_body(struct gmt_line *l, const struct gmt_event_view *v, bool iso)
 {
 	switch (v->type) {
 	case GMT_EV_CONVERT:
-		text_convert(l, v);
+		text_convert(l, v, iso);
 		break;
 	case GMT_EV_GMEM_CREATE:
 		KV(l, "size=", v->gmem_create.size);
@@ -248,6 +260,9 @@ static void text_body(struct gmt_line *l, const struct gmt_event_view *v)
 	case GMT_EV_POLICY:
 		text_policy(l, &v->policy);
 		put_ret(l, v);
+		break;
+	case GMT_EV_POLICY_TOCTOU:
+		text_policy_toctou(l, &v->policy_toctou);
 		break;
 	}
 }
@@ -287,9 +302,9 @@ static void text_event(struct gmt_out *o, const struct gmt_event_view *v)
 	gmt_puts(&l, " vm=");
 	gmt_put(&l, v->vm.label, v->vm.label_len);
 	gmt_putc(&l, ' ');
-	text_body(&l, v);
+	text_body(&l, v, o->iso_time);
 	if (v->type != GMT_EV_HOLDER_START && v->type != GMT_EV_HOLDER_END &&
-	    v->type != GMT_EV_POLICY) {
+	    v->type != GMT_EV_POLICY && v->type != GMT_EV_POLICY_TOCTOU) {
 		gmt_puts(&l, " lat=");
 		gmt_put_ns(&l, v->latency_ns);
 	}
@@ -443,6 +458,8 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_view *v)
 	fputc('\n', o->f);
 	if (!v->nr_rows) {
 		fprintf(o->f, "  (no conversions yet)\n");
+		gmt_text_stat_policy(o->f, v->pols, v->nr_pols);
+		gmt_text_stat_holders(o->f, v);
 		return;
 	}
 	fprintf(o->f, "  %-12s %-3s %-10s %9s %10s %9s %9s %9s %7s %7s %8s\n", "VM", "GEN",
@@ -451,6 +468,8 @@ static void text_stat(struct gmt_out *o, const struct gmt_stat_view *v)
 		text_stat_row(o, &v->rows[i]);
 		text_stat_details(o, &v->rows[i], v->hist);
 	}
+	gmt_text_stat_policy(o->f, v->pols, v->nr_pols);
+	gmt_text_stat_holders(o->f, v);
 }
 
 static void text_error(struct gmt_out *o, const char *what, const char *msg)

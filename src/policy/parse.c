@@ -44,6 +44,23 @@ static int top_default_errno(struct pctx *c, yaml_node_t *v)
 	return 0;
 }
 
+static const char *const toctou_names[] = { "report", "kill", NULL };
+
+const char *gmt_policy_toctou_name(unsigned int t)
+{
+	return t < GMT_PTOCTOU_MAX ? toctou_names[t] : "?";
+}
+
+static int top_toctou(struct pctx *c, yaml_node_t *v)
+{
+	unsigned int t;
+
+	if (penum(c, v, "toctou", toctou_names, &t))
+		return -1;
+	c->p->abi.hdr.toctou = (__u8)t;
+	return 0;
+}
+
 static int rule_id(struct pctx *c, yaml_node_t *v)
 {
 	unsigned long long id;
@@ -135,20 +152,21 @@ static int top_rules(struct pctx *c, yaml_node_t *v)
 	return 0;
 }
 
-enum { TK_VERSION, TK_DEFAULT, TK_DEFAULT_ERRNO, TK_RULES };
+enum { TK_VERSION, TK_DEFAULT, TK_DEFAULT_ERRNO, TK_RULES, TK_TOCTOU };
 
 static const struct pkey top_keys[] = {
 	[TK_VERSION] = { "version", top_version },
 	[TK_DEFAULT] = { "default", top_default },
 	[TK_DEFAULT_ERRNO] = { "default_errno", top_default_errno },
 	[TK_RULES] = { "rules", top_rules },
+	[TK_TOCTOU] = { "toctou", top_toctou },
 	{ NULL, NULL },
 };
 
 static int compile(struct pctx *c, yaml_node_t *root)
 {
 	struct gmt_policy_hdr *h = &c->p->abi.hdr;
-	unsigned int seen;
+	unsigned int seen, i;
 
 	if (pwalk(c, root, "the policy", top_keys, &seen))
 		return -1;
@@ -160,6 +178,9 @@ static int compile(struct pctx *c, yaml_node_t *root)
 		return perr(c, root, "default_errno is only for 'default: deny'");
 	if (h->default_action == GMT_PA_DENY && !h->default_err)
 		h->default_err = EPERM;
+	h->match_any = 0;
+	for (i = 0; i < h->nr_rules; i++)
+		h->match_any |= c->p->abi.rules[i].match;
 	h->version = GMT_POLICY_VERSION;
 	return 0;
 }

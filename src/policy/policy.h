@@ -40,6 +40,7 @@ int gmt_policy_parse(const char *buf, size_t len, struct gmt_policy *p,
 int gmt_policy_load(const char *path, struct gmt_policy *p, struct gmt_policy_error *e);
 
 const char *gmt_policy_action_name(unsigned int action);
+const char *gmt_policy_toctou_name(unsigned int t);
 const char *gmt_policy_errno_name(unsigned int err);
 void gmt_policy_print_text(FILE *f, const struct gmt_policy *p);
 /* one JSON object (type "policy_rules"), newline-terminated */

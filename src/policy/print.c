@@ -90,6 +90,8 @@ void gmt_policy_print_text(FILE *f, const struct gmt_policy *p)
 		h->nr_rules, h->nr_rules == 1 ? "" : "s", gmt_policy_action_name(h->default_action));
 	if (h->default_action == GMT_PA_DENY)
 		fprintf(f, " %s", err_str(h->default_err, eb, sizeof(eb)));
+	if (h->toctou != GMT_PTOCTOU_REPORT)
+		fprintf(f, "; a racing argument: %s", gmt_policy_toctou_name(h->toctou));
 	fputc('\n', f);
 	for (i = 0; i < h->nr_rules; i++) {
 		const struct gmt_policy_rule *r = &p->abi.rules[i];
@@ -218,6 +220,7 @@ int gmt_policy_print_json(FILE *f, const struct gmt_policy *p)
 	jadd(o, "default", json_object_new_string(gmt_policy_action_name(h->default_action)));
 	if (h->default_action == GMT_PA_DENY)
 		jadd(o, "default_errno", json_object_new_int(h->default_err));
+	jadd(o, "toctou", json_object_new_string(gmt_policy_toctou_name(h->toctou)));
 	for (i = 0; i < h->nr_rules; i++)
 		json_object_array_add(rules, jrule(p, i));
 	jadd(o, "rules", rules);

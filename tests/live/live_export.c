@@ -183,16 +183,6 @@ static void check_promtool(const char *expo)
 /* Prometheus's view of a run equals the workload's account */
 /* the static gmemtrace of the VM suite is built without the exporter (Debian's
  * libmicrohttpd has no complete static archive): there the command is absent */
-static bool have_export(void)
-{
-	char *argv[] = { (char *)live_bin("gmemtrace"), "export", "--help", NULL };
-
-	if (live_run(argv, NULL, NULL, 30) == 0)
-		return true;
-	print_message("SKIP: this gmemtrace has no export command (a build without libmicrohttpd)\n");
-	return false;
-}
-
 static void test_export_prometheus(void **state)
 {
 	static char expo[1 << 20];
@@ -204,7 +194,7 @@ static void test_export_prometheus(void **state)
 	pid_t prom, exp;
 	json_object *wl;
 
-	if (!live_require_tracing() || !have_export())
+	if (!live_require_tracing() || !live_have_export())
 		skip();
 	if (access(PROMETHEUS, X_OK) || access(PROMTOOL, X_OK))
 		live_cannot_run("PROMETHEUS", "no %s (Debian package prometheus)", PROMETHEUS);
@@ -259,7 +249,7 @@ static void test_export_expiry(void **state)
 	int port = free_port(), peak = 0, series, i;
 	pid_t exp;
 
-	if (!live_require_tracing() || !have_export())
+	if (!live_require_tracing() || !live_have_export())
 		skip();
 	snprintf(listen, sizeof(listen), "--listen=127.0.0.1:%d", port);
 	snprintf(script, sizeof(script),
@@ -319,7 +309,7 @@ static void test_export_bad_input(void **state)
 	socklen_t len = sizeof(a);
 	int fd;
 
-	if (!have_export())
+	if (!live_have_export())
 		skip();
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(run_err((const char *[]){ gmt, "export", NULL }, err), 2);
@@ -340,7 +330,7 @@ static void test_export_bad_input(void **state)
 	assert_int_equal(run_err((const char *[]){ gmt, "export", "--textfile", "/nonexistent/x",
 						   "-d", "1", NULL }, err), 1);
 	assert_true(live_wait_for(err, "cannot write to --textfile directory", 1));
-	if (!live_require_tracing() || !have_export())
+	if (!live_require_tracing() || !live_have_export())
 		skip();
 	/* and a good textfile: written whole, no temporary file left */
 	assert_int_equal(mkdir(dir, 0755), 0);

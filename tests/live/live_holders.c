@@ -20,42 +20,6 @@
 #define PIN_OFF		0x2000
 #define PIN_PAGES	3
 
-/* the io_uring holder records of one pid and event (kernel-side gup_pin
- * records of the same pages are live_gup_pins' business) */
-static json_object *holders(json_object *recs, const char *event, long long pid)
-{
-	json_object *all = live_filter(recs, "event", event), *out = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(all); i++) {
-		json_object *r = json_object_array_get_idx(all, i);
-
-		if (live_get_int(r, "pid") == pid &&
-		    !strcmp(live_get_str(r, "kind"), "io_uring_buffer"))
-			json_object_array_add(out, json_object_get(r));
-	}
-	json_object_put(all);
-	return out;
-}
-
-static bool stack_has(json_object *rec, const char *prefix)
-{
-	json_object *st, *f;
-	size_t i;
-
-	if (!json_object_object_get_ex(rec, "stack", &st))
-		return false;
-	for (i = 0; i < json_object_array_length(st); i++) {
-		const char *s;
-
-		f = json_object_array_get_idx(st, i);
-		s = live_get_str(f, "sym");
-		if (s && !strncmp(s, prefix, strlen(prefix)))
-			return true;
-	}
-	return false;
-}
-
 /* each pinned page once, with everything the workload knows about it */
 static void check_starts(json_object *starts, json_object *wl)
 {
@@ -81,7 +45,7 @@ static void check_starts(json_object *starts, json_object *wl)
 		seen[idx] = true;
 		assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF + idx * PAGE);
 		assert_int_equal(live_get_int(h, "size"), PAGE);
-		if (!stack_has(h, "do_pin+"))
+		if (!live_stack_has(h, "do_pin+"))
 			fail_msg("holder %lld: no do_pin frame in its stack: %s", idx,
 				 json_object_to_json_string(h));
 	}
@@ -156,8 +120,8 @@ static void test_holders_unregister(void **state)
 	if (live_get_int_or(json_object_object_get(wl, "pins"), "register_ret", -1) != 0)
 		live_cannot_run("GMEM", "io_uring cannot pin guest_memfd pages here");
 	pid = live_get_int(wl, "pid");
-	starts = holders(recs, "holder_start", pid);
-	ends = holders(recs, "holder_end", pid);
+	starts = live_events_of_pid(recs, "holder_start", pid);
+	ends = live_events_of_pid(recs, "holder_end", pid);
 	check_starts(starts, wl);
 	check_ends(starts, ends, "unregister");
 	json_object_put(starts);
@@ -200,8 +164,8 @@ static void test_holders_exit(void **state)
 	live_wait(tracer, 60);	/* the workload was killed: its status is not ours */
 	recs = live_read_ndjson(out);
 	assert_non_null(recs);
-	starts = holders(recs, "holder_start", pid);
-	ends = holders(recs, "holder_end", pid);
+	starts = live_events_of_pid(recs, "holder_start", pid);
+	ends = live_events_of_pid(recs, "holder_end", pid);
 	assert_int_equal(json_object_array_length(starts), 2);
 	check_ends(starts, ends, "process_exit");
 	json_object_put(starts);

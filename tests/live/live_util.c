@@ -194,6 +194,37 @@ json_object *live_read_ndjson(const char *path)
 	return arr;
 }
 
+json_object *live_events_of_pid(json_object *records, const char *event, long long pid)
+{
+	json_object *all = live_filter(records, "event", event), *out = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(all); i++) {
+		json_object *r = json_object_array_get_idx(all, i);
+
+		if (live_get_int(r, "pid") == pid)
+			json_object_array_add(out, json_object_get(r));
+	}
+	json_object_put(all);
+	return out;
+}
+
+bool live_stack_has(json_object *rec, const char *prefix)
+{
+	json_object *st;
+	size_t i;
+
+	if (!json_object_object_get_ex(rec, "stack", &st))
+		return false;
+	for (i = 0; i < json_object_array_length(st); i++) {
+		const char *s = live_get_str(json_object_array_get_idx(st, i), "sym");
+
+		if (s && !strncmp(s, prefix, strlen(prefix)))
+			return true;
+	}
+	return false;
+}
+
 json_object *live_filter(json_object *records, const char *type, const char *event)
 {
 	json_object *out = json_object_new_array();
@@ -418,4 +449,14 @@ bool live_cgroup2_root(char *buf, size_t len)
 		return false;
 	snprintf(buf, len, "%s", mine);
 	return true;
+}
+
+bool live_have_export(void)
+{
+	char *argv[] = { (char *)live_bin("gmemtrace"), "export", "--help", NULL };
+
+	if (live_run(argv, NULL, NULL, 30) == 0)
+		return true;
+	print_message("SKIP: this gmemtrace has no export command (a build without libmicrohttpd)\n");
+	return false;
 }

@@ -42,6 +42,10 @@ json_object *live_read_ndjson(const char *path);
 json_object *live_filter(json_object *records, const char *type, const char *event);
 
 /* the field must be present and a number: the test fails otherwise */
+/* the event records of one pid whose "event" is event (a new array) */
+json_object *live_events_of_pid(json_object *records, const char *event, long long pid);
+/* a record's "stack" has a frame whose "sym" starts with prefix */
+bool live_stack_has(json_object *rec, const char *prefix);
 long long live_get_int(json_object *o, const char *key);
 /* an optional field: `absent` when missing or null */
 long long live_get_int_or(json_object *o, const char *key, long long absent);
@@ -65,6 +69,9 @@ bool live_promised(const char *key);
 
 /* skip (with the reason printed) unless root, /dev/kvm and a tracer can attach */
 bool live_require_tracing(void);
+/* the gmemtrace under test has the export command (the VM suite's static
+ * build has no libmicrohttpd): prints SKIP's reason when not */
+bool live_have_export(void);
 /* a cgroup v2 mount point: an existing one, else one mounted privately */
 bool live_cgroup2_root(char *buf, size_t len);
 /* print the file (for diagnosing a failure) */

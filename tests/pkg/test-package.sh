@@ -110,6 +110,7 @@ if [ -n "$deb" ]; then
 	dpkg-deb -e "$deb" "$tmp/control"
 	bad=""
 	for f in usr/sbin/gmemtrace usr/bin/gmem-workload usr/share/man/man8/gmemtrace.8.gz \
+		usr/share/man/man1/gmem-workload.1.gz \
 		lib/systemd/system/gmemtrace-export.service etc/default/gmemtrace \
 		usr/share/doc/gmemtrace/copyright usr/share/doc/gmemtrace/README.md.gz \
 		usr/share/doc/gmemtrace/examples/gmemtrace.default; do
@@ -249,7 +250,7 @@ mkdir -p "$src/docs/policies"
 policies=$(cd "$src/docs/policies" && find . -type f | sed 's|^\./||' | sort)
 if clean_env make -C "$src" -s install DESTDIR="$dest" >"$tmp/install.log" 2>&1; then
 	bad=""
-	for f in sbin/gmemtrace bin/gmem-workload share/man/man8/gmemtrace.8 \
+	for f in sbin/gmemtrace bin/gmem-workload share/man/man8/gmemtrace.8 share/man/man1/gmem-workload.1 \
 		lib/systemd/system/gmemtrace-export.service share/doc/gmemtrace/README.md \
 		share/doc/gmemtrace/examples/gmemtrace.default; do
 		[ -e "$dest/usr/local/$f" ] || bad="$bad missing:$f"

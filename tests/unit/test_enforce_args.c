@@ -59,6 +59,8 @@ static void test_usage_errors(void **state)
 	const char *extra[] = { "enforce", "--policy", "p", "stray" };
 	const char *bad_d[] = { "enforce", "--policy", "p", "-d", "-1" };
 	const char *unpin[] = { "enforce", "--unpin" };
+	const char *unpin_pin[] = { "enforce", "--unpin", "--pin" };
+	const char *unpin_pol[] = { "enforce", "--unpin", "--policy", "p" };
 	struct gmt_enforce_args a;
 
 	assert_int_equal(parse(&a, 3, no_policy), GMT_EXIT_USAGE);
@@ -66,9 +68,11 @@ static void test_usage_errors(void **state)
 	assert_int_equal(parse(&a, 5, bad_fmt), GMT_EXIT_USAGE);
 	assert_int_equal(parse(&a, 4, extra), GMT_EXIT_USAGE);
 	assert_int_equal(parse(&a, 5, bad_d), GMT_EXIT_USAGE);
-	/* --unpin needs no policy (it is refused later: not built) */
+	/* --unpin needs no policy, and takes none (it only removes) */
 	assert_int_equal(parse(&a, 2, unpin), 0);
 	assert_true(a.unpin);
+	assert_int_equal(parse(&a, 3, unpin_pin), GMT_EXIT_USAGE);
+	assert_int_equal(parse(&a, 4, unpin_pol), GMT_EXIT_USAGE);
 }
 
 int main(void)

@@ -31,7 +31,9 @@
 #include "gmemtrace.h"
 #include "hist.h"
 #include "kvm_uapi.h"
+#include "model.h"
 #include "gmt_policy.h"
+#include "live.h"
 #include "output.h"
 #include "stats.h"
 #include "util.h"
@@ -275,6 +277,47 @@ static void render_policy(struct gmt_out *o)
 	gmt_out_event(o, &e);
 }
 
+/* trace --holders: each kind starts, each ends its own way */
+static void render_holders(struct gmt_out *o)
+{
+	static const struct {
+		__u16 type;
+		__u8 kind, end;
+		__s32 fd;
+		__u32 index;
+		__u64 iova, off, held_ns;
+	} h[] = {
+		{ GMT_EV_HOLDER_START, GMT_HOLD_IOURING_BUF, GMT_HOLD_END_NONE, 14, 2, 0, 0x2000, 0 },
+		{ GMT_EV_HOLDER_START, GMT_HOLD_VFIO_DMA, GMT_HOLD_END_NONE, 15, 0, 0x105000, 0x5000, 0 },
+		{ GMT_EV_HOLDER_START, GMT_HOLD_IOMMUFD, GMT_HOLD_END_NONE, 16, 1, 0x106000, 0x6000, 0 },
+		{ GMT_EV_HOLDER_END, GMT_HOLD_VFIO_DMA, GMT_HOLD_END_UNMAP, 15, 0, 0x105000, 0x5000,
+		  3000000 },
+		{ GMT_EV_HOLDER_END, GMT_HOLD_IOMMUFD, GMT_HOLD_END_CLOSE, 16, 1, 0x106000, 0x6000,
+		  4000000 },
+		{ GMT_EV_HOLDER_END, GMT_HOLD_IOURING_BUF, GMT_HOLD_END_EXIT, 14, 2, 0, 0x2000,
+		  5000000 },
+	};
+	struct gmt_event e;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		hdr(&e, h[i].type, i, VM_A, 4242, 11, h[i].fd, 0, h[i].held_ns);
+		e.holder.kind = h[i].kind;
+		e.holder.end = h[i].end;
+		e.holder.ring_fd = h[i].fd;
+		e.holder.index = h[i].index;
+		e.holder.stack_id = -14;	/* no stack: the fields' rendering only */
+		e.holder.gmem_ino = GMEM_INO;
+		e.holder.gmem_offset = h[i].off;
+		e.holder.len = 4096;
+		e.holder.uaddr = 0x7f3a00000000ULL + h[i].off;
+		e.holder.start_ns = T0_NS;
+		e.holder.iova = h[i].iova;
+		e.holder.id = 7 + h[i].kind;
+		gmt_out_event(o, &e);
+	}
+}
+
 static void render_events(struct gmt_out *o)
 {
 	struct gmt_event e;
@@ -497,6 +540,17 @@ static void fill_snapshot(struct gmt_stat_snapshot *snap)
 	r->total.lat_max_ns = 12000;
 }
 
+/* a pinned hook enforcing two rules, and one in monitor mode whose maps
+ * another build laid out (its rules unreadable) */
+static const struct gmt_pol_live stat_pols[] = {
+	{ .link_id = 12, .prog_id = 34, .prog = "gmt_pol_lsm", .pinned = true,
+	  .readable = true, .mode = GMT_POL_ENFORCE, .nr_rules = 2,
+	  .rules = { { .id = 7, .action = GMT_PA_DENY, .hits = 5, .denies = 5 },
+		     { .id = 9, .action = GMT_PA_AUDIT, .hits = 2 },
+		     { .id = 0, .action = GMT_PA_ALLOW, .hits = 11 } } },
+	{ .link_id = 13, .prog_id = 35, .prog = "gmt_pol_fmod" },
+};
+
 static void render_stat(struct gmt_out *o)
 {
 	struct gmt_stat_snapshot snap = { 0 };
@@ -507,6 +561,8 @@ static void render_stat(struct gmt_out *o)
 	gmt_out_stat(o, &snap, false);
 	fill_snapshot(&snap);
 	gmt_out_stat(o, &snap, false);
+	snap.pols = stat_pols;
+	snap.nr_pols = 2;
 	gmt_out_stat(o, &snap, true);
 }
 
@@ -619,15 +675,155 @@ static bool is_null(json_object *obj, const char *key)
 
 /* ---- tests ---- */
 
+/* the records fn writes, as text in NAME.txt and as JSON in NAME.jsonl */
+static void check_golden_formats(render_fn fn, const char *name)
+{
+	char file[64], *s = render(GMT_FMT_TEXT, fn);
+
+	snprintf(file, sizeof(file), "%s.txt", name);
+	check_golden(file, s);
+	free(s);
+	s = render(GMT_FMT_JSON, fn);
+	snprintf(file, sizeof(file), "%s.jsonl", name);
+	check_golden(file, s);
+	free(s);
+}
+
 static void test_policy_records(void **state)
 {
-	char *s = render(GMT_FMT_TEXT, render_policy);
+	check_golden_formats(render_policy, "policy");
+}
 
-	check_golden("policy.txt", s);
-	free(s);
-	s = render(GMT_FMT_JSON, render_policy);
-	check_golden("policy.jsonl", s);
-	free(s);
+static void test_holder_records(void **state)
+{
+	check_golden_formats(render_holders, "holders");
+}
+
+static void holder_start(struct gmt_out *o, __u64 dt_us, __u64 id, __s32 ring, __u32 index,
+			 __u64 off, __u64 len)
+{
+	struct gmt_event e;
+
+	hdr(&e, GMT_EV_HOLDER_START, dt_us, VM_A, 4242, 11, ring, 0, 0);
+	e.holder.kind = GMT_HOLD_IOURING_BUF;
+	e.holder.ring_fd = ring;
+	e.holder.index = index;
+	e.holder.stack_id = -14;	/* no stack map here: no frames */
+	e.holder.gmem_ino = GMEM_INO;
+	e.holder.gmem_offset = off;
+	e.holder.len = len;
+	e.holder.uaddr = 0x7f3a40000000ULL + off;
+	e.holder.start_ns = e.hdr.ts_ns;
+	e.holder.id = id;
+	gmt_out_event(o, &e);
+}
+
+/* a G3 conversion refused at off, the check's exact folio snapshot */
+static void blocked_at(struct gmt_out *o, __u64 dt_us, __u64 off, __u32 refcount)
+{
+	struct gmt_event e;
+
+	hdr(&e, GMT_EV_CONVERT, dt_us, VM_A, 4242, 11, 12, -11, 900000);
+	convert(&e, GMT_GEN_G3, GMT_KVM_SET_MEMORY_ATTRIBUTES2, 0, 0x10000,
+		GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	e.convert.has_error_offset = 1;
+	e.convert.error_offset = off;
+	e.convert.folio = (struct gmt_folio_snap){ .index = off >> 12, .refcount = refcount,
+						   .expected = 1, .nr_pages = 1, .lru = 1,
+						   .exact = 1, .valid = 1 };
+	gmt_out_event(o, &e);
+}
+
+/* trace --holders: blocked conversions name their folio's holders */
+static void render_blocked_holders(struct gmt_out *o)
+{
+	struct gmt_event e;
+
+	o->model->holders_on = true;
+	holder_start(o, 0, 1, 7, 0, 0x5000, 0x1000);
+	holder_start(o, 1, 2, 8, 0, 0x6000, 0x2000);
+	holder_start(o, 2, 3, 9, 3, 0x7000, 0x1000);
+	/* one pin, its holder traced: all attributed */
+	blocked_at(o, 10, 0x5000, 1026);
+	/* two pins, both traced (two rings over the page) */
+	blocked_at(o, 11, 0x7000, 2050);
+	/* three pins and a GET: one traced, the rest held from before tracing */
+	blocked_at(o, 12, 0x6000, 3075);
+	/* the holder ends: the folio's pin is no longer attributed */
+	hdr(&e, GMT_EV_HOLDER_END, 20, VM_A, 4242, 11, 7, 0, 0);
+	e.holder.kind = GMT_HOLD_IOURING_BUF;
+	e.holder.end = GMT_HOLD_END_UNREGISTER;
+	e.holder.id = 1;
+	gmt_out_event(o, &e);
+	/* records were lost meanwhile: the record says its holders may be off */
+	o->model->records_lost = 2;
+	blocked_at(o, 21, 0x5000, 1026);
+}
+
+/* a symbolized stack on every holder, every phase seen: the record still
+ * fits its line (frames that would not are left out, and said so) */
+static void render_blocked_full(struct gmt_out *o)
+{
+	static struct gmt_held_stack st = { .refs = 1000 };
+	struct gmt_event e;
+	int i, p;
+
+	o->model->holders_on = true;
+	st.st.nr = 8;
+	for (i = 0; i < 8; i++) {
+		st.st.f[i].ip = 0x401000 + i * 0x111;
+		snprintf(st.st.f[i].sym, sizeof(st.st.f[i].sym),
+			 "a_rather_long_function_name_%d+0x%x[gmem-workload]", i, 0x10 * i);
+	}
+	for (i = 0; i < 6; i++)
+		holder_start(o, i, 10 + i, 7 + i, i, 0x5000, 0x1000);
+	for (i = 0; i < o->model->holders.nr; i++)
+		o->model->holders.h[i].stack = &st;
+	hdr(&e, GMT_EV_CONVERT, 20, VM_A, 4242, 11, 12, -11, 900000);
+	convert(&e, GMT_GEN_G3, GMT_KVM_SET_MEMORY_ATTRIBUTES2, 0, 0x10000,
+		GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	e.convert.source = GMT_SRC_FENTRY;
+	e.convert.kernel_latency_ns = 880000;
+	for (p = 0; p < GMT_PH_MAX; p++)
+		e.convert.phase_ns[p] = 1000 * (p + 1);
+	e.convert.has_error_offset = 1;
+	e.convert.error_offset = 0x5000;
+	e.convert.folio = (struct gmt_folio_snap){ .index = 5, .refcount = 6 * 1024 + 2,
+						   .expected = 1, .nr_pages = 1, .lru = 1,
+						   .exact = 1, .valid = 1 };
+	gmt_out_event(o, &e);
+}
+
+/* without --holders: the record says that --holders names them */
+static void render_blocked_untraced(struct gmt_out *o)
+{
+	blocked_at(o, 10, 0x5000, 1026);
+}
+
+static void test_blocked_holders(void **state)
+{
+	char *t = render(GMT_FMT_TEXT, render_blocked_holders);
+	char *j = render(GMT_FMT_JSON, render_blocked_holders);
+	char *u = render(GMT_FMT_TEXT, render_blocked_untraced);
+	char *uj = render(GMT_FMT_JSON, render_blocked_untraced);
+
+	check_golden("blocked.txt", t);
+	free(t);
+	t = render(GMT_FMT_JSON, render_blocked_full);
+	/* every line parses: nothing cut in half */
+	assert_int_equal(check_ndjson(t, "event"), 7);
+	check_golden("blocked_full.jsonl", t);
+	free(t);
+	t = render(GMT_FMT_TEXT, render_blocked_full);
+	check_golden("blocked_full.txt", t);
+	assert_int_equal(check_ndjson(j, "event"), 8);
+	check_golden("blocked.jsonl", j);
+	assert_non_null(strstr(u, " holders=? (--holders names them)"));
+	assert_non_null(strstr(uj, "\"holders\":{\"traced\":false,"));
+	free(t);
+	free(j);
+	free(u);
+	free(uj);
 }
 
 static void test_events_text(void **state)
@@ -944,9 +1140,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events_text),
+		cmocka_unit_test(test_blocked_holders),
 		cmocka_unit_test(test_events_text_iso),
 		cmocka_unit_test(test_events_json),
 		cmocka_unit_test(test_policy_records),
+		cmocka_unit_test(test_holder_records),
 		cmocka_unit_test(test_events_json_fields),
 		cmocka_unit_test(test_hostile_comm),
 		cmocka_unit_test(test_stat_text),

@@ -82,6 +82,15 @@ static void test_minimal_and_defaults(void **state)
 	assert_int_equal(pol.abi.rules[0].match, 0);
 	assert_int_equal(parse(HDR "  - {id: 3, action: deny, errno: 16}\n"), 0);
 	assert_int_equal(pol.abi.rules[0].err, EBUSY);
+	/* a racing argument: reported unless the policy says kill */
+	assert_int_equal(parse("version: 1\ndefault: allow\n"), 0);
+	assert_int_equal(pol.abi.hdr.toctou, GMT_PTOCTOU_REPORT);
+	assert_int_equal(parse("version: 1\ndefault: allow\ntoctou: kill\n"), 0);
+	assert_int_equal(pol.abi.hdr.toctou, GMT_PTOCTOU_KILL);
+	/* what the hook must read: only what some rule selects on */
+	assert_int_equal(parse(HDR "  - {id: 3, action: deny, match: {uapi: g1}}\n"
+			       "  - {id: 4, action: deny, match: {comm: qemu}}\n"), 0);
+	assert_int_equal(pol.abi.hdr.match_any, GMT_PM_GEN | GMT_PM_COMM);
 }
 
 static void test_order_kept(void **state)
@@ -179,6 +188,7 @@ static void test_errors_name_line_column(void **state)
 	refused("default: allow\n", 1, 1, "needs 'version: 1'");
 	refused("version: 1\n", 1, 1, "default action");
 	refused("version: 1\ndefault: maybe\n", 2, 10, "not one of: allow, deny, audit");
+	refused("version: 1\ndefault: allow\ntoctou: maybe\n", 3, 9, "not one of: report, kill");
 	refused("version: 1\ndefault: allow\ndefault: deny\n", 3, 1, "duplicate key 'default'");
 	refused("version: 1\ndefault: [allow\n", 3, 1, "YAML:");
 	refused("version: 1\ndefault: allow\n---\nversion: 1\n", 3, 1, "one YAML document");

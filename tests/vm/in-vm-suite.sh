@@ -232,6 +232,30 @@ check_eagain() { # name yes|no
 	fi
 }
 
+# device DMA: page 5 mapped for the edu device's DMA through VFIO type1,
+# then through iommufd, refuses the conversion at 0x5000 until unmapped
+check_vfio() { # name yes|no
+	[ -x "$GMT_BIN/gmem-workload" ] || { skip "$1" "no gmem-workload"; return 0; }
+	have=yes why=""
+	for how in vfio iommufd; do
+		rc=0
+		"$GMT_BIN/gmem-workload" --json --in-place --conversions 0 --gmem-size 64K \
+			--pin-pages 5 --pin-with $how --scenario block-retry \
+			>/tmp/dma-$how.json 2>/tmp/dma-$how.err || rc=$?
+		steps=$(grep '^"scenario"' /tmp/dma-$how.json || true)
+		first=$(printf '%s' "$steps" | grep -o '"ret":-*[0-9]*,"error_offset":[0-9a-z]*' | head -n 1)
+		second=$(printf '%s' "$steps" | grep -o '"ret":-*[0-9]*' | sed -n 2p)
+		echo "gmem-workload --pin-with $how block-retry: rc=$rc first: ${first:-?} retry: ${second:-?} $(cat /tmp/dma-$how.err)"
+		if [ "$rc" != 0 ] || [ "$first" != '"ret":-11,"error_offset":20480' ] ||
+			[ "$second" != '"ret":0' ]; then
+			have=no why="$why $how: rc $rc, first ${first:-none}, retry ${second:-none};"
+		fi
+	done
+	if [ "$have" = "$2" ]; then pass "$1"; else
+		fail "$1" "DMA-mapped page 5:${why:- refused and released as expected}; expected vfio=$2"
+	fi
+}
+
 check_attr_tp() { # name yes|no
 	if [ -d /sys/kernel/tracing/events/kvm/kvm_vm_set_mem_attributes ]; then have=yes; else have=no; fi
 	if [ "$have" = "$2" ]; then pass "$1"; else
@@ -251,6 +275,7 @@ run_check expect_conversions conversions check_conversions
 run_check expect_g3 g3 check_g3
 run_check expect_eagain eagain check_eagain
 run_check expect_attr_tracepoint attr_tracepoint check_attr_tp
+run_check expect_vfio vfio check_vfio
 
 # sum_summary FILE WORD: total N of cmocka's "[  WORD  ] N test(s)" lines
 sum_summary() {

@@ -47,6 +47,19 @@ if [ -r /gmt/modules.order ]; then
 	done </gmt/modules.order
 fi
 
+# qemu's edu device (1234:11e8, machine=iommu rows) goes to vfio-pci, so
+# tests can map guest_memfd pages for its DMA (VFIO type1, iommufd)
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor" 2>/dev/null)" = 0x1234 ] || continue
+	[ "$(cat "$d/device" 2>/dev/null)" = 0x11e8 ] || continue
+	bdf=${d##*/}
+	echo vfio-pci >"$d/driver_override" 2>/dev/null
+	echo "$bdf" >/sys/bus/pci/drivers_probe 2>/dev/null
+	drv=$(readlink "$d/driver" 2>/dev/null)
+	grp=$(readlink "$d/iommu_group" 2>/dev/null)
+	echo "GMT facts: edu $bdf driver ${drv##*/} iommu_group ${grp##*/}"
+done
+
 echo "GMT facts: kernel $(uname -r), row ${GMT_KERNEL:-?}"
 if [ -c /dev/kvm ]; then echo "GMT facts: /dev/kvm present"; else echo "GMT facts: /dev/kvm absent"; fi
 echo "GMT facts: lsm $(cat /sys/kernel/security/lsm 2>/dev/null || echo '(unreadable)')"

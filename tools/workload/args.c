@@ -44,11 +44,11 @@ static int guest_check(struct cfg *c, struct argp_state *state)
 enum {
 	OPT_VMS = 0x100, OPT_VM_TYPE, OPT_GMEM_SIZE, OPT_GMEM_FLAGS, OPT_GPA_BASE,
 	OPT_VCPU, OPT_CONVERSIONS, OPT_UAPI, OPT_SIZE, OPT_DIR, OPT_INTERVAL,
-	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
+	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_TOUCH_AFTER, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
 	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
 	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
 	OPT_GUEST_TIMEOUT, OPT_GUEST_ABANDON,
-	OPT_COMM, OPT_STORM,
+	OPT_COMM, OPT_STORM, OPT_PIN_WITH, OPT_VFIO_DEVICE, OPT_RACE,
 };
 
 const char *argp_program_version = "gmem-workload " GMT_VERSION;
@@ -82,6 +82,12 @@ static const char doc_after[] =
 "  gmem-workload --vms 3 --uapi g1 --dir private --conversions 100\n"
 "  gmem-workload --pin 4 --hold 10 --uapi g3 --dir private --json\n"
 "      pin 4 guest_memfd pages with io_uring, convert them, keep pins 10 s\n"
+"  gmem-workload --pin 1 --pin-offset 0x5000 --pin-with vfio --hold-until-signal\n"
+"      map page 5 for device DMA through VFIO type1 (the one device bound to\n"
+"      vfio-pci) at IOVA 0x100000 + 0x5000, until SIGUSR1/SIGTERM\n"
+"  gmem-workload --in-place --pin-pages 5 --pin-with iommufd --scenario block-retry\n"
+"      the same page held by an iommufd IOAS area (device cdev attached); the\n"
+"      conversion to private gets EAGAIN, the area is unmapped, the retry succeeds\n"
 "  gmem-workload --wait-signal --json-out /tmp/wl.json &\n"
 "      prints 'ready <pid>' on stderr; kill -USR1 <pid> starts the conversions\n"
 "  gmem-workload --bench --uapi g1 --conversions 200000\n"
@@ -120,11 +126,23 @@ static const struct argp_option options[] = {
 	  "before the conversions", 3 },
 	{ "touch", OPT_TOUCH, NULL, 0, "mmap each guest_memfd and write one byte "
 	  "per page (SIGBUS is caught and recorded)", 3 },
+	{ "touch-after", OPT_TOUCH_AFTER, NULL, 0, "the same after the conversions: "
+	  "the first private page is the first SIGBUS", 3 },
 	{ "pin", OPT_PIN, "PAGES", 0, "pin PAGES pages of VM 0's guest_memfd as "
 	  "io_uring fixed buffers", 3 },
 	{ "pin-offset", OPT_PIN_OFFSET, "OFF", 0, "guest_memfd offset of the "
 	  "first pinned page (default 0)", 3 },
+	{ "pin-with", OPT_PIN_WITH, "HOW", 0, "what holds --pin's and --pin-pages' "
+	  "pages: io_uring (fixed buffers, the default), vfio (VFIO type1 "
+	  "VFIO_IOMMU_MAP_DMA on a container) or iommufd (IOMMU_IOAS_MAP on an IOAS "
+	  "the device's vfio cdev is attached to); DMA pins map at IOVA 0x100000 + "
+	  "the guest_memfd offset and need a device bound to vfio-pci behind an IOMMU", 3 },
+	{ "vfio-device", OPT_VFIO_DEVICE, "BDF", 0, "the PCI device for --pin-with "
+	  "vfio|iommufd (e.g. 0000:00:03.0; default: the one device bound to vfio-pci)", 3 },
 
+	{ "race", OPT_RACE, "N", 0, "N to-private conversions of VM 0 (G1, else G3) "
+	  "while another thread flips the argument's size between --size and "
+	  "twice it (a policy hook's TOCTOU)", 3 },
 	{ "gmem-create-storm", OPT_STORM, "N", 0, "N KVM_CREATE_GUEST_MEMFD calls "
 	  "with invalid flags (each fails with EINVAL) on VM 0, before the "
 	  "conversions: a storm of records for a tracer", 3 },
@@ -229,6 +247,7 @@ static const struct num_opt num_opts[] = {
 	{ OPT_GUEST_TIMEOUT, "guest-timeout", CFG(guest_timeout_s), NO_SET, false, 0, 86400 },
 	{ OPT_STORM, "gmem-create-storm", CFG(gmem_create_storm), NO_SET, false, 0,
 	  100000000ULL },
+	{ OPT_RACE, "race", CFG(race), NO_SET, false, 0, 100000000ULL },
 };
 
 /* Options without an argument: the bool they set */
@@ -238,6 +257,7 @@ static const struct {
 } flag_opts[] = {
 	{ OPT_VCPU, CFG(vcpu) },
 	{ OPT_TOUCH, CFG(touch) },
+	{ OPT_TOUCH_AFTER, CFG(touch_after) },
 	{ OPT_UNPIN_SIGNAL, CFG(unpin_on_signal) },
 	{ OPT_HOLD_SIGNAL, CFG(hold_until_signal) },
 	{ OPT_WAIT_SIGNAL, CFG(wait_signal) },
@@ -283,6 +303,14 @@ static int pin_check(const struct cfg *c, struct argp_state *state)
 	long ps = sysconf(_SC_PAGESIZE);
 	__u64 page = ps > 0 ? (__u64)ps : 4096;
 
+	if (c->vfio_device && c->pin_with == PIN_IOURING) {
+		argp_error(state, "--vfio-device needs --pin-with vfio or iommufd");
+		return EINVAL;
+	}
+	if (c->pin_with != PIN_IOURING && !c->pin_pages && !c->scn.npins) {
+		argp_error(state, "--pin-with needs --pin or --pin-pages");
+		return EINVAL;
+	}
 	if (!c->pin_pages) {
 		if (c->pin_offset) {
 			argp_error(state, "--pin-offset needs --pin");
@@ -339,6 +367,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!*arg)
 			return bad_value(state, key == OPT_COMM ? "comm" : "json-out", arg);
 		*(key == OPT_COMM ? &c->comm : &c->json_out) = arg;
+		break;
+	case OPT_PIN_WITH:
+		if (parse_pin_with(arg, &c->pin_with))
+			return bad_value(state, "pin-with", arg);
+		break;
+	case OPT_VFIO_DEVICE:
+		if (!*arg)
+			return bad_value(state, "vfio-device", arg);
+		c->vfio_device = arg;
 		break;
 	case OPT_BENCH:
 		c->bench = true;

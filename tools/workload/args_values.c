@@ -107,6 +107,30 @@ int parse_dir(const char *s, enum dir_mode *dir)
 	return 0;
 }
 
+static const char *const pin_with_names[] = {
+	[PIN_IOURING] = "io_uring",
+	[PIN_VFIO] = "vfio",
+	[PIN_IOMMUFD] = "iommufd",
+};
+
+int parse_pin_with(const char *s, enum pin_with *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(pin_with_names) / sizeof(pin_with_names[0]); i++) {
+		if (!strcmp(s, pin_with_names[i])) {
+			*w = (enum pin_with)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *pin_with_name(enum pin_with w)
+{
+	return pin_with_names[w];
+}
+
 const char *dir_mode_name(enum dir_mode d)
 {
 	return d == DIR_PRIVATE ? "private" : d == DIR_SHARED ? "shared" : "alternate";

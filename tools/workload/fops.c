@@ -35,25 +35,36 @@ void do_fallocates(struct run *r, int mode, __u64 n, struct fop_rec *out)
 	}
 }
 
+static void touch_vm(struct run *r, struct vm *vm, struct touch_res *t)
+{
+	void *p;
+
+	t->sigbus_off = -1;
+	if (vm->gmem_fd < 0)
+		return;
+	t->done = true;
+	p = mmap(NULL, r->cfg->gmem_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->gmem_fd, 0);
+	if (p == MAP_FAILED) {
+		t->mmap_ret = -errno;
+		return;
+	}
+	touch_range(p, r->cfg->gmem_size, r->page_size, t);
+	munmap(p, r->cfg->gmem_size);
+}
+
 void do_touch(struct run *r)
 {
 	unsigned int v;
 
-	for (v = 0; v < r->nvms; v++) {
-		struct vm *vm = &r->vms[v];
-		void *p;
+	for (v = 0; v < r->nvms; v++)
+		touch_vm(r, &r->vms[v], &r->vms[v].touch);
+}
 
-		vm->touch.sigbus_off = -1;
-		if (vm->gmem_fd < 0)
-			continue;
-		vm->touch.done = true;
-		p = mmap(NULL, r->cfg->gmem_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 vm->gmem_fd, 0);
-		if (p == MAP_FAILED) {
-			vm->touch.mmap_ret = -errno;
-			continue;
-		}
-		touch_range(p, r->cfg->gmem_size, r->page_size, &vm->touch);
-		munmap(p, r->cfg->gmem_size);
-	}
+/* after the conversions: where a private page is, the touch stops (SIGBUS) */
+void do_touch_after(struct run *r)
+{
+	unsigned int v;
+
+	for (v = 0; v < r->nvms; v++)
+		touch_vm(r, &r->vms[v], &r->vms[v].touch_after);
 }

@@ -19,6 +19,7 @@ static void teardown(struct run *r)
 {
 	release_pin(r);
 	scn_teardown(r);
+	dma_close(r);
 	guest_teardown(r);
 	close_vms(r);
 }
@@ -104,9 +105,13 @@ static void drive(struct run *r)
 	if (cfg->gmem_create_storm)
 		gmem_create_storm(r);
 	run_conversions(r);
+	if (cfg->race)
+		run_race(r);
 	scn_run(r);
 	if (cfg->guest && !got_term)
 		run_guest(r);
+	if (cfg->touch_after)
+		do_touch_after(r);
 
 	if (cfg->punch) {
 		do_fallocates(r, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, cfg->punch,
@@ -164,6 +169,8 @@ static int run_workload(const struct cfg *cfg)
 	hold(&r);
 	release_pin(&r);
 	if (write_outputs(&r))
+		rc = EXIT_RUNTIME;
+	if (r.dma.error[0])	/* asked for device DMA pins that could not be made */
 		rc = EXIT_RUNTIME;
 out:
 	teardown(&r);

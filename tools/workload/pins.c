@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * io_uring fixed-buffer pins on guest_memfd pages: --pin (one ring, a
- * buffer per page) and the scenarios' pins (a ring each, released alone)
+ * Pins on guest_memfd pages: --pin (one ring, a buffer per page; or one DMA
+ * mapping of the whole range) and the scenarios' pins (a ring or a DMA
+ * mapping each, released alone). The DMA mappings are pins_dma.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,18 @@ void do_pin(struct run *r)
 		return;
 	}
 	touch_range(p->map, len, r->page_size, &p->touch);
+	if (cfg->pin_with != PIN_IOURING) {
+		p->iova = GMW_DMA_IOVA_BASE + cfg->pin_offset;
+		before = read_vmstat_pins();
+		p->dma_map_ret = dma_map(r, p->map, len, p->iova);
+		after = read_vmstat_pins();
+		if (before >= 0 && after >= 0)
+			p->pin_delta = after - before;
+		p->dma_mapped = !p->dma_map_ret;
+		if (p->dma_map_ret)
+			p->error = r->dma.error[0] ? r->dma.error : "DMA map failed";
+		return;
+	}
 
 	p->ring_tried = true;
 	p->ring_ret = io_uring_queue_init(1, &p->ring, 0);
@@ -107,6 +120,12 @@ void release_pin(struct run *r)
 
 	if (!p->requested)
 		return;
+	if (p->dma_mapped) {
+		p->dma_unmap_ret = dma_unmap(r, p->iova, r->cfg->pin_pages * r->page_size);
+		p->dma_mapped = false;
+		p->dma_unmapped = true;
+		p->released = true;
+	}
 	if (p->ring_ok) {
 		if (p->register_ret == 0) {
 			p->unregister_ret = io_uring_unregister_buffers(&p->ring);
@@ -130,6 +149,15 @@ int scn_pin_hold(struct run *r, struct scn_pin *p, __u64 when)
 
 	if (!map)
 		return -EFAULT;
+	if (r->cfg->pin_with != PIN_IOURING) {
+		p->iova = GMW_DMA_IOVA_BASE + p->page * r->page_size;
+		p->register_ret = dma_map(r, map + p->page * r->page_size,
+					  p->npages * r->page_size, p->iova);
+		if (p->register_ret)
+			return (int)p->register_ret;
+		p->ring_ok = true;
+		goto held;
+	}
 	p->ring_ret = io_uring_queue_init(1, &p->ring, 0);
 	if (p->ring_ret < 0)
 		return (int)p->ring_ret;
@@ -143,16 +171,24 @@ int scn_pin_hold(struct run *r, struct scn_pin *p, __u64 when)
 		p->ring_ok = false;
 		return (int)p->register_ret;
 	}
+held:
 	p->held = true;
 	p->pinned_at = when;
 	p->released_at = -1;
 	return 0;
 }
 
-void scn_pin_release(struct scn_pin *p, __s64 when)
+void scn_pin_release(struct run *r, struct scn_pin *p, __s64 when)
 {
 	if (!p->ring_ok)
 		return;
+	if (r->cfg->pin_with != PIN_IOURING) {
+		p->unregister_ret = dma_unmap(r, p->iova, p->npages * r->page_size);
+		p->ring_ok = false;
+		p->held = false;
+		p->released_at = when;
+		return;
+	}
 	if (p->held)
 		p->unregister_ret = io_uring_unregister_buffers(&p->ring);
 	/* the kernel drops the pins when the ring context goes away */

@@ -90,6 +90,7 @@ static struct json_object *j_args(const struct cfg *c)
 	json_object_object_add(o, "punch", json_object_new_uint64(c->punch));
 	json_object_object_add(o, "allocate", json_object_new_uint64(c->allocate));
 	json_object_object_add(o, "touch", json_object_new_boolean(c->touch));
+	json_object_object_add(o, "touch_after", json_object_new_boolean(c->touch_after));
 	json_object_object_add(o, "pin", json_object_new_uint64(c->pin_pages));
 	json_object_object_add(o, "guest", json_object_new_uint64(c->guest));
 	json_object_object_add(o, "guest_fault", json_object_new_boolean(c->guest_fault));
@@ -110,6 +111,25 @@ static struct json_object *j_kvm(const struct run *r)
 			       json_object_new_int64(c->memory_attributes));
 	json_object_object_add(o, "guest_memfd_memory_attributes",
 			       json_object_new_int64(c->gmem_memory_attributes));
+	return o;
+}
+
+/* --race: null without it */
+static struct json_object *j_race(const struct run *r)
+{
+	const struct race_res *x = &r->race;
+	struct json_object *o;
+
+	if (!x->done)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "uapi", json_object_new_string(x->gen == 1 ? "g1" : "g3"));
+	json_object_object_add(o, "error", x->error ? json_object_new_string(x->error) : NULL);
+	json_object_object_add(o, "calls", json_object_new_uint64(x->calls));
+	json_object_object_add(o, "ok", json_object_new_uint64(x->ok));
+	json_object_object_add(o, "eperm", json_object_new_uint64(x->eperm));
+	json_object_object_add(o, "other", json_object_new_uint64(x->other));
+	json_object_object_add(o, "flips", json_object_new_uint64(x->flips));
 	return o;
 }
 
@@ -160,6 +180,9 @@ static struct json_object *j_vm(const struct run *r, unsigned int idx)
 	}
 	if (r->cfg->touch)
 		json_object_object_add(o, "touch", vm->touch.done ? j_touch(&vm->touch) : NULL);
+	if (r->cfg->touch_after)
+		json_object_object_add(o, "touch_after",
+				       vm->touch_after.done ? j_touch(&vm->touch_after) : NULL);
 	return o;
 }
 
@@ -240,17 +263,25 @@ static struct json_object *j_pins(const struct run *r)
 {
 	const struct pin_state *p = &r->pin;
 	struct json_object *o, *offs;
-	bool reg = p->ring_ok || p->released;
+	bool dma = r->cfg->pin_with != PIN_IOURING;
+	bool reg = dma ? p->dma_mapped || p->dma_unmapped : p->ring_ok || p->released;
+	long reg_ret = dma ? p->dma_map_ret : p->register_ret;
 	__u64 i;
 
 	if (!p->requested)
 		return NULL;
 	o = json_object_new_object();
+	json_object_object_add(o, "with", json_object_new_string(pin_with_name(r->cfg->pin_with)));
+	json_object_object_add(o, "iova", jnum_or_null(dma && reg, (long long)p->iova));
+	json_object_object_add(o, "dma_map_ret", jnum_or_null(dma && p->iova,
+							      p->dma_map_ret));
+	json_object_object_add(o, "dma_unmap_ret", jnum_or_null(p->dma_unmapped,
+								p->dma_unmap_ret));
 	json_object_object_add(o, "vm", json_object_new_int(0));
 	json_object_object_add(o, "fd", jnum_or_null(r->vms[0].gmem_fd >= 0, r->vms[0].gmem_fd));
 	json_object_object_add(o, "pages", json_object_new_uint64(r->cfg->pin_pages));
 	offs = json_object_new_array();
-	if (reg && p->register_ret == 0)
+	if (reg && reg_ret == 0)
 		for (i = 0; i < r->cfg->pin_pages; i++)
 			json_object_array_add(offs, json_object_new_uint64(r->cfg->pin_offset +
 									   i * r->page_size));
@@ -268,6 +299,35 @@ static struct json_object *j_pins(const struct run *r)
 			       jnum_or_null(p->unregistered, p->unregister_ret));
 	json_object_object_add(o, "released", json_object_new_boolean(p->released));
 	json_object_object_add(o, "error", p->error ? json_object_new_string(p->error) : NULL);
+	return o;
+}
+
+/* the device and fds of --pin-with vfio|iommufd: what a tracer names */
+static struct json_object *j_dma(const struct run *r)
+{
+	const struct dma_ctx *d = &r->dma;
+	bool vfio = d->kind == PIN_VFIO;
+	struct json_object *o;
+
+	if (r->cfg->pin_with == PIN_IOURING)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "with", json_object_new_string(pin_with_name(r->cfg->pin_with)));
+	json_object_object_add(o, "device", d->device[0] ? json_object_new_string(d->device) : NULL);
+	json_object_object_add(o, "iommu_group", d->group[0] ? json_object_new_string(d->group) :
+			       NULL);
+	json_object_object_add(o, "container_fd", jnum_or_null(vfio && d->container_fd >= 0,
+							       d->container_fd));
+	json_object_object_add(o, "group_fd", jnum_or_null(vfio && d->group_fd >= 0, d->group_fd));
+	json_object_object_add(o, "iommufd", jnum_or_null(!vfio && d->iommufd >= 0, d->iommufd));
+	json_object_object_add(o, "device_fd", jnum_or_null(!vfio && d->device_fd >= 0,
+							    d->device_fd));
+	json_object_object_add(o, "ioas_id", jnum_or_null(!vfio && d->iommufd >= 0 &&
+							  !d->error[0], d->ioas_id));
+	json_object_object_add(o, "iova_base", json_object_new_uint64(GMW_DMA_IOVA_BASE));
+	json_object_object_add(o, "maps", json_object_new_uint64(d->nmaps));
+	json_object_object_add(o, "unmaps", json_object_new_uint64(d->nunmaps));
+	json_object_object_add(o, "error", d->error[0] ? json_object_new_string(d->error) : NULL);
 	return o;
 }
 
@@ -313,6 +373,7 @@ static int write_json(const struct run *r, FILE *f, __u64 elapsed)
 	emit(f, &first, "allocates", j_fops(r, r->allocs, r->nallocs));
 	emit(f, &first, "pins", j_pins(r));
 	emit(f, &first, "scenario", j_scenario(r));
+	emit(f, &first, "dma", j_dma(r));
 	write_guest(f, r);
 	emit(f, &first, "summary", j_summary(r));
 	emit(f, &first, "interrupted", json_object_new_boolean(r->interrupted));
@@ -329,6 +390,7 @@ static int write_json(const struct run *r, FILE *f, __u64 elapsed)
 	} else {
 		emit(f, &first, "gmem_create_storm", NULL);
 	}
+	emit(f, &first, "race", j_race(r));
 	emit(f, &first, "conversion_ns", json_object_new_uint64(r->conv_ns));
 	emit(f, &first, "elapsed_ns", json_object_new_uint64(elapsed));
 	fputs("}\n", f);

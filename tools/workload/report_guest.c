@@ -42,6 +42,8 @@ struct json_object *j_scenario(const struct run *r)
 		json_object_object_add(q, "offset", json_object_new_uint64(p->page * r->page_size));
 		json_object_object_add(q, "npages", json_object_new_uint64(p->npages));
 		json_object_object_add(q, "register_ret", json_object_new_int64(p->register_ret));
+		json_object_object_add(q, "iova", r->cfg->pin_with != PIN_IOURING ?
+				       json_object_new_uint64(p->iova) : NULL);
 		json_object_object_add(q, "released_at", p->released_at >= 0 ?
 				       json_object_new_int64(p->released_at) : NULL);
 		json_object_array_add(a, q);

@@ -77,7 +77,8 @@ void scn_setup(struct run *r)
 		p->page = c->pin_page[s->npins];
 		p->npages = c->pin_len[s->npins];
 		if (scn_pin_hold(r, p, 0) && !s->error)
-			s->error = "io_uring pin failed";
+			s->error = r->cfg->pin_with == PIN_IOURING ? "io_uring pin failed" :
+				   "DMA pin failed (see dma.error)";
 	}
 }
 
@@ -86,7 +87,7 @@ void scn_teardown(struct run *r)
 	unsigned int i;
 
 	for (i = 0; i < r->scn.npins; i++)
-		scn_pin_release(&r->scn.pins[i], -2);
+		scn_pin_release(r, &r->scn.pins[i], -2);
 }
 
 /* punch a page and write it again: a new folio, in this CPU's lru_add batch */
@@ -177,7 +178,7 @@ static void scn_block_retry(struct run *r)
 		if (!p)
 			break;	/* refused at a page we do not hold: nothing to release */
 		st->released_page = (__s64)(eo / r->page_size);
-		scn_pin_release(p, (__s64)attempt);
+		scn_pin_release(r, p, (__s64)attempt);
 	}
 	if (s->nsteps && s->steps[s->nsteps - 1].ret == 0) {
 		s->steps[s->nsteps - 1].back_ret = (__s32)scn_convert(r, off, len, false, attempt,
@@ -197,7 +198,7 @@ static void scn_churn_pins(struct run *r, __u64 step, __u64 npages)
 	/* each pin goes with probability 1/3; up to 4 held */
 	for (i = 0; i < s->npins; i++)
 		if (s->pins[i].held && scn_rand(s) % 3 == 0)
-			scn_pin_release(&s->pins[i], (__s64)step);
+			scn_pin_release(r, &s->pins[i], (__s64)step);
 	for (k = 0; k < 2; k++) {
 		struct scn_pin *p;
 		__u64 pg = scn_rand(s) % npages, held = 0;
@@ -221,7 +222,8 @@ static void scn_churn_pins(struct run *r, __u64 step, __u64 npages)
 		if (pg + 1 < npages && !scn_page_pinned(r, pg + 1) && scn_rand(s) % 4 == 0)
 			p->npages = 2;
 		if (scn_pin_hold(r, p, step) && !s->error)
-			s->error = "io_uring pin failed";
+			s->error = r->cfg->pin_with == PIN_IOURING ? "io_uring pin failed" :
+				   "DMA pin failed (see dma.error)";
 	}
 }
 
@@ -299,6 +301,6 @@ bool scn_guest_release(struct run *r, long ret, __u64 eo, __u64 idx)
 	p = scn_pin_at(r, eo);
 	if (!p)
 		return false;
-	scn_pin_release(p, (__s64)idx);
+	scn_pin_release(r, p, (__s64)idx);
 	return true;
 }

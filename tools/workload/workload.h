@@ -32,6 +32,7 @@
 #include <liburing.h>
 
 #include "kvm_uapi.h"
+#include "dma_uapi.h"
 
 #ifndef GMT_VERSION
 #define GMT_VERSION "0.1"
@@ -116,11 +117,22 @@ struct scn_cfg {
 	bool guest_unpin_retry;
 };
 
-/* one pinned io_uring fixed buffer */
+/* what takes the pins' references (--pin-with) */
+enum pin_with {
+	PIN_IOURING = 0,	/* an io_uring fixed buffer (FOLL_PIN | FOLL_LONGTERM) */
+	PIN_VFIO,		/* a VFIO type1 DMA mapping (VFIO_IOMMU_MAP_DMA) */
+	PIN_IOMMUFD,		/* an iommufd IOAS area with a device attached */
+};
+
+/* device DMA pins map the page at this IOVA plus its guest_memfd offset */
+#define GMW_DMA_IOVA_BASE	0x100000ULL
+
+/* one pinned range: an io_uring fixed buffer or a DMA mapping */
 struct scn_pin {
 	__u64 page;
 	__u64 npages;
-	bool ring_ok;
+	__u64 iova;		/* DMA pins: where it is mapped */
+	bool ring_ok;		/* the holder is live (ring, or DMA mapping) */
 	bool held;
 	long ring_ret;
 	long register_ret;
@@ -171,8 +183,11 @@ struct cfg {
 	__u64 punch;
 	__u64 allocate;
 	bool touch;
+	bool touch_after;	/* touch again after the conversions */
 	__u64 pin_pages;
 	__u64 pin_offset;
+	enum pin_with pin_with;
+	const char *vfio_device;	/* --vfio-device BDF; NULL: the one on vfio-pci */
 	__u64 hold_s;
 	bool hold_until_signal;
 	bool unpin_on_signal;
@@ -192,6 +207,7 @@ struct cfg {
 	struct scn_cfg scn;	/* in-place and blocking scenarios */
 	const char *comm;	/* --comm: raw bytes for prctl(PR_SET_NAME) */
 	__u64 gmem_create_storm;	/* failing KVM_CREATE_GUEST_MEMFD calls */
+	__u64 race;		/* --race: conversions under a flipping argument */
 };
 
 /* One conversion ioctl as issued; fd, cmd, gen and attributes derive from op/vm */
@@ -248,6 +264,16 @@ struct vm {
 	int vcpu_fd;
 	long vcpu_ret;
 	struct touch_res touch;
+	struct touch_res touch_after;	/* --touch-after: the state conversions left */
+};
+
+/* --race: what the ioctls returned (the tracer says what was raced) */
+struct race_res {
+	bool done;
+	const char *error;	/* why it could not run */
+	int gen;		/* 1 or 3 */
+	__u64 calls, ok, eperm, other;
+	__u64 flips;		/* size changes the other thread made */
 };
 
 struct fop_rec {
@@ -259,8 +285,25 @@ struct fop_rec {
 	__u8 skipped;
 };
 
+/* the device and fds DMA pins go through, opened at the first pin */
+struct dma_ctx {
+	bool opened, closed;
+	enum pin_with kind;
+	char device[32];	/* PCI BDF */
+	char group[16];		/* IOMMU group */
+	int container_fd, group_fd;	/* VFIO type1 */
+	int iommufd, device_fd;		/* iommufd, the device's vfio cdev */
+	__u32 ioas_id;
+	__u64 nmaps, nunmaps;
+	char error[256];	/* "": none */
+};
+
 struct pin_state {
 	bool requested;
+	__u64 iova;		/* DMA: where the pages are mapped */
+	bool dma_mapped;
+	long dma_map_ret, dma_unmap_ret;
+	bool dma_unmapped;
 	const char *error;
 	bool mmap_tried;
 	long mmap_ret;
@@ -368,6 +411,7 @@ struct run {
 	struct fop_rec *allocs;
 	__u64 nallocs;
 	struct pin_state pin;
+	struct dma_ctx dma;
 	struct ret_hist hist[OP_MAX];
 	bool interrupted;
 	const char *hold_end;	/* NULL: no hold */
@@ -377,6 +421,7 @@ struct run {
 	struct guest_state guest;
 	struct scn_state scn;
 	__u64 storm_einval, storm_other, storm_ns;
+	struct race_res race;
 };
 
 /*
@@ -409,6 +454,8 @@ int parse_uapi(const char *s, unsigned int *mask);
 int parse_vm_type(const char *s, int *type);
 int parse_dir(const char *s, enum dir_mode *dir);
 const char *dir_mode_name(enum dir_mode d);
+int parse_pin_with(const char *s, enum pin_with *w);
+const char *pin_with_name(enum pin_with w);
 __u64 round_offset(__u64 round, __u64 size, __u64 gmem_size);
 bool round_to_private(enum dir_mode d, __u64 round);
 
@@ -459,12 +506,19 @@ int setup_vm(struct run *r, unsigned int idx, int type);
 /* fops.c */
 void do_fallocates(struct run *r, int mode, __u64 n, struct fop_rec *out);
 void do_touch(struct run *r);
+void do_touch_after(struct run *r);
+void run_race(struct run *r);
+
+/* pins_dma.c */
+long dma_map(struct run *r, void *va, __u64 len, __u64 iova);
+long dma_unmap(struct run *r, __u64 iova, __u64 len);
+void dma_close(struct run *r);
 
 /* pins.c */
 void do_pin(struct run *r);
 void release_pin(struct run *r);
 int scn_pin_hold(struct run *r, struct scn_pin *p, __u64 when);
-void scn_pin_release(struct scn_pin *p, __s64 when);
+void scn_pin_release(struct run *r, struct scn_pin *p, __s64 when);
 struct scn_pin *scn_pin_at(struct run *r, __u64 off);
 bool scn_page_pinned(struct run *r, __u64 page);
 

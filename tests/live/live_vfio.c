@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Live: the original report's case. gmem-workload maps guest_memfd page 5
+ * for a device's DMA (VFIO type1 on a container, then iommufd on an IOAS
+ * the device's vfio cdev is attached to: --pin-with, tools/workload/
+ * pins_dma.c) and runs block-retry: the G3 conversion to private is refused
+ * with EAGAIN at 0x5000, the mapping is unmapped, the retry succeeds.
+ * `gmemtrace trace --holders` must show the blocked conversion, and a holder
+ * of that page with the workload's pid, comm, container / iommufd and IOAS,
+ * IOVA, inode, offset and a stack through the workload's dma_map; then its
+ * end by unmap. The workload holds 2 s after the scenario: a stack is
+ * symbolized from the live process (src/model/stacks.c), so one that has
+ * exited before the tracer reads its record shows addresses only. Needs a device bound to vfio-pci behind an IOMMU (the
+ * inplace-v8-7.2-iommu row, vfio=yes): elsewhere SKIP with the reason.
+ * Killed while it holds a VFIO mapping, the workload's holder ends with its
+ * exit (the kernel drops the container with the process).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "live_util.h"
+
+#define PAGE		4096
+#define PIN_PAGE	5
+#define PIN_OFF		(PIN_PAGE * PAGE)
+#define IOVA_BASE	0x100000	/* GMW_DMA_IOVA_BASE */
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		fail_msg("no \"%s\" in %s", key, json_object_to_json_string(o));
+	return v;
+}
+
+/* the workload refused at page 5 and converted after the unmap */
+static void check_workload(json_object *wl)
+{
+	json_object *steps = get(get(wl, "scenario"), "steps");
+
+	assert_true(json_object_array_length(steps) >= 2);
+	assert_int_equal(live_get_int(json_object_array_get_idx(steps, 0), "ret"), -11);
+	assert_int_equal(live_get_int(json_object_array_get_idx(steps, 0), "error_offset"),
+			 PIN_OFF);
+	assert_int_equal(live_get_int(json_object_array_get_idx(steps, 1), "ret"), 0);
+}
+
+/* the blocked record names the device holder of its folio (kind, the
+ * workload's pid, IOVA, its mapping call's stack), and the holders explain
+ * the whole excess: one DMA mapping pins the page once */
+static void check_blocked_names(json_object *e, const char *how, long long pid)
+{
+	json_object *hs = get(e, "holders"), *list, *h = NULL;
+	size_t i;
+
+	assert_true(json_object_get_boolean(get(hs, "traced")));
+	list = get(hs, "list");
+	for (i = 0; i < json_object_array_length(list); i++) {
+		json_object *c = json_object_array_get_idx(list, i);
+
+		if (live_get_int(c, "gmem_offset") <= PIN_OFF &&
+		    PIN_OFF < live_get_int(c, "gmem_offset") + live_get_int(c, "size"))
+			h = c;
+	}
+	if (!h)
+		fail_msg("the blocked record names no holder at 0x%x: %s", PIN_OFF,
+			 json_object_to_json_string(e));
+	assert_string_equal(live_get_str(h, "kind"), !strcmp(how, "vfio") ? "vfio_dma" : "iommufd");
+	assert_int_equal(live_get_int(h, "pid"), pid);
+	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
+	if (!live_stack_has(h, "dma_map+"))
+		fail_msg("no dma_map frame in the blocked record's holder: %s",
+			 json_object_to_json_string(h));
+	assert_int_equal(live_get_int(hs, "attributed_refs") + live_get_int(hs, "unattributed_refs"),
+			 live_get_int(hs, "excess_refs"));
+	assert_int_equal(live_get_int(hs, "unattributed_refs"), 0);
+}
+
+/* the conversion to private refused at the held page, then one that worked */
+static void check_converts(json_object *conv, const char *how, long long pid)
+{
+	bool blocked = false, retried = false;
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(conv); i++) {
+		json_object *e = json_object_array_get_idx(conv, i);
+
+		if (strcmp(live_get_str(e, "dir"), "to_private"))
+			continue;
+		if (live_get_int(e, "ret") == -11) {
+			assert_int_equal(live_get_int(e, "error_offset"), PIN_OFF);
+			check_blocked_names(e, how, pid);
+			blocked = true;
+		} else if (blocked && live_get_int(e, "ret") == 0) {
+			retried = true;
+		}
+	}
+	if (!blocked || !retried)
+		fail_msg("want a blocked conversion at 0x%x and a retry that works; got %s",
+			 PIN_OFF, json_object_to_json_string(conv));
+}
+
+/* one holder of page 5 through the device, named as the workload knows it,
+ * ended by the unmap */
+static void check_holder(json_object *starts, json_object *ends, json_object *wl,
+			 const char *how)
+{
+	json_object *dma = get(wl, "dma"), *h;
+	bool vfio = !strcmp(how, "vfio");
+	long long ino = live_get_int(json_object_array_get_idx(get(wl, "vms"), 0), "gmem_ino");
+	size_t i;
+	bool ended = false;
+
+	assert_int_equal(json_object_array_length(starts), 1);
+	h = json_object_array_get_idx(starts, 0);
+	assert_string_equal(live_get_str(h, "comm"), "gmem-workload");
+	assert_string_equal(live_get_str(h, "kind"), vfio ? "vfio_dma" : "iommufd");
+	if (vfio) {
+		assert_int_equal(live_get_int(h, "container_fd"), live_get_int(dma, "container_fd"));
+		assert_true(live_is_null(h, "iommufd"));
+	} else {
+		assert_int_equal(live_get_int(h, "iommufd"), live_get_int(dma, "iommufd"));
+		assert_int_equal(live_get_int(h, "ioas_id"), live_get_int(dma, "ioas_id"));
+		assert_true(live_is_null(h, "container_fd"));
+	}
+	assert_true(live_is_null(h, "ring_fd"));
+	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
+	assert_int_equal(live_get_int(h, "gmem_ino"), ino);
+	assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF);
+	assert_int_equal(live_get_int(h, "size"), PAGE);
+	if (!live_stack_has(h, "dma_map+"))
+		fail_msg("no dma_map frame in the holder's stack: %s", json_object_to_json_string(h));
+	for (i = 0; i < json_object_array_length(ends); i++) {
+		json_object *e = json_object_array_get_idx(ends, i);
+
+		if (live_get_int(e, "holder_id") != live_get_int(h, "holder_id"))
+			continue;
+		assert_string_equal(live_get_str(e, "end"), "unmap");
+		assert_int_equal(live_get_int(e, "iova"), IOVA_BASE + PIN_OFF);
+		ended = true;
+	}
+	assert_true(ended);
+}
+
+static void run_case(const char *how)
+{
+	char out[256], wlj[256], err[256];
+	const char *argv[] = { live_bin("gmemtrace"), "trace", "--holders", "-f", "json", "-o", out,
+			       "--", live_bin("gmem-workload"), "--in-place", "--conversions", "0",
+			       "--gmem-size", "64K", "--pin-pages", "5", "--pin-with", how,
+			       "--scenario", "block-retry", "--hold", "2", "--json-out", wlj, NULL };
+	json_object *recs, *wl, *starts, *ends, *conv;
+	const char *why;
+	long long pid;
+
+	if (!live_require_tracing())
+		return;
+	snprintf(out, sizeof(out), "%s", live_tmp(!strcmp(how, "vfio") ? "vfio.jsonl" :
+						   "iommufd.jsonl"));
+	snprintf(wlj, sizeof(wlj), "%s", live_tmp(!strcmp(how, "vfio") ? "vfio-wl.json" :
+						   "iommufd-wl.json"));
+	snprintf(err, sizeof(err), "%s", live_tmp("vfio.err"));
+	live_run((char *const *)argv, NULL, err, 240);
+	wl = live_read_json(wlj);
+	if (!wl) {
+		live_dump(err, 20);
+		fail_msg("gmem-workload wrote no report");
+	}
+	/* the device's absence, else whatever kept the scenario from pinning */
+	why = json_object_object_get(wl, "dma") ?
+	      live_get_str(json_object_object_get(wl, "dma"), "error") : "no dma report";
+	if (!why && json_object_object_get(wl, "scenario"))
+		why = live_get_str(json_object_object_get(wl, "scenario"), "error");
+	if (why) {
+		char reason[320];
+
+		snprintf(reason, sizeof(reason), "%s", why);
+		json_object_put(wl);
+		live_cannot_run("VFIO", "no device DMA mapping here: %s", reason);
+	}
+	check_workload(wl);
+	recs = live_read_ndjson(out);
+	assert_non_null(recs);
+	pid = live_get_int(wl, "pid");
+	starts = live_events_of_pid(recs, "holder_start", pid);
+	ends = live_events_of_pid(recs, "holder_end", pid);
+	conv = live_events_of_pid(recs, "convert", pid);
+	check_converts(conv, how, pid);
+	check_holder(starts, ends, wl, how);
+	json_object_put(conv);
+	json_object_put(starts);
+	json_object_put(ends);
+	json_object_put(recs);
+	json_object_put(wl);
+}
+
+/* the first line of path holding needle, into buf; false if none */
+static bool line_with(const char *path, const char *needle, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool found = false;
+
+	while (f && !found && fgets(buf, (int)len, f))
+		found = strstr(buf, needle) != NULL;
+	if (f)
+		fclose(f);
+	if (found)
+		buf[strcspn(buf, "\n")] = '\0';
+	return found;
+}
+
+static void test_vfio_holder_exit(void **state)
+{
+	const char *out = live_tmp("vfio-exit.jsonl"), *err = live_tmp("vfio-exit.err");
+	const char *argv[] = { live_bin("gmemtrace"), "trace", "--holders", "-f", "json", "-o", out,
+			       "--", live_bin("gmem-workload"), "--in-place", "--conversions", "0",
+			       "--gmem-size", "64K", "--pin", "1", "--pin-offset", "0x5000",
+			       "--pin-with", "vfio", "--hold", "60", NULL };
+	json_object *recs, *starts, *ends;
+	char line[512];
+	long long pid;
+	pid_t tracer;
+
+	if (!live_require_tracing())
+		return;
+	tracer = live_spawn((char *const *)argv, NULL, err);
+	assert_true(tracer > 0);
+	if (!live_wait_for(err, "holding ", 60)) {
+		live_dump(err, 20);
+		fail_msg("gmem-workload did not reach its hold");
+	}
+	assert_true(line_with(err, "holding ", line, sizeof(line)));
+	pid = atoll(line + strlen("holding "));
+	assert_true(pid > 0);
+	if (line_with(err, "--pin-with vfio:", line, sizeof(line))) {
+		kill((pid_t)pid, SIGKILL);	/* it holds without the mapping */
+		live_wait(tracer, 60);
+		live_cannot_run("VFIO", "no VFIO DMA mapping here: %s", line);
+	}
+	assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+	live_wait(tracer, 60);	/* the workload was killed: its status is not ours */
+	recs = live_read_ndjson(out);
+	assert_non_null(recs);
+	starts = live_events_of_pid(recs, "holder_start", pid);
+	ends = live_events_of_pid(recs, "holder_end", pid);
+	assert_int_equal(json_object_array_length(starts), 1);
+	assert_string_equal(live_get_str(json_object_array_get_idx(starts, 0), "kind"), "vfio_dma");
+	assert_int_equal(json_object_array_length(ends), 1);
+	assert_int_equal(live_get_int(json_object_array_get_idx(ends, 0), "holder_id"),
+			 live_get_int(json_object_array_get_idx(starts, 0), "holder_id"));
+	assert_string_equal(live_get_str(json_object_array_get_idx(ends, 0), "end"),
+			    "process_exit");
+	json_object_put(starts);
+	json_object_put(ends);
+	json_object_put(recs);
+}
+
+static void test_vfio_type1_holder(void **state)
+{
+	run_case("vfio");
+}
+
+static void test_iommufd_holder(void **state)
+{
+	run_case("iommufd");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_vfio_type1_holder, live_teardown),
+		cmocka_unit_test_teardown(test_iommufd_holder, live_teardown),
+		cmocka_unit_test_teardown(test_vfio_holder_exit, live_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
