@@ -93,7 +93,7 @@ static __always_inline void pin_emit(void *ctx, struct folio *folio, struct addr
 	if (id < 0 && id != -GMT_ENOENT)
 		gmt_site_fail(GMT_SITE_HOLD_STACK, id);
 	e->holder.stack_id = id;
-	/* as holders.bpf.c: the word at the user stack pointer, for a frameless
+	/* the word at the user stack pointer, for a frameless
 	 * syscall wrapper's caller */
 	if (id >= 0) {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
