@@ -52,7 +52,7 @@ endif
 # BPF objects with a skeleton each; gmemtrace is linked from one unit per
 # concern (they share maps), the others from one unit
 BPF_OBJS	:= gmemtrace probes refs
-GMT_BPF_UNITS	:= uapi kernel_side vm_life holders policy
+GMT_BPF_UNITS	:= uapi kernel_side vm_life holders gup_pins policy
 BPF_HDRS	:= $(wildcard bpf/*.bpf.h bpf/lib/*.bpf.h) $(wildcard include/*.h) vmlinux.h
 BPF_UNIT_OBJS	:= $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(GMT_BPF_UNITS) probes refs)
 
@@ -206,6 +206,8 @@ $(OUTPUT)/tests/test_bpf_%: tests/bpf/test_bpf_%.c $(patsubst %,$(OUTPUT)/tests/
 bpftest: all $(BPFTEST_BINS)
 	$(Q)GMT_TESTS='^test_bpf_' tests/run.sh unit $(OUTPUT)
 
+# refs' live tests share a holding workload and the record helpers
+$(OUTPUT)/tests/live_refs $(OUTPUT)/tests/live_refs_holders: tests/live/refs_util.c
 # the policy hook benchmark loads gmemtrace's own hook: its skeleton and libbpf
 $(OUTPUT)/tests/live_bench_policy: tests/live/live_bench_policy.c $(LIVE_LIB) $(OUTPUT)/gmemtrace.skel.h \
 		$(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests

@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bench_stats.h"
 #include "gmemtrace.h"
 #include "empty_hold.skel.h"
 #include "empty_ioctl.skel.h"
@@ -32,27 +33,6 @@
 #define ITERS	20000
 #define CHUNKS	9
 #define ROUNDS	5
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp);
-	return v[n / 2];
-}
 
 /* ns per mmap/munmap pair: fd -1 anonymous, else that file */
 static double pair_ns(int fd)

@@ -10,6 +10,10 @@
  *   pass N  walk: for each fd in map refs_walk, walk its mapping's xarray
  *           from the saved resume index and write one record per folio
  *           (blocking ones, or all with --all), then a chunk record.
+ * --holders adds a second program, gmt_refs_rings, with the same passes over
+ * io_uring rings (lib/uring.bpf.h). It is loaded apart from gmt_refs_iter so
+ * that a kernel whose verifier refuses the ring walk still gets plain refs
+ * (user space then says why and reports those pins unattributed).
  * One invocation's output must fit the iterator's 32 KiB seq buffer, so a walk
  * stops after GMT_REFS_MAX_RECORDS records or cfg_max_steps slots and the next
  * pass resumes. An invocation whose output overflowed is run again on an
@@ -52,6 +56,15 @@ struct {
 	__type(key, struct gmt_refs_walk_key);
 	__type(value, struct gmt_refs_walk);
 } refs_walk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct gmt_refs_walk_key);
+	__type(value, struct gmt_refs_ring_walk);
+} refs_rings SEC(".maps");
+
+#include "lib/uring.bpf.h"	/* after refs_pass, which its walk passes read */
 
 /*
  * Walk state and output staging live in .bss, not on the 512-byte stack:
@@ -269,6 +282,12 @@ static __always_inline void discover(struct seq_file *seq, struct task_struct *t
 	}
 }
 
+/* -p: only the wanted processes' fds are looked at */
+static __always_inline bool refs_tgid_wanted(__u32 tgid)
+{
+	return !cfg_filter_tgid || bpf_map_lookup_elem(&refs_tgids, &tgid);
+}
+
 SEC("iter/task_file")
 int gmt_refs_iter(struct bpf_iter__task_file *ctx)
 {
@@ -282,7 +301,7 @@ int gmt_refs_iter(struct bpf_iter__task_file *ctx)
 	if (!task || !file)
 		return 0;	/* the end-of-iteration call */
 	tgid = task->tgid;
-	if (cfg_filter_tgid && tgid != cfg_self_tgid && !bpf_map_lookup_elem(&refs_tgids, &tgid))
+	if (tgid != cfg_self_tgid && !refs_tgid_wanted(tgid))
 		return 0;
 	if (refs_pass == 0) {
 		discover(seq, task, file, tgid, ctx->fd);
@@ -317,5 +336,34 @@ int gmt_refs_iter(struct bpf_iter__task_file *ctx)
 		return 0;
 	}
 	walk_file(seq, file, tgid, ctx->fd, v);
+	return 0;
+}
+
+/* refs --holders: io_uring rings, announced in pass 0, walked when queued */
+SEC("iter/task_file")
+int gmt_refs_rings(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct gmt_refs_walk_key key;
+	struct gmt_refs_ring_walk *r;
+	__u32 tgid;
+
+	if (!task || !file)
+		return 0;
+	tgid = task->tgid;
+	if (tgid == cfg_self_tgid || !refs_tgid_wanted(tgid))
+		return 0;
+	if (refs_pass == 0) {
+		if (gmt_file_is_uring(file))
+			gmt_uring_announce(seq, task, file, tgid, ctx->fd);
+		return 0;
+	}
+	key.tgid = tgid;
+	key.fd = ctx->fd;
+	r = bpf_map_lookup_elem(&refs_rings, &key);
+	if (r && !r->done)
+		gmt_uring_walk(seq, task, file, tgid, ctx->fd, r);
 	return 0;
 }

@@ -277,6 +277,8 @@ enum gmt_holder_kind {
 	GMT_HOLD_IOURING_BUF = 1,	/* io_uring fixed buffer (FOLL_PIN | FOLL_LONGTERM) */
 	GMT_HOLD_VFIO_DMA,		/* VFIO type1 DMA mapping on a container */
 	GMT_HOLD_IOMMUFD,		/* iommufd IOAS area (pinned once a device is attached) */
+	GMT_HOLD_GUP_PIN,		/* a FOLL_PIN seen in the kernel (bpf/gup_pins.bpf.c):
+					 * start = pinned, end = unpinned; per folio */
 };
 
 enum gmt_holder_end {
@@ -285,6 +287,7 @@ enum gmt_holder_end {
 	GMT_HOLD_END_CLOSE,		/* the ring fd was closed */
 	GMT_HOLD_END_EXIT,		/* the process exited */
 	GMT_HOLD_END_UNMAP,		/* VFIO_IOMMU_UNMAP_DMA / IOMMU_IOAS_UNMAP */
+	GMT_HOLD_END_UNPIN,		/* gup_pin: the pins were released (by anyone) */
 };
 
 /* guest_memfd mmaps tracked per process (map gmt_hmaps) */
@@ -313,6 +316,11 @@ struct gmt_holder {
 				 * wrapper, which a frame-pointer walk skips */
 	__u64 id;		/* unique while the BPF object lives */
 	__u64 iova;		/* VFIO / iommufd: device address of gmem_offset */
+	/* gup_pin (ring_fd -1, index = pins taken or released, stack_id the
+	 * pinning or unpinning task's user stack) */
+	__s32 kstack_id;	/* kernel stack in gmt_hstacks, < 0: -errno or none */
+	__u32 pad2;
+	__u64 folio;		/* the struct folio's kernel address */
 };
 
 /* GMT_EV_POLICY: the hook's decision on one conversion ioctl (hdr.ret is
@@ -582,7 +590,7 @@ _Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");
 _Static_assert(sizeof(struct gmt_vm_info) == 32, "vm info ABI");
 _Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
 _Static_assert(sizeof(struct gmt_site_err) == 16, "site error ABI");
-_Static_assert(sizeof(struct gmt_holder) == 80, "holder ABI");
+_Static_assert(sizeof(struct gmt_holder) == 96, "holder ABI");
 _Static_assert(sizeof(struct gmt_holder_key) == 24, "holder key ABI");
 #endif
 

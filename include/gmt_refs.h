@@ -23,6 +23,8 @@ enum gmt_refs_rec_type {
 	GMT_REFS_REC_FOLIO	= 3,	/* one page-cache folio of a walked guest_memfd */
 	GMT_REFS_REC_CHUNK	= 4,	/* end of one walk invocation: progress and counts */
 	GMT_REFS_REC_CALIB	= 5,	/* folios of gmemtrace's own memfd: pfn calibration */
+	GMT_REFS_REC_UBUF	= 6,	/* a guest_memfd page an io_uring fixed buffer pins */
+	GMT_REFS_REC_RING	= 7,	/* after a ring's UBUF records: how its walk went */
 };
 
 /* Every record starts with this; size lets a reader skip unknown kinds. */
@@ -112,6 +114,54 @@ struct gmt_refs_calib {
 	__u64 page_size;	/* sizeof(struct page) on this kernel */
 };
 
+/*
+ * One bvec of an io_uring fixed buffer whose page is in a guest_memfd folio
+ * (discovery, --holders); hdr.fd is the ring. Each bvec holds one pin on its
+ * folio, whether io_uring coalesced the folio's pages into it or not.
+ */
+struct gmt_refs_ubuf {
+	struct gmt_refs_hdr hdr;
+	__u64 page;		/* struct page address the bvec starts at */
+	__u64 folio;		/* its folio: matches gmt_refs_folio.folio */
+	__u32 buf_index;	/* registered buffer index */
+	__u32 bvec;		/* bvec in that buffer */
+	char comm[16];
+};
+
+/* gmt_refs_ring.status */
+enum gmt_refs_ring_status {
+	GMT_REFS_RING_OK	= 0,
+	GMT_REFS_RING_GONE	= 1,	/* the fd now refers to another file */
+	GMT_REFS_RING_LAYOUT	= 2,	/* this kernel's buffer table layout is unknown */
+};
+
+/*
+ * A ring: announced by the discovery pass (done = 0, nothing read), then
+ * after each walk invocation over its buffers, with where the next resumes.
+ */
+struct gmt_refs_ring {
+	struct gmt_refs_hdr hdr;
+	__u32 nr_bufs;		/* registered buffers */
+	__u32 status;		/* enum gmt_refs_ring_status */
+	__u64 bvecs;		/* bvecs this invocation read */
+	__u64 emitted;		/* of them in guest_memfd folios: UBUF records */
+	__u32 next_buf, next_bvec;	/* resume point */
+	__u32 done;
+	__u32 pad;
+	__u64 ctx;		/* the ring (io_ring_ctx): anon inodes share one ino */
+};
+
+/* Map refs_rings: which rings to walk and where each stands (as refs_walk) */
+struct gmt_refs_ring_walk {
+	__u64 ctx;		/* walk only while the fd still holds this ring */
+	__u32 next_buf, next_bvec;	/* resume point (user space seeds 0, 0) */
+	__u32 start_buf, start_bvec;	/* where this pass began */
+	__u32 pass;		/* pass that set start */
+	__u32 done;
+};
+
+#define GMT_REFS_RING_MAX_STEPS	(1u << 17)	/* bvecs and buffers read per invocation */
+
 /* Map refs_walk: which fds to walk and where each stands */
 struct gmt_refs_walk_key {
 	__u32 tgid;
@@ -197,6 +247,9 @@ _Static_assert(sizeof(struct gmt_refs_vm) == 32, "gmt_refs_vm ABI");
 _Static_assert(sizeof(struct gmt_refs_folio) == 64, "gmt_refs_folio ABI");
 _Static_assert(sizeof(struct gmt_refs_chunk) == 136, "gmt_refs_chunk ABI");
 _Static_assert(sizeof(struct gmt_refs_calib) == 48, "gmt_refs_calib ABI");
+_Static_assert(sizeof(struct gmt_refs_ubuf) == 64, "gmt_refs_ubuf ABI");
+_Static_assert(sizeof(struct gmt_refs_ring) == 72, "gmt_refs_ring ABI");
+_Static_assert(sizeof(struct gmt_refs_ring_walk) == 32, "gmt_refs_ring_walk ABI");
 _Static_assert(sizeof(struct gmt_refs_walk) == 64, "gmt_refs_walk ABI");
 #endif
 

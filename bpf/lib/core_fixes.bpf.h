@@ -183,4 +183,85 @@ static __always_inline __s32 gmt_folio_large_mapcount(struct folio *f)
 	return BPF_CORE_READ(l, _large_mapcount.counter) + 1;
 }
 
+/*
+ * An io_uring ring's registered buffers (ctx = the ring file's private_data).
+ * "io_uring/rsrc: unify file and buffer resource tables" (Jens Axboe, v6.13)
+ * replaced ctx->user_bufs (struct io_mapped_ubuf **) and ctx->nr_user_bufs
+ * with ctx->buf_table (struct io_rsrc_data: nr, nodes), whose nodes point at
+ * their io_mapped_ubuf (node->buf). io_mapped_ubuf's bvec[] flexible array is
+ * the same in both. Returns the buffer count, -1 for an unknown layout.
+ */
+struct io_ring_ctx___user_bufs {
+	struct io_mapped_ubuf **user_bufs;
+	unsigned int nr_user_bufs;
+} __attribute__((preserve_access_index));
+
+static __always_inline int gmt_uring_nr_bufs(void *ctx, void **table)
+{
+	struct io_ring_ctx___user_bufs *o = ctx;
+	struct io_ring_ctx *n = ctx;
+
+	if (bpf_core_field_exists(n->buf_table)) {
+		*table = BPF_CORE_READ(n, buf_table.nodes);
+		return BPF_CORE_READ(n, buf_table.nr);
+	}
+	if (bpf_core_field_exists(o->user_bufs)) {
+		*table = BPF_CORE_READ(o, user_bufs);
+		return BPF_CORE_READ(o, nr_user_bufs);
+	}
+	return -1;
+}
+
+/*
+ * buffer i's io_mapped_ubuf, NULL for an empty slot. Chosen by a load-time
+ * constant: on a kernel without node->buf its read must be dead code, or the
+ * verifier meets the poisoned relocation.
+ */
+static __always_inline struct io_mapped_ubuf *gmt_uring_buf(void *table, __u32 i)
+{
+	void *p = NULL;
+
+	if (bpf_probe_read_kernel(&p, sizeof(p), (void **)table + i) || !p)
+		return NULL;
+	if (bpf_core_field_exists(((struct io_rsrc_node *)0)->buf))
+		return BPF_CORE_READ((struct io_rsrc_node *)p, buf);
+	return p;
+}
+
+/*
+ * A page's folio (compound_head()). Up to 7.1 a tail page's
+ * page->compound_head holds its head's address | 1. By 7.2 (Debian's 7.2
+ * and 7.3 sources; the renaming commit is not identified here) the field is
+ * page->compound_info, which holds either that pointer | 1 or, with
+ * HugeTLB vmemmap optimisation and a power-of-2 struct page, a mask | 1
+ * that clears the tail's offset within its folio. The two are told apart
+ * without Kconfig: a mask is ~(2^k - 1), whose negation is a power of two,
+ * which no struct page address in the vmemmap is.
+ */
+struct page___compound_head {
+	unsigned long compound_head;
+} __attribute__((preserve_access_index));
+
+struct page___compound_info {
+	unsigned long compound_info;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 gmt_page_folio(__u64 page)
+{
+	unsigned long info, m;
+
+	if (bpf_core_field_exists(((struct page___compound_info *)0)->compound_info))
+		info = BPF_CORE_READ((struct page___compound_info *)page, compound_info);
+	else if (bpf_core_field_exists(((struct page___compound_head *)0)->compound_head))
+		info = BPF_CORE_READ((struct page___compound_head *)page, compound_head);
+	else
+		return 0;	/* unknown layout: no folio, never a wrong one */
+	if (!(info & 1))
+		return page;	/* a head or order-0 page */
+	m = info - 1;
+	if (m && !((-m) & (-m - 1)))
+		return page & info;	/* a mask (bit 0 of page is clear) */
+	return m;
+}
+
 #endif /* GMT_LIB_CORE_FIXES_BPF_H */

@@ -41,15 +41,20 @@ static __always_inline __u64 gmt_file_ino(struct file *file)
 }
 
 /* Only guest_memfd marks its mapping inaccessible (6.11+). */
-static __always_inline bool gmt_file_is_gmem(struct file *file)
+static __always_inline bool gmt_mapping_is_gmem(struct address_space *m)
 {
 	int bit = gmt_as_inaccessible_bit();
 	unsigned long flags;
 
-	if (bit < 0)
+	if (bit < 0 || !m)
 		return false;
-	flags = BPF_CORE_READ(file, f_mapping, flags);
+	flags = BPF_CORE_READ(m, flags);
 	return (flags >> (bit & 63)) & 1;
+}
+
+static __always_inline bool gmt_file_is_gmem(struct file *file)
+{
+	return gmt_mapping_is_gmem(BPF_CORE_READ(file, f_mapping));
 }
 
 /* the first n bytes of the file's dentry name equal want[0..n) */
@@ -65,6 +70,12 @@ static __always_inline bool gmt_file_name_is(struct file *file, const char *want
 		if (buf[i] != want[i])
 			return false;
 	return true;
+}
+
+/* io_uring names its ring files "[io_uring]" (io_uring_get_file) */
+static __always_inline bool gmt_file_is_uring(struct file *file)
+{
+	return gmt_file_name_is(file, "[io_uring]", 11);	/* with its NUL */
 }
 
 /* KVM names VM fds "kvm-vm" (anon_inode_getfd in kvm_dev_ioctl_create_vm);

@@ -37,6 +37,7 @@ enum {
 	OPT_EXIT_CODE,
 	OPT_MAX_FOLIOS,
 	OPT_MAX_RECORDS,
+	OPT_HOLDERS,
 };
 
 static const struct argp_option refs_options[] = {
@@ -47,6 +48,8 @@ static const struct argp_option refs_options[] = {
 	{ "range", OPT_RANGE, "OFF:LEN", 0, "Only folios overlapping this byte range "
 	  "(0x and K/M/G accepted)", 1 },
 	{ "all", 'a', NULL, 0, "List every folio, not only the ones that would block", 1 },
+	{ "holders", OPT_HOLDERS, NULL, 0, "For each blocking folio, the holders that explain "
+	  "its extra references (io_uring fixed buffers) and how many remain unattributed", 1 },
 	{ "max-folios", OPT_MAX_FOLIOS, "N", 0, "Scan at most N folios per guest_memfd "
 	  "(default 16M, 0 = no limit); the summary says when it stopped early", 1 },
 	{ "max-records", OPT_MAX_RECORDS, "N", OPTION_HIDDEN, "folio records per "
@@ -109,6 +112,9 @@ static error_t refs_parse(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		o->max_records = (unsigned int)v;
+		break;
+	case OPT_HOLDERS:
+		o->holders = true;
 		break;
 	case OPT_EXIT_CODE:
 		o->exit_code = true;

@@ -35,6 +35,8 @@ static const char trace_doc[] =
 "--holders names them) and how many of the folio's extra references they\n"
 "explain; the rest is reported 'unattributed' (held before tracing started, or\n"
 "by a holder --holders does not follow), never left out.\n"
+"--kernel-pins adds 'gup_pin' records: each pin and unpin of a guest_memfd\n"
+"folio, seen in the kernel.\n"
 "\n"
 "EXAMPLES:\n"
 "  gmemtrace trace                       # all VMs on the host, text\n"
@@ -53,7 +55,7 @@ static const char trace_doc[] =
 "an output that cannot be opened), 3 not root or the kernel lacks what\n"
 "tracing needs (see `gmemtrace features`).";
 
-enum { OPT_NO_CONTEXT = 0x200, OPT_NO_GUEST, OPT_HOLDERS };
+enum { OPT_NO_CONTEXT = 0x200, OPT_NO_GUEST, OPT_HOLDERS, OPT_KERNEL_PINS };
 
 struct trace_opts {
 	struct gmt_common_opts c;
@@ -69,6 +71,10 @@ static const struct argp_option trace_options[] = {
 	{ "holders", OPT_HOLDERS, NULL, 0,
 	  "Also report who holds guest_memfd pages (io_uring buffers over guest_memfd mmaps), "
 	  "with symbolized user stacks: 'holder_start'/'holder_end' records", 3 },
+	{ "kernel-pins", OPT_KERNEL_PINS, NULL, 0,
+	  "With --holders (implied): every FOLL_PIN taken or released on a guest_memfd folio, "
+	  "by anyone, seen in the kernel (fentry or kprobes): 'gup_pin' records with kernel "
+	  "and user stacks; one per folio, so not by default", 3 },
 	{ 0 },
 };
 
@@ -93,6 +99,10 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_HOLDERS:
 		o->c.cfg.holders = true;
+		break;
+	case OPT_KERNEL_PINS:
+		o->c.cfg.holders = true;
+		o->c.cfg.kernel_pins = true;
 		break;
 	default:
 		return gmt_common_parse(key, arg, state, &o->c);

@@ -34,6 +34,12 @@
 #define T_LRU_DRAIN { "lru_add_drain_all", "mm; called by the G3 check since " G3_V8 " 13/46" }
 #define T_GET_FOLIOS { "filemap_get_folios", "6.0, \"filemap: Add filemap_get_folios()\"" }
 #define T_G3_SET { "__kvm_gmem_set_attributes", G3_V8 " 13/46" }
+/* GUP's per-folio pin and unpin (mm/gup.c), out of line with BTF on the
+ * in-place kernel (../shared/kernels/inplace-v8-7.2/BUILD.md) */
+#define T_GRAB { "try_grab_folio", "6.10, \"mm: gup: stop abusing try_grab_folio\" (Yang " \
+		 "Shi) gave the slow path's grab this name and signature" }
+#define T_GUP_PUT { "gup_put_folio", "5.18, \"mm/gup: Add gup_put_folio()\" (Matthew " \
+		    "Wilcox); static in mm/gup.c, absent from BTF where inlined" }
 #define T_ATTR_TP { "kvm_vm_set_mem_attributes", ATTRS_6_8 "; under " \
 		    "CONFIG_KVM_VM_MEMORY_ATTRIBUTES since " G3_V8 " 02/46" }
 
@@ -55,6 +61,8 @@ const struct gmt_feature gmt_features[] = {
 	{ "g3_check_result", "G3 check result: return value and *err_index", TRACING, GMEM_ONLY },
 	{ "phase_attr_tracepoint", "phase: G1's kvm_vm_set_mem_attributes tracepoint",
 	  { GMT_BE_TP_BTF }, 1, ANY_KERNEL },
+	{ "kernel_pins", "trace --kernel-pins: FOLL_PIN pins and unpins of guest_memfd folios "
+	  "in the kernel (any pinner), with kernel and user stacks", TRACING, ANY_KERNEL },
 };
 
 const int gmt_nr_features = sizeof(gmt_features) / sizeof(gmt_features[0]);
@@ -65,6 +73,10 @@ const int gmt_nr_features = sizeof(gmt_features) / sizeof(gmt_features[0]);
 #define KSIDE(p, be, h, f, g, n, ...)					\
 	{ .prog = p, .backend = be, .hook = h, .feature = f, .gives = g, .nr_args = n, \
 	  .targets = { __VA_ARGS__ } }
+/* ... that only some configurations want (w: its rule) */
+#define KSIDE_WANT(p, be, h, f, w, g, n, ...)				\
+	{ .prog = p, .backend = be, .hook = h, .feature = f, .want = w, .gives = g, \
+	  .nr_args = n, .targets = { __VA_ARGS__ } }
 
 const struct gmt_prog_spec gmt_prog_specs[] = {
 	/* uAPI: the event source everywhere */
@@ -124,6 +136,10 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	{ .prog = "gmt_refs_iter", .object = "refs", .backend = GMT_BE_ITER,
 	  .hook = "iter task_file", .required = true,
 	  .gives = "refs: every guest_memfd's page cache, folio by folio, with its references" },
+	{ .prog = "gmt_refs_rings", .object = "refs", .backend = GMT_BE_ITER,
+	  .hook = "iter task_file", .want = GMT_WANT_HOLDERS,
+	  .gives = "refs --holders: io_uring rings' registered buffers (holders from before "
+		   "gmemtrace ran); where it does not verify, refs runs without it and says why" },
 
 	/* kernel side: a VM's identity ends when the kernel destroys it */
 	KSIDE("gmt_fe_vmgone", GMT_BE_FENTRY, "fentry kvm_destroy_vm", "vm_release",
@@ -197,6 +213,20 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	KSIDE("gmt_tp_setattr", GMT_BE_TP_BTF, "tp_btf kvm_vm_set_mem_attributes",
 	      "phase_attr_tracepoint", "phase: G1's kvm_vm_set_mem_attributes tracepoint "
 	      "(before slots_lock)", 0, T_ATTR_TP),
+
+	/* kernel side, trace --kernel-pins: pins whoever takes them (bpf/gup_pins.bpf.c) */
+	KSIDE_WANT("gmt_fx_pin", GMT_BE_FENTRY, "fexit try_grab_folio", "kernel_pins",
+		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN taken on a guest_memfd folio", 3,
+		   T_GRAB),
+	KSIDE_WANT("gmt_fe_unpin", GMT_BE_FENTRY, "fentry gup_put_folio", "kernel_pins",
+		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN released on a guest_memfd folio", 3,
+		   T_GUP_PUT),
+	KSIDE_WANT("gmt_kp_pin", GMT_BE_KPROBE, "kprobe try_grab_folio", "kernel_pins",
+		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN asked on a guest_memfd folio "
+		   "(at entry: a refused grab shows too)", 3, T_GRAB),
+	KSIDE_WANT("gmt_kp_unpin", GMT_BE_KPROBE, "kprobe gup_put_folio", "kernel_pins",
+		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN released on a guest_memfd folio", 3,
+		   T_GUP_PUT),
 };
 
 const int gmt_nr_prog_specs = sizeof(gmt_prog_specs) / sizeof(gmt_prog_specs[0]);

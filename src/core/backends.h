@@ -41,6 +41,7 @@ enum gmt_want {
 	GMT_WANT_GUEST,			/* guest requests are followed */
 	GMT_WANT_FOLLOW_OR_GUEST,
 	GMT_WANT_HOLDERS,		/* --holders: who holds guest_memfd pages */
+	GMT_WANT_KERNEL_PINS,		/* --kernel-pins: GUP pins of them, in the kernel */
 	GMT_WANT_ENFORCE_LSM,		/* enforce, with the BPF LSM hook */
 	GMT_WANT_ENFORCE_FMOD,		/* enforce, with the fmod_ret fallback */
 	GMT_WANT_MAX,

@@ -92,6 +92,13 @@ static bool want_holders(const struct gmt_config *cfg)
 	return cfg->holders;	/* trace streams them; stat and export read their map */
 }
 
+/* a record per pinned folio with two stacks: too much to have by default
+ * (a VMM registering 1 GiB pins 262144 folios; docs/bench.md) */
+static bool want_kernel_pins(const struct gmt_config *cfg)
+{
+	return want_holders(cfg) && cfg->kernel_pins;
+}
+
 static bool want_enforce_lsm(const struct gmt_config *cfg)
 {
 	return cfg->enforce == GMT_WANT_ENFORCE_LSM;
@@ -109,6 +116,7 @@ static bool (*const want_holds[GMT_WANT_MAX])(const struct gmt_config *) = {
 	[GMT_WANT_GUEST] = want_guest,
 	[GMT_WANT_FOLLOW_OR_GUEST] = want_follow_or_guest,
 	[GMT_WANT_HOLDERS] = want_holders,
+	[GMT_WANT_KERNEL_PINS] = want_kernel_pins,
 	[GMT_WANT_ENFORCE_LSM] = want_enforce_lsm,
 	[GMT_WANT_ENFORCE_FMOD] = want_enforce_fmod,
 };
@@ -118,6 +126,18 @@ static bool spec_wanted(const struct gmt_prog_spec *spec, const void *ctx)
 	const struct gmt_config *cfg = ctx;
 
 	return spec->want >= GMT_WANT_MAX || !want_holds[spec->want] || want_holds[spec->want](cfg);
+}
+
+/* a row this command does not want is not loaded to find out whether it
+ * could be (trace without --holders skips the kernel_pins probes) */
+static int probe_if_wanted(const struct gmt_prog_spec *spec, const char *target, char *why,
+			   size_t len, void *ctx)
+{
+	if (!spec_wanted(spec, ctx)) {
+		snprintf(why, len, "not wanted by this command's options");
+		return -1;
+	}
+	return gmt_probe_by_loading(spec, target, why, len, NULL);
 }
 
 /* pick the kernel-side programs by resolving and loading each alone */
@@ -140,7 +160,7 @@ static void choose_kernel_side(struct gmt_session *s, const struct gmt_config *c
 				 "no kernel BTF (/sys/kernel/btf/vmlinux)");
 		return;
 	}
-	gmt_select(&s->sel, btfs, n, cfg->kernel_pref, gmt_probe_by_loading, NULL);
+	gmt_select(&s->sel, btfs, n, cfg->kernel_pref, probe_if_wanted, (void *)cfg);
 	gmt_free_btfs(btfs, n);
 }
 

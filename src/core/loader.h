@@ -33,6 +33,7 @@ struct gmt_config {
 	enum gmt_kernel_pref kernel_pref;	/* kernel-side backend choice */
 	bool guest_requests;		/* follow KVM_RUN exits asking for conversions */
 	bool holders;			/* --holders: long-term references on guest_memfd pages */
+	bool kernel_pins;		/* --kernel-pins: and every GUP pin of them (with holders) */
 	int enforce;			/* 0, or the GMT_WANT_ENFORCE_* hook to load */
 	__u8 pol_mode;			/* enum gmt_pol_mode, with enforce */
 	bool pol_toctou;		/* enforce: compare the kernel's copy (policy_toctou) */

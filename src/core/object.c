@@ -99,6 +99,13 @@ int gmt_obj_plan(struct bpf_object *obj, struct gmt_plan *plan, const struct gmt
 		st = &plan->status[plan->nr_status++];
 		memset(st, 0, sizeof(*st));
 		st->spec = spec;
+		if (spec->feature && spec->want && wanted && !wanted(spec, ctx)) {
+			/* a kernel-side row only some configurations want */
+			bpf_program__set_autoload(prog, false);
+			st->state = GMT_ATT_NOT_WANTED;
+			snprintf(st->reason, sizeof(st->reason), "not wanted by this command's options");
+			continue;
+		}
 		if (spec->feature) {
 			err = plan_kernel_side(prog, st, &sel->c[spec - gmt_prog_specs]);
 			if (err)

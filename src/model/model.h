@@ -16,6 +16,9 @@
 
 struct gmt_event;
 
+struct gmt_ksyms;
+struct gmt_stack;
+
 struct gmt_model {
 	struct gmt_memslots slots;
 	/* trace --holders: the holders alive now, so a blocked conversion can
@@ -27,6 +30,11 @@ struct gmt_model {
 	struct gmt_holders holders;
 	struct gmt_held_stack *stack;
 	__u64 records_lost;	/* so far: a lost holder record leaves the holders incomplete */
+	/* gup_pin holders' kernel stacks, and the symbols they are read with */
+	struct gmt_stack *kstack;
+	__s32 kstack_id;
+	struct gmt_ksyms *ksyms;
+	bool ksyms_tried;
 };
 
 /* learn from an event: a memslot binds a GPA range, a VM gone drops its own,

@@ -173,6 +173,7 @@ const char *gmt_holder_kind_name(unsigned int kind)
 		[GMT_HOLD_IOURING_BUF] = "io_uring_buffer",
 		[GMT_HOLD_VFIO_DMA] = "vfio_dma",
 		[GMT_HOLD_IOMMUFD] = "iommufd",
+		[GMT_HOLD_GUP_PIN] = "gup_pin",
 	};
 
 	return kind < sizeof(n) / sizeof(n[0]) && n[kind] ? n[kind] : "?";
@@ -187,6 +188,7 @@ const char *gmt_holder_end_name(unsigned int kind, unsigned int end)
 		[GMT_HOLD_END_CLOSE] = "ring_closed",
 		[GMT_HOLD_END_EXIT] = "process_exit",
 		[GMT_HOLD_END_UNMAP] = "unmap",
+		[GMT_HOLD_END_UNPIN] = "unpin",
 	};
 
 	if (end == GMT_HOLD_END_CLOSE && kind == GMT_HOLD_VFIO_DMA)

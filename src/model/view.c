@@ -166,6 +166,7 @@ static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 {
 	const struct gmt_holder *h = &e->holder;
 	const struct gmt_held_stack *st = m->stack;
+	int i;
 
 	v->kind = gmt_holder_kind_name(h->kind);
 	v->end = e->hdr.type == GMT_EV_HOLDER_END ? gmt_holder_end_name(h->kind, h->end) : NULL;
@@ -180,9 +181,25 @@ static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 	v->id = h->id;
 	v->held_ns = v->end ? e->hdr.latency_ns : 0;
 	v->nr_frames = 0;
-	/* the stack the model symbolized for this start record */
-	if (v->end || !st || h->stack_id < 0 || st->pid != e->hdr.pid || st->id != h->stack_id ||
-	    st->leaf_ret != h->leaf_ret)
+	v->nr_kframes = 0;
+	v->kernel_side = h->kind == GMT_HOLD_GUP_PIN;
+	v->pins = v->kernel_side ? h->index : 0;
+	v->folio = v->kernel_side ? h->folio : 0;
+	if (v->kernel_side) {
+		const struct gmt_stack *ks = m->kstack;
+
+		v->held_ns = 0;	/* a pin's release does not know when it was taken */
+		if (ks && h->kstack_id >= 0 && m->kstack_id == h->kstack_id) {
+			for (i = 0; i < ks->nr && i < GMT_VIEW_KSTACK_MAX; i++) {
+				v->kframes[i] = ks->f[i].sym;
+				v->kframe_ips[i] = ks->f[i].ip;
+			}
+			v->nr_kframes = i;
+		}
+	}
+	/* the stack the model symbolized for this record (a gup_pin's end too) */
+	if ((v->end && !v->kernel_side) || !st || h->stack_id < 0 || st->pid != e->hdr.pid ||
+	    st->id != h->stack_id || st->leaf_ret != h->leaf_ret)
 		return;
 	v->nr_frames = gmt_view_stack(v->frames, v->frame_ips, &st->st);
 }
@@ -363,6 +380,7 @@ int gmt_view_attach(struct gmt_attach_view *v, const struct gmt_session *s)
 		p->attached = st->state == GMT_ATT_ATTACHED;
 		p->failed = st->state == GMT_ATT_FAILED;
 		p->unavailable = st->state == GMT_ATT_UNAVAILABLE;
+		p->asked_for = st->spec->feature && st->spec->want != GMT_WANT_ALWAYS;
 		v->nr_attached += p->attached;
 		v->nr_kernel += p->attached && p->target;
 		p->first_of_feature = p->unavailable;

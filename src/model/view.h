@@ -153,8 +153,11 @@ struct gmt_guest_req_view {
 	bool complete;			/* the guest got its answer while traced */
 };
 
+/* frames of a gup_pin's kernel stack (the pinner sits ~10 below the grab) */
+#define GMT_VIEW_KSTACK_MAX	24
+
 struct gmt_holder_view {
-	const char *kind;		/* "io_uring_buffer", "vfio_dma", "iommufd" */
+	const char *kind;		/* "io_uring_buffer", "vfio_dma", "iommufd", "gup_pin" */
 	const char *end;		/* holder_end: "unregister", ...; NULL on a start */
 	unsigned int holder_kind;	/* enum gmt_holder_kind: which fields apply */
 	__s32 ring_fd;			/* the owning fd: ring, container or iommufd */
@@ -165,6 +168,13 @@ struct gmt_holder_view {
 	int nr_frames;			/* symbolized user stack, innermost first */
 	const char *frames[GMT_VIEW_STACK_MAX];	/* "" unknown symbol */
 	__u64 frame_ips[GMT_VIEW_STACK_MAX];
+	/* gup_pin: pins taken or released, the folio, the kernel stack */
+	bool kernel_side;
+	__u32 pins;
+	__u64 folio;
+	int nr_kframes;			/* innermost first */
+	const char *kframes[GMT_VIEW_KSTACK_MAX];	/* "" unknown symbol */
+	__u64 kframe_ips[GMT_VIEW_KSTACK_MAX];
 };
 
 /* a policy decision (enforce): what the hook did and why */
@@ -240,6 +250,8 @@ struct gmt_prog_view {
 	bool attached, failed;
 	bool unavailable;		/* its feature could not be had */
 	bool first_of_feature;		/* the first unavailable row of its feature */
+	bool asked_for;			/* an option asked for it (--holders): its absence is
+					 * said without -v */
 };
 
 struct gmt_attach_view {
@@ -441,6 +453,17 @@ struct gmt_refs_gmem_view {
 	__u64 range_off, range_len;
 };
 
+/* A holder that explains some of a folio's extra references (refs --holders) */
+struct gmt_refs_attr_view {
+	const char *kind;		/* "io_uring_buffer", "gup_pin" */
+	__u32 pid;
+	const char *comm;
+	__s32 fd;			/* the ring */
+	__u32 buf_index;
+	__u32 pages;			/* pages of this folio it pins */
+	__u64 refs;			/* references that explains */
+};
+
 struct gmt_refs_folio_view {
 	__u32 pid;
 	__s32 fd;
@@ -453,6 +476,13 @@ struct gmt_refs_folio_view {
 	const char *verdict;		/* "would block: 1 pin" */
 	__u64 page_flags;
 	bool first;			/* the first folio listed of its guest_memfd */
+	/* --holders, blocking folios only: excess_refs = attributed + unattributed */
+	bool holders;
+	__u64 excess_refs;		/* pins (1024 each when order 0) + other */
+	__u64 unattributed;
+	const char *unattributed_why;	/* NULL when every reference is explained */
+	const struct gmt_refs_attr_view *attr;
+	int nr_attr;
 };
 
 struct gmt_refs_summary_view {
@@ -464,6 +494,8 @@ struct gmt_refs_summary_view {
 	const char *status;		/* "ok", "gone", ... */
 	const char *incomplete_why;	/* when neither complete nor truncated */
 	__u64 max_folios;		/* the limit it was truncated at */
+	bool holders;			/* --holders: the two sums below */
+	__u64 attributed_refs, unattributed_refs;	/* over the blocking folios listed */
 	__u64 passes, elapsed_ns;
 };
 

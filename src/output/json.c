@@ -266,6 +266,14 @@ static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 	U(l, "holder_id", h->id);
 	U(l, "held_ns", h->held_ns);
 	gmt_json_stack(l, h->frames, h->frame_ips, h->nr_frames);
+	if (h->kernel_side) {
+		U(l, "pins", h->pins);
+		U(l, "folio", h->folio);
+		gmt_json_stack_key(l, ",\"kernel_stack\":[", h->kframes, h->kframe_ips,
+				   h->nr_kframes);
+	} else {
+		gmt_puts(l, ",\"pins\":null,\"folio\":null,\"kernel_stack\":null");
+	}
 }
 
 static void json_body(struct gmt_line *l, const struct gmt_event_view *v)

@@ -31,6 +31,9 @@ void gmt_json_features(struct gmt_out *o, const struct gmt_features_view *v);
 void gmt_json_blockers(struct gmt_line *l, const struct gmt_convert_view *c);
 /* ,"stack":[{"ip":N,"sym":"..."},...]: the frames that fit the line; whether all did */
 bool gmt_json_stack(struct gmt_line *l, const char *const *frames, const __u64 *ips, int n);
+/* the same under another key (a gup_pin's kernel_stack) */
+bool gmt_json_stack_key(struct gmt_line *l, const char *key, const char *const *frames,
+			const __u64 *ips, int n);
 json_object *gmt_json_stat_holders(const struct gmt_holders_row_view *rows, int nr, bool on);
 
 #endif /* GMT_OUTPUT_JSON_H */

@@ -28,11 +28,18 @@ static void put_key_u(struct gmt_line *l, const char *key, __u64 v)
 
 bool gmt_json_stack(struct gmt_line *l, const char *const *frames, const __u64 *ips, int n)
 {
+	return gmt_json_stack_key(l, ",\"stack\":[", frames, ips, n);
+}
+
+/* key: the opening, ",\"name\":[" */
+bool gmt_json_stack_key(struct gmt_line *l, const char *key, const char *const *frames,
+			const __u64 *ips, int n)
+{
 	char sym[GMT_ESC_SIZE(GMT_FRAME_LEN)];
 	size_t len;
 	int i;
 
-	gmt_puts(l, ",\"stack\":[");
+	gmt_puts(l, key);
 	for (i = 0; i < n; i++) {
 		len = gmt_escape(sym, sizeof(sym), frames[i], strlen(frames[i]), GMT_ESC_JSON);
 		if (room(l) < len + 48 + TAIL_ROOM)

@@ -65,6 +65,33 @@ void gmt_json_refs_gmem(struct gmt_out *o, const struct gmt_refs_gmem_view *v)
 	gmt_json_emit(o, obj);
 }
 
+/* --holders: attributed + unattributed == excess_refs, always */
+static void add_holders(json_object *obj, const struct gmt_refs_folio_view *v)
+{
+	json_object *arr = json_object_new_array();
+	int i;
+
+	for (i = 0; i < v->nr_attr; i++) {
+		const struct gmt_refs_attr_view *a = &v->attr[i];
+		json_object *h = json_object_new_object();
+		char comm[GMT_ESC_SIZE(16)];
+
+		add(h, "kind", J_STR(a->kind));
+		add(h, "pid", J_U64(a->pid));
+		gmt_escape(comm, sizeof(comm), a->comm, 16, 0);
+		add(h, "comm", json_object_new_string(comm));	/* escaped above */
+		add(h, "fd", J_I64(a->fd));
+		add(h, "buf_index", J_U64(a->buf_index));
+		add(h, "pages", J_U64(a->pages));
+		add(h, "refs", J_U64(a->refs));
+		json_object_array_add(arr, h);
+	}
+	add(obj, "holders", arr);
+	add(obj, "excess_refs", J_U64(v->excess_refs));
+	add(obj, "unattributed", J_U64(v->unattributed));
+	add(obj, "unattributed_why", v->unattributed_why ? J_STR(v->unattributed_why) : NULL);
+}
+
 void gmt_json_refs_folio(struct gmt_out *o, const struct gmt_refs_folio_view *v)
 {
 	json_object *obj = gmem_record(o, "folio", v->pid, v->fd, v->gmem_ino);
@@ -88,6 +115,8 @@ void gmt_json_refs_folio(struct gmt_out *o, const struct gmt_refs_folio_view *v)
 	add(obj, "verdict", J_STR(v->verdict));
 	snprintf(flags, sizeof(flags), "0x%llx", v->page_flags);
 	add(obj, "page_flags", J_STR(flags));
+	if (v->holders)
+		add_holders(obj, v);
 	gmt_json_emit(o, obj);
 }
 
@@ -108,6 +137,10 @@ void gmt_json_refs_summary(struct gmt_out *o, const struct gmt_refs_summary_view
 	add(obj, "complete", J_BOOL(v->complete));
 	add(obj, "truncated", J_BOOL(v->truncated));
 	add(obj, "status", J_STR(v->status));
+	if (v->holders) {
+		add(obj, "attributed_refs", J_U64(v->attributed_refs));
+		add(obj, "unattributed_refs", J_U64(v->unattributed_refs));
+	}
 	add(obj, "passes", J_U64(v->passes));
 	add(obj, "elapsed_ns", J_U64(v->elapsed_ns));
 	gmt_json_emit(o, obj);

@@ -8,6 +8,7 @@
 #include "fmt.h"
 #include "output.h"
 #include "stat_policy.h"
+#include "text.h"
 #include "text_holders.h"
 #include "util.h"
 
@@ -185,7 +186,10 @@ static void text_policy_toctou(struct gmt_line *l, const struct gmt_policy_tocto
 static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 {
 	gmt_puts(l, h->kind);
-	if (h->holder_kind == GMT_HOLD_VFIO_DMA) {
+	if (h->kernel_side) {
+		KV(l, " pins=", h->pins);
+		KX(l, " folio=", h->folio);
+	} else if (h->holder_kind == GMT_HOLD_VFIO_DMA) {
 		gmt_puts(l, " container_fd=");
 		gmt_put_s64(l, h->ring_fd);
 		KX(l, " iova=", h->iova);
@@ -202,14 +206,18 @@ static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 	gmt_puts(l, " gmem=");
 	put_gmem(l, h->gmem_ino, h->gmem_offset);
 	KV(l, " size=", h->size);
-	KX(l, " uaddr=", h->uaddr);
+	if (!h->kernel_side)
+		KX(l, " uaddr=", h->uaddr);
 	KV(l, " id=", h->id);
 	if (h->end) {
 		gmt_puts(l, " how=");
 		gmt_puts(l, h->end);
-		gmt_puts(l, " held=");
-		gmt_put_ns(l, h->held_ns);
+		if (!h->kernel_side) {
+			gmt_puts(l, " held=");
+			gmt_put_ns(l, h->held_ns);
+		}
 	}
+	gmt_text_stack(l, " kstack=", h->kframes, h->kframe_ips, h->nr_kframes);
 	gmt_text_stack(l, " stack=", h->frames, h->frame_ips, h->nr_frames);
 }
 
@@ -334,9 +342,9 @@ static void text_attach(struct gmt_out *o, const struct gmt_attach_view *v)
 	if (!v->nr_kernel)
 		fprintf(stderr, "gmemtrace: no kernel-side backend here: conversions are timed at "
 			"the syscall boundary only (see gmemtrace features)\n");
-	/* one line per feature that could not be had, with -v */
-	for (i = 0; gmt_verbose && i < v->nr_progs; i++)
-		if (v->progs[i].first_of_feature)
+	/* one line per feature that could not be had, with -v or when asked for */
+	for (i = 0; i < v->nr_progs; i++)
+		if (v->progs[i].first_of_feature && (gmt_verbose || v->progs[i].asked_for))
 			fprintf(stderr, "gmemtrace: %s unavailable: %s\n", v->progs[i].feature,
 				gmt_escape_str(v->progs[i].reason ?: "", GMT_ESC_ASCII));
 }
@@ -471,77 +479,6 @@ static void text_error(struct gmt_out *o, const char *what, const char *msg)
 }
 
 /* fatal: nothing; the message went to stderr with gmt_err: records stay records */
-
-/* ---- refs ---- */
-
-static void text_refs_gmem(struct gmt_out *o, const struct gmt_refs_gmem_view *v)
-{
-	char comm[GMT_ESC_SIZE(16)], size[32];
-	int i;
-
-	/* the process's own name: escaped, spaces too */
-	gmt_escape(comm, sizeof(comm), v->comm, 16, GMT_ESC_ASCII | GMT_ESC_SPACE);
-	gmt_fmt_bytes(size, sizeof(size), (double)v->size);
-	fprintf(o->f, "guest_memfd %llu: pid %u (%s) fd %d, vm %s, size %s, ", v->gmem_ino,
-		v->pid, comm, v->fd, v->vm.label, size);
-	if (v->has_flags)
-		fprintf(o->f, "flags 0x%llx, ", v->flags);
-	fprintf(o->f, "%llu pages cached\n", v->cached_pages);
-	for (i = 0; i < v->nr_others; i++)
-		fprintf(o->f, "  also open as pid %u fd %d\n", v->others[i].pid, v->others[i].fd);
-	if (v->has_range)
-		fprintf(o->f, "  range 0x%llx+0x%llx\n", v->range_off, v->range_len);
-}
-
-static void text_refs_folio(struct gmt_out *o, const struct gmt_refs_folio_view *v)
-{
-	char pfns[24], offs[24];
-
-	if (v->first)
-		fprintf(o->f, "  %12s %10s %12s %6s %4s %4s %5s %6s %5s  %s\n", "OFFSET", "INDEX",
-			"PFN", "REF", "EXP", "MAP", "PINS", "OTHER", "LRU", "VERDICT");
-	if (v->has_pfn)
-		snprintf(pfns, sizeof(pfns), "0x%llx", v->pfn);
-	else
-		snprintf(pfns, sizeof(pfns), "-");
-	snprintf(offs, sizeof(offs), "0x%llx", v->offset);
-	fprintf(o->f, "  %12s %10llu %12s %6d %4u %4d %5u %6u %5s  %s\n", offs, v->index, pfns,
-		v->refcount, v->expected, v->mapcount, v->pins, v->other,
-		v->lru ? "yes" : v->lru_batch ? "batch" : "no", v->verdict);
-}
-
-static void text_refs_summary(struct gmt_out *o, const struct gmt_refs_summary_view *v)
-{
-	char el[32];
-
-	gmt_fmt_ns(el, sizeof(el), v->elapsed_ns);
-	fprintf(o->f, "  %llu folio%s scanned, ", v->scanned, v->scanned == 1 ? "" : "s");
-	if (v->blocking)
-		fprintf(o->f, "%llu would block (%llu pinned, %llu with other refs)", v->blocking,
-			v->pinned, v->other);
-	else
-		fprintf(o->f, "none would block");
-	fprintf(o->f, ", %llu mapped, %llu in an lru batch", v->mapped, v->lru_batch);
-	if (v->stale)
-		fprintf(o->f, ", %llu changed while read", v->stale);
-	fprintf(o->f, " (%s)\n", el);
-	if (v->truncated)
-		fprintf(o->f, "  TRUNCATED at --max-folios %llu: the rest was not scanned\n",
-			v->max_folios);
-	else if (!v->complete)
-		fprintf(o->f, "  INCOMPLETE: %s\n", v->incomplete_why);
-}
-
-static void text_refs_total(struct gmt_out *o, const struct gmt_refs_total_view *v)
-{
-	char b[32];
-
-	if (!v->gmems)
-		return;
-	gmt_fmt_ns(b, sizeof(b), v->elapsed_ns);
-	fprintf(o->f, "# %d guest_memfd%s, %llu folios scanned, %llu would block, in %s\n",
-		v->gmems, v->gmems == 1 ? "" : "s", v->scanned, v->blocking, b);
-}
 
 /* ---- features ---- */
 

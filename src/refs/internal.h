@@ -19,6 +19,7 @@ struct bpf_link;
 struct gmt_out;
 
 #define READ_BUF	(128 << 10)	/* > the iterator's 32 KiB seq buffer */
+#define GMT_REFS_MAX_ATTR	16	/* distinct holders listed per folio */
 #define MAX_PASSES	(1 << 22)	/* a walk that stops moving is a bug: bail */
 
 struct refs_vm {
@@ -33,8 +34,16 @@ struct refs_gmem {
 	int nr_others;
 };
 
+/* the iterator programs of bpf/refs.bpf.c */
+enum refs_it {
+	REFS_IT_WALK,	/* gmt_refs_iter: guest_memfds, VM fds, the page-cache walk */
+	REFS_IT_RINGS,	/* gmt_refs_rings: io_uring buffer tables (--holders) */
+	REFS_IT_NR,
+};
+
 struct refs_pid_link {
 	pid_t pid;
+	enum refs_it it;
 	struct bpf_link *link;
 };
 
@@ -52,7 +61,7 @@ struct refs_ctx {
 	struct refs_gmem *gmems;
 	int nr_gmems;
 
-	struct bpf_link *global;	/* all tasks: no -p, or no per-pid links here */
+	struct bpf_link *global[REFS_IT_NR];	/* all tasks: no -p, or no per-pid links */
 	bool no_pid_links;
 	struct refs_pid_link *links;
 	int nr_links;
@@ -65,9 +74,22 @@ struct refs_ctx {
 	bool pfn_known;
 	__u64 vmemmap_base, page_struct_size;
 
+	/* --holders: pages io_uring fixed buffers pin, sorted by page */
+	char rings_off[160];		/* why gmt_refs_rings is not loaded ("": it is) */
+	struct gmt_refs_ubuf *ubufs;
+	int nr_ubufs, cap_ubufs;
+	__u64 ubufs_lost;
+	struct gmt_refs_ring *rings;	/* announced by the discovery pass */
+	int nr_rings;
+	int ring_idx;			/* the ring being walked */
+	struct gmt_refs_ring ring_last;	/* the walk's last RING record */
+	bool ring_seen;
+	int rings_truncated, rings_unknown, rings_gone;
+
 	/* the guest_memfd being walked */
 	struct refs_gmem *cur;
 	struct gmt_refs_counts cnt;
+	__u64 h_attributed, h_unattributed;	/* --holders, this guest_memfd */
 	struct gmt_refs_chunk last;
 	bool chunk_seen;
 	unsigned int passes;
@@ -88,8 +110,8 @@ void refs_calib_prepare(struct refs_ctx *c);
 void refs_calib_done(struct refs_ctx *c);
 void refs_calib_record(struct refs_ctx *c, const struct gmt_refs_calib *r);
 int refs_run_iter(struct refs_ctx *c, struct bpf_link *link, rec_fn fn);
-struct bpf_link *refs_global_link(struct refs_ctx *c);
-struct bpf_link *refs_link_for(struct refs_ctx *c, pid_t pid);
+struct bpf_link *refs_global_link(struct refs_ctx *c, enum refs_it it);
+struct bpf_link *refs_link_for(struct refs_ctx *c, enum refs_it it, pid_t pid);
 void refs_on_discovery(struct refs_ctx *c, const struct gmt_refs_hdr *h);
 int refs_gmem_cmp(const void *a, const void *b);
 void refs_dedup_gmems(struct refs_ctx *c);
@@ -100,6 +122,15 @@ const char *refs_incomplete_why(const struct refs_ctx *c);
 void refs_render_summary(struct refs_ctx *c, const struct refs_gmem *g, __u64 elapsed_ns);
 void refs_render_total(struct refs_ctx *c, const pid_t *empty, int nr_empty);
 int refs_load(struct refs_ctx *c);
-int refs_discover(struct refs_ctx *c);
+void refs_holders_record(struct refs_ctx *c, const struct gmt_refs_ubuf *r);
+void refs_rings_announce(struct refs_ctx *c, const struct gmt_refs_ring *r);
+int refs_rings_walk(struct refs_ctx *c);
+void refs_holders_done(struct refs_ctx *c);
+void refs_holders_attribute(const struct refs_ctx *c, const struct gmt_refs_folio *r,
+			    const struct gmt_refs_verdict *d, struct gmt_refs_folio_view *v,
+			    struct gmt_refs_attr_view *attr);
+
+int refs_discover(struct refs_ctx *c, enum refs_it it);
+void refs_verifier_reason(const char *log, char *out, size_t len);
 
 #endif /* GMT_REFS_INTERNAL_H */

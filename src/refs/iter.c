@@ -57,6 +57,8 @@ int refs_run_iter(struct refs_ctx *c, struct bpf_link *link, rec_fn fn)
 				struct gmt_refs_folio f;
 				struct gmt_refs_chunk k;
 				struct gmt_refs_calib b;
+				struct gmt_refs_ubuf ub;
+				struct gmt_refs_ring r;
 			} u;
 
 			memcpy(&h, c->buf + off, sizeof(h));
@@ -81,18 +83,24 @@ out:
 	return err;
 }
 
-struct bpf_link *refs_global_link(struct refs_ctx *c)
+static struct bpf_program *refs_prog(struct refs_ctx *c, enum refs_it it)
 {
-	if (!c->global) {
-		c->global = bpf_program__attach_iter(c->skel->progs.gmt_refs_iter, NULL);
-		if (!c->global)
-			gmt_err("cannot attach the task_file iterator: %s", strerror(errno));
+	return it == REFS_IT_RINGS ? c->skel->progs.gmt_refs_rings : c->skel->progs.gmt_refs_iter;
+}
+
+struct bpf_link *refs_global_link(struct refs_ctx *c, enum refs_it it)
+{
+	if (!c->global[it]) {
+		c->global[it] = bpf_program__attach_iter(refs_prog(c, it), NULL);
+		if (!c->global[it])
+			gmt_err("cannot attach the task_file iterator %s: %s",
+				bpf_program__name(refs_prog(c, it)), strerror(errno));
 	}
-	return c->global;
+	return c->global[it];
 }
 
 /* An iterator over one process's fds (6.1+), else over every task. */
-struct bpf_link *refs_link_for(struct refs_ctx *c, pid_t pid)
+struct bpf_link *refs_link_for(struct refs_ctx *c, enum refs_it it, pid_t pid)
 {
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
 	union bpf_iter_link_info linfo;
@@ -101,22 +109,22 @@ struct bpf_link *refs_link_for(struct refs_ctx *c, pid_t pid)
 	int i;
 
 	if (c->no_pid_links)
-		return refs_global_link(c);
+		return refs_global_link(c, it);
 	for (i = 0; i < c->nr_links; i++)
-		if (c->links[i].pid == pid)
+		if (c->links[i].pid == pid && c->links[i].it == it)
 			return c->links[i].link;
 	memset(&linfo, 0, sizeof(linfo));
 	linfo.task.pid = pid;
 	opts.link_info = &linfo;
 	opts.link_info_len = sizeof(linfo);
-	link = bpf_program__attach_iter(c->skel->progs.gmt_refs_iter, &opts);
+	link = bpf_program__attach_iter(refs_prog(c, it), &opts);
 	if (!link) {
 		if (errno == ESRCH || errno == ENOENT)
 			return NULL;	/* the process is gone */
 		gmt_info("per-process iterator refused (%s): iterating every task",
 			 strerror(errno));
 		c->no_pid_links = true;
-		return refs_global_link(c);
+		return refs_global_link(c, it);
 	}
 	l = realloc(c->links, (c->nr_links + 1) * sizeof(*l));
 	if (!l) {
@@ -125,6 +133,7 @@ struct bpf_link *refs_link_for(struct refs_ctx *c, pid_t pid)
 	}
 	c->links = l;
 	c->links[c->nr_links].pid = pid;
+	c->links[c->nr_links].it = it;
 	c->links[c->nr_links].link = link;
 	c->nr_links++;
 	return link;
@@ -155,6 +164,8 @@ void refs_on_discovery(struct refs_ctx *c, const struct gmt_refs_hdr *h)
 		c->nr_gmems++;
 	} else if (h->type == GMT_REFS_REC_CALIB && h->size >= sizeof(struct gmt_refs_calib)) {
 		refs_calib_record(c, (const struct gmt_refs_calib *)h);
+	} else if (h->type == GMT_REFS_REC_RING && h->size >= sizeof(struct gmt_refs_ring)) {
+		refs_rings_announce(c, (const struct gmt_refs_ring *)h);
 	}
 }
 
@@ -222,10 +233,39 @@ bool refs_gmem_wanted(const struct refs_ctx *c, const struct refs_gmem *g)
 
 /* ---- setup ---- */
 
-int refs_load(struct refs_ctx *c)
+/*
+ * The verifier's reason, from its log: the line before "processed N insns"
+ * (libbpf has already rewritten a poisoned CO-RE relocation there into
+ * "failed to resolve CO-RE relocation ..."), else the last line.
+ */
+void refs_verifier_reason(const char *log, char *out, size_t len)
+{
+	const char *p = log, *prev = NULL;
+
+	snprintf(out, len, "the verifier refused it (no log)");
+	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (*p == '\n')
+			continue;
+		if (!strncmp(p, "processed ", 10) && prev)
+			break;
+		prev = p;
+	}
+	if (prev)
+		snprintf(out, len, "the verifier refused it: %.*s", (int)strcspn(prev, "\n"), prev);
+}
+
+static bool want_prog(const struct gmt_prog_spec *spec, const void *ctx)
+{
+	const struct refs_ctx *c = ctx;
+
+	return spec->want != GMT_WANT_HOLDERS || (c->o->holders && !c->rings_off[0]);
+}
+
+/* Open, configure and load the object; 0 or an exit code. */
+static int refs_load_once(struct refs_ctx *c, char *log, size_t log_len)
 {
 	const struct gmt_refs_opts *o = c->o;
-	int err, i;
+	int err;
 
 	c->skel = refs_bpf__open();
 	if (!c->skel) {
@@ -241,9 +281,58 @@ int refs_load(struct refs_ctx *c)
 		c->skel->rodata->cfg_self_tgid = getpid();
 		c->skel->rodata->cfg_calib_fd = c->calib_fd;
 	}
-	err = gmt_obj_plan(c->skel->obj, &c->plan, NULL, NULL, NULL);
+	err = gmt_obj_plan(c->skel->obj, &c->plan, NULL, want_prog, c);
+	if (err)
+		return err;
+	if (log) {
+		log[0] = 0;
+		bpf_program__set_log_buf(c->skel->progs.gmt_refs_rings, log, log_len);
+		bpf_program__set_log_level(c->skel->progs.gmt_refs_rings, 1);
+	}
+	return 0;
+}
+
+/* why the ring walk does not load: loaded again with its verifier log at hand
+ * (only then: before 6.4 a log that overflows its buffer fails the load) */
+static void rings_refused_why(struct refs_ctx *c, char *why, size_t len)
+{
+	size_t log_len = 4 << 20;
+	char *log = malloc(log_len);
+
+	snprintf(why, len, "no memory for its verifier log");
+	if (!log)
+		return;
+	refs_bpf__destroy(c->skel);
+	c->skel = NULL;
+	if (!refs_load_once(c, log, log_len) && bpf_object__load_skeleton(c->skel->skeleton))
+		refs_verifier_reason(log, why, len);
+	else
+		snprintf(why, len, "it failed to load once, then loaded (not retried)");
+	free(log);
+}
+
+int refs_load(struct refs_ctx *c)
+{
+	const struct gmt_refs_opts *o = c->o;
+	int err, i;
+
+	err = refs_load_once(c, NULL, 0);
 	if (!err)
-		err = gmt_skel_load(c->skel->skeleton, "the refs iterator");
+		err = o->holders ? -bpf_object__load_skeleton(c->skel->skeleton) :
+				   gmt_skel_load(c->skel->skeleton, "the refs iterator");
+	if (err && o->holders) {
+		/* plain refs must not fail with the ring walk: load without it */
+		char why[sizeof(c->rings_off)];
+
+		rings_refused_why(c, why, sizeof(why));
+		refs_bpf__destroy(c->skel);
+		snprintf(c->rings_off, sizeof(c->rings_off), "%s", why);
+		err = refs_load_once(c, NULL, 0);
+		if (!err)
+			err = gmt_skel_load(c->skel->skeleton, "the refs iterator");
+		if (!err)	/* it was the ring walk that failed */
+			fprintf(stderr, "gmemtrace: io_uring walk not available: %s\n", why);
+	}
 	if (err)
 		return err;
 	for (i = 0; i < o->nr_pids; i++) {
@@ -258,7 +347,8 @@ int refs_load(struct refs_ctx *c)
 	return 0;
 }
 
-int refs_discover(struct refs_ctx *c)
+/* pass 0 of program it over the wanted processes (all of them without -p) */
+int refs_discover(struct refs_ctx *c, enum refs_it it)
 {
 	const struct gmt_refs_opts *o = c->o;
 	struct bpf_link *link;
@@ -266,7 +356,7 @@ int refs_discover(struct refs_ctx *c)
 
 	c->skel->bss->refs_pass = 0;
 	if (!o->nr_pids) {
-		link = refs_global_link(c);
+		link = refs_global_link(c, it);
 		if (!link)
 			return GMT_EXIT_UNSUPPORTED;
 		return refs_run_iter(c, link, refs_on_discovery) ? GMT_EXIT_RUNTIME : 0;
@@ -275,11 +365,11 @@ int refs_discover(struct refs_ctx *c)
 		/* the last round is gmemtrace itself, for the pfn calibration */
 		pid_t pid = i < o->nr_pids ? o->pids[i] : getpid();
 
-		if (i == o->nr_pids && c->calib_fd < 0)
+		if (i == o->nr_pids && (c->calib_fd < 0 || it != REFS_IT_WALK))
 			break;
-		link = refs_link_for(c, pid);
+		link = refs_link_for(c, it, pid);
 		if (!link) {
-			if (c->no_pid_links && !c->global)
+			if (c->no_pid_links && !c->global[it])
 				return GMT_EXIT_UNSUPPORTED;
 			continue;	/* exited since the command line was checked */
 		}

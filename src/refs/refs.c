@@ -79,6 +79,7 @@ static int walk_gmem(struct refs_ctx *c, struct refs_gmem *g)
 	}
 	c->cur = g;
 	memset(&c->cnt, 0, sizeof(c->cnt));
+	c->h_attributed = c->h_unattributed = 0;
 	memset(&c->last, 0, sizeof(c->last));
 	c->passes = 0;
 	c->chunk_seen = false;
@@ -88,7 +89,7 @@ static int walk_gmem(struct refs_ctx *c, struct refs_gmem *g)
 		__u64 prev_next = c->chunk_seen ? c->last.next : val.first;
 
 		c->chunk_seen = false;
-		link = refs_link_for(c, g->rec.hdr.tgid);
+		link = refs_link_for(c, REFS_IT_WALK, g->rec.hdr.tgid);
 		if (!link)
 			break;	/* the process exited: reported as gone */
 		c->skel->bss->refs_pass = ++c->pass;
@@ -145,8 +146,10 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	refs_calib_prepare(&c);
 	ret = refs_load(&c);
 	if (!ret)
-		ret = refs_discover(&c);
+		ret = refs_discover(&c, REFS_IT_WALK);
 	refs_calib_done(&c);
+	if (!ret && o->holders)
+		ret = refs_rings_walk(&c);
 	if (ret)
 		goto out;
 	refs_dedup_gmems(&c);
@@ -192,12 +195,15 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 out:
 	for (i = 0; i < c.nr_links; i++)
 		bpf_link__destroy(c.links[i].link);
-	bpf_link__destroy(c.global);
+	for (i = 0; i < REFS_IT_NR; i++)
+		bpf_link__destroy(c.global[i]);
 	refs_bpf__destroy(c.skel);
 	for (i = 0; i < c.nr_gmems; i++)
 		free(c.gmems[i].others);
 	free(c.gmems);
 	free(c.vms);
+	free(c.ubufs);
+	free(c.rings);
 	free(c.links);
 	free(empty);
 	free(c.buf);

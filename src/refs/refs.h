@@ -40,6 +40,7 @@ struct gmt_refs_opts {
 	bool has_range;
 	unsigned long long range_off, range_len;	/* bytes */
 	bool all;		/* every folio, not only blocking ones */
+	bool holders;		/* attribute each blocking folio's extra references */
 	bool exit_code;		/* exit GMT_EXIT_BLOCKING when something would block */
 	unsigned long long max_folios;	/* per guest_memfd; 0: no limit */
 	unsigned int max_records;	/* per invocation (tests); 0: default */

@@ -85,6 +85,7 @@ void refs_render_gmem(struct refs_ctx *c, const struct refs_gmem *g)
 
 void refs_render_folio(struct refs_ctx *c, const struct gmt_refs_folio *r)
 {
+	struct gmt_refs_attr_view attr[GMT_REFS_MAX_ATTR];
 	struct gmt_refs_verdict d;
 	char verdict[64];
 	struct gmt_refs_folio_view v = {
@@ -114,6 +115,11 @@ void refs_render_folio(struct refs_ctx *c, const struct gmt_refs_folio *r)
 	v.other = d.other;
 	v.lru_batch = d.lru_batch;
 	v.blocking = d.blocking;
+	if (c->o->holders && d.blocking) {
+		refs_holders_attribute(c, r, &d, &v, attr);
+		c->h_attributed += v.excess_refs - v.unattributed;
+		c->h_unattributed += v.unattributed;
+	}
 	gmt_out_refs_folio(c->out, &v);
 }
 
@@ -148,6 +154,9 @@ void refs_render_summary(struct refs_ctx *c, const struct refs_gmem *g, __u64 el
 		.status = c->chunk_seen ? refs_status_name(c->last.status) : "gone",
 		.incomplete_why = refs_incomplete_why(c),
 		.max_folios = c->o->max_folios,
+		.holders = c->o->holders,
+		.attributed_refs = c->h_attributed,
+		.unattributed_refs = c->h_unattributed,
 		.passes = c->passes,
 		.elapsed_ns = elapsed_ns,
 	};

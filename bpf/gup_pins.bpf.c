@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Kernel-side pins (trace --kernel-pins, feature kernel_pins): every FOLL_PIN
+ * taken or released on a guest_memfd folio, whoever asks for it (io_uring,
+ * VFIO, vhost, RDMA, drivers), as holder records of kind gup_pin with the
+ * task, its user stack and the kernel stack. GUP's slow path grabs each folio
+ * in try_grab_folio() and every unpin path releases it in gup_put_folio();
+ * guest_memfd folios always take the slow path for a long-term pin
+ * (gup_fast_folio_allowed() sends file-backed folios other than shmem there).
+ * On every other folio the cost is the trampoline, one flags test and two
+ * reads (folio->mapping, mapping->flags).
+ *
+ * Linked with uapi.bpf.c and holders.bpf.c (their ring buffer, filters and
+ * the holders' stack map). Targets are set by the loader from the backend
+ * table (src/core/backends.c); the names in SEC() are only defaults.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "gmemtrace.h"
+#include "gmt_state.bpf.h"
+#include "lib/folio.bpf.h"
+
+/*
+ * FOLL_PIN is one of mm/internal.h's private GUP flags, an anonymous enum
+ * CO-RE cannot name: 1 << 19 since "mm/gup: move private gup FOLL_ flags to
+ * internal.h" (Jason Gunthorpe, 6.2), on every kernel with guest_memfd.
+ */
+#define GMT_FOLL_PIN		(1U << 19)
+#define GMT_MAPPING_FLAGS	3UL	/* FOLIO_MAPPING_ANON | _MOVABLE: not a mapping */
+#define GMT_PIN_PAGE_SHIFT	12	/* x86-64, the only architecture built */
+#define GMT_ENOENT		2	/* no user stack: a kernel thread */
+
+/* the holders' stack map, defined in holders.bpf.c */
+extern struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__uint(value_size, 127 * sizeof(__u64));
+} gmt_hstacks SEC(".maps");
+
+extern __u64 gmt_holder_next_id;
+
+static __always_inline struct address_space *pin_gmem_mapping(struct folio *folio)
+{
+	struct address_space *m = BPF_CORE_READ(folio, mapping);
+
+	if ((unsigned long)m & GMT_MAPPING_FLAGS || !gmt_mapping_is_gmem(m))
+		return NULL;
+	return m;
+}
+
+static __always_inline void pin_emit(void *ctx, struct folio *folio, struct address_space *m,
+				     int refs, bool pin)
+{
+	struct task_struct *task;
+	struct gmt_folio_raw raw;
+	struct gmt_event *e;
+	long id;
+
+	if (gmt_filtered_out())
+		return;
+	e = GMT_RB_RESERVE(GMT_SITE_RB_HOLDER, &gmt_events, sizeof(*e));
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	gmt_fill_task_hdr(e, bpf_get_current_task_btf());
+	e->hdr.type = pin ? GMT_EV_HOLDER_START : GMT_EV_HOLDER_END;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.vm_pid = -1;
+	e->hdr.vm_fd = -1;
+	e->hdr.fd = -1;
+	e->holder.kind = GMT_HOLD_GUP_PIN;
+	e->holder.end = pin ? GMT_HOLD_END_NONE : GMT_HOLD_END_UNPIN;
+	e->holder.ring_fd = -1;
+	e->holder.index = refs;
+	e->holder.gmem_ino = BPF_CORE_READ(m, host, i_ino);
+	e->holder.gmem_offset = (__u64)BPF_CORE_READ(folio, index) << GMT_PIN_PAGE_SHIFT;
+	gmt_folio_read_check(folio, &raw);
+	e->holder.len = (__u64)gmt_folio_nr_pages(&raw) << GMT_PIN_PAGE_SHIFT;
+	e->holder.start_ns = e->hdr.ts_ns;
+	e->holder.folio = (__u64)folio;
+	e->holder.id = __sync_fetch_and_add(&gmt_holder_next_id, 1);
+	id = bpf_get_stackid(ctx, &gmt_hstacks, 0);
+	if (id < 0)
+		gmt_site_fail(GMT_SITE_HOLD_STACK, id);
+	e->holder.kstack_id = id;
+	/* a kernel thread (vhost before 6.4, drivers) has no user stack */
+	task = bpf_get_current_task_btf();
+	id = task->mm ? bpf_get_stackid(ctx, &gmt_hstacks, BPF_F_USER_STACK) : -GMT_ENOENT;
+	if (id < 0 && id != -GMT_ENOENT)
+		gmt_site_fail(GMT_SITE_HOLD_STACK, id);
+	e->holder.stack_id = id;
+	/* the word at the user stack pointer, for a frameless
+	 * syscall wrapper's caller */
+	if (id >= 0) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+		bpf_probe_read_user(&e->holder.leaf_ret, sizeof(e->holder.leaf_ret),
+				    (void *)regs->sp);
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void pin_seen(void *ctx, struct folio *folio, int refs,
+				     unsigned int flags, bool pin)
+{
+	struct address_space *m;
+
+	if (!(flags & GMT_FOLL_PIN) || refs <= 0)
+		return;	/* a FOLL_GET reference, or nothing taken */
+	m = pin_gmem_mapping(folio);
+	if (m)
+		pin_emit(ctx, folio, m, refs, pin);
+}
+
+/* a pin taken: after the grab, so a refused one (-ENOMEM) is not a holder */
+SEC("fexit/try_grab_folio")
+int BPF_PROG(gmt_fx_pin, struct folio *folio, int refs, unsigned int flags, int ret)
+{
+	if (!ret)
+		pin_seen(ctx, folio, refs, flags, true);
+	return 0;
+}
+
+/* kprobe twin: at entry (its rare failures would show as pins) */
+SEC("kprobe/try_grab_folio")
+int BPF_KPROBE(gmt_kp_pin, struct folio *folio, int refs, unsigned int flags)
+{
+	pin_seen(ctx, folio, refs, flags, true);
+	return 0;
+}
+
+/* a pin released: before the put, while the folio is surely still there */
+SEC("fentry/gup_put_folio")
+int BPF_PROG(gmt_fe_unpin, struct folio *folio, int refs, unsigned int flags)
+{
+	pin_seen(ctx, folio, refs, flags, false);
+	return 0;
+}
+
+SEC("kprobe/gup_put_folio")
+int BPF_KPROBE(gmt_kp_unpin, struct folio *folio, int refs, unsigned int flags)
+{
+	pin_seen(ctx, folio, refs, flags, false);
+	return 0;
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gmemtrace refs --holders: which holders explain a blocking folio's extra
+ * references. The holders are the io_uring fixed buffers the ring walk
+ * found (rings.c: one record per bvec in a guest_memfd folio); each pins its folio
+ * once, so it explains GMT_REFS_PIN_BIAS references on an order-0 folio and
+ * one on a large one (_pincount). What no holder explains is said, never
+ * dropped: attributed + unattributed is always the excess.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+
+static int ubuf_cmp(const void *a, const void *b)
+{
+	const struct gmt_refs_ubuf *x = a, *y = b;
+
+	return x->folio < y->folio ? -1 : x->folio > y->folio;
+}
+
+void refs_holders_record(struct refs_ctx *c, const struct gmt_refs_ubuf *r)
+{
+	struct gmt_refs_ubuf *n;
+
+	if (c->nr_ubufs == c->cap_ubufs) {
+		int cap = c->cap_ubufs ? c->cap_ubufs * 2 : 256;
+
+		n = realloc(c->ubufs, cap * sizeof(*n));
+		if (!n) {
+			c->ubufs_lost++;
+			return;
+		}
+		c->ubufs = n;
+		c->cap_ubufs = cap;
+	}
+	c->ubufs[c->nr_ubufs++] = *r;
+}
+
+void refs_holders_done(struct refs_ctx *c)
+{
+	if (c->nr_ubufs)
+		qsort(c->ubufs, c->nr_ubufs, sizeof(*c->ubufs), ubuf_cmp);
+}
+
+/* first ubuf whose folio >= addr */
+static int ubuf_lower(const struct refs_ctx *c, __u64 addr)
+{
+	int lo = 0, hi = c->nr_ubufs;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (c->ubufs[mid].folio < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void add_attr(struct gmt_refs_attr_view *a, int *nr, const struct gmt_refs_ubuf *u,
+		     __u64 per_pin)
+{
+	int i;
+
+	for (i = 0; i < *nr; i++) {
+		if (a[i].pid == u->hdr.tgid && a[i].fd == u->hdr.fd &&
+		    a[i].buf_index == u->buf_index) {
+			a[i].pages++;
+			a[i].refs += per_pin;
+			return;
+		}
+	}
+	if (*nr == GMT_REFS_MAX_ATTR)
+		return;	/* counted as unattributed: said, not hidden */
+	a[*nr] = (struct gmt_refs_attr_view){
+		.kind = "io_uring_buffer",
+		.pid = u->hdr.tgid,
+		.comm = u->comm,
+		.fd = u->hdr.fd,
+		.buf_index = u->buf_index,
+		.pages = 1,
+		.refs = per_pin,
+	};
+	(*nr)++;
+}
+
+static const char *why_unattributed(const struct refs_ctx *c, __u64 left_pins, __u32 other)
+{
+	static char off[sizeof(c->rings_off) + 32];
+
+	if (left_pins && c->rings_off[0]) {
+		snprintf(off, sizeof(off), "io_uring walk not available: %s", c->rings_off);
+		return off;
+	}
+	if (left_pins && c->rings_unknown)
+		return "this kernel's io_uring buffer table layout is unknown: not read";
+	if (left_pins && (c->rings_truncated || c->ubufs_lost))
+		return "an io_uring ring's buffers could not all be read";
+	if (left_pins && c->rings_gone)
+		return "an io_uring ring was closed while it was read";
+	if (left_pins && c->o->nr_pids)
+		return "pinned by no io_uring buffer of the -p processes; other processes, "
+		       "VFIO, iommufd, drivers and GUP are not walked";
+	if (left_pins)
+		return "pinned by no io_uring buffer; VFIO, iommufd, drivers and GUP are not walked";
+	if (other)
+		return "non-pin references (GET, I/O in flight, KVM) have no walkable holder";
+	return NULL;
+}
+
+/* Fill v's holders for folio r; attr has room for GMT_REFS_MAX_ATTR. */
+void refs_holders_attribute(const struct refs_ctx *c, const struct gmt_refs_folio *r,
+			    const struct gmt_refs_verdict *d, struct gmt_refs_folio_view *v,
+			    struct gmt_refs_attr_view *attr)
+{
+	__u64 per_pin = r->order ? 1 : GMT_REFS_PIN_BIAS;
+	__u64 pins_refs = (__u64)d->pins * per_pin, got = 0;
+	int i, nr = 0;
+
+	v->holders = true;
+	v->excess_refs = pins_refs + d->other;
+	v->attr = attr;
+	for (i = ubuf_lower(c, r->folio); i < c->nr_ubufs && c->ubufs[i].folio == r->folio; i++)
+		add_attr(attr, &nr, &c->ubufs[i], per_pin);
+	/* a buffer released after the table was read explains no more than the pins */
+	for (i = 0; i < nr; i++) {
+		if (attr[i].refs > pins_refs - got)
+			attr[i].refs = pins_refs - got;
+		got += attr[i].refs;
+	}
+	v->nr_attr = nr;
+	v->unattributed = v->excess_refs - got;
+	v->unattributed_why = v->unattributed ?
+		why_unattributed(c, (pins_refs - got) / per_pin, d->other) : NULL;
+}
