@@ -38,7 +38,7 @@ static json_object *run(const char *backend, bool holders, const char *tag, json
 {
 	char out[256], err[300], wlj[300];
 	const char *argv[40];
-	int n = 0, rc;
+	int n = 0;
 
 	snprintf(out, sizeof(out), "%s", live_tmp(tag));
 	snprintf(err, sizeof(err), "%s.err", out);
@@ -66,13 +66,7 @@ static json_object *run(const char *backend, bool holders, const char *tag, json
 		argv[n++] = *a;
 	argv[n++] = wlj;
 	argv[n] = NULL;
-	rc = live_run((char *const *)argv, NULL, err, 240);
-	if (rc)
-		live_dump(err, 20);
-	assert_int_equal(rc, 0);
-	*wl = live_read_json(wlj);
-	assert_non_null(*wl);
-	return live_read_ndjson(out);
+	return live_run_workload((char *const *)argv, err, out, wlj, wl);
 }
 
 /* the workload's calls refused with EAGAIN */

@@ -65,7 +65,7 @@ static json_object *run_traced(const char *cmd, const char *backend, const char 
 {
 	char out[256], err[300], wl_json[300];
 	const char *argv[48];
-	int n = 0, rc;
+	int n = 0;
 
 	snprintf(out, sizeof(out), "%s", live_tmp(tag));
 	snprintf(err, sizeof(err), "%s.err", out);
@@ -89,13 +89,7 @@ static json_object *run_traced(const char *cmd, const char *backend, const char 
 	argv[n++] = "--json-out";
 	argv[n++] = wl_json;
 	argv[n] = NULL;
-	rc = live_run((char *const *)argv, NULL, err, 240);
-	if (rc)
-		live_dump(err, 20);
-	assert_int_equal(rc, 0);
-	*wl = live_read_json(wl_json);
-	assert_non_null(*wl);
-	return live_read_ndjson(out);
+	return live_run_workload((char *const *)argv, err, out, wl_json, wl);
 }
 
 static json_object *get(json_object *o, const char *key)

@@ -460,3 +460,16 @@ bool live_have_export(void)
 	print_message("SKIP: this gmemtrace has no export command (a build without libmicrohttpd)\n");
 	return false;
 }
+
+json_object *live_run_workload(char *const *argv, const char *err, const char *out,
+			       const char *wl_json, json_object **wl)
+{
+	int rc = live_run(argv, NULL, err, 240);
+
+	if (rc)
+		live_dump(err, 20);
+	assert_int_equal(rc, 0);
+	*wl = live_read_json(wl_json);
+	assert_non_null(*wl);
+	return live_read_ndjson(out);
+}

@@ -38,6 +38,11 @@ bool live_wait_for(const char *path, const char *needle, double timeout_s);
 json_object *live_read_json(const char *path);
 /* NDJSON: array of the records; NULL if the file is missing */
 json_object *live_read_ndjson(const char *path);
+/* run gmemtrace (-o out) over gmem-workload (--json-out wl_json) to the end:
+ * exit 0 (else its stderr, err, is shown), the workload's report into *wl,
+ * gmemtrace's records returned */
+json_object *live_run_workload(char *const *argv, const char *err, const char *out,
+			       const char *wl_json, json_object **wl);
 /* records of one "type" (and for events, one "event" kind if non-NULL) */
 json_object *live_filter(json_object *records, const char *type, const char *event);
 
