@@ -80,6 +80,34 @@ static __always_inline bool gmt_file_is_vcpu(struct file *file)
 	return gmt_file_name_is(file, "kvm-vcpu:", 9);
 }
 
+/*
+ * The same kind checks on a file the program got as a BTF pointer (LSM and
+ * fmod_ret arguments): direct loads, not a bpf_probe_read_kernel per field
+ * (the policy hook pays them on every conversion ioctl: docs/bench.md).
+ */
+static __always_inline bool gmt_btf_file_is_vm(struct file *file)
+{
+	const unsigned char *name = file->f_path.dentry->d_name.name;
+	char buf[8];
+	int i;
+
+	if (bpf_probe_read_kernel(buf, 7, name) < 0)
+		return false;
+	for (i = 0; i < 7; i++)
+		if (buf[i] != "kvm-vm"[i])
+			return false;
+	return true;
+}
+
+static __always_inline bool gmt_btf_file_is_gmem(struct file *file)
+{
+	int bit = gmt_as_inaccessible_bit();
+
+	if (bit < 0)
+		return false;
+	return (file->f_mapping->flags >> (bit & 63)) & 1;
+}
+
 /* the struct kvm behind a VM, vCPU or guest_memfd file; 0 for any other */
 static __always_inline __u64 gmt_file_kvm(struct file *file)
 {
