@@ -78,7 +78,7 @@ static __always_inline void gmt_pol_count_it(const struct gmt_pol_verdict *v, bo
 }
 
 /* the selectors that need the VM's identity (a hash lookup) */
-#define GMT_PM_NEEDS_VM	(GMT_PM_VM_PID | GMT_PM_VM_OWNER | GMT_PM_VM_CGROUP | GMT_PM_RATE)
+#define GMT_PM_NEEDS_VM	(GMT_PM_VM_PID | GMT_PM_VM_OWNER | GMT_PM_RATE)
 
 /*
  * Who converts, and for which VM: only what some rule of the live policy
@@ -113,8 +113,10 @@ static __always_inline void gmt_pol_fill_caller(struct gmt_pol_conv *c, struct f
 		gmt_vm_identity(kvm, &c->vm_id, &pid, &fd);
 		c->vm_pid = (__u32)pid;
 	}
-	/* TODO(issue 10): the VM's cgroup at creation is not tracked yet:
-	 * vm_cgroup rules match no VM (docs/policy.md) */
+	/* recorded by the tracer at KVM_CREATE_VM (struct kvm keeps no
+	 * cgroup, and the creator may have moved or exited since) */
+	if (needs & GMT_PM_VM_CGROUP)
+		c->vm_cgroup = gmt_vm_creator_cgroup(kvm);
 }
 
 static __always_inline void gmt_pol_emit(const struct gmt_pol_conv *c, const struct gmt_convert *cv,
