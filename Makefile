@@ -209,10 +209,11 @@ bpftest: all $(BPFTEST_BINS)
 # refs' live tests share a holding workload and the record helpers
 $(OUTPUT)/tests/live_refs $(OUTPUT)/tests/live_refs_holders: tests/live/refs_util.c
 # the policy hook benchmark loads gmemtrace's own hook: its skeleton and libbpf
-$(OUTPUT)/tests/live_bench_policy: tests/live/live_bench_policy.c $(LIVE_LIB) $(OUTPUT)/gmemtrace.skel.h \
-		$(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests
+# and the policy compiler's index (src/policy/index.c)
+$(OUTPUT)/tests/live_bench_policy: tests/live/live_bench_policy.c $(LIVE_LIB) src/policy/index.c \
+		$(OUTPUT)/gmemtrace.skel.h $(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Itests/live $(filter %.c,$^) -o $@ \
+	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) -Isrc/policy -Itests/live $(filter %.c,$^) -o $@ \
 		-lcmocka $(LDLIBS_JSON) $(LDLIBS_BPF)
 
 $(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.h) $(wildcard include/*.h) | $(OUTPUT)/tests

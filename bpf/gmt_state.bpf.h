@@ -154,6 +154,14 @@ static __always_inline void gmt_vm_identity(__u64 kvm, __u64 *id, __s32 *pid, __
 	}
 }
 
+/* the cgroup its creator was in at KVM_CREATE_VM; 0: not seen created */
+static __always_inline __u64 gmt_vm_creator_cgroup(__u64 kvm)
+{
+	struct gmt_vm_info *info = kvm ? bpf_map_lookup_elem(&gmt_vms, &kvm) : NULL;
+
+	return info ? info->cgroup : 0;
+}
+
 /* Header fields of a task that may not be the current one (iterators). */
 static __always_inline void gmt_fill_task_hdr(struct gmt_event *e, struct task_struct *task)
 {

@@ -78,11 +78,12 @@ static __always_inline void gmt_pol_count_it(const struct gmt_pol_verdict *v, bo
 }
 
 /* the selectors that need the VM's identity (a hash lookup) */
-#define GMT_PM_NEEDS_VM	(GMT_PM_VM_PID | GMT_PM_VM_OWNER | GMT_PM_VM_CGROUP | GMT_PM_RATE)
+#define GMT_PM_NEEDS_VM	(GMT_PM_VM_PID | GMT_PM_VM_OWNER | GMT_PM_RATE)
 
 /*
  * Who converts, and for which VM: only what some rule of the live policy
- * selects on (needs: its match_any). Every field costs on every conversion
+ * that fits this generation and direction selects on (needs: the index's
+ * OR of their match bits). Every field costs on every conversion
  * (bench_policy); the records read theirs when they are written.
  */
 static __always_inline void gmt_pol_fill_caller(struct gmt_pol_conv *c, struct file *file,
@@ -92,7 +93,8 @@ static __always_inline void gmt_pol_fill_caller(struct gmt_pol_conv *c, struct f
 	struct inode *ino;
 	__s32 pid, fd;
 
-	c->tgid = bpf_get_current_pid_tgid() >> 32;
+	if (needs & (GMT_PM_PID | GMT_PM_VM_OWNER))
+		c->tgid = bpf_get_current_pid_tgid() >> 32;
 	if (needs & GMT_PM_UID)
 		c->uid = (__u32)bpf_get_current_uid_gid();
 	if (needs & GMT_PM_RATE)
@@ -111,8 +113,10 @@ static __always_inline void gmt_pol_fill_caller(struct gmt_pol_conv *c, struct f
 		gmt_vm_identity(kvm, &c->vm_id, &pid, &fd);
 		c->vm_pid = (__u32)pid;
 	}
-	/* TODO(issue 10): the VM's cgroup at creation is not tracked yet:
-	 * vm_cgroup rules match no VM (docs/policy.md) */
+	/* recorded by the tracer at KVM_CREATE_VM (struct kvm keeps no
+	 * cgroup, and the creator may have moved or exited since) */
+	if (needs & GMT_PM_VM_CGROUP)
+		c->vm_cgroup = gmt_vm_creator_cgroup(kvm);
 }
 
 static __always_inline void gmt_pol_emit(const struct gmt_pol_conv *c, const struct gmt_convert *cv,
@@ -132,7 +136,7 @@ static __always_inline void gmt_pol_emit(const struct gmt_pol_conv *c, const str
 	e->hdr.size = GMT_EVENT_SIZE;
 	e->hdr.cpu = bpf_get_smp_processor_id();
 	e->hdr.ts_ns = bpf_ktime_get_ns();
-	e->hdr.pid = c->tgid;
+	e->hdr.pid = bpf_get_current_pid_tgid() >> 32;
 	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
 	e->hdr.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
@@ -237,8 +241,8 @@ static __always_inline long gmt_pol_hook(struct file *file, unsigned int cmd, un
 	__builtin_memset(&c, 0, sizeof(c));
 	__builtin_memset(&cv, 0, sizeof(cv));
 	__builtin_memset(w, 0, sizeof(w));
-	kind = want == GMT_FD_VM ? (gmt_file_is_vm(file) ? GMT_FD_VM : GMT_FD_OTHER) :
-	       (gmt_file_is_gmem(file) ? GMT_FD_GMEM : GMT_FD_OTHER);
+	kind = want == GMT_FD_VM ? (gmt_btf_file_is_vm(file) ? GMT_FD_VM : GMT_FD_OTHER) :
+	       (gmt_btf_file_is_gmem(file) ? GMT_FD_GMEM : GMT_FD_OTHER);
 	gen = gmt_convert_gen(cmd, kind);
 	if (gen == GMT_GEN_NONE)
 		return 0;
@@ -256,8 +260,8 @@ static __always_inline long gmt_pol_hook(struct file *file, unsigned int cmd, un
 	c.size = cv.size;
 	c.gen = gen;
 	c.dir = cv.dir;
-	kvm = gen == GMT_GEN_G1 ? (__u64)BPF_CORE_READ(file, private_data) : gmt_gmem_kvm(file);
-	gmt_pol_fill_caller(&c, file, kvm, h->match_any);
+	kvm = gen == GMT_GEN_G1 ? (__u64)file->private_data : gmt_gmem_kvm(file);
+	gmt_pol_fill_caller(&c, file, kvm, h->index.needs[GMT_POL_GEN_DIR(gen, c.dir)]);
 	if (read_failed) {
 		/* the kernel will fail its own copy too: decide nothing, report */
 		v.action = GMT_PA_AUDIT;

@@ -136,6 +136,9 @@ static __always_inline struct gmt_vm_info *gmt_vm_seen(__u64 kvm, __u32 tgid, in
 	new.fd = fd;
 	new.id = __sync_fetch_and_add(&gmt_vm_next_id, 1);
 	new.quiet = quiet;
+	/* the creator's cgroup, for vm.creator_cgroup rules: only at the
+	 * creation itself (fresh: KVM_CREATE_VM's exit, in the creator) */
+	new.cgroup = fresh ? bpf_get_current_cgroup_id() : 0;
 	/* a VM nobody reports needs a name for later, not a slot */
 	new.slot = quiet ? GMT_NO_SLOT : gmt_slot_get();
 	err = bpf_map_update_elem(&gmt_vms, &kvm, &new, fresh ? BPF_ANY : BPF_NOEXIST);

@@ -511,6 +511,8 @@ struct gmt_vm_info {
 	__u32 mark;		/* last sweep that found a file referring to it */
 	__u32 quiet;		/* only seen created by a process filtered out */
 	__u32 pad;
+	__u64 cgroup;		/* the creator's cgroup v2 id at KVM_CREATE_VM;
+				 * 0: created before tracing started */
 };
 
 /* Per-thread in-flight syscall (map gmt_inflight), keyed by tid */
@@ -587,7 +589,7 @@ _Static_assert(offsetof(struct gmt_convert, kernel_latency_ns) == 56, "convert A
 _Static_assert(offsetof(struct gmt_event, convert) == GMT_EVENT_HDR_SIZE, "body offset");
 _Static_assert(sizeof(struct gmt_stats_key) == 16, "stats key ABI");
 _Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");
-_Static_assert(sizeof(struct gmt_vm_info) == 32, "vm info ABI");
+_Static_assert(sizeof(struct gmt_vm_info) == 40, "vm info ABI");
 _Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
 _Static_assert(sizeof(struct gmt_site_err) == 16, "site error ABI");
 _Static_assert(sizeof(struct gmt_holder) == 96, "holder ABI");

@@ -86,6 +86,39 @@ enum gmt_pol_toctou {
 	GMT_PTOCTOU_MAX,
 };
 
+/*
+ * The range rules of one space, as an index (src/policy/index.c): rule
+ * bit i is rule i. Overlap of [s, e) is "start < e and end > s", inside is
+ * "start <= s and end >= e": each half is a count in a sorted array, then
+ * a prefix (starts) or suffix (ends) mask. Unused slots of starts/ends are
+ * ~0 and the masks saturate, so no count needs the number of rules.
+ */
+struct gmt_policy_range_index {
+	__u64 starts[GMT_POLICY_MAX_RULES];		/* ascending, then ~0 */
+	__u64 ends[GMT_POLICY_MAX_RULES];		/* ascending, then ~0 */
+	__u64 start_prefix[GMT_POLICY_MAX_RULES + 1];	/* [k]: rules of starts[0..k) */
+	__u64 end_suffix[GMT_POLICY_MAX_RULES + 1];	/* [k]: rules of ends[k..) */
+	__u64 overlap;		/* the space's rules with match: overlap */
+	__u64 inside;		/* ... with match: inside */
+};
+
+/* enum gmt_gen (4) x enum gmt_dir (2), checked in src/policy/index.c */
+#define GMT_POL_GEN_DIRS	8
+#define GMT_POL_GEN_DIR(gen, dir)	((((gen) & 3) << 1) | ((dir) & 1))
+
+/*
+ * A prefilter, exact for generation, direction and range (the rules are
+ * still checked in full): the candidates of a conversion are
+ * by_gen_dir & (no_range | the range index's), walked lowest bit first, so
+ * first-match order is kept and a rule that cannot match costs nothing.
+ */
+struct gmt_policy_index {
+	__u64 by_gen_dir[GMT_POL_GEN_DIRS];	/* [GMT_POL_GEN_DIR(gen, dir)] */
+	__u32 needs[GMT_POL_GEN_DIRS];		/* OR of those rules' match bits */
+	__u64 no_range;					/* rules without a range */
+	struct gmt_policy_range_index space[2];		/* GMT_PR_GPA - 1, GMT_PR_GMEM - 1 */
+};
+
 struct gmt_policy_hdr {
 	__u32 version;
 	__u32 nr_rules;
@@ -94,6 +127,7 @@ struct gmt_policy_hdr {
 	__u16 default_err;
 	__u32 match_any;	/* OR of the rules' match bits: the hook reads
 				 * only what some rule selects on */
+	struct gmt_policy_index index;
 };
 
 struct gmt_policy_abi {
@@ -142,8 +176,12 @@ struct gmt_pol_bucket {
 
 /* the map layout depends on these: a change is an ABI change */
 _Static_assert(sizeof(struct gmt_policy_rule) == 128, "gmt_policy_rule ABI size");
-_Static_assert(sizeof(struct gmt_policy_hdr) == 16, "gmt_policy_hdr ABI size");
-_Static_assert(sizeof(struct gmt_policy_abi) == 16 + 128 * GMT_POLICY_MAX_RULES,
+_Static_assert(sizeof(struct gmt_policy_range_index) == 8 * (4 * 64 + 4),
+	       "gmt_policy_range_index ABI size");
+_Static_assert(sizeof(struct gmt_policy_index) == 8 * 8 + 4 * 8 + 8 + 2 * 2080,
+	       "gmt_policy_index ABI size");
+_Static_assert(sizeof(struct gmt_policy_hdr) == 16 + 4264, "gmt_policy_hdr ABI size");
+_Static_assert(sizeof(struct gmt_policy_abi) == 16 + 4264 + 128 * GMT_POLICY_MAX_RULES,
 	       "gmt_policy_abi ABI size");
 
 _Static_assert(sizeof(struct gmt_pol_conv) == 88, "gmt_pol_conv ABI size");

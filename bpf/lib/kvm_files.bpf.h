@@ -91,6 +91,50 @@ static __always_inline bool gmt_file_is_vcpu(struct file *file)
 	return gmt_file_name_is(file, "kvm-vcpu:", 9);
 }
 
+/*
+ * The same kind checks on a file the program got as a BTF pointer (LSM and
+ * fmod_ret arguments): direct loads, not a bpf_probe_read_kernel per field
+ * (the policy hook pays them on every conversion ioctl: docs/bench.md).
+ */
+/* before 6.14 ("dcache: ... d_shortname"), the inline name was d_iname */
+struct dentry___gmt_iname {
+	unsigned char d_iname[40];
+} __attribute__((preserve_access_index));
+
+#define GMT_KVM_VM_NAME_LE	0x00006d762d6d766bULL	/* "kvm-vm\0", little endian */
+#define GMT_NAME7_MASK		0x00ffffffffffffffULL
+
+/* "kvm-vm" is 6 bytes: the dentry keeps it inline, read as one word */
+static __always_inline bool gmt_btf_file_is_vm(struct file *file)
+{
+	struct dentry *d = file->f_path.dentry;
+	const void *name = d->d_name.name;
+	struct dentry___gmt_iname *old = (void *)d;
+	__u64 w;
+
+	if (d->d_name.len != 6)
+		return false;
+	if (bpf_core_field_exists(d->d_shortname)) {
+		if (name != (const void *)&d->d_shortname)
+			return gmt_file_is_vm(file);
+		w = d->d_shortname.words[0];
+	} else {
+		if (name != (const void *)old->d_iname)
+			return gmt_file_is_vm(file);
+		w = *(__u64 *)old->d_iname;
+	}
+	return (w & GMT_NAME7_MASK) == GMT_KVM_VM_NAME_LE;
+}
+
+static __always_inline bool gmt_btf_file_is_gmem(struct file *file)
+{
+	int bit = gmt_as_inaccessible_bit();
+
+	if (bit < 0)
+		return false;
+	return (file->f_mapping->flags >> (bit & 63)) & 1;
+}
+
 /* the struct kvm behind a VM, vCPU or guest_memfd file; 0 for any other */
 static __always_inline __u64 gmt_file_kvm(struct file *file)
 {

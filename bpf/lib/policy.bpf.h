@@ -144,9 +144,86 @@ __noinline int gmt_pol_rule_matches(const struct gmt_policy_rule *r, const struc
 	return gmt_pol_who(r, c) && gmt_pol_what(r, c);
 }
 
+/* 1 when a < x, unsigned: the borrow of a - x. BPF has no setcc, so a
+ * compare would be a branch, and the verifier would walk every path of
+ * the searches below (2^7 each). The barrier keeps clang from folding it
+ * back into a compare. */
+static __always_inline __u64 gmt_pol_below(__u64 a, __u64 x)
+{
+	__u64 d = a - x;
+
+	asm volatile("" : "+r"(d));
+	return ((~a & x) | (~(a ^ x) & d)) >> 63;
+}
+
+/* how many of the ascending a[0..64) are below x (or_equal: at most x):
+ * a branch-free binary search; the answer is 0..64 */
+static __always_inline __u32 gmt_pol_count(const __u64 *a, __u64 x, bool or_equal)
+{
+	__u32 pos = 0, step;
+
+#pragma unroll
+	for (step = 32; step; step >>= 1) {
+		__u64 v = a[(pos + step - 1) & 63];
+
+		pos += step * (or_equal ? 1 - gmt_pol_below(x, v) : gmt_pol_below(v, x));
+	}
+	pos += or_equal ? 1 - gmt_pol_below(x, a[pos & 63]) : gmt_pol_below(a[pos & 63], x);
+	return pos & 127;
+}
+
 /*
- * The rules are walked with the open-coded number iterator (6.4+), so the
- * verifier checks one step until its states converge instead of 64.
+ * The rules that may match this conversion (src/policy/index.c), exact
+ * for generation, direction and range: overlap of [s, e) is start < e and
+ * end > s; inside is start <= s and end >= e. A wrapping conversion
+ * reaches the top of the space, as gmt_pol_range() has it.
+ */
+static __always_inline __u64 gmt_pol_candidates(const struct gmt_policy_hdr *h,
+						const struct gmt_pol_conv *c)
+{
+	const struct gmt_policy_range_index *x;
+	__u64 cand, s = c->start, e = c->start + c->size, ranged = 0;
+	bool wraps = e < s;
+	__u32 lo, hi;
+
+	cand = h->index.by_gen_dir[GMT_POL_GEN_DIR(c->gen, c->dir)];
+	if (!(cand & ~h->index.no_range))
+		return cand;
+	if (wraps)
+		e = ~0ULL;
+	x = &h->index.space[c->gen == GMT_GEN_G1 ? GMT_PR_GPA - 1 : GMT_PR_GMEM - 1];
+	if (x->overlap) {
+		lo = gmt_pol_count(x->starts, e, false);
+		hi = gmt_pol_count(x->ends, s, true);
+		if (lo <= GMT_POLICY_MAX_RULES && hi <= GMT_POLICY_MAX_RULES)
+			ranged |= x->overlap & x->start_prefix[lo] & x->end_suffix[hi];
+	}
+	if (x->inside && !wraps) {
+		lo = gmt_pol_count(x->starts, s, true);
+		hi = gmt_pol_count(x->ends, e, false);
+		if (lo <= GMT_POLICY_MAX_RULES && hi <= GMT_POLICY_MAX_RULES)
+			ranged |= x->inside & x->start_prefix[lo] & x->end_suffix[hi];
+	}
+	return cand & (h->index.no_range | ranged);
+}
+
+/* the lowest set bit's place (de Bruijn: BPF has no ctz) */
+static const __u8 gmt_pol_debruijn[64] = {
+	0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
+};
+
+static __always_inline __u32 gmt_pol_lowest(__u64 m)
+{
+	return gmt_pol_debruijn[((m & -m) * 0x03f79d71b4cb0a89ULL) >> 58];
+}
+
+/*
+ * The candidates are walked lowest first (first match kept) with the
+ * open-coded number iterator (6.4+), so the verifier checks one step until
+ * its states converge instead of 64.
  */
 extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
 extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
@@ -161,15 +238,23 @@ static __always_inline int gmt_policy_decide(void *hdr_map, void *rules_map, voi
 	const struct gmt_policy_hdr *h;
 	struct bpf_iter_num it;
 	__u32 zero = 0, i, hit_i = 0, nr;
-	int *ip;
+	__u64 cand;
 
 	h = bpf_map_lookup_elem(hdr_map, &zero);
 	if (!h || h->version != GMT_POLICY_VERSION)
 		return -1;
 	nr = h->nr_rules < GMT_POLICY_MAX_RULES ? h->nr_rules : GMT_POLICY_MAX_RULES;
+	cand = gmt_pol_candidates(h, c);
+	if (!cand)
+		goto dflt;
 	bpf_iter_num_new(&it, 0, (int)nr);
-	while ((ip = bpf_iter_num_next(&it))) {
-		i = (__u32)*ip;
+	while (bpf_iter_num_next(&it)) {
+		if (!cand)
+			break;
+		i = gmt_pol_lowest(cand);
+		cand &= cand - 1;
+		if (i >= nr)
+			break;	/* the compiler sets no such bit */
 		r = bpf_map_lookup_elem(rules_map, &i);
 		if (!r)
 			break;
@@ -190,6 +275,7 @@ static __always_inline int gmt_policy_decide(void *hdr_map, void *rules_map, voi
 		v->err = hit->err;
 		return 0;
 	}
+dflt:
 	v->id = 0;
 	v->index = GMT_POLICY_MAX_RULES;
 	v->action = h->default_action;

@@ -181,6 +181,7 @@ static int compile(struct pctx *c, yaml_node_t *root)
 	h->match_any = 0;
 	for (i = 0; i < h->nr_rules; i++)
 		h->match_any |= c->p->abi.rules[i].match;
+	gmt_policy_index(&c->p->abi);
 	h->version = GMT_POLICY_VERSION;
 	return 0;
 }

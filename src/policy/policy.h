@@ -38,6 +38,8 @@ struct gmt_policy_error {
 int gmt_policy_parse(const char *buf, size_t len, struct gmt_policy *p,
 		     struct gmt_policy_error *e);
 int gmt_policy_load(const char *path, struct gmt_policy *p, struct gmt_policy_error *e);
+/* fills abi->hdr.index from the rules (the hook's prefilter); parse calls it */
+void gmt_policy_index(struct gmt_policy_abi *abi);
 
 const char *gmt_policy_action_name(unsigned int action);
 const char *gmt_policy_toctou_name(unsigned int t);

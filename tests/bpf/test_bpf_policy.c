@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -229,6 +231,198 @@ static void test_rate_buckets(void **state)
 	assert_int_equal(decide(&c), 2);
 }
 
+/* the decision without the index: the rule walk as docs/policy.md has it,
+ * for the selectors the index tests use (gen, dir, range, size, pid) */
+static bool ref_range(const struct gmt_policy_rule *r, const struct gmt_pol_conv *c)
+{
+	__u64 end = c->start + c->size;
+	bool wraps = end < c->start;
+
+	if (r->range_space == GMT_PR_GPA ? c->gen != GMT_GEN_G1 : c->gen == GMT_GEN_G1)
+		return false;
+	if (wraps)
+		end = ~0ULL;
+	if (r->range_inside)
+		return !wraps && c->start >= r->range_start && end <= r->range_end;
+	return c->start < r->range_end && r->range_start < end;
+}
+
+/* the rules gen, dir and range leave: what the index must give, exactly */
+static __u64 ref_candidates(const struct gmt_pol_conv *c)
+{
+	__u64 m = 0;
+	unsigned int i;
+
+	for (i = 0; i < pol.abi.hdr.nr_rules; i++) {
+		const struct gmt_policy_rule *r = &pol.abi.rules[i];
+
+		if ((r->match & GMT_PM_GEN) && !(r->gens & (1u << c->gen)))
+			continue;
+		if ((r->match & GMT_PM_DIR) && !(r->dirs & (1u << c->dir)))
+			continue;
+		if ((r->match & GMT_PM_RANGE) && !ref_range(r, c))
+			continue;
+		m |= 1ULL << i;
+	}
+	return m;
+}
+
+static __u32 ref_decide(const struct gmt_pol_conv *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < pol.abi.hdr.nr_rules; i++) {
+		const struct gmt_policy_rule *r = &pol.abi.rules[i];
+
+		if ((r->match & GMT_PM_GEN) && !(r->gens & (1u << c->gen)))
+			continue;
+		if ((r->match & GMT_PM_DIR) && !(r->dirs & (1u << c->dir)))
+			continue;
+		if ((r->match & GMT_PM_PID) && r->pid != c->tgid)
+			continue;
+		if ((r->match & GMT_PM_SIZE) && (c->size < r->size_min || c->size > r->size_max))
+			continue;
+		if ((r->match & GMT_PM_RANGE) && !ref_range(r, c))
+			continue;
+		return r->id;
+	}
+	return 0;
+}
+
+static __u64 rnd_state = 0x9e3779b97f4a7c15ULL;
+
+static __u64 rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* every conversion at, just below and just above each edge of each range
+ * rule, with sizes that end there, wrap or are empty: the index (a
+ * prefilter) must give the walk's first match every time */
+/* the walk's first match, and the index's candidates exactly */
+static void check_one(const struct gmt_pol_conv *c)
+{
+	assert_int_equal(decide(c), ref_decide(c));
+	if (skel->bss->t_cand != ref_candidates(c))
+		fail_msg("candidates 0x%llx, want 0x%llx: gen %u dir %u start 0x%llx size 0x%llx",
+			 (unsigned long long)skel->bss->t_cand,
+			 (unsigned long long)ref_candidates(c), c->gen, c->dir,
+			 (unsigned long long)c->start, (unsigned long long)c->size);
+}
+
+static void check_against_walk(struct gmt_pol_conv c)
+{
+	static const __u64 sizes[] = { 0, 1, 0xfff, 0x1000, 0x10000, 1ULL << 40, ~0ULL,
+				       0x8000000000000000ULL };
+	unsigned int i, j, k, n = 0;
+	__u64 at[3];
+
+	for (i = 0; i < pol.abi.hdr.nr_rules; i++) {
+		const struct gmt_policy_rule *r = &pol.abi.rules[i];
+
+		if (!(r->match & GMT_PM_RANGE))
+			continue;
+		for (j = 0; j < 2; j++) {
+			__u64 e = j ? r->range_end : r->range_start;
+
+			at[0] = e - 1;
+			at[1] = e;
+			at[2] = e + 1;
+			for (k = 0; k < 3 * 8; k++) {
+				c.start = at[k % 3];
+				c.size = sizes[k / 3];
+				check_one(&c);
+				/* a conversion that ends exactly at the edge */
+				c.size = at[k % 3] > sizes[k / 3] ? sizes[k / 3] : at[k % 3];
+				c.start = at[k % 3] - c.size;
+				check_one(&c);
+				n += 2;
+			}
+		}
+	}
+	for (i = 0; i < 2000; i++) {
+		c.start = rnd() & 0x3ffffff;
+		c.size = (rnd() & 7) == 0 ? rnd() : rnd() & 0x3fffff;
+		c.gen = 1 + rnd() % 3;
+		c.dir = rnd() & 1;
+		c.tgid = 100 + (rnd() & 1);
+		check_one(&c);
+		n++;
+	}
+	assert_true(n > 2000);
+}
+
+static void test_index_edges_order_overflow(void **state)
+{
+	struct gmt_pol_conv c = conv();
+
+	/* overlapping and nested ranges, a shared start, the top of the
+	 * space, inside and overlap mixed, gen/dir/size/pid rules between */
+	load(HDR "  - {id: 1, action: deny, match: {range: {space: gpa, start: 0x10000, "
+	     "end: 0x20000, match: inside}}}\n"
+	     "  - {id: 2, action: deny, match: {uapi: g3, direction: to_shared}}\n"
+	     "  - {id: 3, action: deny, match: {range: {space: gpa, start: 0x10000, end: 0x11000}}}\n"
+	     "  - {id: 4, action: audit, match: {range: {space: offset, start: 0, size: 4K}}}\n"
+	     "  - {id: 5, action: deny, match: {pid: 101, range: {space: gpa, start: 0x18000, "
+	     "end: 0x30000}}}\n"
+	     "  - {id: 6, action: deny, match: {range: {space: gpa, start: 0xfffffffffffff000, "
+	     "end: 0xffffffffffffffff}}}\n"
+	     "  - {id: 7, action: deny, match: {size: {min: 2M}, direction: to_private}}\n"
+	     "  - {id: 8, action: deny, match: {range: {space: offset, start: 0x2000, "
+	     "end: 0x2001, match: inside}}}\n"
+	     "  - {id: 9, action: deny, match: {uapi: [g2, g3], range: {space: offset, "
+	     "start: 0x1000000, size: 1G, match: inside}}}\n"
+	     "  - {id: 10, action: deny, match: {range: {space: gpa, start: 0, size: 1}}}\n");
+	c.start = 0x10000;		/* inside rule 1 and overlapping rule 3: 1 first */
+	c.size = 0x1000;
+	assert_int_equal(decide(&c), 1);
+	c.size = 0x10001;		/* one byte past rule 1: rule 3 */
+	assert_int_equal(decide(&c), 3);
+	c.start = 0xffffffffffffe000ULL;	/* wraps: reaches rule 6 */
+	c.size = 0x4000;
+	assert_int_equal(decide(&c), 6);
+	c.start = 0;			/* rule 10's single byte */
+	c.size = 1;
+	assert_int_equal(decide(&c), 10);
+	c.gen = GMT_GEN_G3;		/* offsets now: rule 4 */
+	assert_int_equal(decide(&c), 4);
+	c.dir = GMT_DIR_TO_SHARED;	/* rule 2 comes first */
+	assert_int_equal(decide(&c), 2);
+	c.dir = GMT_DIR_TO_PRIVATE;
+	c.start = 0x2000;		/* inside rule 8's one byte */
+	assert_int_equal(decide(&c), 8);
+	c.size = 2;
+	assert_int_equal(decide(&c), 0);
+	check_against_walk(conv());
+}
+
+/* 64 range rules, the most a policy holds: the masks' top bit and every
+ * slot of the sorted arrays are used */
+static void test_index_full_policy(void **state)
+{
+	char *y = malloc(64 * 160 + 64), *p;
+	unsigned int i;
+
+	assert_non_null(y);
+	p = y + sprintf(y, HDR);
+	for (i = 0; i < GMT_POLICY_MAX_RULES; i++) {
+		__u64 start = (rnd() & 0x3ffffff) & ~0xfffULL, size = (rnd() & 0xffffff) + 1;
+
+		p += sprintf(p, "  - {id: %u, action: deny, match: {%srange: {space: %s, "
+			     "start: 0x%llx, size: 0x%llx, match: %s}}}\n", i + 1,
+			     i % 5 == 0 ? "pid: 101, " : "", i % 3 ? "gpa" : "offset",
+			     (unsigned long long)start, (unsigned long long)size,
+			     i % 4 ? "overlap" : "inside");
+	}
+	load(y);
+	free(y);
+	assert_int_equal(pol.abi.hdr.nr_rules, GMT_POLICY_MAX_RULES);
+	check_against_walk(conv());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +432,8 @@ int main(void)
 		cmocka_unit_test(test_generation_direction_size),
 		cmocka_unit_test(test_range_edges_and_wrap),
 		cmocka_unit_test(test_rate_buckets),
+		cmocka_unit_test(test_index_edges_order_overflow),
+		cmocka_unit_test(test_index_full_policy),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -40,6 +40,7 @@ struct {
 
 struct gmt_pol_conv t_conv = {};
 struct gmt_pol_verdict t_verdict = {};
+__u64 t_cand = 0;	/* the index's candidates for t_conv */
 int t_ret = 0;
 
 SEC("syscall")
@@ -48,7 +49,13 @@ int t_policy(void *ctx)
 	struct gmt_pol_conv c = t_conv;
 	struct gmt_pol_verdict v = {};
 
+	const struct gmt_policy_hdr *h;
+	__u32 zero = 0;
+
 	t_ret = gmt_policy_decide(&t_pol_hdr, &t_pol_rules, &t_pol_buckets, &c, &v);
 	t_verdict = v;
+	h = bpf_map_lookup_elem(&t_pol_hdr, &zero);
+	if (h)
+		t_cand = gmt_pol_candidates(h, &c);
 	return 0;
 }

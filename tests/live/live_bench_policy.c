@@ -6,12 +6,13 @@
  *
  *   make vmtest VM_KERNELS=sw-protected-7.3 TESTS=bench_policy
  *
- * In one run, rounds rotate three configurations on the file_ioctl hook:
+ * In one run, rounds rotate five configurations on the file_ioctl hook:
  *   bare    nothing attached
  *   empty   an empty sleepable LSM program (returns 0)
  *   hook    gmemtrace's gmt_pol_lsm as enforce loads it (enforce mode, TOCTOU
  *           stash on), with a 32-rule policy none of whose rules matches
  *   hook1   the same with only its first rule: what is fixed, what is per rule
+ *   hooknt  hook without the TOCTOU stash (toctou off): what the stash costs
  * and two loops:
  *   unrelated   FIONREAD on a pipe (every ioctl on the host passes the hook)
  *   conversion  KVM_SET_MEMORY_ATTRIBUTES on a VM fd with flags = 1: the hook
@@ -40,6 +41,7 @@
 #include "gmt_policy.h"
 #include "kvm_uapi.h"
 #include "gmemtrace.skel.h"
+#include "policy.h"
 
 #define ROUNDS		15
 #define CHUNKS		10
@@ -47,8 +49,11 @@
 #define UNRELATED_MAX	1.2
 #define CONVERSION_MAX	2.0
 
-enum { CFG_BARE, CFG_EMPTY, CFG_HOOK, CFG_HOOK1, CFG_MAX };
-static const char *const cfg_name[CFG_MAX] = { "bare", "empty", "hook", "hook1" };
+enum { CFG_BARE, CFG_EMPTY, CFG_HOOK, CFG_HOOK1, CFG_HOOKNT, CFG_MAX };
+static const char *const cfg_name[CFG_MAX] = { "bare", "empty", "hook", "hook1", "hooknt" };
+
+/* the 32 rules, compiled as enforce compiles them (the index included) */
+static struct gmt_policy_abi bench_abi;
 
 static long iters = 20000;
 
@@ -117,14 +122,20 @@ static int empty_lsm_attach(void)
 	return link;
 }
 
-/* the live policy's number of rules */
+/* the live policy's first nr rules: its header and index */
 static int policy_rules(struct gmemtrace_bpf *skel, __u32 nr)
 {
-	struct gmt_policy_hdr h = { .version = GMT_POLICY_VERSION, .nr_rules = nr,
-				    .default_action = GMT_PA_ALLOW };
-	__u32 zero = 0;
+	struct gmt_policy_hdr *h = &bench_abi.hdr;
+	__u32 zero = 0, i;
 
-	return bpf_map_update_elem(bpf_map__fd(skel->maps.gmt_pol_hdr0), &zero, &h, BPF_ANY);
+	h->version = GMT_POLICY_VERSION;
+	h->nr_rules = nr;
+	h->default_action = GMT_PA_ALLOW;
+	h->match_any = 0;
+	for (i = 0; i < nr; i++)
+		h->match_any |= bench_abi.rules[i].match;
+	gmt_policy_index(&bench_abi);
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.gmt_pol_hdr0), &zero, h, BPF_ANY);
 }
 
 /* 32 rules that each get as far as the range (G1, to_private, a GPA range
@@ -143,6 +154,7 @@ static int policy_fill(struct gmemtrace_bpf *skel)
 		};
 
 		r.range_end = r.range_start + 0x200000;
+		bench_abi.rules[i] = r;
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.gmt_pol_rules0), &i, &r, BPF_ANY))
 			return -1;
 	}
@@ -150,7 +162,7 @@ static int policy_fill(struct gmemtrace_bpf *skel)
 }
 
 /* gmemtrace's hook alone, loaded as enforce loads it */
-static struct gmemtrace_bpf *hook_load(void)
+static struct gmemtrace_bpf *hook_load(bool toctou)
 {
 	struct gmemtrace_bpf *skel = gmemtrace_bpf__open();
 	struct bpf_program *p;
@@ -161,7 +173,7 @@ static struct gmemtrace_bpf *hook_load(void)
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, p == skel->progs.gmt_pol_lsm);
 	skel->rodata->cfg_pol_mode = GMT_POL_ENFORCE;
-	skel->rodata->cfg_pol_toctou = true;
+	skel->rodata->cfg_pol_toctou = toctou;
 	if (gmemtrace_bpf__load(skel) || policy_fill(skel)) {
 		gmemtrace_bpf__destroy(skel);
 		return NULL;
@@ -183,7 +195,7 @@ static void test_bench_policy(void **state)
 	struct gmt_kvm_memory_attributes attr = { .address = 0, .size = 4096,
 						  .attributes = GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE,
 						  .flags = 1 };
-	struct gmemtrace_bpf *skel;
+	struct gmemtrace_bpf *skel, *skel_nt;
 	int pipefd[2], kvm, vm, avail, round, k;
 	cpu_set_t cpus;
 
@@ -201,11 +213,14 @@ static void test_bench_policy(void **state)
 	vm = ioctl(kvm, GMT_KVM_CREATE_VM, 0);
 	assert_true(vm >= 0);
 	assert_int_equal(pipe(pipefd), 0);
-	skel = hook_load();
+	skel = hook_load(true);
+	skel_nt = hook_load(false);
 	k = empty_lsm_attach();
-	if (!skel || k < 0) {
+	if (!skel || !skel_nt || k < 0) {
 		if (k >= 0)
 			close(k);
+		gmemtrace_bpf__destroy(skel);
+		gmemtrace_bpf__destroy(skel_nt);
 		live_cannot_run("LSM", "gmt_pol_lsm or an empty lsm.s program does not load here");
 		return;
 	}
@@ -228,6 +243,9 @@ static void test_bench_policy(void **state)
 			else if (cfg == CFG_HOOK || cfg == CFG_HOOK1)
 				hl = policy_rules(skel, cfg == CFG_HOOK ? NR_RULES : 1) ? NULL :
 				     bpf_program__attach(skel->progs.gmt_pol_lsm);
+			else if (cfg == CFG_HOOKNT)
+				hl = policy_rules(skel_nt, NR_RULES) ? NULL :
+				     bpf_program__attach(skel_nt->progs.gmt_pol_lsm);
 			assert_true(cfg == CFG_BARE || link >= 0 || hl);
 			unrel[cfg][round] = time_ioctl(pipefd[0], FIONREAD, &avail);
 			conv[cfg][round] = time_ioctl(vm, GMT_KVM_SET_MEMORY_ATTRIBUTES, &attr);
@@ -249,14 +267,17 @@ static void test_bench_policy(void **state)
 			      cfg_name[k], median(unrel[k], ROUNDS),
 			      median(conv[k], ROUNDS));
 	print_message("  added (unrelated / conversion): empty lsm.s %.1f / %.1f ns, gmt_pol_lsm "
-		      "%.1f / %.1f ns (32 rules), %.1f / %.1f ns (1 rule)\n",
+		      "%.1f / %.1f ns (32 rules), %.1f / %.1f ns (1 rule), %.1f / %.1f ns "
+		      "(32 rules, no TOCTOU stash)\n",
 		      median(add_u[0], ROUNDS), median(add_c[0], ROUNDS),
 		      median(add_u[1], ROUNDS), median(add_c[1], ROUNDS),
-		      median(add_u[2], ROUNDS), median(add_c[2], ROUNDS));
+		      median(add_u[2], ROUNDS), median(add_c[2], ROUNDS),
+		      median(add_u[3], ROUNDS), median(add_c[3], ROUNDS));
 	print_message("  ratio hook/empty: unrelated %.2f (target <= %.1f), conversion %.2f "
 		      "(target <= %.1f)\n", median(ru, ROUNDS), UNRELATED_MAX, median(rc, ROUNDS),
 		      CONVERSION_MAX);
 	gmemtrace_bpf__destroy(skel);
+	gmemtrace_bpf__destroy(skel_nt);
 	close(pipefd[0]);
 	close(pipefd[1]);
 	close(vm);

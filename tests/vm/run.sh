@@ -201,7 +201,11 @@ cached_kernel() { # name
 }
 
 # Keep what the VM needs from extracted packages: the kernel, its config and
-# the KVM modules with their dependencies, decompressed, in load order.
+# the KVM modules with their dependencies, decompressed, in load order; and
+# vhost_net (with tun, vhost, ...) where the kernel has it as a module, so the
+# policy hook is shown to leave vhost's 0xAF ioctls alone (live_enforce_rules).
+# A kernel cached before vhost_net was harvested lacks it: those tests SKIP
+# until its $GMT_CACHE/kernels/<row>-<version> is deleted and fetched again.
 harvest() { # extracted-root dest
 	local x=$1 d=$2 f m dep todo order="" ko
 	f=$(find "$x/boot" "$x/usr/lib/modules" "$x/lib/modules" -maxdepth 2 \
@@ -213,7 +217,7 @@ harvest() { # extracted-root dest
 	[ -z "$f" ] || cp "$f" "$d/config"
 	mkdir -p "$d/modules"
 	# depth-first over modinfo's depends= so dependencies load first
-	todo="kvm-amd kvm-intel"
+	todo="kvm-amd kvm-intel vhost_net"
 	visit() {
 		local name=$1 file dep
 		case " $order " in *" $name "*) return 0 ;; esac
