@@ -61,6 +61,11 @@ void do_pin(struct run *r)
 	p->touch.sigbus_off = -1;
 	if (vm->gmem_fd < 0) {
 		p->error = "no guest_memfd";
+		/* said as DMA setup failures are: a holding workload writes no
+		 * report until it exits, and tests read why from here */
+		if (cfg->pin_with != PIN_IOURING)
+			fprintf(stderr, "gmem-workload: --pin-with %s: %s\n",
+				pin_with_name(cfg->pin_with), p->error);
 		return;
 	}
 	p->mmap_tried = true;
