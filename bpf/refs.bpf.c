@@ -10,7 +10,9 @@
  *   pass N  walk: for each fd in map refs_walk, walk its mapping's xarray
  *           from the saved resume index and write one record per folio
  *           (blocking ones, or all with --all), then a chunk record.
- * --holders adds a second program, gmt_refs_rings, with the same passes over
+ * --holders adds gmt_refs_dma (VFIO type1 containers' DMA mappings, read
+ * whole in the discovery pass: lib/vfio_dma.bpf.h), loaded apart likewise, and
+ * a second program, gmt_refs_rings, with the same passes over
  * io_uring rings (lib/uring.bpf.h). It is loaded apart from gmt_refs_iter so
  * that a kernel whose verifier refuses the ring walk still gets plain refs
  * (user space then says why and reports those pins unattributed).
@@ -65,6 +67,7 @@ struct {
 } refs_rings SEC(".maps");
 
 #include "lib/uring.bpf.h"	/* after refs_pass, which its walk passes read */
+#include "lib/vfio_dma.bpf.h"
 
 /*
  * Walk state and output staging live in .bss, not on the 512-byte stack:
@@ -365,5 +368,24 @@ int gmt_refs_rings(struct bpf_iter__task_file *ctx)
 	r = bpf_map_lookup_elem(&refs_rings, &key);
 	if (r && !r->done)
 		gmt_uring_walk(seq, task, file, tgid, ctx->fd, r);
+	return 0;
+}
+
+/* refs --holders: VFIO type1 containers' DMA mappings, read in pass 0 */
+SEC("iter/task_file")
+int gmt_refs_dma(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	__u32 tgid;
+
+	if (!task || !file || refs_pass != 0)
+		return 0;
+	tgid = task->tgid;
+	if (tgid == cfg_self_tgid || !refs_tgid_wanted(tgid))
+		return 0;
+	if (gmt_file_is_vfio_container(file))
+		gmt_vfio_dma_walk(seq, task, file, tgid, ctx->fd);
 	return 0;
 }

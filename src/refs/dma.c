@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gmemtrace refs --holders: VFIO type1 DMA mappings that existed before
+ * gmemtrace ran. gmt_refs_dma's discovery pass writes every mapping of every
+ * container fd (bpf/lib/vfio_dma.bpf.h); a mapping holds a user range, so it
+ * is matched to guest_memfd offsets through the same process's guest_memfd
+ * mmaps, read from /proc/PID/maps (inode and file offset of each). The pages
+ * were pinned when the mapping was made: a guest_memfd mmap moved since then
+ * would mislead, which holders.c bounds by the folio's pins.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "refs.skel.h"
+#include "util.h"
+
+static bool dma_add(struct refs_ctx *c, const struct gmt_refs_dma *d)
+{
+	struct gmt_refs_dma *n = realloc(c->dmas, (c->nr_dmas + 1) * sizeof(*n));
+
+	if (!n)
+		return false;
+	c->dmas = n;
+	c->dmas[c->nr_dmas++] = *d;
+	return true;
+}
+
+void refs_dma_record(struct refs_ctx *c, const struct gmt_refs_hdr *h)
+{
+	const struct gmt_refs_dma_end *e = (const void *)h;
+
+	if (h->type == GMT_REFS_REC_DMA) {
+		if (!dma_add(c, (const struct gmt_refs_dma *)h))
+			c->dma_lost++;	/* its pins stay unattributed, said so */
+		return;
+	}
+	c->dma_containers++;
+	if (e->status == GMT_REFS_DMA_TRUNCATED)
+		c->dma_truncated++;
+	else if (e->status == GMT_REFS_DMA_NO_BTF)
+		c->dma_no_btf++;
+	else if (e->status == GMT_REFS_DMA_RACED)
+		c->dma_raced++;
+}
+
+static bool gmap_add(struct refs_ctx *c, const struct refs_gmem_map *m)
+{
+	struct refs_gmem_map *n = realloc(c->gmaps, (c->nr_gmaps + 1) * sizeof(*n));
+
+	if (!n)
+		return false;
+	c->gmaps = n;
+	c->gmaps[c->nr_gmaps++] = *m;
+	return true;
+}
+
+static bool is_gmem_ino(const struct refs_ctx *c, __u64 ino)
+{
+	int i;
+
+	for (i = 0; i < c->nr_gmems; i++)
+		if (c->gmems[i].rec.hdr.ino == ino)
+			return true;
+	return false;
+}
+
+/* the guest_memfd mmaps of tgid, once per process */
+static void read_maps(struct refs_ctx *c, __u32 tgid)
+{
+	char path[64], line[512];
+	FILE *f;
+	int i;
+
+	for (i = 0; i < c->nr_gmaps; i++)
+		if (c->gmaps[i].tgid == tgid)
+			return;
+	snprintf(path, sizeof(path), "/proc/%u/maps", tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return;	/* exited: its mappings stay unattributed */
+	while (fgets(line, sizeof(line), f)) {
+		struct refs_gmem_map m = { .tgid = tgid };
+		unsigned long long start, end, off, ino;
+
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %llu", &start, &end, &off, &ino) != 4 ||
+		    !is_gmem_ino(c, ino))
+			continue;
+		m.start = start;
+		m.end = end;
+		m.pgoff = off;
+		m.ino = ino;
+		if (!gmap_add(c, &m))
+			c->dma_lost++;
+	}
+	fclose(f);
+}
+
+int refs_dma_walk(struct refs_ctx *c)
+{
+	int i, err;
+
+	if (c->dma_off[0])
+		return 0;	/* said at load; the pins are reported unattributed */
+	err = refs_discover(c, REFS_IT_DMA);
+	if (err)
+		return err;
+	for (i = 0; i < c->nr_dmas; i++)
+		read_maps(c, c->dmas[i].hdr.tgid);
+	return 0;
+}
+
+/*
+ * The DMA mappings over guest_memfd ino's [off, off+len): for each, the
+ * pages of the range it covers and the IOVA of the first. fn is called once
+ * per (mapping, guest_memfd mmap) overlap.
+ */
+void refs_dma_over(const struct refs_ctx *c, __u64 ino, __u64 off, __u64 len,
+		   void (*fn)(void *arg, const struct gmt_refs_dma *d, __u64 iova, __u64 bytes),
+		   void *arg)
+{
+	int i, j;
+
+	for (i = 0; i < c->nr_gmaps; i++) {
+		const struct refs_gmem_map *m = &c->gmaps[i];
+		__u64 ms, me, us, ue;
+
+		if (m->ino != ino)
+			continue;
+		/* the folio's bytes within this mmap, as user addresses */
+		ms = off > m->pgoff ? off : m->pgoff;
+		me = off + len < m->pgoff + (m->end - m->start) ?
+		     off + len : m->pgoff + (m->end - m->start);
+		if (ms >= me)
+			continue;
+		us = m->start + (ms - m->pgoff);
+		ue = m->start + (me - m->pgoff);
+		for (j = 0; j < c->nr_dmas; j++) {
+			const struct gmt_refs_dma *d = &c->dmas[j];
+			__u64 s, e;
+
+			if (d->hdr.tgid != m->tgid)
+				continue;
+			s = us > d->vaddr ? us : d->vaddr;
+			e = ue < d->vaddr + d->size ? ue : d->vaddr + d->size;
+			if (s < e)
+				fn(arg, d, d->iova + (s - d->vaddr), e - s);
+		}
+	}
+}
