@@ -355,8 +355,14 @@ static void refused_why(struct refs_ctx *c, struct bpf_program *(*logged)(struct
 static int refs_load_holders(struct refs_ctx *c)
 {
 	char why[sizeof(c->rings_off)];
+	bool dma_wanted = !c->dma_off[0];
 	int err;
 
+	if (!dma_wanted) {	/* turned off: only the ring walk can have failed */
+		refused_why(c, rings_prog, why, sizeof(why));
+		snprintf(c->rings_off, sizeof(c->rings_off), "%s", why);
+		goto out;
+	}
 	snprintf(c->dma_off, sizeof(c->dma_off), "-");
 	if (!refs_try_load(c)) {	/* the DMA walk was the one refused */
 		c->dma_off[0] = 0;
@@ -381,7 +387,7 @@ out:
 		return err;	/* not the walks: plain refs fails too */
 	if (c->rings_off[0])
 		fprintf(stderr, "gmemtrace: io_uring walk not available: %s\n", c->rings_off);
-	if (c->dma_off[0])
+	if (c->dma_off[0] && dma_wanted)
 		fprintf(stderr, "gmemtrace: VFIO DMA walk not available: %s\n", c->dma_off);
 	return 0;
 }
@@ -389,8 +395,17 @@ out:
 int refs_load(struct refs_ctx *c)
 {
 	const struct gmt_refs_opts *o = c->o;
+	const char *walk;
 	int err, i;
 
+	walk = getenv("GMT_REFS_DMA_WALK");
+	if (walk && *walk && strcmp(walk, "off")) {
+		gmt_err("GMT_REFS_DMA_WALK=%s: only off (for testing: do not load the DMA walk) "
+			"is known", walk);
+		return GMT_EXIT_USAGE;
+	}
+	if (walk && *walk)
+		snprintf(c->dma_off, sizeof(c->dma_off), "turned off by GMT_REFS_DMA_WALK=off");
 	err = refs_load_once(c, NULL, NULL, 0);
 	if (!err)
 		err = o->holders ? -bpf_object__load_skeleton(c->skel->skeleton) :
@@ -399,6 +414,8 @@ int refs_load(struct refs_ctx *c)
 		err = refs_load_holders(c);
 	if (err)
 		return err;
+	if (o->holders && walk && *walk)
+		fprintf(stderr, "gmemtrace: VFIO DMA walk not available: %s\n", c->dma_off);
 	for (i = 0; i < o->nr_pids; i++) {
 		__u32 k = o->pids[i];
 		__u8 one = 1;

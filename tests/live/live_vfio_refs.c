@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Live: `refs --holders` started after the device DMA mapping was made
+ * (issue 11 item 3). gmem-workload maps guest_memfd page 5 for a device's DMA
+ * (--pin-with vfio: a VFIO type1 container; iommufd: an IOAS) and holds;
+ * then refs --holders must name the VFIO holder of that folio (kind
+ * vfio_dma, the workload's pid, its container fd, the page's IOVA) from the
+ * DMA walk (gmt_refs_dma), with attributed + unattributed = the excess. An
+ * IOAS's areas are not walked: that pin is unattributed, and said so. With
+ * the walk off (GMT_REFS_DMA_WALK=off) the output says why. Needs a device
+ * bound to vfio-pci behind an IOMMU (inplace-v8-7.2-iommu, vfio=yes):
+ * elsewhere SKIP with the reason.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live_util.h"
+#include "refs_util.h"
+
+#define PAGE		4096
+#define PIN_OFF		(5 * PAGE)
+#define IOVA_BASE	0x100000	/* GMW_DMA_IOVA_BASE */
+
+/* hold a workload with page 5 mapped for DMA by how; false: no device */
+static bool start_pinned(struct wl *w, const char *how)
+{
+	const char *extra[] = { "--pin", "1", "--pin-offset", "0x5000", "--pin-with", how, NULL };
+	char line[512], needle[64];
+	FILE *f;
+
+	if (!live_require_tracing() || !gmem_usable())
+		return false;
+	wl_start(w, how, extra);
+	snprintf(needle, sizeof(needle), "--pin-with %s:", how);
+	f = fopen(w->err, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strstr(line, needle))
+			continue;
+		fclose(f);
+		kill(w->pid, SIGUSR1);
+		live_wait(w->pid, 30);	/* it held without the mapping: its status is not ours */
+		line[strcspn(line, "\n")] = '\0';
+		live_cannot_run("VFIO", "no device DMA mapping here: %s", line);
+		return false;
+	}
+	if (f)
+		fclose(f);
+	return true;
+}
+
+/* the folio at PIN_OFF: blocking, and its holders account for its excess */
+static json_object *pinned_folio(json_object *recs, pid_t pid)
+{
+	json_object *folios = kind(recs, "folio", pid), *f = NULL, *hs;
+	long long sum = 0;
+	size_t i;
+
+	for (i = 0; i < len(folios); i++)
+		if (live_get_int(at(folios, i), "offset") == PIN_OFF)
+			f = json_object_get(at(folios, i));
+	json_object_put(folios);
+	if (!f)
+		fail_msg("refs --holders listed no folio at 0x%x", PIN_OFF);
+	assert_true(get_bool(f, "blocking"));
+	assert_true(live_get_int(f, "pins") >= 1);
+	assert_true(json_object_object_get_ex(f, "holders", &hs) && hs);
+	for (i = 0; i < len(hs); i++)
+		sum += live_get_int(at(hs, i), "refs");
+	assert_int_equal(sum + live_get_int(f, "unattributed"), live_get_int(f, "excess_refs"));
+	return f;
+}
+
+static void test_vfio_type1_found_at_start(void **state)
+{
+	const char *errf = live_tmp("refs-vfio.refs.err");
+	json_object *recs, *f, *hs, *h = NULL, *wl, *dma;
+	char pid[16];
+	struct wl w;
+	size_t i;
+
+	if (!start_pinned(&w, "vfio"))
+		return;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
+	f = pinned_folio(recs, w.pid);
+	json_object_object_get_ex(f, "holders", &hs);
+	for (i = 0; i < len(hs); i++)
+		if (!strcmp(live_get_str(at(hs, i), "kind"), "vfio_dma"))
+			h = at(hs, i);
+	if (!h) {
+		live_dump(errf, 20);
+		fail_msg("no vfio_dma holder: %s", json_object_to_json_string(f));
+	}
+	assert_int_equal(live_get_int(h, "pid"), w.pid);
+	assert_string_equal(live_get_str(h, "comm"), "gmem-workload");
+	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
+	assert_int_equal(live_get_int(h, "mapping_iova"), IOVA_BASE + PIN_OFF);
+	assert_int_equal(live_get_int(h, "mapping_size"), PAGE);
+	assert_int_equal(live_get_int(h, "pages"), 1);
+	assert_true(live_is_null(h, "buf_index"));
+	/* the mapping is the folio's one pin: nothing left unexplained */
+	assert_int_equal(live_get_int(f, "unattributed"), 0);
+	assert_true(live_is_null(f, "unattributed_why"));
+	wl_stop(&w);
+	wl = live_read_json(w.json);
+	assert_non_null(wl);
+	assert_true(json_object_object_get_ex(wl, "dma", &dma) && dma);
+	assert_int_equal(live_get_int(h, "fd"), live_get_int(dma, "container_fd"));
+	json_object_put(wl);
+	json_object_put(f);
+	json_object_put(recs);
+}
+
+/* the walk turned off: the same pin is unattributed, and the output says why */
+static void test_vfio_walk_off_said(void **state)
+{
+	const char *errf = live_tmp("refs-vfio-off.refs.err");
+	json_object *recs, *f;
+	char pid[16];
+	struct wl w;
+
+	if (!start_pinned(&w, "vfio"))
+		return;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	setenv("GMT_REFS_DMA_WALK", "off", 1);
+	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
+	unsetenv("GMT_REFS_DMA_WALK");
+	f = pinned_folio(recs, w.pid);
+	assert_true(live_get_int(f, "unattributed") > 0);
+	if (!strstr(live_get_str(f, "unattributed_why"), "VFIO DMA walk not available"))
+		fail_msg("unattributed_why: %s", live_get_str(f, "unattributed_why"));
+	wl_stop(&w);
+	json_object_put(f);
+	json_object_put(recs);
+}
+
+/* an IOAS's areas are not walked: the pin is unattributed, with that reason */
+static void test_iommufd_said_unattributed(void **state)
+{
+	const char *errf = live_tmp("refs-iommufd.refs.err");
+	json_object *recs, *f;
+	char pid[16];
+	struct wl w;
+
+	if (!start_pinned(&w, "iommufd"))
+		return;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
+	f = pinned_folio(recs, w.pid);
+	assert_true(live_get_int(f, "unattributed") > 0);
+	if (!strstr(live_get_str(f, "unattributed_why"), "iommufd"))
+		fail_msg("unattributed_why: %s", live_get_str(f, "unattributed_why"));
+	wl_stop(&w);
+	json_object_put(f);
+	json_object_put(recs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_vfio_type1_found_at_start, live_teardown),
+		cmocka_unit_test_teardown(test_vfio_walk_off_said, live_teardown),
+		cmocka_unit_test_teardown(test_iommufd_said_unattributed, live_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
