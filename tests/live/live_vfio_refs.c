@@ -72,6 +72,23 @@ static json_object *pinned_folio(json_object *recs, pid_t pid)
 	return f;
 }
 
+/* the text format names the same holder on the folio's holder line */
+static void check_text(pid_t pid, long long fd)
+{
+	const char *out = live_tmp("refs-vfio.txt"), *err = live_tmp("refs-vfio.txt.err");
+	char p[16], want[128];
+	const char *argv[] = { live_bin("gmemtrace"), "refs", "--holders", "-p", p, "-o", out,
+			       NULL };
+
+	snprintf(p, sizeof(p), "%d", pid);
+	assert_int_equal(live_run((char *const *)argv, NULL, err, 120), 0);
+	live_dump(out, 10);
+	snprintf(want, sizeof(want), "holder vfio_dma: pid %d (gmem-workload) container fd %lld "
+		 "iova 0x%x", pid, fd, IOVA_BASE + PIN_OFF);
+	if (!live_wait_for(out, want, 1))
+		fail_msg("no \"%s\" in refs' text output", want);
+}
+
 static void test_vfio_type1_found_at_start(void **state)
 {
 	const char *errf = live_tmp("refs-vfio.refs.err");
@@ -103,6 +120,7 @@ static void test_vfio_type1_found_at_start(void **state)
 	/* the mapping is the folio's one pin: nothing left unexplained */
 	assert_int_equal(live_get_int(f, "unattributed"), 0);
 	assert_true(live_is_null(f, "unattributed_why"));
+	check_text(w.pid, live_get_int(h, "fd"));
 	wl_stop(&w);
 	wl = live_read_json(w.json);
 	assert_non_null(wl);
