@@ -15,6 +15,7 @@
 #define GMT_LIB_VFIO_DMA_BPF_H
 
 #include "kvm_files.bpf.h"
+#include "refs_rec.bpf.h"
 
 #define GMT_VFIO_MINOR		196	/* include/linux/miscdevice.h */
 #define GMT_MISC_MAJOR		10
@@ -135,12 +136,8 @@ static __always_inline void gmt_vfio_dma_walk(struct seq_file *seq, struct task_
 	__u32 n;
 
 	__builtin_memset(w, 0, sizeof(*w));
-	w->rec.hdr.type = GMT_REFS_REC_DMA;
-	w->rec.hdr.size = sizeof(w->rec);
-	w->rec.hdr.tgid = tgid;
-	w->rec.hdr.fd = fd;
-	w->rec.hdr.ino = gmt_file_ino(file);
-	bpf_core_read(w->rec.comm, sizeof(w->rec.comm), &task->comm);
+	gmt_refs_rec_start(&w->rec.hdr, w->rec.comm, GMT_REFS_REC_DMA, sizeof(w->rec), task,
+			   file, tgid, fd);
 	end.hdr = w->rec.hdr;
 	end.hdr.type = GMT_REFS_REC_DMA_END;
 	end.hdr.size = sizeof(end);

@@ -18,14 +18,16 @@
 #include "refs.skel.h"
 #include "util.h"
 
-static bool dma_add(struct refs_ctx *c, const struct gmt_refs_dma *d)
+/* append item to the array *arr of *nr items; false when out of memory */
+static bool append(void *arr, int *nr, const void *item, size_t size)
 {
-	struct gmt_refs_dma *n = realloc(c->dmas, (c->nr_dmas + 1) * sizeof(*n));
+	char *n = realloc(*(void **)arr, (*nr + 1) * size);
 
 	if (!n)
 		return false;
-	c->dmas = n;
-	c->dmas[c->nr_dmas++] = *d;
+	memcpy(n + *nr * size, item, size);
+	*(void **)arr = n;
+	(*nr)++;
 	return true;
 }
 
@@ -34,7 +36,7 @@ void refs_dma_record(struct refs_ctx *c, const struct gmt_refs_hdr *h)
 	const struct gmt_refs_dma_end *e = (const void *)h;
 
 	if (h->type == GMT_REFS_REC_DMA) {
-		if (!dma_add(c, (const struct gmt_refs_dma *)h))
+		if (!append(&c->dmas, &c->nr_dmas, h, sizeof(*c->dmas)))
 			c->dma_lost++;	/* its pins stay unattributed, said so */
 		return;
 	}
@@ -45,17 +47,6 @@ void refs_dma_record(struct refs_ctx *c, const struct gmt_refs_hdr *h)
 		c->dma_no_btf++;
 	else if (e->status == GMT_REFS_DMA_RACED)
 		c->dma_raced++;
-}
-
-static bool gmap_add(struct refs_ctx *c, const struct refs_gmem_map *m)
-{
-	struct refs_gmem_map *n = realloc(c->gmaps, (c->nr_gmaps + 1) * sizeof(*n));
-
-	if (!n)
-		return false;
-	c->gmaps = n;
-	c->gmaps[c->nr_gmaps++] = *m;
-	return true;
 }
 
 static bool is_gmem_ino(const struct refs_ctx *c, __u64 ino)
@@ -93,7 +84,7 @@ static void read_maps(struct refs_ctx *c, __u32 tgid)
 		m.end = end;
 		m.pgoff = off;
 		m.ino = ino;
-		if (!gmap_add(c, &m))
+		if (!append(&c->gmaps, &c->nr_gmaps, &m, sizeof(m)))
 			c->dma_lost++;
 	}
 	fclose(f);

@@ -131,48 +131,42 @@ static void test_vfio_type1_found_at_start(void **state)
 	json_object_put(recs);
 }
 
-/* the walk turned off: the same pin is unattributed, and the output says why */
-static void test_vfio_walk_off_said(void **state)
+/* a pin refs --holders cannot attribute, whose reason names what was not read */
+static void check_said(const char *how, bool walk_off, const char *why)
 {
-	const char *errf = live_tmp("refs-vfio-off.refs.err");
+	const char *errf = live_tmp("refs-unattributed.refs.err");
 	json_object *recs, *f;
 	char pid[16];
 	struct wl w;
 
-	if (!start_pinned(&w, "vfio"))
+	if (!start_pinned(&w, how))
 		return;
 	snprintf(pid, sizeof(pid), "%d", w.pid);
-	setenv("GMT_REFS_DMA_WALK", "off", 1);
+	if (walk_off)
+		setenv("GMT_REFS_DMA_WALK", "off", 1);
 	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
 	unsetenv("GMT_REFS_DMA_WALK");
 	f = pinned_folio(recs, w.pid);
 	assert_true(live_get_int(f, "unattributed") > 0);
-	if (!strstr(live_get_str(f, "unattributed_why"), "VFIO DMA walk not available"))
+	if (!strstr(live_get_str(f, "unattributed_why"), why))
 		fail_msg("unattributed_why: %s", live_get_str(f, "unattributed_why"));
+	if (walk_off && !live_wait_for(errf, "VFIO DMA walk not available", 1))
+		fail_msg("refs did not say the DMA walk is off");
 	wl_stop(&w);
 	json_object_put(f);
 	json_object_put(recs);
 }
 
+/* the walk turned off: the same pin is unattributed, and the output says why */
+static void test_vfio_walk_off_said(void **state)
+{
+	check_said("vfio", true, "VFIO DMA walk not available: turned off");
+}
+
 /* an IOAS's areas are not walked: the pin is unattributed, with that reason */
 static void test_iommufd_said_unattributed(void **state)
 {
-	const char *errf = live_tmp("refs-iommufd.refs.err");
-	json_object *recs, *f;
-	char pid[16];
-	struct wl w;
-
-	if (!start_pinned(&w, "iommufd"))
-		return;
-	snprintf(pid, sizeof(pid), "%d", w.pid);
-	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
-	f = pinned_folio(recs, w.pid);
-	assert_true(live_get_int(f, "unattributed") > 0);
-	if (!strstr(live_get_str(f, "unattributed_why"), "iommufd"))
-		fail_msg("unattributed_why: %s", live_get_str(f, "unattributed_why"));
-	wl_stop(&w);
-	json_object_put(f);
-	json_object_put(recs);
+	check_said("iommufd", false, "iommufd IOAS areas");
 }
 
 int main(void)
