@@ -23,10 +23,12 @@
 #define PIN_OFF		(5 * PAGE)
 #define IOVA_BASE	0x100000	/* GMW_DMA_IOVA_BASE */
 
-/* hold a workload with page 5 mapped for DMA by how; false: no device */
-static bool start_pinned(struct wl *w, const char *how)
+/* hold a workload with npages from page 5 mapped for DMA by how (a mapping
+ * per page with per_page); false: no device */
+static bool start_pinned_n(struct wl *w, const char *how, const char *npages, bool per_page)
 {
-	const char *extra[] = { "--pin", "1", "--pin-offset", "0x5000", "--pin-with", how, NULL };
+	const char *extra[] = { "--pin", npages, "--pin-offset", "0x5000", "--pin-with", how,
+				per_page ? "--dma-per-page" : NULL, NULL };
 	char line[512], needle[64];
 	FILE *f;
 
@@ -50,19 +52,24 @@ static bool start_pinned(struct wl *w, const char *how)
 	return true;
 }
 
-/* the folio at PIN_OFF: blocking, and its holders account for its excess */
-static json_object *pinned_folio(json_object *recs, pid_t pid)
+static bool start_pinned(struct wl *w, const char *how)
+{
+	return start_pinned_n(w, how, "1", false);
+}
+
+/* the folio at off: blocking, and its holders account for its excess */
+static json_object *folio_at(json_object *recs, pid_t pid, long long off)
 {
 	json_object *folios = kind(recs, "folio", pid), *f = NULL, *hs;
 	long long sum = 0;
 	size_t i;
 
 	for (i = 0; i < len(folios); i++)
-		if (live_get_int(at(folios, i), "offset") == PIN_OFF)
+		if (live_get_int(at(folios, i), "offset") == off)
 			f = json_object_get(at(folios, i));
 	json_object_put(folios);
 	if (!f)
-		fail_msg("refs --holders listed no folio at 0x%x", PIN_OFF);
+		fail_msg("refs --holders listed no folio at 0x%llx", off);
 	assert_true(get_bool(f, "blocking"));
 	assert_true(live_get_int(f, "pins") >= 1);
 	assert_true(json_object_object_get_ex(f, "holders", &hs) && hs);
@@ -70,6 +77,11 @@ static json_object *pinned_folio(json_object *recs, pid_t pid)
 		sum += live_get_int(at(hs, i), "refs");
 	assert_int_equal(sum + live_get_int(f, "unattributed"), live_get_int(f, "excess_refs"));
 	return f;
+}
+
+static json_object *pinned_folio(json_object *recs, pid_t pid)
+{
+	return folio_at(recs, pid, PIN_OFF);
 }
 
 /* the text format names the same holder on the folio's holder line */
@@ -131,6 +143,35 @@ static void test_vfio_type1_found_at_start(void **state)
 	json_object_put(recs);
 }
 
+/* many mappings in one container: the walk reads its whole rb-tree */
+static void test_vfio_many_mappings(void **state)
+{
+	const char *errf = live_tmp("refs-vfio-many.refs.err");
+	json_object *recs, *f, *hs, *h;
+	char pid[16];
+	struct wl w;
+	int i;
+
+	if (!start_pinned_n(&w, "vfio", "7", true))
+		return;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
+	for (i = 0; i < 7; i++) {
+		f = folio_at(recs, w.pid, PIN_OFF + i * PAGE);
+		assert_true(json_object_object_get_ex(f, "holders", &hs) && hs);
+		assert_int_equal(len(hs), 1);
+		h = at(hs, 0);
+		assert_string_equal(live_get_str(h, "kind"), "vfio_dma");
+		assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF + i * PAGE);
+		assert_int_equal(live_get_int(h, "mapping_iova"), IOVA_BASE + PIN_OFF + i * PAGE);
+		assert_int_equal(live_get_int(h, "mapping_size"), PAGE);
+		assert_int_equal(live_get_int(f, "unattributed"), 0);
+		json_object_put(f);
+	}
+	wl_stop(&w);
+	json_object_put(recs);
+}
+
 /* a pin refs --holders cannot attribute, whose reason names what was not read */
 static void check_said(const char *how, bool walk_off, const char *why)
 {
@@ -173,6 +214,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_vfio_type1_found_at_start, live_teardown),
+		cmocka_unit_test_teardown(test_vfio_many_mappings, live_teardown),
 		cmocka_unit_test_teardown(test_vfio_walk_off_said, live_teardown),
 		cmocka_unit_test_teardown(test_iommufd_said_unattributed, live_teardown),
 	};
