@@ -66,6 +66,13 @@ struct {
 	__type(value, struct gmt_refs_ring_walk);
 } refs_rings SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct gmt_refs_walk_key);
+	__type(value, struct gmt_refs_dma_walk);
+} refs_dmas SEC(".maps");
+
 #include "lib/uring.bpf.h"	/* after refs_pass, which its walk passes read */
 #include "lib/vfio_dma.bpf.h"
 
@@ -371,21 +378,32 @@ int gmt_refs_rings(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
-/* refs --holders: VFIO type1 containers' DMA mappings, read in pass 0 */
+/* refs --holders: VFIO type1 containers' DMA mappings, read in pass 0 and
+ * from where they stopped in the passes that queue them in refs_dmas */
 SEC("iter/task_file")
 int gmt_refs_dma(struct bpf_iter__task_file *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
+	struct gmt_refs_walk_key key;
+	struct gmt_refs_dma_walk *v;
 	__u32 tgid;
 
-	if (!task || !file || refs_pass != 0)
+	if (!task || !file)
 		return 0;
 	tgid = task->tgid;
-	if (tgid == cfg_self_tgid || !refs_tgid_wanted(tgid))
+	if (tgid == cfg_self_tgid || !refs_tgid_wanted(tgid) || !gmt_file_is_vfio_container(file))
 		return 0;
-	if (gmt_file_is_vfio_container(file))
-		gmt_vfio_dma_walk(seq, task, file, tgid, ctx->fd);
+	if (refs_pass == 0) {
+		gmt_vfio_dma_walk(seq, task, file, tgid, ctx->fd, 0);
+		return 0;
+	}
+	key.tgid = tgid;
+	key.fd = ctx->fd;
+	v = bpf_map_lookup_elem(&refs_dmas, &key);
+	/* a re-run after an overflow reads the same: user space moves from_iova */
+	if (v && v->container == (__u64)BPF_CORE_READ(file, private_data))
+		gmt_vfio_dma_walk(seq, task, file, tgid, ctx->fd, v->from_iova);
 	return 0;
 }

@@ -170,7 +170,8 @@ struct gmt_refs_dma {
 /* gmt_refs_dma_end.status */
 enum gmt_refs_dma_status {
 	GMT_REFS_DMA_OK		= 0,
-	GMT_REFS_DMA_TRUNCATED	= 1,	/* more mappings than one invocation writes */
+	GMT_REFS_DMA_TRUNCATED	= 1,	/* more mappings than one invocation writes:
+					 * the next pass resumes at next_iova */
 	GMT_REFS_DMA_NO_BTF	= 2,	/* no BTF for vfio_iommu_type1's structures */
 	GMT_REFS_DMA_NOT_TYPE1	= 3,	/* another IOMMU backend, or none set yet */
 	GMT_REFS_DMA_RACED	= 4,	/* the tree changed under the walk (read unlocked) */
@@ -181,6 +182,13 @@ struct gmt_refs_dma_end {
 	__u32 status;		/* enum gmt_refs_dma_status */
 	__u32 emitted;		/* DMA records written before this one */
 	__u64 container;	/* struct vfio_container: its fds share one inode */
+	__u64 next_iova;	/* TRUNCATED: the first mapping not written */
+};
+
+/* Map refs_dmas: containers to read on from an IOVA in the next pass */
+struct gmt_refs_dma_walk {
+	__u64 container;	/* read only while the fd still holds it */
+	__u64 from_iova;	/* the first mapping at or above it */
 };
 
 #define GMT_REFS_DMA_MAX_STEPS	(1u << 16)	/* rb-tree steps per invocation */
@@ -284,7 +292,8 @@ _Static_assert(sizeof(struct gmt_refs_calib) == 48, "gmt_refs_calib ABI");
 _Static_assert(sizeof(struct gmt_refs_ubuf) == 64, "gmt_refs_ubuf ABI");
 _Static_assert(sizeof(struct gmt_refs_ring) == 72, "gmt_refs_ring ABI");
 _Static_assert(sizeof(struct gmt_refs_dma) == 64, "gmt_refs_dma ABI");
-_Static_assert(sizeof(struct gmt_refs_dma_end) == 40, "gmt_refs_dma_end ABI");
+_Static_assert(sizeof(struct gmt_refs_dma_end) == 48, "gmt_refs_dma_end ABI");
+_Static_assert(sizeof(struct gmt_refs_dma_walk) == 16, "gmt_refs_dma_walk ABI");
 _Static_assert(sizeof(struct gmt_refs_ring_walk) == 32, "gmt_refs_ring_walk ABI");
 _Static_assert(sizeof(struct gmt_refs_walk) == 64, "gmt_refs_walk ABI");
 #endif

@@ -7,6 +7,8 @@
  * dma_list. The tree is read in order, one node move per bpf_loop step,
  * without iommu->lock: a mapping made or removed meanwhile may show or not,
  * and user space never lets holders explain more than a folio's pins.
+ * One invocation writes at most GMT_REFS_MAX_RECORDS; the next pass seeks
+ * the first mapping at or above next_iova (the tree is ordered by IOVA).
  * These structures are private to drivers/vfio: where the kernel's BTF lacks
  * them (vfio_iommu_type1 built as a module without BTF, or not built) the
  * walk loads and says so in its end record.
@@ -47,10 +49,11 @@ struct vfio_dma___gmt {
 	__u64 size;
 } __attribute__((preserve_access_index));
 
-enum { DMA_DOWN, DMA_EMIT, DMA_UP };
+enum { DMA_SEEK, DMA_DOWN, DMA_EMIT, DMA_UP };
 
 struct dma_walk {
-	struct rb_node *node;
+	struct rb_node *node, *cand;	/* DMA_SEEK: the lowest node >= from so far */
+	__u64 from;
 	__u32 mode, nrec, done, full;
 	struct gmt_refs_dma rec;	/* template: hdr, comm */
 };
@@ -80,6 +83,21 @@ static long dma_step(__u32 i, void *ctx)
 	struct vfio_dma___gmt *dma;
 	struct gmt_refs_dma *r;
 
+	if (w->mode == DMA_SEEK) {	/* the tree is ordered by iova: descend */
+		if (!n) {
+			w->node = w->cand;
+			w->mode = DMA_EMIT;
+			return 0;
+		}
+		dma = (void *)n - bpf_core_field_offset(struct vfio_dma___gmt, node);
+		if (BPF_CORE_READ(dma, iova) >= w->from) {
+			w->cand = n;
+			w->node = BPF_CORE_READ(n, rb_left);
+		} else {
+			w->node = BPF_CORE_READ(n, rb_right);
+		}
+		return 0;
+	}
 	if (!n) {
 		w->done = 1;
 		return 1;
@@ -93,12 +111,13 @@ static long dma_step(__u32 i, void *ctx)
 			w->mode = DMA_EMIT;
 		return 0;
 	case DMA_EMIT:
-		if (w->nrec >= GMT_REFS_MAX_RECORDS) {
-			w->full = 1;
-			return 1;
-		}
 		/* node is vfio_dma's first member, but say so to CO-RE */
 		dma = (void *)n - bpf_core_field_offset(struct vfio_dma___gmt, node);
+		if (w->nrec >= GMT_REFS_MAX_RECORDS) {
+			w->full = 1;
+			w->from = BPF_CORE_READ(dma, iova);	/* the next pass's start */
+			return 1;
+		}
 		r = &refs_dma_out[w->nrec & (GMT_REFS_MAX_RECORDS - 1)];
 		*r = w->rec;
 		r->iova = BPF_CORE_READ(dma, iova);
@@ -122,9 +141,13 @@ static long dma_step(__u32 i, void *ctx)
 	}
 }
 
-/* Discovery: every DMA mapping of the container behind fd, then its end record. */
+/*
+ * The DMA mappings of the container behind fd from IOVA from on (discovery:
+ * 0), at most GMT_REFS_MAX_RECORDS, then its end record: TRUNCATED with
+ * next_iova when more are left for the next pass.
+ */
 static __always_inline void gmt_vfio_dma_walk(struct seq_file *seq, struct task_struct *task,
-					      struct file *file, __u32 tgid, __s32 fd)
+					      struct file *file, __u32 tgid, __s32 fd, __u64 from)
 {
 	struct dma_walk *w = &refs_dw;
 	struct gmt_refs_dma_end end = {};
@@ -165,10 +188,13 @@ static __always_inline void gmt_vfio_dma_walk(struct seq_file *seq, struct task_
 	if (!iommu)
 		goto out;
 	w->node = BPF_CORE_READ(iommu, dma_list.rb_node);
-	w->mode = DMA_DOWN;
+	w->mode = from ? DMA_SEEK : DMA_DOWN;
+	w->from = from;
 	bpf_loop(GMT_REFS_DMA_MAX_STEPS, dma_step, NULL, 0);
-	if (w->full)
+	if (w->full) {
 		end.status = GMT_REFS_DMA_TRUNCATED;
+		end.next_iova = w->from;
+	}
 	else if (!w->done)
 		end.status = GMT_REFS_DMA_RACED;	/* no end in sight: a cycle */
 	n = w->nrec;

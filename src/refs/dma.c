@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * gmemtrace refs --holders: VFIO type1 DMA mappings that existed before
- * gmemtrace ran. gmt_refs_dma's discovery pass writes every mapping of every
- * container fd (bpf/lib/vfio_dma.bpf.h); a mapping holds a user range, so it
+ * gmemtrace ran. gmt_refs_dma's discovery pass writes the mappings of every
+ * container fd (bpf/lib/vfio_dma.bpf.h), 256 at most, and further passes read
+ * on from the IOVA where one stopped; a mapping holds a user range, so it
  * is matched to guest_memfd offsets through the same process's guest_memfd
  * mmaps, read from /proc/PID/maps (inode and file offset of each). The pages
  * were pinned when the mapping was made: a guest_memfd mmap moved since then
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "internal.h"
 #include "refs.skel.h"
@@ -40,10 +43,16 @@ void refs_dma_record(struct refs_ctx *c, const struct gmt_refs_hdr *h)
 			c->dma_lost++;	/* its pins stay unattributed, said so */
 		return;
 	}
+	if (c->dma_resuming) {
+		c->dma_last = *e;
+		c->dma_last_seen = true;
+		return;
+	}
 	c->dma_containers++;
-	if (e->status == GMT_REFS_DMA_TRUNCATED)
-		c->dma_truncated++;
-	else if (e->status == GMT_REFS_DMA_NO_BTF)
+	if (e->status == GMT_REFS_DMA_TRUNCATED) {
+		if (!append(&c->dma_more, &c->nr_dma_more, e, sizeof(*e)))
+			c->dma_truncated++;	/* not read on: said */
+	} else if (e->status == GMT_REFS_DMA_NO_BTF)
 		c->dma_no_btf++;
 	else if (e->status == GMT_REFS_DMA_RACED)
 		c->dma_raced++;
@@ -90,6 +99,46 @@ static void read_maps(struct refs_ctx *c, __u32 tgid)
 	fclose(f);
 }
 
+/* read on a container the discovery pass left TRUNCATED, pass by pass */
+static int dma_read_on(struct refs_ctx *c, int mfd, const struct gmt_refs_dma_end *e)
+{
+	struct gmt_refs_walk_key key = { .tgid = e->hdr.tgid, .fd = e->hdr.fd };
+	struct gmt_refs_dma_walk val = { .container = e->container, .from_iova = e->next_iova };
+	int err = 0;
+
+	c->dma_resuming = true;
+	for (;;) {
+		struct bpf_link *link = refs_link_for(c, REFS_IT_DMA, key.tgid);
+
+		if (!link || bpf_map_update_elem(mfd, &key, &val, BPF_ANY)) {
+			c->dma_truncated++;	/* exited, or not queued: said */
+			break;
+		}
+		c->dma_last_seen = false;
+		c->skel->bss->refs_pass = ++c->pass;
+		err = refs_run_iter(c, link, refs_on_discovery);
+		if (err)
+			break;
+		if (!c->dma_last_seen) {
+			c->dma_truncated++;	/* the fd was closed meanwhile */
+			break;
+		}
+		if (c->dma_last.status == GMT_REFS_DMA_RACED)
+			c->dma_raced++;
+		if (c->dma_last.status != GMT_REFS_DMA_TRUNCATED)
+			break;
+		/* iovas only grow: a pass that does not move on is a cycle */
+		if (c->dma_last.next_iova <= val.from_iova) {
+			c->dma_raced++;
+			break;
+		}
+		val.from_iova = c->dma_last.next_iova;
+	}
+	bpf_map_delete_elem(mfd, &key);
+	c->dma_resuming = false;
+	return err;
+}
+
 int refs_dma_walk(struct refs_ctx *c)
 {
 	int i, err;
@@ -99,6 +148,10 @@ int refs_dma_walk(struct refs_ctx *c)
 	err = refs_discover(c, REFS_IT_DMA);
 	if (err)
 		return err;
+	for (i = 0; i < c->nr_dma_more && !err; i++)
+		err = dma_read_on(c, bpf_map__fd(c->skel->maps.refs_dmas), &c->dma_more[i]);
+	if (err)
+		return GMT_EXIT_RUNTIME;
 	for (i = 0; i < c->nr_dmas; i++)
 		read_maps(c, c->dmas[i].hdr.tgid);
 	return 0;

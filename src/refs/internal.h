@@ -100,6 +100,11 @@ struct refs_ctx {
 	struct gmt_refs_dma *dmas;
 	int nr_dmas;
 	int dma_lost, dma_truncated, dma_no_btf, dma_raced, dma_containers;
+	struct gmt_refs_dma_end *dma_more;	/* containers with mappings left to read */
+	int nr_dma_more;
+	bool dma_resuming;		/* reading on: END records are dma_last */
+	struct gmt_refs_dma_end dma_last;
+	bool dma_last_seen;
 	struct refs_gmem_map *gmaps;	/* guest_memfd mmaps of the DMA walk's processes */
 	int nr_gmaps;
 

@@ -207,6 +207,7 @@ out:
 	free(c.ubufs);
 	free(c.rings);
 	free(c.dmas);
+	free(c.dma_more);
 	free(c.gmaps);
 	free(c.links);
 	free(empty);
