@@ -349,6 +349,18 @@ int gmt_refs_iter(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
+/* an fd the --holders walks look at: of a wanted process, not gmemtrace's own;
+ * its (tgid, fd) into key, the key of their per-pass maps */
+static __always_inline bool refs_holder_fd(struct task_struct *task, struct file *file,
+					   __s32 fd, struct gmt_refs_walk_key *key)
+{
+	if (!task || !file)
+		return false;
+	key->tgid = task->tgid;
+	key->fd = fd;
+	return key->tgid != cfg_self_tgid && refs_tgid_wanted(key->tgid);
+}
+
 /* refs --holders: io_uring rings, announced in pass 0, walked when queued */
 SEC("iter/task_file")
 int gmt_refs_rings(struct bpf_iter__task_file *ctx)
@@ -360,18 +372,14 @@ int gmt_refs_rings(struct bpf_iter__task_file *ctx)
 	struct gmt_refs_ring_walk *r;
 	__u32 tgid;
 
-	if (!task || !file)
+	if (!refs_holder_fd(task, file, ctx->fd, &key))
 		return 0;
-	tgid = task->tgid;
-	if (tgid == cfg_self_tgid || !refs_tgid_wanted(tgid))
-		return 0;
+	tgid = key.tgid;
 	if (refs_pass == 0) {
 		if (gmt_file_is_uring(file))
 			gmt_uring_announce(seq, task, file, tgid, ctx->fd);
 		return 0;
 	}
-	key.tgid = tgid;
-	key.fd = ctx->fd;
 	r = bpf_map_lookup_elem(&refs_rings, &key);
 	if (r && !r->done)
 		gmt_uring_walk(seq, task, file, tgid, ctx->fd, r);
@@ -388,22 +396,16 @@ int gmt_refs_dma(struct bpf_iter__task_file *ctx)
 	struct file *file = ctx->file;
 	struct gmt_refs_walk_key key;
 	struct gmt_refs_dma_walk *v;
-	__u32 tgid;
 
-	if (!task || !file)
-		return 0;
-	tgid = task->tgid;
-	if (tgid == cfg_self_tgid || !refs_tgid_wanted(tgid) || !gmt_file_is_vfio_container(file))
+	if (!refs_holder_fd(task, file, ctx->fd, &key) || !gmt_file_is_vfio_container(file))
 		return 0;
 	if (refs_pass == 0) {
-		gmt_vfio_dma_walk(seq, task, file, tgid, ctx->fd, 0);
+		gmt_vfio_dma_walk(seq, task, file, key.tgid, ctx->fd, 0);
 		return 0;
 	}
-	key.tgid = tgid;
-	key.fd = ctx->fd;
 	v = bpf_map_lookup_elem(&refs_dmas, &key);
 	/* a re-run after an overflow reads the same: user space moves from_iova */
 	if (v && v->container == (__u64)BPF_CORE_READ(file, private_data))
-		gmt_vfio_dma_walk(seq, task, file, tgid, ctx->fd, v->from_iova);
+		gmt_vfio_dma_walk(seq, task, file, key.tgid, ctx->fd, v->from_iova);
 	return 0;
 }
