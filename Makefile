@@ -207,7 +207,7 @@ bpftest: all $(BPFTEST_BINS)
 	$(Q)GMT_TESTS='^test_bpf_' tests/run.sh unit $(OUTPUT)
 
 # refs' live tests share a holding workload and the record helpers
-$(OUTPUT)/tests/live_refs $(OUTPUT)/tests/live_refs_holders: tests/live/refs_util.c
+$(OUTPUT)/tests/live_refs $(OUTPUT)/tests/live_refs_holders $(OUTPUT)/tests/live_vfio_refs: tests/live/refs_util.c
 # the policy hook benchmark loads gmemtrace's own hook: its skeleton and libbpf
 # and the policy compiler's index (src/policy/index.c)
 $(OUTPUT)/tests/live_bench_policy: tests/live/live_bench_policy.c $(LIVE_LIB) src/policy/index.c \

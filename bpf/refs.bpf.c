@@ -10,7 +10,9 @@
  *   pass N  walk: for each fd in map refs_walk, walk its mapping's xarray
  *           from the saved resume index and write one record per folio
  *           (blocking ones, or all with --all), then a chunk record.
- * --holders adds a second program, gmt_refs_rings, with the same passes over
+ * --holders adds gmt_refs_dma (VFIO type1 containers' DMA mappings, read
+ * whole in the discovery pass: lib/vfio_dma.bpf.h), loaded apart likewise, and
+ * a second program, gmt_refs_rings, with the same passes over
  * io_uring rings (lib/uring.bpf.h). It is loaded apart from gmt_refs_iter so
  * that a kernel whose verifier refuses the ring walk still gets plain refs
  * (user space then says why and reports those pins unattributed).
@@ -64,7 +66,15 @@ struct {
 	__type(value, struct gmt_refs_ring_walk);
 } refs_rings SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct gmt_refs_walk_key);
+	__type(value, struct gmt_refs_dma_walk);
+} refs_dmas SEC(".maps");
+
 #include "lib/uring.bpf.h"	/* after refs_pass, which its walk passes read */
+#include "lib/vfio_dma.bpf.h"
 
 /*
  * Walk state and output staging live in .bss, not on the 512-byte stack:
@@ -339,6 +349,18 @@ int gmt_refs_iter(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
+/* an fd the --holders walks look at: of a wanted process, not gmemtrace's own;
+ * its (tgid, fd) into key, the key of their per-pass maps */
+static __always_inline bool refs_holder_fd(struct task_struct *task, struct file *file,
+					   __s32 fd, struct gmt_refs_walk_key *key)
+{
+	if (!task || !file)
+		return false;
+	key->tgid = task->tgid;
+	key->fd = fd;
+	return key->tgid != cfg_self_tgid && refs_tgid_wanted(key->tgid);
+}
+
 /* refs --holders: io_uring rings, announced in pass 0, walked when queued */
 SEC("iter/task_file")
 int gmt_refs_rings(struct bpf_iter__task_file *ctx)
@@ -350,20 +372,40 @@ int gmt_refs_rings(struct bpf_iter__task_file *ctx)
 	struct gmt_refs_ring_walk *r;
 	__u32 tgid;
 
-	if (!task || !file)
+	if (!refs_holder_fd(task, file, ctx->fd, &key))
 		return 0;
-	tgid = task->tgid;
-	if (tgid == cfg_self_tgid || !refs_tgid_wanted(tgid))
-		return 0;
+	tgid = key.tgid;
 	if (refs_pass == 0) {
 		if (gmt_file_is_uring(file))
 			gmt_uring_announce(seq, task, file, tgid, ctx->fd);
 		return 0;
 	}
-	key.tgid = tgid;
-	key.fd = ctx->fd;
 	r = bpf_map_lookup_elem(&refs_rings, &key);
 	if (r && !r->done)
 		gmt_uring_walk(seq, task, file, tgid, ctx->fd, r);
+	return 0;
+}
+
+/* refs --holders: VFIO type1 containers' DMA mappings, read in pass 0 and
+ * from where they stopped in the passes that queue them in refs_dmas */
+SEC("iter/task_file")
+int gmt_refs_dma(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct gmt_refs_walk_key key;
+	struct gmt_refs_dma_walk *v;
+
+	if (!refs_holder_fd(task, file, ctx->fd, &key) || !gmt_file_is_vfio_container(file))
+		return 0;
+	if (refs_pass == 0) {
+		gmt_vfio_dma_walk(seq, task, file, key.tgid, ctx->fd, 0);
+		return 0;
+	}
+	v = bpf_map_lookup_elem(&refs_dmas, &key);
+	/* a re-run after an overflow reads the same: user space moves from_iova */
+	if (v && v->container == (__u64)BPF_CORE_READ(file, private_data))
+		gmt_vfio_dma_walk(seq, task, file, key.tgid, ctx->fd, v->from_iova);
 	return 0;
 }

@@ -25,6 +25,8 @@ enum gmt_refs_rec_type {
 	GMT_REFS_REC_CALIB	= 5,	/* folios of gmemtrace's own memfd: pfn calibration */
 	GMT_REFS_REC_UBUF	= 6,	/* a guest_memfd page an io_uring fixed buffer pins */
 	GMT_REFS_REC_RING	= 7,	/* after a ring's UBUF records: how its walk went */
+	GMT_REFS_REC_DMA	= 8,	/* one DMA mapping of a VFIO type1 container */
+	GMT_REFS_REC_DMA_END	= 9,	/* after a container's DMA records: how its walk went */
 };
 
 /* Every record starts with this; size lets a reader skip unknown kinds. */
@@ -151,6 +153,46 @@ struct gmt_refs_ring {
 	__u64 ctx;		/* the ring (io_ring_ctx): anon inodes share one ino */
 };
 
+/*
+ * refs --holders: a VFIO type1 container's DMA mappings (struct vfio_dma:
+ * user range and IOVA), read from its vfio_iommu's dma_list in the discovery
+ * pass of gmt_refs_dma. Each pinned its user range page by page (FOLL_PIN);
+ * user space matches the range against the process's guest_memfd mmaps.
+ */
+struct gmt_refs_dma {
+	struct gmt_refs_hdr hdr;	/* fd: the container */
+	__u64 iova;
+	__u64 vaddr;		/* user address the mapping was made from */
+	__u64 size;		/* bytes */
+	char comm[16];
+};
+
+/* gmt_refs_dma_end.status */
+enum gmt_refs_dma_status {
+	GMT_REFS_DMA_OK		= 0,
+	GMT_REFS_DMA_TRUNCATED	= 1,	/* more mappings than one invocation writes:
+					 * the next pass resumes at next_iova */
+	GMT_REFS_DMA_NO_BTF	= 2,	/* no BTF for vfio_iommu_type1's structures */
+	GMT_REFS_DMA_NOT_TYPE1	= 3,	/* another IOMMU backend, or none set yet */
+	GMT_REFS_DMA_RACED	= 4,	/* the tree changed under the walk (read unlocked) */
+};
+
+struct gmt_refs_dma_end {
+	struct gmt_refs_hdr hdr;
+	__u32 status;		/* enum gmt_refs_dma_status */
+	__u32 emitted;		/* DMA records written before this one */
+	__u64 container;	/* struct vfio_container: its fds share one inode */
+	__u64 next_iova;	/* TRUNCATED: the first mapping not written */
+};
+
+/* Map refs_dmas: containers to read on from an IOVA in the next pass */
+struct gmt_refs_dma_walk {
+	__u64 container;	/* read only while the fd still holds it */
+	__u64 from_iova;	/* the first mapping at or above it */
+};
+
+#define GMT_REFS_DMA_MAX_STEPS	(1u << 16)	/* rb-tree steps per invocation */
+
 /* Map refs_rings: which rings to walk and where each stands (as refs_walk) */
 struct gmt_refs_ring_walk {
 	__u64 ctx;		/* walk only while the fd still holds this ring */
@@ -249,6 +291,9 @@ _Static_assert(sizeof(struct gmt_refs_chunk) == 136, "gmt_refs_chunk ABI");
 _Static_assert(sizeof(struct gmt_refs_calib) == 48, "gmt_refs_calib ABI");
 _Static_assert(sizeof(struct gmt_refs_ubuf) == 64, "gmt_refs_ubuf ABI");
 _Static_assert(sizeof(struct gmt_refs_ring) == 72, "gmt_refs_ring ABI");
+_Static_assert(sizeof(struct gmt_refs_dma) == 64, "gmt_refs_dma ABI");
+_Static_assert(sizeof(struct gmt_refs_dma_end) == 48, "gmt_refs_dma_end ABI");
+_Static_assert(sizeof(struct gmt_refs_dma_walk) == 16, "gmt_refs_dma_walk ABI");
 _Static_assert(sizeof(struct gmt_refs_ring_walk) == 32, "gmt_refs_ring_walk ABI");
 _Static_assert(sizeof(struct gmt_refs_walk) == 64, "gmt_refs_walk ABI");
 #endif

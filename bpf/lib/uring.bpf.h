@@ -15,6 +15,7 @@
 
 #include "core_fixes.bpf.h"
 #include "kvm_files.bpf.h"
+#include "refs_rec.bpf.h"
 
 struct uring_walk {
 	void *table;
@@ -73,12 +74,8 @@ static __always_inline void uring_start(struct uring_walk *w, struct task_struct
 					struct file *file, __u32 tgid, __s32 fd)
 {
 	__builtin_memset(w, 0, sizeof(*w));
-	w->rec.hdr.type = GMT_REFS_REC_UBUF;
-	w->rec.hdr.size = sizeof(w->rec);
-	w->rec.hdr.tgid = tgid;
-	w->rec.hdr.fd = fd;
-	w->rec.hdr.ino = gmt_file_ino(file);
-	bpf_core_read(w->rec.comm, sizeof(w->rec.comm), &task->comm);
+	gmt_refs_rec_start(&w->rec.hdr, w->rec.comm, GMT_REFS_REC_UBUF, sizeof(w->rec), task,
+			   file, tgid, fd);
 	w->ring.hdr = w->rec.hdr;
 	w->ring.hdr.type = GMT_REFS_REC_RING;
 	w->ring.hdr.size = sizeof(w->ring);

@@ -140,6 +140,10 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	  .hook = "iter task_file", .want = GMT_WANT_HOLDERS,
 	  .gives = "refs --holders: io_uring rings' registered buffers (holders from before "
 		   "gmemtrace ran); where it does not verify, refs runs without it and says why" },
+	{ .prog = "gmt_refs_dma", .object = "refs", .backend = GMT_BE_ITER,
+	  .hook = "iter task_file", .want = GMT_WANT_HOLDERS,
+	  .gives = "refs --holders: VFIO type1 containers' DMA mappings (holders from before "
+		   "gmemtrace ran); where it does not verify, refs runs without it and says why" },
 
 	/* kernel side: a VM's identity ends when the kernel destroys it */
 	KSIDE("gmt_fe_vmgone", GMT_BE_FENTRY, "fentry kvm_destroy_vm", "vm_release",

@@ -455,11 +455,14 @@ struct gmt_refs_gmem_view {
 
 /* A holder that explains some of a folio's extra references (refs --holders) */
 struct gmt_refs_attr_view {
-	const char *kind;		/* "io_uring_buffer", "gup_pin" */
+	const char *kind;		/* "io_uring_buffer", "vfio_dma" */
 	__u32 pid;
 	const char *comm;
-	__s32 fd;			/* the ring */
-	__u32 buf_index;
+	__s32 fd;			/* the ring, the VFIO container */
+	__u32 buf_index;		/* io_uring_buffer */
+	bool has_iova;			/* vfio_dma: */
+	__u64 iova;			/* the IOVA of the folio's first page it maps */
+	__u64 map_iova, map_size;	/* the whole mapping */
 	__u32 pages;			/* pages of this folio it pins */
 	__u64 refs;			/* references that explains */
 };

@@ -81,7 +81,11 @@ static void add_holders(json_object *obj, const struct gmt_refs_folio_view *v)
 		gmt_escape(comm, sizeof(comm), a->comm, 16, 0);
 		add(h, "comm", json_object_new_string(comm));	/* escaped above */
 		add(h, "fd", J_I64(a->fd));
-		add(h, "buf_index", J_U64(a->buf_index));
+		/* every holder has every key: null where the kind has none */
+		add(h, "buf_index", a->has_iova ? NULL : J_U64(a->buf_index));
+		add(h, "iova", a->has_iova ? J_U64(a->iova) : NULL);
+		add(h, "mapping_iova", a->has_iova ? J_U64(a->map_iova) : NULL);
+		add(h, "mapping_size", a->has_iova ? J_U64(a->map_size) : NULL);
 		add(h, "pages", J_U64(a->pages));
 		add(h, "refs", J_U64(a->refs));
 		json_object_array_add(arr, h);

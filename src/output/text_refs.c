@@ -39,9 +39,15 @@ static void text_refs_holders(struct gmt_out *o, const struct gmt_refs_folio_vie
 		const struct gmt_refs_attr_view *a = &v->attr[i];
 
 		gmt_escape(comm, sizeof(comm), a->comm, 16, GMT_ESC_ASCII | GMT_ESC_SPACE);
-		fprintf(o->f, "  %12s holder %s: pid %u (%s) ring fd %d buffer %u, %u page%s, "
-			"%llu refs\n", "", a->kind, a->pid, comm, a->fd, a->buf_index, a->pages,
-			a->pages == 1 ? "" : "s", a->refs);
+		if (a->has_iova)
+			fprintf(o->f, "  %12s holder %s: pid %u (%s) container fd %d iova 0x%llx "
+				"(mapping 0x%llx+0x%llx), %u page%s, %llu refs\n", "", a->kind,
+				a->pid, comm, a->fd, a->iova, a->map_iova, a->map_size, a->pages,
+				a->pages == 1 ? "" : "s", a->refs);
+		else
+			fprintf(o->f, "  %12s holder %s: pid %u (%s) ring fd %d buffer %u, %u page%s, "
+				"%llu refs\n", "", a->kind, a->pid, comm, a->fd, a->buf_index,
+				a->pages, a->pages == 1 ? "" : "s", a->refs);
 	}
 	if (v->unattributed)
 		fprintf(o->f, "  %12s %llu of %llu references not attributed: %s\n", "",

@@ -88,14 +88,64 @@ static void add_attr(struct gmt_refs_attr_view *a, int *nr, const struct gmt_ref
 	(*nr)++;
 }
 
+struct dma_attr {
+	struct gmt_refs_attr_view *a;
+	int *nr;
+	__u64 per_pin;
+	unsigned int page_shift;
+};
+
+static void add_dma_attr(void *arg, const struct gmt_refs_dma *d, __u64 iova, __u64 bytes)
+{
+	struct dma_attr *x = arg;
+	__u32 pages = (__u32)(bytes >> x->page_shift);
+	int i;
+
+	for (i = 0; i < *x->nr; i++) {
+		struct gmt_refs_attr_view *a = &x->a[i];
+
+		if (a->has_iova && a->pid == d->hdr.tgid && a->fd == d->hdr.fd &&
+		    a->map_iova == d->iova) {
+			a->pages += pages;
+			a->refs += pages * x->per_pin;
+			return;
+		}
+	}
+	if (*x->nr == GMT_REFS_MAX_ATTR || !pages)
+		return;	/* counted as unattributed: said, not hidden */
+	x->a[(*x->nr)++] = (struct gmt_refs_attr_view){
+		.kind = "vfio_dma",
+		.pid = d->hdr.tgid,
+		.comm = d->comm,
+		.fd = d->hdr.fd,
+		.has_iova = true,
+		.iova = iova,
+		.map_iova = d->iova,
+		.map_size = d->size,
+		.pages = pages,
+		.refs = pages * x->per_pin,
+	};
+}
+
+/* pins no walk explains: what was not walkable, first what failed to load */
 static const char *why_unattributed(const struct refs_ctx *c, __u64 left_pins, __u32 other)
 {
-	static char off[sizeof(c->rings_off) + 32];
+	static char off[sizeof(c->rings_off) + sizeof(c->dma_off) + 64];
 
-	if (left_pins && c->rings_off[0]) {
-		snprintf(off, sizeof(off), "io_uring walk not available: %s", c->rings_off);
+	if (left_pins && (c->rings_off[0] || c->dma_off[0])) {
+		snprintf(off, sizeof(off), "%s%s%s%s%s",
+			 c->rings_off[0] ? "io_uring walk not available: " : "", c->rings_off,
+			 c->rings_off[0] && c->dma_off[0] ? "; " : "",
+			 c->dma_off[0] ? "VFIO DMA walk not available: " : "", c->dma_off);
 		return off;
 	}
+	if (left_pins && c->dma_no_btf)
+		return "this kernel has no BTF for vfio_iommu_type1's structures (a module "
+		       "without BTF?): VFIO DMA mappings not read";
+	if (left_pins && (c->dma_truncated || c->dma_lost))
+		return "a VFIO container's DMA mappings could not all be read";
+	if (left_pins && c->dma_raced)
+		return "a VFIO container's DMA mappings changed while they were read";
 	if (left_pins && c->rings_unknown)
 		return "this kernel's io_uring buffer table layout is unknown: not read";
 	if (left_pins && (c->rings_truncated || c->ubufs_lost))
@@ -103,10 +153,11 @@ static const char *why_unattributed(const struct refs_ctx *c, __u64 left_pins, _
 	if (left_pins && c->rings_gone)
 		return "an io_uring ring was closed while it was read";
 	if (left_pins && c->o->nr_pids)
-		return "pinned by no io_uring buffer of the -p processes; other processes, "
-		       "VFIO, iommufd, drivers and GUP are not walked";
+		return "pinned by no io_uring buffer or VFIO DMA mapping of the -p processes; "
+		       "other processes, iommufd IOAS areas, drivers and GUP are not walked";
 	if (left_pins)
-		return "pinned by no io_uring buffer; VFIO, iommufd, drivers and GUP are not walked";
+		return "pinned by no io_uring buffer or VFIO DMA mapping; iommufd IOAS areas, "
+		       "drivers and GUP are not walked";
 	if (other)
 		return "non-pin references (GET, I/O in flight, KVM) have no walkable holder";
 	return NULL;
@@ -120,12 +171,16 @@ void refs_holders_attribute(const struct refs_ctx *c, const struct gmt_refs_foli
 	__u64 per_pin = r->order ? 1 : GMT_REFS_PIN_BIAS;
 	__u64 pins_refs = (__u64)d->pins * per_pin, got = 0;
 	int i, nr = 0;
+	struct dma_attr x = { attr, &nr, per_pin, c->page_shift };
 
 	v->holders = true;
 	v->excess_refs = pins_refs + d->other;
 	v->attr = attr;
 	for (i = ubuf_lower(c, r->folio); i < c->nr_ubufs && c->ubufs[i].folio == r->folio; i++)
 		add_attr(attr, &nr, &c->ubufs[i], per_pin);
+	if (c->nr_dmas)
+		refs_dma_over(c, c->cur->rec.hdr.ino, r->index << c->page_shift,
+			      (__u64)1 << (r->order + c->page_shift), add_dma_attr, &x);
 	/* a buffer released after the table was read explains no more than the pins */
 	for (i = 0; i < nr; i++) {
 		if (attr[i].refs > pins_refs - got)

@@ -38,7 +38,16 @@ struct refs_gmem {
 enum refs_it {
 	REFS_IT_WALK,	/* gmt_refs_iter: guest_memfds, VM fds, the page-cache walk */
 	REFS_IT_RINGS,	/* gmt_refs_rings: io_uring buffer tables (--holders) */
+	REFS_IT_DMA,	/* gmt_refs_dma: VFIO type1 containers' DMA mappings (--holders) */
 	REFS_IT_NR,
+};
+
+/* a guest_memfd mmap of a process (/proc/PID/maps): user range -> offset */
+struct refs_gmem_map {
+	__u32 tgid;
+	__u64 ino;
+	__u64 start, end;	/* user addresses */
+	__u64 pgoff;		/* bytes into the guest_memfd */
 };
 
 struct refs_pid_link {
@@ -86,6 +95,19 @@ struct refs_ctx {
 	bool ring_seen;
 	int rings_truncated, rings_unknown, rings_gone;
 
+	/* --holders: VFIO type1 DMA mappings, sorted by (tgid, vaddr) */
+	char dma_off[160];		/* why gmt_refs_dma is not loaded ("": it is) */
+	struct gmt_refs_dma *dmas;
+	int nr_dmas;
+	int dma_lost, dma_truncated, dma_no_btf, dma_raced, dma_containers;
+	struct gmt_refs_dma_end *dma_more;	/* containers with mappings left to read */
+	int nr_dma_more;
+	bool dma_resuming;		/* reading on: END records are dma_last */
+	struct gmt_refs_dma_end dma_last;
+	bool dma_last_seen;
+	struct refs_gmem_map *gmaps;	/* guest_memfd mmaps of the DMA walk's processes */
+	int nr_gmaps;
+
 	/* the guest_memfd being walked */
 	struct refs_gmem *cur;
 	struct gmt_refs_counts cnt;
@@ -126,6 +148,11 @@ void refs_holders_record(struct refs_ctx *c, const struct gmt_refs_ubuf *r);
 void refs_rings_announce(struct refs_ctx *c, const struct gmt_refs_ring *r);
 int refs_rings_walk(struct refs_ctx *c);
 void refs_holders_done(struct refs_ctx *c);
+void refs_dma_record(struct refs_ctx *c, const struct gmt_refs_hdr *h);
+int refs_dma_walk(struct refs_ctx *c);
+void refs_dma_over(const struct refs_ctx *c, __u64 ino, __u64 off, __u64 len,
+		   void (*fn)(void *arg, const struct gmt_refs_dma *d, __u64 iova, __u64 bytes),
+		   void *arg);
 void refs_holders_attribute(const struct refs_ctx *c, const struct gmt_refs_folio *r,
 			    const struct gmt_refs_verdict *d, struct gmt_refs_folio_view *v,
 			    struct gmt_refs_attr_view *attr);

@@ -59,6 +59,8 @@ int refs_run_iter(struct refs_ctx *c, struct bpf_link *link, rec_fn fn)
 				struct gmt_refs_calib b;
 				struct gmt_refs_ubuf ub;
 				struct gmt_refs_ring r;
+				struct gmt_refs_dma d;
+				struct gmt_refs_dma_end de;
 			} u;
 
 			memcpy(&h, c->buf + off, sizeof(h));
@@ -85,7 +87,9 @@ out:
 
 static struct bpf_program *refs_prog(struct refs_ctx *c, enum refs_it it)
 {
-	return it == REFS_IT_RINGS ? c->skel->progs.gmt_refs_rings : c->skel->progs.gmt_refs_iter;
+	if (it == REFS_IT_RINGS)
+		return c->skel->progs.gmt_refs_rings;
+	return it == REFS_IT_DMA ? c->skel->progs.gmt_refs_dma : c->skel->progs.gmt_refs_iter;
 }
 
 struct bpf_link *refs_global_link(struct refs_ctx *c, enum refs_it it)
@@ -166,6 +170,9 @@ void refs_on_discovery(struct refs_ctx *c, const struct gmt_refs_hdr *h)
 		refs_calib_record(c, (const struct gmt_refs_calib *)h);
 	} else if (h->type == GMT_REFS_REC_RING && h->size >= sizeof(struct gmt_refs_ring)) {
 		refs_rings_announce(c, (const struct gmt_refs_ring *)h);
+	} else if ((h->type == GMT_REFS_REC_DMA && h->size >= sizeof(struct gmt_refs_dma)) ||
+		   (h->type == GMT_REFS_REC_DMA_END && h->size >= sizeof(struct gmt_refs_dma_end))) {
+		refs_dma_record(c, h);
 	}
 }
 
@@ -258,11 +265,18 @@ static bool want_prog(const struct gmt_prog_spec *spec, const void *ctx)
 {
 	const struct refs_ctx *c = ctx;
 
-	return spec->want != GMT_WANT_HOLDERS || (c->o->holders && !c->rings_off[0]);
+	if (spec->want != GMT_WANT_HOLDERS)
+		return true;
+	if (!c->o->holders)
+		return false;
+	if (!strcmp(spec->prog, "gmt_refs_dma"))
+		return !c->dma_off[0];
+	return !c->rings_off[0];
 }
 
 /* Open, configure and load the object; 0 or an exit code. */
-static int refs_load_once(struct refs_ctx *c, char *log, size_t log_len)
+static int refs_load_once(struct refs_ctx *c, struct bpf_program *(*logged)(struct refs_ctx *),
+			  char *log, size_t log_len)
 {
 	const struct gmt_refs_opts *o = c->o;
 	int err;
@@ -286,15 +300,37 @@ static int refs_load_once(struct refs_ctx *c, char *log, size_t log_len)
 		return err;
 	if (log) {
 		log[0] = 0;
-		bpf_program__set_log_buf(c->skel->progs.gmt_refs_rings, log, log_len);
-		bpf_program__set_log_level(c->skel->progs.gmt_refs_rings, 1);
+		bpf_program__set_log_buf(logged(c), log, log_len);
+		bpf_program__set_log_level(logged(c), 1);
 	}
 	return 0;
 }
 
-/* why the ring walk does not load: loaded again with its verifier log at hand
- * (only then: before 6.4 a log that overflows its buffer fails the load) */
-static void rings_refused_why(struct refs_ctx *c, char *why, size_t len)
+static struct bpf_program *rings_prog(struct refs_ctx *c)
+{
+	return c->skel->progs.gmt_refs_rings;
+}
+
+static struct bpf_program *dma_prog(struct refs_ctx *c)
+{
+	return c->skel->progs.gmt_refs_dma;
+}
+
+/* open and load what want_prog asks for now; 0 or an error */
+static int refs_try_load(struct refs_ctx *c)
+{
+	int err;
+
+	refs_bpf__destroy(c->skel);
+	c->skel = NULL;
+	err = refs_load_once(c, NULL, NULL, 0);
+	return err ? err : -bpf_object__load_skeleton(c->skel->skeleton);
+}
+
+/* why a --holders walk does not load: loaded again with its verifier log at
+ * hand (only then: before 6.4 a log that overflows its buffer fails the load) */
+static void refused_why(struct refs_ctx *c, struct bpf_program *(*logged)(struct refs_ctx *),
+			char *why, size_t len)
 {
 	size_t log_len = 4 << 20;
 	char *log = malloc(log_len);
@@ -304,37 +340,82 @@ static void rings_refused_why(struct refs_ctx *c, char *why, size_t len)
 		return;
 	refs_bpf__destroy(c->skel);
 	c->skel = NULL;
-	if (!refs_load_once(c, log, log_len) && bpf_object__load_skeleton(c->skel->skeleton))
+	if (!refs_load_once(c, logged, log, log_len) && bpf_object__load_skeleton(c->skel->skeleton))
 		refs_verifier_reason(log, why, len);
 	else
 		snprintf(why, len, "it failed to load once, then loaded (not retried)");
 	free(log);
 }
 
+/*
+ * --holders: the ring walk and the DMA walk are each dropped, with the reason,
+ * when the verifier refuses it; plain refs must not fail with either. Tried in
+ * turn: without the DMA walk, then without the ring walk, then without both.
+ */
+static int refs_load_holders(struct refs_ctx *c)
+{
+	char why[sizeof(c->rings_off)];
+	bool dma_wanted = !c->dma_off[0];
+	int err;
+
+	if (!dma_wanted) {	/* turned off: only the ring walk can have failed */
+		refused_why(c, rings_prog, why, sizeof(why));
+		snprintf(c->rings_off, sizeof(c->rings_off), "%s", why);
+		goto out;
+	}
+	snprintf(c->dma_off, sizeof(c->dma_off), "-");
+	if (!refs_try_load(c)) {	/* the DMA walk was the one refused */
+		c->dma_off[0] = 0;
+		refused_why(c, dma_prog, why, sizeof(why));
+		snprintf(c->dma_off, sizeof(c->dma_off), "%s", why);
+		goto out;
+	}
+	refused_why(c, rings_prog, why, sizeof(why));
+	snprintf(c->rings_off, sizeof(c->rings_off), "%s", why);
+	c->dma_off[0] = 0;
+	if (!refs_try_load(c))
+		goto out;
+	refused_why(c, dma_prog, why, sizeof(why));
+	snprintf(c->dma_off, sizeof(c->dma_off), "%s", why);
+out:
+	refs_bpf__destroy(c->skel);
+	c->skel = NULL;
+	err = refs_load_once(c, NULL, NULL, 0);
+	if (!err)
+		err = gmt_skel_load(c->skel->skeleton, "the refs iterator");
+	if (err)
+		return err;	/* not the walks: plain refs fails too */
+	if (c->rings_off[0])
+		fprintf(stderr, "gmemtrace: io_uring walk not available: %s\n", c->rings_off);
+	if (c->dma_off[0] && dma_wanted)
+		fprintf(stderr, "gmemtrace: VFIO DMA walk not available: %s\n", c->dma_off);
+	return 0;
+}
+
 int refs_load(struct refs_ctx *c)
 {
 	const struct gmt_refs_opts *o = c->o;
+	const char *walk;
 	int err, i;
 
-	err = refs_load_once(c, NULL, 0);
+	walk = getenv("GMT_REFS_DMA_WALK");
+	if (walk && *walk && strcmp(walk, "off")) {
+		gmt_err("GMT_REFS_DMA_WALK=%s: only off (for testing: do not load the DMA walk) "
+			"is known", walk);
+		return GMT_EXIT_USAGE;
+	}
+	if (walk && *walk)
+		snprintf(c->dma_off, sizeof(c->dma_off), "turned off by GMT_REFS_DMA_WALK=off");
+	err = refs_load_once(c, NULL, NULL, 0);
 	if (!err)
 		err = o->holders ? -bpf_object__load_skeleton(c->skel->skeleton) :
 				   gmt_skel_load(c->skel->skeleton, "the refs iterator");
-	if (err && o->holders) {
-		/* plain refs must not fail with the ring walk: load without it */
-		char why[sizeof(c->rings_off)];
-
-		rings_refused_why(c, why, sizeof(why));
-		refs_bpf__destroy(c->skel);
-		snprintf(c->rings_off, sizeof(c->rings_off), "%s", why);
-		err = refs_load_once(c, NULL, 0);
-		if (!err)
-			err = gmt_skel_load(c->skel->skeleton, "the refs iterator");
-		if (!err)	/* it was the ring walk that failed */
-			fprintf(stderr, "gmemtrace: io_uring walk not available: %s\n", why);
-	}
+	if (err && o->holders)
+		err = refs_load_holders(c);
 	if (err)
 		return err;
+	if (o->holders && walk && *walk)
+		fprintf(stderr, "gmemtrace: VFIO DMA walk not available: %s\n", c->dma_off);
 	for (i = 0; i < o->nr_pids; i++) {
 		__u32 k = o->pids[i];
 		__u8 one = 1;

@@ -150,6 +150,8 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	refs_calib_done(&c);
 	if (!ret && o->holders)
 		ret = refs_rings_walk(&c);
+	if (!ret && o->holders)
+		ret = refs_dma_walk(&c);
 	if (ret)
 		goto out;
 	refs_dedup_gmems(&c);
@@ -204,6 +206,9 @@ out:
 	free(c.vms);
 	free(c.ubufs);
 	free(c.rings);
+	free(c.dmas);
+	free(c.dma_more);
+	free(c.gmaps);
 	free(c.links);
 	free(empty);
 	free(c.buf);

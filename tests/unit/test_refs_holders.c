@@ -22,6 +22,8 @@ struct fx {
 	struct refs_ctx c;
 	struct gmt_refs_attr_view attr[GMT_REFS_MAX_ATTR];
 	struct gmt_refs_folio_view v;
+	struct refs_gmem gmem;		/* the guest_memfd walked (VFIO cases) */
+	__u64 index;			/* the folio's page index */
 };
 
 static void holder(struct fx *f, __u64 folio, __u32 buf)
@@ -38,12 +40,14 @@ static void holder(struct fx *f, __u64 folio, __u32 buf)
 static __u64 run(struct fx *f, __s32 ref, __s32 map, __s32 pin, __u32 order)
 {
 	struct gmt_refs_folio r = { .folio = FOLIO, .refcount = ref, .mapcount = map,
-				    .pincount = pin, .order = (__u8)order };
+				    .pincount = pin, .order = (__u8)order, .index = f->index };
 	struct gmt_refs_verdict d;
 	__u64 sum = 0;
 	int i;
 
 	f->c.o = &f->o;
+	f->c.page_shift = 12;
+	f->c.cur = &f->gmem;
 	refs_holders_done(&f->c);
 	gmt_refs_decompose(ref, map, pin, order, true, &d);
 	memset(&f->v, 0, sizeof(f->v));
@@ -148,6 +152,104 @@ static void test_walk_not_loaded(void **state)
 			    "io_uring walk not available: the verifier refused it: x");
 }
 
+#define MMAP	0x7f0000000000ULL	/* the workload's guest_memfd mmap, at offset 0 */
+
+/* a VFIO type1 mapping of pid 42's container fd 9, and the guest_memfd mmap */
+static void vfio_fx(struct fx *f, __u64 vaddr, __u64 size, __u64 iova)
+{
+	struct gmt_refs_dma d = { .iova = iova, .vaddr = vaddr, .size = size };
+	struct gmt_refs_dma_end e = { .status = GMT_REFS_DMA_OK };
+	static struct refs_gmem g = { .rec.hdr.ino = 77 };
+
+	f->gmem.rec.hdr.ino = 77;
+	f->c.gmems = &g;
+	f->c.nr_gmems = 1;
+	d.hdr.type = GMT_REFS_REC_DMA;
+	d.hdr.tgid = 42;
+	d.hdr.fd = 9;
+	strcpy(d.comm, "wl");
+	e.hdr = d.hdr;
+	e.hdr.type = GMT_REFS_REC_DMA_END;
+	refs_dma_record(&f->c, &d.hdr);
+	refs_dma_record(&f->c, &e.hdr);
+	if (!f->c.nr_gmaps) {
+		f->c.gmaps = calloc(1, sizeof(*f->c.gmaps));
+		f->c.gmaps[0] = (struct refs_gmem_map){ .tgid = 42, .ino = 77, .start = MMAP,
+							.end = MMAP + 0x10000, .pgoff = 0 };
+		f->c.nr_gmaps = 1;
+	}
+}
+
+static void vfio_free(struct fx *f)
+{
+	free(f->c.dmas);
+	free(f->c.gmaps);
+}
+
+/* a page mapped for DMA: its one pin is the mapping's, at the page's IOVA */
+static void test_vfio_dma_mapping(void **state)
+{
+	struct fx f = { .index = 5 };
+
+	(void)state;
+	vfio_fx(&f, MMAP + 0x4000, 0x3000, 0x104000);	/* pages 4-6 */
+	assert_int_equal(run(&f, 1026, 1, -1, 0), 1024);
+	assert_int_equal(f.v.nr_attr, 1);
+	assert_string_equal(f.attr[0].kind, "vfio_dma");
+	assert_int_equal(f.attr[0].pid, 42);
+	assert_int_equal(f.attr[0].fd, 9);
+	assert_true(f.attr[0].has_iova);
+	assert_int_equal(f.attr[0].iova, 0x105000);
+	assert_int_equal(f.attr[0].map_iova, 0x104000);
+	assert_int_equal(f.attr[0].map_size, 0x3000);
+	assert_int_equal(f.attr[0].pages, 1);
+	assert_int_equal(f.v.unattributed, 0);
+	f.index = 8;	/* beyond the mapping: nobody explains its pin */
+	run(&f, 1026, 1, -1, 0);
+	assert_int_equal(f.v.nr_attr, 0);
+	assert_non_null(strstr(f.v.unattributed_why, "iommufd IOAS areas"));
+	vfio_free(&f);
+}
+
+/* a large folio half mapped: one pin per mapped page (_pincount), the rest said */
+static void test_vfio_dma_large_folio(void **state)
+{
+	struct fx f = { .index = 4 };
+
+	(void)state;
+	vfio_fx(&f, MMAP + 0x5000, 0x1000, 0x200000);
+	/* order 2 at page 4: 4 pages cached, 1 mapped, 2 pins (one not ours) */
+	assert_int_equal(run(&f, 4 + 1 + 2, 1, 2, 2), 2);
+	assert_int_equal(f.v.nr_attr, 1);
+	assert_int_equal(f.attr[0].iova, 0x200000);
+	assert_int_equal(f.attr[0].refs, 1);
+	assert_int_equal(f.v.unattributed, 1);
+	vfio_free(&f);
+}
+
+/* a walk that could not read everything, or did not load, says so */
+static void test_vfio_dma_not_whole(void **state)
+{
+	struct gmt_refs_dma_end e = { .status = GMT_REFS_DMA_NO_BTF };
+	struct fx f = { .index = 8 };
+
+	(void)state;
+	vfio_fx(&f, MMAP, 0x1000, 0x100000);
+	e.hdr.type = GMT_REFS_REC_DMA_END;
+	refs_dma_record(&f.c, &e.hdr);
+	run(&f, 1026, 1, -1, 0);
+	assert_non_null(strstr(f.v.unattributed_why, "no BTF for vfio_iommu_type1"));
+	snprintf(f.c.dma_off, sizeof(f.c.dma_off), "the verifier refused it: y");
+	run(&f, 1026, 1, -1, 0);
+	assert_string_equal(f.v.unattributed_why,
+			    "VFIO DMA walk not available: the verifier refused it: y");
+	snprintf(f.c.rings_off, sizeof(f.c.rings_off), "x");
+	run(&f, 1026, 1, -1, 0);
+	assert_string_equal(f.v.unattributed_why, "io_uring walk not available: x; "
+			    "VFIO DMA walk not available: the verifier refused it: y");
+	vfio_free(&f);
+}
+
 /* the verifier's reason is the line before its "processed" summary */
 static void test_verifier_reason(void **state)
 {
@@ -176,6 +278,9 @@ int main(void)
 		cmocka_unit_test(test_large_folio),
 		cmocka_unit_test(test_walk_not_loaded),
 		cmocka_unit_test(test_verifier_reason),
+		cmocka_unit_test(test_vfio_dma_mapping),
+		cmocka_unit_test(test_vfio_dma_large_folio),
+		cmocka_unit_test(test_vfio_dma_not_whole),
 	};
 
 	return cmocka_run_group_tests_name("test_refs_holders", tests, NULL, NULL);

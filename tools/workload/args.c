@@ -45,7 +45,7 @@ enum {
 	OPT_VMS = 0x100, OPT_VM_TYPE, OPT_GMEM_SIZE, OPT_GMEM_FLAGS, OPT_GPA_BASE,
 	OPT_VCPU, OPT_CONVERSIONS, OPT_UAPI, OPT_SIZE, OPT_DIR, OPT_INTERVAL,
 	OPT_PUNCH, OPT_ALLOCATE, OPT_TOUCH, OPT_TOUCH_AFTER, OPT_PIN, OPT_PIN_OFFSET, OPT_HOLD,
-	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
+	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_DMA_PER_PAGE, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
 	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
 	OPT_GUEST_TIMEOUT, OPT_GUEST_ABANDON,
 	OPT_COMM, OPT_STORM, OPT_PIN_WITH, OPT_VFIO_DEVICE, OPT_RACE,
@@ -137,6 +137,9 @@ static const struct argp_option options[] = {
 	  "VFIO_IOMMU_MAP_DMA on a container) or iommufd (IOMMU_IOAS_MAP on an IOAS "
 	  "the device's vfio cdev is attached to); DMA pins map at IOVA 0x100000 + "
 	  "the guest_memfd offset and need a device bound to vfio-pci behind an IOMMU", 3 },
+	{ "dma-per-page", OPT_DMA_PER_PAGE, NULL, 0, "with --pin and --pin-with vfio "
+	  "or iommufd: one DMA mapping per page instead of one over the range (many "
+	  "mappings in one container or IOAS; the release unmaps them at once)", 3 },
 	{ "vfio-device", OPT_VFIO_DEVICE, "BDF", 0, "the PCI device for --pin-with "
 	  "vfio|iommufd (e.g. 0000:00:03.0; default: the one device bound to vfio-pci)", 3 },
 
@@ -260,6 +263,7 @@ static const struct {
 	{ OPT_TOUCH_AFTER, CFG(touch_after) },
 	{ OPT_UNPIN_SIGNAL, CFG(unpin_on_signal) },
 	{ OPT_HOLD_SIGNAL, CFG(hold_until_signal) },
+	{ OPT_DMA_PER_PAGE, CFG(dma_per_page) },
 	{ OPT_WAIT_SIGNAL, CFG(wait_signal) },
 	{ OPT_JSON, CFG(json) },
 	{ OPT_NO_CALLS, CFG(no_calls) },
@@ -305,6 +309,10 @@ static int pin_check(const struct cfg *c, struct argp_state *state)
 
 	if (c->vfio_device && c->pin_with == PIN_IOURING) {
 		argp_error(state, "--vfio-device needs --pin-with vfio or iommufd");
+		return EINVAL;
+	}
+	if (c->dma_per_page && (c->pin_with == PIN_IOURING || !c->pin_pages)) {
+		argp_error(state, "--dma-per-page needs --pin and --pin-with vfio or iommufd");
 		return EINVAL;
 	}
 	if (c->pin_with != PIN_IOURING && !c->pin_pages && !c->scn.npins) {

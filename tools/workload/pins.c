@@ -81,7 +81,12 @@ void do_pin(struct run *r)
 	if (cfg->pin_with != PIN_IOURING) {
 		p->iova = GMW_DMA_IOVA_BASE + cfg->pin_offset;
 		before = read_vmstat_pins();
-		p->dma_map_ret = dma_map(r, p->map, len, p->iova);
+		if (cfg->dma_per_page)
+			for (i = 0; i < cfg->pin_pages && !p->dma_map_ret; i++)
+				p->dma_map_ret = dma_map(r, (char *)p->map + i * r->page_size,
+							 r->page_size, p->iova + i * r->page_size);
+		else
+			p->dma_map_ret = dma_map(r, p->map, len, p->iova);
 		after = read_vmstat_pins();
 		if (before >= 0 && after >= 0)
 			p->pin_delta = after - before;

@@ -190,6 +190,7 @@ struct cfg {
 	const char *vfio_device;	/* --vfio-device BDF; NULL: the one on vfio-pci */
 	__u64 hold_s;
 	bool hold_until_signal;
+	bool dma_per_page;	/* --pin's DMA: a mapping per page */
 	bool unpin_on_signal;
 	__u64 start_delay_ms;
 	bool wait_signal;

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Live: `refs --holders` started after the device DMA mapping was made
+ * (issue 11 item 3). gmem-workload maps guest_memfd page 5 for a device's DMA
+ * (--pin-with vfio: a VFIO type1 container; iommufd: an IOAS) and holds;
+ * then refs --holders must name the VFIO holder of that folio (kind
+ * vfio_dma, the workload's pid, its container fd, the page's IOVA) from the
+ * DMA walk (gmt_refs_dma), with attributed + unattributed = the excess. An
+ * IOAS's areas are not walked: that pin is unattributed, and said so. With
+ * the walk off (GMT_REFS_DMA_WALK=off) the output says why. Needs a device
+ * bound to vfio-pci behind an IOMMU (inplace-v8-7.2-iommu, vfio=yes):
+ * elsewhere SKIP with the reason.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live_util.h"
+#include "refs_util.h"
+
+#define PAGE		4096
+#define PIN_OFF		(5 * PAGE)
+#define IOVA_BASE	0x100000	/* GMW_DMA_IOVA_BASE */
+
+/* hold a workload with npages from page 5 mapped for DMA by how (a mapping
+ * per page with per_page); false: no device */
+static bool start_pinned_n(struct wl *w, const char *how, const char *npages, bool per_page)
+{
+	const char *extra[] = { "--pin", npages, "--pin-offset", "0x5000", "--pin-with", how,
+				per_page ? "--dma-per-page" : NULL, NULL };
+	char line[512], needle[64];
+	FILE *f;
+
+	if (!live_require_tracing() || !gmem_usable())
+		return false;
+	wl_start(w, how, extra);
+	snprintf(needle, sizeof(needle), "--pin-with %s:", how);
+	f = fopen(w->err, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strstr(line, needle))
+			continue;
+		fclose(f);
+		kill(w->pid, SIGUSR1);
+		live_wait(w->pid, 30);	/* it held without the mapping: its status is not ours */
+		line[strcspn(line, "\n")] = '\0';
+		live_cannot_run("VFIO", "no device DMA mapping here: %s", line);
+		return false;
+	}
+	if (f)
+		fclose(f);
+	return true;
+}
+
+static bool start_pinned(struct wl *w, const char *how)
+{
+	return start_pinned_n(w, how, "1", false);
+}
+
+/* the folio at off: blocking, and its holders account for its excess */
+static json_object *folio_at(json_object *recs, pid_t pid, long long off)
+{
+	json_object *folios = kind(recs, "folio", pid), *f = NULL, *hs;
+	long long sum = 0;
+	size_t i;
+
+	for (i = 0; i < len(folios); i++)
+		if (live_get_int(at(folios, i), "offset") == off)
+			f = json_object_get(at(folios, i));
+	json_object_put(folios);
+	if (!f)
+		fail_msg("refs --holders listed no folio at 0x%llx", off);
+	assert_true(get_bool(f, "blocking"));
+	assert_true(live_get_int(f, "pins") >= 1);
+	assert_true(json_object_object_get_ex(f, "holders", &hs) && hs);
+	for (i = 0; i < len(hs); i++)
+		sum += live_get_int(at(hs, i), "refs");
+	assert_int_equal(sum + live_get_int(f, "unattributed"), live_get_int(f, "excess_refs"));
+	return f;
+}
+
+static json_object *pinned_folio(json_object *recs, pid_t pid)
+{
+	return folio_at(recs, pid, PIN_OFF);
+}
+
+/* the text format names the same holder on the folio's holder line */
+static void check_text(pid_t pid, long long fd)
+{
+	const char *out = live_tmp("refs-vfio.txt"), *err = live_tmp("refs-vfio.txt.err");
+	char p[16], want[128];
+	const char *argv[] = { live_bin("gmemtrace"), "refs", "--holders", "-p", p, "-o", out,
+			       NULL };
+
+	snprintf(p, sizeof(p), "%d", pid);
+	assert_int_equal(live_run((char *const *)argv, NULL, err, 120), 0);
+	live_dump(out, 10);
+	snprintf(want, sizeof(want), "holder vfio_dma: pid %d (gmem-workload) container fd %lld "
+		 "iova 0x%x", pid, fd, IOVA_BASE + PIN_OFF);
+	if (!live_wait_for(out, want, 1))
+		fail_msg("no \"%s\" in refs' text output", want);
+}
+
+static void test_vfio_type1_found_at_start(void **state)
+{
+	const char *errf = live_tmp("refs-vfio.refs.err");
+	json_object *recs, *f, *hs, *h = NULL, *wl, *dma;
+	char pid[16];
+	struct wl w;
+	size_t i;
+
+	if (!start_pinned(&w, "vfio"))
+		return;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
+	f = pinned_folio(recs, w.pid);
+	json_object_object_get_ex(f, "holders", &hs);
+	for (i = 0; i < len(hs); i++)
+		if (!strcmp(live_get_str(at(hs, i), "kind"), "vfio_dma"))
+			h = at(hs, i);
+	if (!h) {
+		live_dump(errf, 20);
+		fail_msg("no vfio_dma holder: %s", json_object_to_json_string(f));
+	}
+	assert_int_equal(live_get_int(h, "pid"), w.pid);
+	assert_string_equal(live_get_str(h, "comm"), "gmem-workload");
+	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
+	assert_int_equal(live_get_int(h, "mapping_iova"), IOVA_BASE + PIN_OFF);
+	assert_int_equal(live_get_int(h, "mapping_size"), PAGE);
+	assert_int_equal(live_get_int(h, "pages"), 1);
+	assert_true(live_is_null(h, "buf_index"));
+	/* the mapping is the folio's one pin: nothing left unexplained */
+	assert_int_equal(live_get_int(f, "unattributed"), 0);
+	assert_true(live_is_null(f, "unattributed_why"));
+	check_text(w.pid, live_get_int(h, "fd"));
+	wl_stop(&w);
+	wl = live_read_json(w.json);
+	assert_non_null(wl);
+	assert_true(json_object_object_get_ex(wl, "dma", &dma) && dma);
+	assert_int_equal(live_get_int(h, "fd"), live_get_int(dma, "container_fd"));
+	json_object_put(wl);
+	json_object_put(f);
+	json_object_put(recs);
+}
+
+/* more mappings in one container than one pass writes (256): the walk reads
+ * its whole rb-tree, on from the IOVA where a pass stopped */
+static void test_vfio_many_mappings(void **state)
+{
+	const char *errf = live_tmp("refs-vfio-many.refs.err");
+	json_object *recs, *f, *hs, *h;
+	char pid[16];
+	struct wl w;
+	int i;
+
+	if (!start_pinned_n(&w, "vfio", "300", true))
+		return;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
+	for (i = 0; i < 300; i++) {
+		f = folio_at(recs, w.pid, PIN_OFF + i * PAGE);
+		assert_true(json_object_object_get_ex(f, "holders", &hs) && hs);
+		assert_int_equal(len(hs), 1);
+		h = at(hs, 0);
+		assert_string_equal(live_get_str(h, "kind"), "vfio_dma");
+		assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF + i * PAGE);
+		assert_int_equal(live_get_int(h, "mapping_iova"), IOVA_BASE + PIN_OFF + i * PAGE);
+		assert_int_equal(live_get_int(h, "mapping_size"), PAGE);
+		assert_int_equal(live_get_int(f, "unattributed"), 0);
+		json_object_put(f);
+	}
+	wl_stop(&w);
+	json_object_put(recs);
+}
+
+/* a pin refs --holders cannot attribute, whose reason names what was not read */
+static void check_said(const char *how, bool walk_off, const char *why)
+{
+	const char *errf = live_tmp("refs-unattributed.refs.err");
+	json_object *recs, *f;
+	char pid[16];
+	struct wl w;
+
+	if (!start_pinned(&w, how))
+		return;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	if (walk_off)
+		setenv("GMT_REFS_DMA_WALK", "off", 1);
+	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
+	unsetenv("GMT_REFS_DMA_WALK");
+	f = pinned_folio(recs, w.pid);
+	assert_true(live_get_int(f, "unattributed") > 0);
+	if (!strstr(live_get_str(f, "unattributed_why"), why))
+		fail_msg("unattributed_why: %s", live_get_str(f, "unattributed_why"));
+	if (walk_off && !live_wait_for(errf, "VFIO DMA walk not available", 1))
+		fail_msg("refs did not say the DMA walk is off");
+	wl_stop(&w);
+	json_object_put(f);
+	json_object_put(recs);
+}
+
+/* the walk turned off: the same pin is unattributed, and the output says why */
+static void test_vfio_walk_off_said(void **state)
+{
+	check_said("vfio", true, "VFIO DMA walk not available: turned off");
+}
+
+/* an IOAS's areas are not walked: the pin is unattributed, with that reason */
+static void test_iommufd_said_unattributed(void **state)
+{
+	check_said("iommufd", false, "iommufd IOAS areas");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_vfio_type1_found_at_start, live_teardown),
+		cmocka_unit_test_teardown(test_vfio_many_mappings, live_teardown),
+		cmocka_unit_test_teardown(test_vfio_walk_off_said, live_teardown),
+		cmocka_unit_test_teardown(test_iommufd_said_unattributed, live_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
