@@ -204,8 +204,10 @@ cached_kernel() { # name
 # the KVM modules with their dependencies, decompressed, in load order; and
 # vhost_net (with tun, vhost, ...) where the kernel has it as a module, so the
 # policy hook is shown to leave vhost's 0xAF ioctls alone (live_enforce_rules).
-# A kernel cached before vhost_net was harvested lacks it: those tests SKIP
-# until its $GMT_CACHE/kernels/<row>-<version> is deleted and fetched again.
+# HARVEST_VERSION says what a cache entry holds: an entry harvested by an
+# older runner (2: before vhost_net) is fetched again, so a cache never hides
+# what a test needs.
+HARVEST_VERSION=2
 harvest() { # extracted-root dest
 	local x=$1 d=$2 f m dep todo order="" ko
 	f=$(find "$x/boot" "$x/usr/lib/modules" "$x/lib/modules" -maxdepth 2 \
@@ -268,7 +270,8 @@ resolve_apt() { # name spec
 	fi
 	if [ -z "$why" ]; then
 		dir=$GMT_CACHE/kernels/$name-$version
-		if [ -e "$dir/.complete" ]; then
+		if [ -e "$dir/.complete" ] &&
+			[ "$(cat "$dir/harvest" 2>/dev/null)" = "$HARVEST_VERSION" ]; then
 			KDIR=$dir KDESC="$(cat "$dir/source") (cached)"
 			return 0
 		fi
@@ -293,6 +296,7 @@ resolve_apt() { # name spec
 				(cd "$tmp/debs" && ls -- *.deb) | sed 's/\.deb$//' | tr '\n' ' ' |
 					sed "s/ $//; s|^|$suite: |" >"$tmp/k/source"
 				echo "$name" >"$tmp/k/row"
+				echo "$HARVEST_VERSION" >"$tmp/k/harvest"
 				touch "$tmp/k/.complete"
 				rm -rf "$dir"
 				mv "$tmp/k" "$dir"
