@@ -281,6 +281,12 @@ enum gmt_holder_kind {
 					 * start = pinned, end = unpinned; per folio */
 };
 
+/* the holder has a device address (gmt_holder.iova) */
+static inline int gmt_holder_has_iova(unsigned int kind)
+{
+	return kind == GMT_HOLD_VFIO_DMA || kind == GMT_HOLD_IOMMUFD;
+}
+
 enum gmt_holder_end {
 	GMT_HOLD_END_NONE = 0,		/* a start record */
 	GMT_HOLD_END_UNREGISTER,	/* IORING_UNREGISTER_BUFFERS (or replaced by an update) */

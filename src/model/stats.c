@@ -322,20 +322,6 @@ __u64 gmt_stat_percentile(const struct gmt_stat_row *r, double p)
 	return v > r->total.lat_max_ns ? r->total.lat_max_ns : v;
 }
 
-/* append n elements of size sz to *arr (of *nr), growing it */
-static int append_one(void *arr, int *nr, const void *src, size_t sz)
-{
-	void **a = arr;
-	void *p = realloc(*a, (*nr + 1) * sz);
-
-	if (!p)
-		return -ENOMEM;
-	memcpy((char *)p + *nr * sz, src, sz);
-	*a = p;
-	(*nr)++;
-	return 0;
-}
-
 /* the new snapshot into acc: totals only grow; a row no longer read is gone */
 int gmt_stats_accumulate(struct gmt_stat_snapshot *acc, const struct gmt_stat_snapshot *cur, __u64 now)
 {
@@ -350,7 +336,7 @@ int gmt_stats_accumulate(struct gmt_stat_snapshot *acc, const struct gmt_stat_sn
 
 		r = bsearch(&c->key, acc->rows, nr_old, sizeof(*r), key_cmp);
 		if (!r) {
-			if (append_one(&acc->rows, &acc->nr_rows, c, sizeof(*c)))
+			if (gmt_append(&acc->rows, &acc->nr_rows, c, sizeof(*c)))
 				return -ENOMEM;
 			continue;
 		}
@@ -362,7 +348,7 @@ int gmt_stats_accumulate(struct gmt_stat_snapshot *acc, const struct gmt_stat_sn
 		const struct gmt_stat_err *c = &cur->errs[i];
 
 		e = bsearch(&c->key, acc->errs, nr_old_errs, sizeof(*e), err_cmp);
-		if (!e && append_one(&acc->errs, &acc->nr_errs, c, sizeof(*c)))
+		if (!e && gmt_append(&acc->errs, &acc->nr_errs, c, sizeof(*c)))
 			return -ENOMEM;
 		if (e && c->total > e->total)
 			e->total = c->total;

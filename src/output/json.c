@@ -229,7 +229,7 @@ static void json_holder_owner(struct gmt_line *l, const struct gmt_holder_view *
 	} else {
 		gmt_puts(l, ",\"iommufd\":null,\"ioas_id\":null");
 	}
-	if (vfio || iommufd)
+	if (gmt_holder_has_iova(h->holder_kind))
 		U(l, "iova", h->iova);
 	else
 		gmt_puts(l, ",\"iova\":null");

@@ -67,7 +67,7 @@ static void put_blocker(struct gmt_line *l, const struct gmt_blocker_view *h, bo
 	gmt_put_s64(l, h->fd);
 	put_key_u(l, ",\"index\":", h->index);
 	gmt_puts(l, ",\"iova\":");
-	if (h->holder_kind == GMT_HOLD_VFIO_DMA || h->holder_kind == GMT_HOLD_IOMMUFD)
+	if (gmt_holder_has_iova(h->holder_kind))
 		gmt_put_u64(l, h->iova);
 	else
 		gmt_puts(l, "null");

@@ -38,7 +38,7 @@ static void text_blocker(struct gmt_line *l, const struct gmt_blocker_view *h, b
 	gmt_put_s64(l, h->fd);
 	gmt_puts(l, ",index=");
 	gmt_put_u64(l, h->index);
-	if (h->holder_kind == GMT_HOLD_VFIO_DMA || h->holder_kind == GMT_HOLD_IOMMUFD) {
+	if (gmt_holder_has_iova(h->holder_kind)) {
 		gmt_puts(l, ",iova=");
 		gmt_put_hex(l, h->iova);
 	}

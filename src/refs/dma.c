@@ -17,29 +17,17 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "grow.h"
 #include "internal.h"
 #include "refs.skel.h"
 #include "util.h"
-
-/* append item to the array *arr of *nr items; false when out of memory */
-static bool append(void *arr, int *nr, const void *item, size_t size)
-{
-	char *n = realloc(*(void **)arr, (*nr + 1) * size);
-
-	if (!n)
-		return false;
-	memcpy(n + *nr * size, item, size);
-	*(void **)arr = n;
-	(*nr)++;
-	return true;
-}
 
 void refs_dma_record(struct refs_ctx *c, const struct gmt_refs_hdr *h)
 {
 	const struct gmt_refs_dma_end *e = (const void *)h;
 
 	if (h->type == GMT_REFS_REC_DMA) {
-		if (!append(&c->dmas, &c->nr_dmas, h, sizeof(*c->dmas)))
+		if (gmt_append(&c->dmas, &c->nr_dmas, h, sizeof(*c->dmas)))
 			c->dma_lost++;	/* its pins stay unattributed, said so */
 		return;
 	}
@@ -50,7 +38,7 @@ void refs_dma_record(struct refs_ctx *c, const struct gmt_refs_hdr *h)
 	}
 	c->dma_containers++;
 	if (e->status == GMT_REFS_DMA_TRUNCATED) {
-		if (!append(&c->dma_more, &c->nr_dma_more, e, sizeof(*e)))
+		if (gmt_append(&c->dma_more, &c->nr_dma_more, e, sizeof(*e)))
 			c->dma_truncated++;	/* not read on: said */
 	} else if (e->status == GMT_REFS_DMA_NO_BTF)
 		c->dma_no_btf++;
@@ -68,16 +56,12 @@ static bool is_gmem_ino(const struct refs_ctx *c, __u64 ino)
 	return false;
 }
 
-/* the guest_memfd mmaps of tgid, once per process */
+/* the guest_memfd mmaps of tgid (the caller reads each process once) */
 static void read_maps(struct refs_ctx *c, __u32 tgid)
 {
 	char path[64], line[512];
 	FILE *f;
-	int i;
 
-	for (i = 0; i < c->nr_gmaps; i++)
-		if (c->gmaps[i].tgid == tgid)
-			return;
 	snprintf(path, sizeof(path), "/proc/%u/maps", tgid);
 	f = fopen(path, "re");
 	if (!f)
@@ -93,7 +77,7 @@ static void read_maps(struct refs_ctx *c, __u32 tgid)
 		m.end = end;
 		m.pgoff = off;
 		m.ino = ino;
-		if (!append(&c->gmaps, &c->nr_gmaps, &m, sizeof(m)))
+		if (gmt_append(&c->gmaps, &c->nr_gmaps, &m, sizeof(m)))
 			c->dma_lost++;
 	}
 	fclose(f);
@@ -152,8 +136,15 @@ int refs_dma_walk(struct refs_ctx *c)
 		err = dma_read_on(c, bpf_map__fd(c->skel->maps.refs_dmas), &c->dma_more[i]);
 	if (err)
 		return GMT_EXIT_RUNTIME;
-	for (i = 0; i < c->nr_dmas; i++)
-		read_maps(c, c->dmas[i].hdr.tgid);
+	/* once per process, whether or not it has guest_memfd mmaps */
+	for (i = 0; i < c->nr_dmas; i++) {
+		int j = 0;
+
+		while (j < i && c->dmas[j].hdr.tgid != c->dmas[i].hdr.tgid)
+			j++;
+		if (j == i)
+			read_maps(c, c->dmas[i].hdr.tgid);
+	}
 	return 0;
 }
 

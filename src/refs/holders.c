@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "internal.h"
 
 
@@ -23,18 +24,9 @@ static int ubuf_cmp(const void *a, const void *b)
 
 void refs_holders_record(struct refs_ctx *c, const struct gmt_refs_ubuf *r)
 {
-	struct gmt_refs_ubuf *n;
-
-	if (c->nr_ubufs == c->cap_ubufs) {
-		int cap = c->cap_ubufs ? c->cap_ubufs * 2 : 256;
-
-		n = realloc(c->ubufs, cap * sizeof(*n));
-		if (!n) {
-			c->ubufs_lost++;
-			return;
-		}
-		c->ubufs = n;
-		c->cap_ubufs = cap;
+	if (gmt_grow(&c->ubufs, &c->cap_ubufs, c->nr_ubufs, sizeof(*c->ubufs), 256)) {
+		c->ubufs_lost++;	/* its pins stay unattributed, said so */
+		return;
 	}
 	c->ubufs[c->nr_ubufs++] = *r;
 }
