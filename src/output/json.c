@@ -79,15 +79,20 @@ static void put_opt(struct gmt_line *l, const char *key, size_t klen, bool has, 
 
 #define O(l, k, has, v)	put_opt(l, ",\"" k "\":", sizeof(k) + 3, has, v)
 
+void gmt_json_vm(json_object *obj, const struct gmt_vm_view *vm)
+{
+	json_object_object_add(obj, "vm", J_STR(vm->label));
+	json_object_object_add(obj, "vm_pid", J_I64(vm->pid));
+	json_object_object_add(obj, "vm_fd", J_I64(vm->fd));
+	json_object_object_add(obj, "vm_id", J_U64(vm->id));
+}
+
 /* not an operation of a process: what gmemtrace learnt about a VM */
 static void json_vm_gone(struct gmt_out *o, const struct gmt_event_view *v)
 {
 	json_object *obj = gmt_json_record("vm_gone", v->real_ns);
 
-	json_object_object_add(obj, "vm", J_STR(v->vm.label));
-	json_object_object_add(obj, "vm_pid", J_I64(v->vm.pid));
-	json_object_object_add(obj, "vm_fd", J_I64(v->vm.fd));
-	json_object_object_add(obj, "vm_id", J_U64(v->vm.id));
+	gmt_json_vm(obj, &v->vm);
 	json_object_object_add(obj, "how", J_STR(v->vm_gone_how));
 	gmt_json_emit(o, obj);
 }
@@ -500,10 +505,7 @@ static json_object *stat_row(const struct gmt_stat_row_view *r, bool hist)
 	json_object *row = json_object_new_object(), *ph = json_object_new_object();
 	int j;
 
-	json_object_object_add(row, "vm", J_STR(r->vm.label));
-	json_object_object_add(row, "vm_pid", J_I64(r->vm.pid));
-	json_object_object_add(row, "vm_fd", J_I64(r->vm.fd));
-	json_object_object_add(row, "vm_id", J_U64(r->vm.id));
+	gmt_json_vm(row, &r->vm);
 	json_object_object_add(row, "vm_gone", json_object_new_boolean(r->gone));
 	json_object_object_add(row, "gen", J_STR(r->gen));
 	json_object_object_add(row, "dir", J_STR(r->dir));

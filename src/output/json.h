@@ -19,6 +19,8 @@ json_object *gmt_json_record(const char *type, __u64 real_ns);
 json_object *gmt_json_record_now(struct gmt_out *o, const char *type);
 /* one line, and the object is put */
 void gmt_json_emit(struct gmt_out *o, json_object *obj);
+/* a VM's identity: "vm", "vm_pid", "vm_fd", "vm_id" */
+void gmt_json_vm(json_object *obj, const struct gmt_vm_view *vm);
 
 void gmt_json_refs_gmem(struct gmt_out *o, const struct gmt_refs_gmem_view *v);
 void gmt_json_refs_folio(struct gmt_out *o, const struct gmt_refs_folio_view *v);

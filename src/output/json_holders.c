@@ -142,10 +142,7 @@ json_object *gmt_json_stat_holders(const struct gmt_holders_row_view *rows, int 
 		const struct gmt_holders_row_view *r = &rows[i];
 		json_object *o = json_object_new_object(), *kinds = json_object_new_object();
 
-		json_object_object_add(o, "vm", J_STR(r->vm.label));
-		json_object_object_add(o, "vm_id", J_U64(r->vm.id));
-		json_object_object_add(o, "vm_pid", J_I64(r->vm.pid));
-		json_object_object_add(o, "vm_fd", J_I64(r->vm.fd));
+		gmt_json_vm(o, &r->vm);
 		json_object_object_add(o, "gone", J_BOOL(r->gone));
 		json_object_object_add(o, "holders", J_U64(r->holders));
 		for (k = 0; k < r->nr_kinds; k++)
