@@ -129,22 +129,11 @@ static bool stack_has(json_object *h, const char *prefix)
 /* one blocked record: its holder is the workload's buffer at error_offset */
 static void check_blocked(json_object *e, json_object *wl)
 {
-	json_object *pins = get(wl, "pins"), *vms = get(wl, "vms"), *f, *hs, *list, *h = NULL;
-	long long eo = live_get_int(e, "error_offset"), excess, own, i;
+	json_object *pins = get(wl, "pins"), *vms = get(wl, "vms"), *f, *hs, *h;
+	long long eo = live_get_int(e, "error_offset"), excess, own;
 
 	hs = get(e, "holders");
-	assert_true(json_object_get_boolean(get(hs, "traced")));
-	list = get(hs, "list");
-	for (i = 0; i < (long long)json_object_array_length(list); i++) {
-		json_object *c = json_object_array_get_idx(list, i);
-
-		if (live_get_int(c, "gmem_offset") <= eo &&
-		    eo < live_get_int(c, "gmem_offset") + live_get_int(c, "size"))
-			h = c;
-	}
-	if (!h)
-		fail_msg("the blocked record names no holder at 0x%llx: %s", eo,
-			 json_object_to_json_string(e));
+	h = live_blocked_holder_at(e, eo);
 	assert_string_equal(live_get_str(h, "kind"), "io_uring_buffer");
 	assert_int_equal(live_get_int(h, "pid"), live_get_int(wl, "pid"));
 	assert_string_equal(live_get_str(h, "comm"), "gmem-workload");

@@ -473,3 +473,26 @@ json_object *live_run_workload(char *const *argv, const char *err, const char *o
 	assert_non_null(*wl);
 	return live_read_ndjson(out);
 }
+
+json_object *live_blocked_holder_at(json_object *rec, long long off)
+{
+	json_object *hs = NULL, *list = NULL, *h = NULL;
+	size_t i;
+
+	if (!json_object_object_get_ex(rec, "holders", &hs) || !hs ||
+	    !json_object_object_get_ex(hs, "list", &list) || !list)
+		fail_msg("no holders list in the blocked record: %s",
+			 json_object_to_json_string(rec));
+	assert_true(json_object_get_boolean(json_object_object_get(hs, "traced")));
+	for (i = 0; i < json_object_array_length(list); i++) {
+		json_object *c = json_object_array_get_idx(list, i);
+
+		if (live_get_int(c, "gmem_offset") <= off &&
+		    off < live_get_int(c, "gmem_offset") + live_get_int(c, "size"))
+			h = c;
+	}
+	if (!h)
+		fail_msg("the blocked record names no holder at 0x%llx: %s", off,
+			 json_object_to_json_string(rec));
+	return h;
+}

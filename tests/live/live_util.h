@@ -38,6 +38,9 @@ bool live_wait_for(const char *path, const char *needle, double timeout_s);
 json_object *live_read_json(const char *path);
 /* NDJSON: array of the records; NULL if the file is missing */
 json_object *live_read_ndjson(const char *path);
+/* the holder a blocked conversion record (traced: --holders) names over the
+ * guest_memfd offset off; fails the test if none does */
+json_object *live_blocked_holder_at(json_object *rec, long long off);
 /* run gmemtrace (-o out) over gmem-workload (--json-out wl_json) to the end:
  * exit 0 (else its stderr, err, is shown), the workload's report into *wl,
  * gmemtrace's records returned */
