@@ -52,7 +52,7 @@ endif
 # BPF objects with a skeleton each; gmemtrace is linked from one unit per
 # concern (they share maps), the others from one unit
 BPF_OBJS	:= gmemtrace probes refs
-GMT_BPF_UNITS	:= uapi kernel_side vm_life holders gup_pins policy
+GMT_BPF_UNITS	:= uapi kernel_side vm_life holders gup_pins iommu_maps policy
 BPF_HDRS	:= $(wildcard bpf/*.bpf.h bpf/lib/*.bpf.h) $(wildcard include/*.h) vmlinux.h
 BPF_UNIT_OBJS	:= $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(GMT_BPF_UNITS) probes refs)
 

@@ -22,6 +22,7 @@
 #include "gmemtrace.h"
 #include "gmt_state.bpf.h"
 #include "lib/folio.bpf.h"
+#include "holder_stacks.bpf.h"
 
 /*
  * FOLL_PIN is one of mm/internal.h's private GUP flags, an anonymous enum
@@ -31,17 +32,6 @@
 #define GMT_FOLL_PIN		(1U << 19)
 #define GMT_MAPPING_FLAGS	3UL	/* FOLIO_MAPPING_ANON | _MOVABLE: not a mapping */
 #define GMT_PIN_PAGE_SHIFT	12	/* x86-64, the only architecture built */
-#define GMT_ENOENT		2	/* no user stack: a kernel thread */
-
-/* the holders' stack map, defined in holders.bpf.c */
-extern struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__uint(value_size, 127 * sizeof(__u64));
-} gmt_hstacks SEC(".maps");
-
-extern __u64 gmt_holder_next_id;
 
 static __always_inline struct address_space *pin_gmem_mapping(struct folio *folio)
 {
@@ -55,10 +45,8 @@ static __always_inline struct address_space *pin_gmem_mapping(struct folio *foli
 static __always_inline void pin_emit(void *ctx, struct folio *folio, struct address_space *m,
 				     int refs, bool pin)
 {
-	struct task_struct *task;
 	struct gmt_folio_raw raw;
 	struct gmt_event *e;
-	long id;
 
 	if (gmt_filtered_out())
 		return;
@@ -69,8 +57,7 @@ static __always_inline void pin_emit(void *ctx, struct folio *folio, struct addr
 	gmt_fill_task_hdr(e, bpf_get_current_task_btf());
 	e->hdr.type = pin ? GMT_EV_HOLDER_START : GMT_EV_HOLDER_END;
 	e->hdr.ts_ns = bpf_ktime_get_ns();
-	e->hdr.vm_pid = -1;
-	e->hdr.vm_fd = -1;
+	gmt_vm_identity(gmt_gmem_mapping_kvm(m), &e->hdr.vm_key, &e->hdr.vm_pid, &e->hdr.vm_fd);
 	e->hdr.fd = -1;
 	e->holder.kind = GMT_HOLD_GUP_PIN;
 	e->holder.end = pin ? GMT_HOLD_END_NONE : GMT_HOLD_END_UNPIN;
@@ -83,20 +70,11 @@ static __always_inline void pin_emit(void *ctx, struct folio *folio, struct addr
 	e->holder.start_ns = e->hdr.ts_ns;
 	e->holder.folio = (__u64)folio;
 	e->holder.id = __sync_fetch_and_add(&gmt_holder_next_id, 1);
-	id = bpf_get_stackid(ctx, &gmt_hstacks, 0);
-	if (id < 0)
-		gmt_site_fail(GMT_SITE_HOLD_STACK, id);
-	e->holder.kstack_id = id;
-	/* a kernel thread (vhost before 6.4, drivers) has no user stack */
-	task = bpf_get_current_task_btf();
-	id = task->mm ? bpf_get_stackid(ctx, &gmt_hstacks, BPF_F_USER_STACK) : -GMT_ENOENT;
-	if (id < 0 && id != -GMT_ENOENT)
-		gmt_site_fail(GMT_SITE_HOLD_STACK, id);
-	e->holder.stack_id = id;
+	gmt_hold_kstacks(ctx, &e->holder.kstack_id, &e->holder.stack_id);
 	/* the word at the user stack pointer, for a frameless
 	 * syscall wrapper's caller */
-	if (id >= 0) {
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (e->holder.stack_id >= 0) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
 		bpf_probe_read_user(&e->holder.leaf_ret, sizeof(e->holder.leaf_ret),
 				    (void *)regs->sp);

@@ -109,6 +109,10 @@ enum gmt_counter {
 	GMT_CNT_HOLD_MAPS_FULL,		/* a guest_memfd mmap not tracked: per-process slots full */
 	GMT_CNT_HOLD_FULL,		/* a holder not tracked: holder map full */
 	GMT_CNT_HOLD_IOV_TRUNC,		/* a registration had more buffers than are read */
+	GMT_CNT_IOMMU_UNWALKED,		/* pages of iommu:map ranges not walked (per map, a
+					 * bounded walk: bpf/iommu_maps.bpf.c) */
+	GMT_CNT_IOMMU_IOVA_TAKEN,	/* an iommu_map holder not tracked: its IOVA already is
+					 * (another domain's, or a lost unmap) */
 	GMT_CNT_MAX,
 };
 
@@ -279,12 +283,15 @@ enum gmt_holder_kind {
 	GMT_HOLD_IOMMUFD,		/* iommufd IOAS area (pinned once a device is attached) */
 	GMT_HOLD_GUP_PIN,		/* a FOLL_PIN seen in the kernel (bpf/gup_pins.bpf.c):
 					 * start = pinned, end = unpinned; per folio */
+	GMT_HOLD_IOMMU_MAP = 5,		/* an IOMMU mapping of a guest_memfd folio, from the
+					 * iommu:map / iommu:unmap tracepoints
+					 * (bpf/iommu_maps.bpf.c): whoever made it */
 };
 
 /* the holder has a device address (gmt_holder.iova) */
 static inline int gmt_holder_has_iova(unsigned int kind)
 {
-	return kind == GMT_HOLD_VFIO_DMA || kind == GMT_HOLD_IOMMUFD;
+	return kind == GMT_HOLD_VFIO_DMA || kind == GMT_HOLD_IOMMUFD || kind == GMT_HOLD_IOMMU_MAP;
 }
 
 enum gmt_holder_end {
@@ -327,6 +334,7 @@ struct gmt_holder {
 	__s32 kstack_id;	/* kernel stack in gmt_hstacks, < 0: -errno or none */
 	__u32 pad2;
 	__u64 folio;		/* the struct folio's kernel address */
+	__u64 paddr;		/* iommu_map: physical address of gmem_offset (0: other kinds) */
 };
 
 /* GMT_EV_POLICY: the hook's decision on one conversion ioctl (hdr.ret is
@@ -598,7 +606,8 @@ _Static_assert(sizeof(struct gmt_err_key) == 16, "err key ABI");
 _Static_assert(sizeof(struct gmt_vm_info) == 40, "vm info ABI");
 _Static_assert(sizeof(struct gmt_guest_req) == 48, "guest request ABI");
 _Static_assert(sizeof(struct gmt_site_err) == 16, "site error ABI");
-_Static_assert(sizeof(struct gmt_holder) == 96, "holder ABI");
+_Static_assert(sizeof(struct gmt_holder) == 104, "holder ABI");
+_Static_assert(sizeof(struct gmt_holder) <= GMT_EVENT_BODY_SIZE, "holder body");
 _Static_assert(sizeof(struct gmt_holder_key) == 24, "holder key ABI");
 #endif
 

@@ -42,6 +42,53 @@ static __always_inline __u64 gmt_gmem_kvm(struct file *file)
 }
 
 /*
+ * The VM of a guest_memfd known only by its mapping (a pinned or IOMMU-mapped
+ * folio): the first of the inode's guest_memfd files (one per
+ * KVM_CREATE_GUEST_MEMFD; a second VM binding the same inode is not named).
+ * Up to 6.x they hang on mapping->i_private_list (entry of struct kvm_gmem);
+ * on 7.x on struct gmem_inode's gmem_file_list (seen in Debian's 7.2 source;
+ * the moving commit is not identified here).
+ */
+struct kvm_gmem___gmt_list {
+	struct kvm *kvm;
+	struct list_head entry;
+} __attribute__((preserve_access_index));
+
+struct gmem_file___gmt_list {
+	struct kvm *kvm;
+	struct list_head entry;
+} __attribute__((preserve_access_index));
+
+struct gmem_inode___gmt_list {
+	struct inode vfs_inode;
+	struct list_head gmem_file_list;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 gmt_gmem_mapping_kvm(struct address_space *m)
+{
+	struct list_head *head, *first = NULL;
+	struct kvm *kvm = NULL;
+
+	if (bpf_core_field_exists(struct gmem_inode___gmt_list, gmem_file_list)) {
+		void *inode = BPF_CORE_READ(m, host);
+
+		head = inode - bpf_core_field_offset(struct gmem_inode___gmt_list, vfs_inode) +
+		       bpf_core_field_offset(struct gmem_inode___gmt_list, gmem_file_list);
+	} else {
+		head = (void *)m + bpf_core_field_offset(struct address_space, i_private_list);
+	}
+	if (bpf_probe_read_kernel(&first, sizeof(first), &head->next) || !first || first == head)
+		return 0;
+	if (bpf_core_type_exists(struct gmem_file___gmt_list))
+		kvm = BPF_CORE_READ((struct gmem_file___gmt_list *)((void *)first -
+			bpf_core_field_offset(struct gmem_file___gmt_list, entry)), kvm);
+	else if (bpf_core_field_exists(struct kvm_gmem___gmt_list, entry))
+		kvm = BPF_CORE_READ((struct kvm_gmem___gmt_list *)((void *)first -
+			bpf_core_field_offset(struct kvm_gmem___gmt_list, entry)), kvm);
+	return (__u64)kvm;
+}
+
+/*
  * guest_memfd's create flags.
  * commit a63ca4236e67 ("KVM: guest_memfd: Use guest mem inodes instead of
  * anonymous inodes") added struct gmem_inode around the VFS inode, and

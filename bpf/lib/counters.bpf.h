@@ -30,12 +30,17 @@ struct {
 	__type(value, struct gmt_site_err);
 } gmt_err_sites SEC(".maps") __weak;
 
-static __always_inline void gmt_count(__u32 which)
+static __always_inline void gmt_count_add(__u32 which, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&gmt_counters, &which);
 
 	if (v)
-		*v += 1;	/* per-CPU: no atomic needed */
+		*v += n;	/* per-CPU: no atomic needed */
+}
+
+static __always_inline void gmt_count(__u32 which)
+{
+	gmt_count_add(which, 1);
 }
 
 /* a helper failed at `site` with `err`: kept out of line of the success path */

@@ -12,8 +12,10 @@
 #include <bpf/libbpf.h>
 
 #include "gmemtrace.skel.h"
+#include "refs.h"
 #include "runloop.h"
 #include "util.h"
+#include "vmemmap.h"
 
 #define LIVENESS_NS	200000000ULL	/* how often the process tree is checked */
 #define POLL_MAX_MS	100
@@ -296,6 +298,32 @@ static int finish_output(struct gmt_out *out, const struct gmt_common_opts *o, i
 	return rc;
 }
 
+/*
+ * --holders: the vmemmap base for the iommu:map attribution (without it,
+ * said, tracing runs without that attribution) and the GMT_HOLDERS_DMA
+ * testing knob. 0 or GMT_EXIT_USAGE.
+ */
+static int holders_prepare(struct gmt_config *cfg)
+{
+	const char *dma = getenv("GMT_HOLDERS_DMA");
+	struct gmt_vmemmap v;
+
+	if (!cfg->holders)
+		return 0;
+	if (dma && *dma && strcmp(dma, "off")) {
+		gmt_err("GMT_HOLDERS_DMA=%s: only off (for testing: do not follow VFIO / iommufd "
+			"ioctls) is known", dma);
+		return GMT_EXIT_USAGE;
+	}
+	cfg->holders_dma_off = dma && *dma;
+	if (!gmt_refs_calibrate(&v))
+		cfg->vmemmap_base = v.base;
+	else
+		gmt_info("holders: IOMMU mappings (iommu:map) not attributed: vmemmap base not "
+			 "calibrated: %s", v.why);
+	return 0;
+}
+
 int gmt_run(struct gmt_run *r)
 {
 	struct gmt_common_opts *o = r->opts;
@@ -327,7 +355,9 @@ int gmt_run(struct gmt_run *r)
 		o->cfg.nr_pids = 1;
 	}
 	gmt_err_what = "attach";
-	rc = gmt_session_start(&r->s, &o->cfg);
+	rc = holders_prepare(&o->cfg);
+	if (!rc)
+		rc = gmt_session_start(&r->s, &o->cfg);
 	if (rc)
 		goto out;
 	rc = r->ops->attached ? r->ops->attached(r) : 0;

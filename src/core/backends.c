@@ -40,6 +40,11 @@
 		 "Shi) gave the slow path's grab this name and signature" }
 #define T_GUP_PUT { "gup_put_folio", "5.18, \"mm/gup: Add gup_put_folio()\" (Matthew " \
 		    "Wilcox); static in mm/gup.c, absent from BTF where inlined" }
+/* include/trace/events/iommu.h; btf_trace_map/_unmap where IOMMU_API is built */
+#define T_IOMMU_MAP { "map", "iommu:map(iova, paddr, size), since 3.18 \"iommu: Add iommu " \
+		      "tracepoints\" (Shuah Khan)" }
+#define T_IOMMU_UNMAP { "unmap", "iommu:unmap(iova, size, unmapped_size), since 3.18, as " \
+			"iommu:map" }
 #define T_ATTR_TP { "kvm_vm_set_mem_attributes", ATTRS_6_8 "; under " \
 		    "CONFIG_KVM_VM_MEMORY_ATTRIBUTES since " G3_V8 " 02/46" }
 
@@ -61,6 +66,9 @@ const struct gmt_feature gmt_features[] = {
 	{ "g3_check_result", "G3 check result: return value and *err_index", TRACING, GMEM_ONLY },
 	{ "phase_attr_tracepoint", "phase: G1's kvm_vm_set_mem_attributes tracepoint",
 	  { GMT_BE_TP_BTF }, 1, ANY_KERNEL },
+	{ "iommu_maps", "trace --holders: IOMMU mappings of guest_memfd folios (iommu:map and "
+	  "iommu:unmap tracepoints), whoever maps them, drivers too", { GMT_BE_TP_BTF }, 1,
+	  ANY_KERNEL },
 	{ "kernel_pins", "trace --kernel-pins: FOLL_PIN pins and unpins of guest_memfd folios "
 	  "in the kernel (any pinner), with kernel and user stacks", TRACING, ANY_KERNEL },
 };
@@ -113,9 +121,10 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	      GMT_WANT_HOLDERS,
 	      "holders: io_uring buffers over guest_memfd mmaps start (with the user stack) or end"),
 	ALONE("gmt_hdma_enter", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_ioctl",
-	      GMT_WANT_HOLDERS,
+	      GMT_WANT_HOLDERS_DMA,
 	      "holders: VFIO_IOMMU_(UN)MAP_DMA / IOMMU_IOAS_(UN)MAP on a container / iommufd start"),
-	ALONE("gmt_hdma_exit", GMT_BE_UAPI, "tracepoint syscalls:sys_exit_ioctl", GMT_WANT_HOLDERS,
+	ALONE("gmt_hdma_exit", GMT_BE_UAPI, "tracepoint syscalls:sys_exit_ioctl",
+	      GMT_WANT_HOLDERS_DMA,
 	      "holders: VFIO / iommufd DMA mappings over guest_memfd mmaps start (with the user "
 	      "stack) or end"),
 	ALONE("gmt_hclose", GMT_BE_UAPI, "tracepoint syscalls:sys_enter_close",
@@ -231,6 +240,15 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	KSIDE_WANT("gmt_kp_unpin", GMT_BE_KPROBE, "kprobe gup_put_folio", "kernel_pins",
 		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN released on a guest_memfd folio", 3,
 		   T_GUP_PUT),
+
+	/* kernel side, trace --holders: IOMMU mappings whoever makes them
+	 * (bpf/iommu_maps.bpf.c) */
+	KSIDE_WANT("gmt_iommu_map", GMT_BE_TP_BTF, "tp_btf iommu:map", "iommu_maps",
+		   GMT_WANT_IOMMU_MAPS, "holders: an IOMMU mapping of guest_memfd folios starts "
+		   "(paddr to folio through the calibrated vmemmap base)", 0, T_IOMMU_MAP),
+	KSIDE_WANT("gmt_iommu_unmap", GMT_BE_TP_BTF, "tp_btf iommu:unmap", "iommu_maps",
+		   GMT_WANT_IOMMU_MAPS, "holders: the iommu_map holders over an unmapped IOVA "
+		   "range end", 0, T_IOMMU_UNMAP),
 };
 
 const int gmt_nr_prog_specs = sizeof(gmt_prog_specs) / sizeof(gmt_prog_specs[0]);

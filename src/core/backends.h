@@ -42,6 +42,10 @@ enum gmt_want {
 	GMT_WANT_FOLLOW_OR_GUEST,
 	GMT_WANT_HOLDERS,		/* --holders: who holds guest_memfd pages */
 	GMT_WANT_KERNEL_PINS,		/* --kernel-pins: GUP pins of them, in the kernel */
+	GMT_WANT_HOLDERS_DMA,		/* --holders' VFIO / iommufd ioctls (not with
+					 * GMT_HOLDERS_DMA=off, for testing) */
+	GMT_WANT_IOMMU_MAPS,		/* --holders' iommu:map attribution (a calibrated
+					 * vmemmap base) */
 	GMT_WANT_ENFORCE_LSM,		/* enforce, with the BPF LSM hook */
 	GMT_WANT_ENFORCE_FMOD,		/* enforce, with the fmod_ret fallback */
 	GMT_WANT_MAX,

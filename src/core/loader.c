@@ -99,6 +99,20 @@ static bool want_kernel_pins(const struct gmt_config *cfg)
 	return want_holders(cfg) && cfg->kernel_pins;
 }
 
+/* GMT_HOLDERS_DMA=off (for testing): the VFIO / iommufd ioctls are not
+ * followed, so only the iommu:map attribution names device mappings, as
+ * for a mapping a driver made (gmt_config_holders_dma checks the value) */
+static bool want_holders_dma(const struct gmt_config *cfg)
+{
+	return want_holders(cfg) && !cfg->holders_dma_off;
+}
+
+/* the iommu:map walk needs the struct page of a pfn: a calibrated base */
+static bool want_iommu_maps(const struct gmt_config *cfg)
+{
+	return want_holders(cfg) && cfg->vmemmap_base;
+}
+
 static bool want_enforce_lsm(const struct gmt_config *cfg)
 {
 	return cfg->enforce == GMT_WANT_ENFORCE_LSM;
@@ -117,6 +131,8 @@ static bool (*const want_holds[GMT_WANT_MAX])(const struct gmt_config *) = {
 	[GMT_WANT_FOLLOW_OR_GUEST] = want_follow_or_guest,
 	[GMT_WANT_HOLDERS] = want_holders,
 	[GMT_WANT_KERNEL_PINS] = want_kernel_pins,
+	[GMT_WANT_HOLDERS_DMA] = want_holders_dma,
+	[GMT_WANT_IOMMU_MAPS] = want_iommu_maps,
 	[GMT_WANT_ENFORCE_LSM] = want_enforce_lsm,
 	[GMT_WANT_ENFORCE_FMOD] = want_enforce_fmod,
 };
@@ -206,6 +222,7 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	skel->rodata->cfg_follow = cfg->filter_pid;
 	skel->rodata->cfg_pol_mode = cfg->pol_mode;
 	skel->rodata->cfg_pol_toctou = cfg->pol_toctou;
+	skel->rodata->cfg_vmemmap_base = cfg->vmemmap_base;
 	if (cfg->follow_max && bpf_map__set_max_entries(skel->maps.gmt_pids, cfg->follow_max))
 		return GMT_EXIT_RUNTIME;
 	/* processes running this very binary are gmemtrace: never reported */

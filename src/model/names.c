@@ -157,6 +157,8 @@ const char *gmt_counter_name(unsigned int c)
 		[GMT_CNT_HOLD_MAPS_FULL] = "holder_mmaps_full",
 		[GMT_CNT_HOLD_FULL] = "holder_map_full",
 		[GMT_CNT_HOLD_IOV_TRUNC] = "holder_buffers_unread",
+		[GMT_CNT_IOMMU_UNWALKED] = "iommu_map_pages_unwalked",
+		[GMT_CNT_IOMMU_IOVA_TAKEN] = "iommu_map_iova_taken",
 	};
 
 	return c < GMT_CNT_MAX && n[c] ? n[c] : "?";
@@ -174,6 +176,7 @@ const char *gmt_holder_kind_name(unsigned int kind)
 		[GMT_HOLD_VFIO_DMA] = "vfio_dma",
 		[GMT_HOLD_IOMMUFD] = "iommufd",
 		[GMT_HOLD_GUP_PIN] = "gup_pin",
+		[GMT_HOLD_IOMMU_MAP] = "iommu_map",
 	};
 
 	return kind < sizeof(n) / sizeof(n[0]) && n[kind] ? n[kind] : "?";

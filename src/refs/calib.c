@@ -1,95 +1,76 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* gmemtrace refs: folio address -> pfn, calibrated on a memfd page of our own. */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
+/*
+ * gmemtrace refs: the vmemmap calibration (src/core/vmemmap.c) through refs'
+ * own iterator, which reads the calibration memfd's folios; for refs' pfns
+ * and, alone over gmemtrace's own fds, for the tracer (gmt_refs_calibrate).
+ */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/mman.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "escape.h"
-#include "object.h"
 #include "internal.h"
 #include "refs.h"
 #include "refs.skel.h"
 #include "util.h"
 
-
 bool refs_pfn_of(const struct refs_ctx *c, __u64 folio, __u64 *pfn)
 {
-	if (!c->pfn_known || folio < c->vmemmap_base)
-		return false;
-	*pfn = (folio - c->vmemmap_base) / c->page_struct_size;
-	return true;
+	return gmt_vmemmap_pfn_of(&c->vmm, folio, pfn);
 }
-
-/* ---- calibration: vmemmap base from a memfd of our own ---- */
 
 void refs_calib_prepare(struct refs_ctx *c)
 {
-	long psz = sysconf(_SC_PAGESIZE);
-	int pm, i;
-
-	c->calib_fd = memfd_create("gmemtrace-refs-calib", MFD_CLOEXEC);
-	if (c->calib_fd < 0 || ftruncate(c->calib_fd, 2 * psz))
-		goto fail;
-	c->calib_map = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE, MAP_SHARED, c->calib_fd, 0);
-	if (c->calib_map == MAP_FAILED) {
-		c->calib_map = NULL;
-		goto fail;
-	}
-	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (pm < 0)
-		goto fail;
-	for (i = 0; i < 2; i++) {
-		__u64 e = 0;
-		char *p = (char *)c->calib_map + i * psz;
-
-		*(volatile char *)p = 1;	/* allocate it in the page cache */
-		if (pread(pm, &e, sizeof(e), ((unsigned long)p / psz) * sizeof(e)) != sizeof(e))
-			e = 0;
-		/* bit 63 present, bits 0-54 the pfn (zero without CAP_SYS_ADMIN) */
-		c->calib_pfn[i] = (e >> 63) ? e & ((1ULL << 55) - 1) : 0;
-	}
-	close(pm);
-	if (c->calib_pfn[0] && c->calib_pfn[1])
-		return;
-fail:
-	gmt_info("pfn calibration unavailable: pfns will be null");
-	if (c->calib_fd >= 0)
-		close(c->calib_fd);
-	c->calib_fd = -1;
-}
-
-void refs_calib_done(struct refs_ctx *c)
-{
-	if (c->calib_map)
-		munmap(c->calib_map, 2 * sysconf(_SC_PAGESIZE));
-	c->calib_map = NULL;
-	if (c->calib_fd >= 0)
-		close(c->calib_fd);
-	c->calib_fd = -1;
+	gmt_vmemmap_prepare(&c->vmm);
+	if (c->vmm.fd < 0)
+		gmt_info("pfn calibration unavailable (%s): pfns will be null", c->vmm.why);
 }
 
 void refs_calib_record(struct refs_ctx *c, const struct gmt_refs_calib *r)
 {
-	__u64 b0, b1;
+	gmt_vmemmap_record(&c->vmm, r);
+	if (!c->vmm.known)
+		gmt_info("pfn calibration: %s", c->vmm.why);
+}
 
-	/* plain folio pointers (no xarray tag bits), two distinct folios */
-	if (!r->page_size || (r->folio[0] & 3) || (r->folio[1] & 3) || !r->folio[0] ||
-	    r->folio[0] == r->folio[1])
-		return;
-	b0 = r->folio[0] - c->calib_pfn[0] * r->page_size;
-	b1 = r->folio[1] - c->calib_pfn[1] * r->page_size;
-	if (b0 != b1) {
-		gmt_info("pfn calibration: bases differ (not a linear vmemmap?)");
-		return;
+static void on_self(struct refs_ctx *c, const struct gmt_refs_hdr *h)
+{
+	if (h->type == GMT_REFS_REC_CALIB && h->size >= sizeof(struct gmt_refs_calib))
+		gmt_vmemmap_record(&c->vmm, (const struct gmt_refs_calib *)h);
+}
+
+int gmt_refs_calibrate(struct gmt_vmemmap *v)
+{
+	struct gmt_refs_opts o = { 0 };
+	struct refs_ctx c;
+	struct bpf_link *link;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	c.o = &o;
+	gmt_vmemmap_prepare(&c.vmm);
+	if (c.vmm.fd < 0)
+		goto out;
+	c.buf = malloc(READ_BUF);
+	if (!c.buf || refs_load(&c)) {
+		snprintf(c.vmm.why, sizeof(c.vmm.why), "refs' iterator did not load");
+		goto out;
 	}
-	c->vmemmap_base = b0;
-	c->page_struct_size = r->page_size;
-	c->pfn_known = true;
+	/* only our own fds: the memfd's folios (no other process is read) */
+	link = refs_link_for(&c, REFS_IT_WALK, getpid());
+	if (!link || refs_run_iter(&c, link, on_self))
+		snprintf(c.vmm.why, sizeof(c.vmm.why), "refs' iterator did not run");
+	else if (!c.vmm.known && !c.vmm.why[0])
+		snprintf(c.vmm.why, sizeof(c.vmm.why), "the calibration memfd was not seen");
+out:
+	gmt_vmemmap_done(&c.vmm);
+	for (i = 0; i < c.nr_links; i++)
+		bpf_link__destroy(c.links[i].link);
+	for (i = 0; i < REFS_IT_NR; i++)
+		bpf_link__destroy(c.global[i]);
+	refs_bpf__destroy(c.skel);
+	free(c.links);
+	free(c.buf);
+	*v = c.vmm;
+	return v->known ? 0 : -1;
 }

@@ -14,6 +14,7 @@
 
 #include "object.h"
 #include "refs.h"
+#include "vmemmap.h"
 
 struct bpf_link;
 struct gmt_out;
@@ -77,11 +78,7 @@ struct refs_ctx {
 	__u32 pass;
 
 	/* pfn from folio address: vmemmap base found through our own memfd */
-	int calib_fd;
-	void *calib_map;
-	__u64 calib_pfn[2];
-	bool pfn_known;
-	__u64 vmemmap_base, page_struct_size;
+	struct gmt_vmemmap vmm;
 
 	/* --holders: pages io_uring fixed buffers pin, sorted by page */
 	char rings_off[160];		/* why gmt_refs_rings is not loaded ("": it is) */
@@ -129,7 +126,6 @@ const char *refs_status_name(unsigned int st);
 const struct refs_vm *refs_vm_of(const struct refs_ctx *c, __u64 kvm, __u32 tgid);
 bool refs_pfn_of(const struct refs_ctx *c, __u64 folio, __u64 *pfn);
 void refs_calib_prepare(struct refs_ctx *c);
-void refs_calib_done(struct refs_ctx *c);
 void refs_calib_record(struct refs_ctx *c, const struct gmt_refs_calib *r);
 int refs_run_iter(struct refs_ctx *c, struct bpf_link *link, rec_fn fn);
 struct bpf_link *refs_global_link(struct refs_ctx *c, enum refs_it it);

@@ -291,9 +291,9 @@ static int refs_load_once(struct refs_ctx *c, struct bpf_program *(*logged)(stru
 	c->skel->rodata->cfg_filter_tgid = o->nr_pids > 0;
 	if (o->max_records && o->max_records < GMT_REFS_MAX_RECORDS)
 		c->skel->rodata->cfg_max_records = o->max_records;
-	if (c->calib_fd >= 0) {
+	if (c->vmm.fd >= 0) {
 		c->skel->rodata->cfg_self_tgid = getpid();
-		c->skel->rodata->cfg_calib_fd = c->calib_fd;
+		c->skel->rodata->cfg_calib_fd = c->vmm.fd;
 	}
 	err = gmt_obj_plan(c->skel->obj, &c->plan, NULL, want_prog, c);
 	if (err)
@@ -446,7 +446,7 @@ int refs_discover(struct refs_ctx *c, enum refs_it it)
 		/* the last round is gmemtrace itself, for the pfn calibration */
 		pid_t pid = i < o->nr_pids ? o->pids[i] : getpid();
 
-		if (i == o->nr_pids && (c->calib_fd < 0 || it != REFS_IT_WALK))
+		if (i == o->nr_pids && (c->vmm.fd < 0 || it != REFS_IT_WALK))
 			break;
 		link = refs_link_for(c, it, pid);
 		if (!link) {

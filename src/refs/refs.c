@@ -131,7 +131,6 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
-	c.calib_fd = -1;
 	c.t0 = gmt_mono_ns();
 	c.page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	if (gmt_check_privilege(why, sizeof(why))) {
@@ -147,7 +146,7 @@ int gmt_refs_run(const struct gmt_refs_opts *o)
 	ret = refs_load(&c);
 	if (!ret)
 		ret = refs_discover(&c, REFS_IT_WALK);
-	refs_calib_done(&c);
+	gmt_vmemmap_done(&c.vmm);
 	if (!ret && o->holders)
 		ret = refs_rings_walk(&c);
 	if (!ret && o->holders)

@@ -52,6 +52,13 @@ struct gmt_refs_opts {
 /* Returns a GMT_EXIT_* code (or GMT_EXIT_BLOCKING); messages are printed. */
 int gmt_refs_run(const struct gmt_refs_opts *o);
 
+/*
+ * The vmemmap base, from refs' iterator over gmemtrace's own calibration
+ * memfd only (src/core/vmemmap.h); 0, or -1 with v->why said.
+ */
+struct gmt_vmemmap;
+int gmt_refs_calibrate(struct gmt_vmemmap *v);
+
 /* "OFF:LEN", byte offsets with 0x and K/M/G like every SIZE; LEN > 0 */
 int gmt_refs_parse_range(const char *s, unsigned long long *off, unsigned long long *len);
 /* "N", "fd:N" or "ino:N" */

@@ -180,7 +180,7 @@ void refs_render_total(struct refs_ctx *c, const pid_t *empty, int nr_empty)
 		.nr_pids_without_gmem = nr_empty,
 		.truncated = c->any_truncated,
 		.complete = !c->any_truncated && !c->any_incomplete,
-		.pfn_known = c->pfn_known,
+		.pfn_known = c->vmm.known,
 		.elapsed_ns = gmt_mono_ns() - c->t0,
 	};
 
