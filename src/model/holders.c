@@ -66,7 +66,7 @@ int gmt_holders_start(struct gmt_holders *t, const struct gmt_event *e,
 	const struct gmt_holder *r = &e->holder;
 	struct gmt_live_holder h = {
 		.id = r->id, .kind = r->kind, .pid = e->hdr.pid, .fd = r->ring_fd,
-		.index = r->index, .iova = r->iova, .gmem_ino = r->gmem_ino, .gmem_offset = r->gmem_offset,
+		.index = r->index, .iova = r->iova, .paddr = r->paddr, .gmem_ino = r->gmem_ino, .gmem_offset = r->gmem_offset,
 		.len = r->len, .uaddr = r->uaddr, .start_ns = r->start_ns,
 		.vm_id = e->hdr.vm_key, .vm_pid = e->hdr.vm_pid, .vm_fd = e->hdr.vm_fd,
 	};
@@ -121,6 +121,30 @@ int gmt_holders_find(const struct gmt_holders *t, __u64 ino, __u64 off, __u64 le
 		n++;
 	}
 	return n;
+}
+
+/* the pages of d at the IOVAs h maps them at */
+static bool same_mapping(const struct gmt_live_holder *h, const struct gmt_live_holder *d)
+{
+	return (d->kind == GMT_HOLD_VFIO_DMA || d->kind == GMT_HOLD_IOMMUFD) &&
+	       d->gmem_ino == h->gmem_ino && d->gmem_offset <= h->gmem_offset &&
+	       h->gmem_offset + h->len <= d->gmem_offset + d->len &&
+	       d->iova + (h->gmem_offset - d->gmem_offset) == h->iova;
+}
+
+const struct gmt_live_holder *gmt_holders_dma_of(const struct gmt_holders *t,
+						 const struct gmt_live_holder *h)
+{
+	const struct gmt_live_holder *over[64];
+	int i, n;
+
+	if (h->kind != GMT_HOLD_IOMMU_MAP)
+		return NULL;
+	n = gmt_holders_find(t, h->gmem_ino, h->gmem_offset, h->len, over, 64);
+	for (i = 0; i < n && i < 64; i++)
+		if (same_mapping(h, over[i]))
+			return over[i];
+	return NULL;
 }
 
 void gmt_holders_clear(struct gmt_holders *t)

@@ -35,7 +35,8 @@ struct gmt_live_holder {
 	char comm[GMT_COMM_LEN];
 	__s32 fd;			/* the fd that owns it (a ring, a container, an IOAS) */
 	__u32 index;			/* buffer index; iommufd: IOAS id */
-	__u64 iova;			/* VFIO / iommufd: device address */
+	__u64 iova;			/* VFIO / iommufd / iommu_map: device address */
+	__u64 paddr;			/* iommu_map: physical address */
 	__u64 gmem_ino, gmem_offset, len, uaddr;
 	__u64 start_ns;			/* CLOCK_MONOTONIC when taken */
 	__u64 vm_id;
@@ -63,6 +64,16 @@ bool gmt_holders_remove(struct gmt_holders *t, __u64 id);
  */
 int gmt_holders_find(const struct gmt_holders *t, __u64 ino, __u64 off, __u64 len,
 		     const struct gmt_live_holder **out, int max);
+
+/*
+ * The syscall DMA holder (vfio_dma, iommufd) whose device mapping iommu_map
+ * holder h is: over the same guest_memfd pages at the same IOVAs (one pin,
+ * seen twice: by the ioctl and by the iommu:map it made). NULL: none, h
+ * stands for its pages' pin itself (a driver's mapping, or a DMA holder
+ * gmemtrace did not see taken).
+ */
+const struct gmt_live_holder *gmt_holders_dma_of(const struct gmt_holders *t,
+						 const struct gmt_live_holder *h);
 
 void gmt_holders_clear(struct gmt_holders *t);
 void gmt_holders_free(struct gmt_holders *t);

@@ -49,8 +49,11 @@ int gmt_holders_sum_vms(const struct gmt_holders *t, struct gmt_stat_snapshot *o
 
 		if (!r)
 			return -ENOMEM;
-		r->holders++;
-		r->by_kind[h->kind < GMT_HOLDER_KINDS ? h->kind : 0]++;
+		/* a DMA holder's own device mapping is that holder, not a second */
+		if (!gmt_holders_dma_of(t, h)) {
+			r->holders++;
+			r->by_kind[h->kind < GMT_HOLDER_KINDS ? h->kind : 0]++;
+		}
 		if (h->gmem_ino != run_ino) {
 			run_ino = h->gmem_ino;
 			run_end = 0;
@@ -83,6 +86,8 @@ static int read_map(int map_fd, struct gmt_holders *t)
 		h.pid = key.tgid;
 		h.fd = v.h.ring_fd;
 		h.index = v.h.index;
+		h.iova = v.h.iova;
+		h.paddr = v.h.paddr;
 		h.gmem_ino = v.h.gmem_ino;
 		h.gmem_offset = v.h.gmem_offset;
 		h.len = v.h.len;

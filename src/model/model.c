@@ -66,6 +66,8 @@ void gmt_model_event(struct gmt_model *m, const struct gmt_event *e)
 			model_kstack(m, e->holder.kstack_id);
 			break;	/* a pin of a folio, not a holder kept by id */
 		}
+		if (e->holder.kind == GMT_HOLD_IOMMU_MAP)
+			model_kstack(m, e->holder.kstack_id);
 		/* a holder not kept is one a blocked conversion cannot name:
 		 * it then counts as unattributed, never as absent */
 		if (m->holders_on)

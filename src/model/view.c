@@ -184,11 +184,14 @@ static void view_holder(struct gmt_holder_view *v, const struct gmt_model *m,
 	v->nr_kframes = 0;
 	v->kernel_side = h->kind == GMT_HOLD_GUP_PIN;
 	v->pins = v->kernel_side ? h->index : 0;
-	v->folio = v->kernel_side ? h->folio : 0;
-	if (v->kernel_side) {
+	v->folio = v->kernel_side || h->kind == GMT_HOLD_IOMMU_MAP ? h->folio : 0;
+	v->paddr = h->kind == GMT_HOLD_IOMMU_MAP ? h->paddr : 0;
+	if (v->kernel_side)
+		v->held_ns = 0;	/* a pin's release does not know when it was taken */
+	/* kernel stacks: a gup_pin's (start and end), an iommu_map's start */
+	if (v->kernel_side || (h->kind == GMT_HOLD_IOMMU_MAP && !v->end)) {
 		const struct gmt_stack *ks = m->kstack;
 
-		v->held_ns = 0;	/* a pin's release does not know when it was taken */
 		if (ks && h->kstack_id >= 0 && m->kstack_id == h->kstack_id) {
 			for (i = 0; i < ks->nr && i < GMT_VIEW_KSTACK_MAX; i++) {
 				v->kframes[i] = ks->f[i].sym;

@@ -80,8 +80,12 @@ struct gmt_blocker_view {
 	const char *comm;		/* GMT_COMM_LEN raw bytes */
 	__s32 fd;			/* the fd that owns it (ring, container, iommufd) */
 	__u32 index;			/* buffer index; iommufd: IOAS id */
-	__u64 iova;			/* VFIO / iommufd: device address */
+	__u64 iova;			/* VFIO / iommufd / iommu_map: device address */
+	__u64 paddr;			/* iommu_map: physical address */
 	__u64 id;			/* its holder_start record's holder_id */
+	__u64 device_mapping_of;	/* iommu_map: the vfio_dma / iommufd holder (its id)
+					 * whose device mapping it is: refs 0, that holder's
+					 * pin counted once; 0: none */
 	__u64 gmem_ino, gmem_offset, size, uaddr;
 	__u64 since_real_ns;		/* wall clock when it was taken */
 	__u64 held_ns;			/* how long it had been held at the conversion */
@@ -157,7 +161,8 @@ struct gmt_guest_req_view {
 #define GMT_VIEW_KSTACK_MAX	24
 
 struct gmt_holder_view {
-	const char *kind;		/* "io_uring_buffer", "vfio_dma", "iommufd", "gup_pin" */
+	const char *kind;		/* "io_uring_buffer", "vfio_dma", "iommufd", "gup_pin",
+					 * "iommu_map" */
 	const char *end;		/* holder_end: "unregister", ...; NULL on a start */
 	unsigned int holder_kind;	/* enum gmt_holder_kind: which fields apply */
 	__s32 ring_fd;			/* the owning fd: ring, container or iommufd */
@@ -171,7 +176,8 @@ struct gmt_holder_view {
 	/* gup_pin: pins taken or released, the folio, the kernel stack */
 	bool kernel_side;
 	__u32 pins;
-	__u64 folio;
+	__u64 folio;			/* gup_pin, iommu_map (its first folio) */
+	__u64 paddr;			/* iommu_map: physical address of gmem_offset */
 	int nr_kframes;			/* innermost first */
 	const char *kframes[GMT_VIEW_KSTACK_MAX];	/* "" unknown symbol */
 	__u64 kframe_ips[GMT_VIEW_KSTACK_MAX];

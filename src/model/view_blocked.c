@@ -5,7 +5,12 @@
  * every page it covers once (io_uring, VFIO type1 and iommufd all pin with
  * FOLL_PIN), so it explains GMT_REFS_PIN_BIAS references per page of an
  * order-0 folio and one (_pincount) per page of a large one, never more than
- * the folio's pins. What they do not explain is said, never dropped:
+ * the folio's pins. An iommu_map holder (the iommu:map tracepoint) is the
+ * device mapping of a pin, not a reference: over the same pages at the same
+ * IOVAs as a vfio_dma or iommufd holder it is that holder's mapping, listed
+ * with refs 0 (device_mapping_of); alone (a driver's mapping, or a DMA
+ * holder taken before tracing) it stands for the one pin per page type1 and
+ * iommufd take. What they do not explain is said, never dropped:
  * attributed + unattributed = the excess.
  */
 #include <string.h>
@@ -30,6 +35,7 @@ static void view_blocker(struct gmt_blocker_view *b, const struct gmt_live_holde
 	b->holder_kind = h->kind;
 	b->index = h->index;
 	b->iova = h->iova;
+	b->paddr = h->paddr;
 	b->id = h->id;
 	b->gmem_ino = h->gmem_ino;
 	b->gmem_offset = h->gmem_offset;
@@ -96,7 +102,8 @@ void gmt_view_blockers(struct gmt_blockers_view *v, const struct gmt_model *m,
 	n = gmt_holders_find(&m->holders, c->gmem_ino, off, len, found, ATTR_MAX);
 	v->nr_holders = n;
 	for (i = 0; i < n && i < ATTR_MAX; i++) {
-		__u64 refs = pages_covered(found[i], off, len) * per_pin;
+		const struct gmt_live_holder *dma = gmt_holders_dma_of(&m->holders, found[i]);
+		__u64 refs = dma ? 0 : pages_covered(found[i], off, len) * per_pin;
 
 		/* a holder gone after the check explains no more than the pins */
 		if (refs > pin_refs - got)
@@ -105,6 +112,7 @@ void gmt_view_blockers(struct gmt_blockers_view *v, const struct gmt_model *m,
 		if (i < GMT_VIEW_BLOCKERS_MAX) {
 			view_blocker(&v->h[i], found[i], e, real_off);
 			v->h[i].refs = refs;
+			v->h[i].device_mapping_of = dma ? dma->id : 0;
 			v->nr++;
 		}
 	}

@@ -238,6 +238,10 @@ static void json_holder_owner(struct gmt_line *l, const struct gmt_holder_view *
 		U(l, "iova", h->iova);
 	else
 		gmt_puts(l, ",\"iova\":null");
+	if (h->holder_kind == GMT_HOLD_IOMMU_MAP)
+		U(l, "paddr", h->paddr);
+	else
+		gmt_puts(l, ",\"paddr\":null");
 }
 
 /* the decision's fields, then the kernel's copy under kernel_* */
@@ -271,13 +275,16 @@ static void json_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 	U(l, "holder_id", h->id);
 	U(l, "held_ns", h->held_ns);
 	gmt_json_stack(l, h->frames, h->frame_ips, h->nr_frames);
-	if (h->kernel_side) {
+	if (h->kernel_side)
 		U(l, "pins", h->pins);
+	else
+		gmt_puts(l, ",\"pins\":null");
+	if (h->kernel_side || h->holder_kind == GMT_HOLD_IOMMU_MAP) {
 		U(l, "folio", h->folio);
 		gmt_json_stack_key(l, ",\"kernel_stack\":[", h->kframes, h->kframe_ips,
 				   h->nr_kframes);
 	} else {
-		gmt_puts(l, ",\"pins\":null,\"folio\":null,\"kernel_stack\":null");
+		gmt_puts(l, ",\"folio\":null,\"kernel_stack\":null");
 	}
 }
 

@@ -71,6 +71,16 @@ static void put_blocker(struct gmt_line *l, const struct gmt_blocker_view *h, bo
 		gmt_put_u64(l, h->iova);
 	else
 		gmt_puts(l, "null");
+	gmt_puts(l, ",\"paddr\":");
+	if (h->holder_kind == GMT_HOLD_IOMMU_MAP)
+		gmt_put_u64(l, h->paddr);
+	else
+		gmt_puts(l, "null");
+	gmt_puts(l, ",\"device_mapping_of\":");
+	if (h->device_mapping_of)
+		gmt_put_u64(l, h->device_mapping_of);
+	else
+		gmt_puts(l, "null");
 	put_key_u(l, ",\"gmem_ino\":", h->gmem_ino);
 	put_key_u(l, ",\"gmem_offset\":", h->gmem_offset);
 	put_key_u(l, ",\"size\":", h->size);

@@ -198,6 +198,10 @@ static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 		gmt_put_s64(l, h->ring_fd);
 		KV(l, " ioas=", h->index);
 		KX(l, " iova=", h->iova);
+	} else if (h->holder_kind == GMT_HOLD_IOMMU_MAP) {
+		KX(l, " iova=", h->iova);
+		KX(l, " paddr=", h->paddr);
+		KX(l, " folio=", h->folio);
 	} else {
 		gmt_puts(l, " ring_fd=");
 		gmt_put_s64(l, h->ring_fd);
@@ -206,7 +210,7 @@ static void text_holder(struct gmt_line *l, const struct gmt_holder_view *h)
 	gmt_puts(l, " gmem=");
 	put_gmem(l, h->gmem_ino, h->gmem_offset);
 	KV(l, " size=", h->size);
-	if (!h->kernel_side)
+	if (!h->kernel_side && h->holder_kind != GMT_HOLD_IOMMU_MAP)
 		KX(l, " uaddr=", h->uaddr);
 	KV(l, " id=", h->id);
 	if (h->end) {

@@ -42,6 +42,14 @@ static void text_blocker(struct gmt_line *l, const struct gmt_blocker_view *h, b
 		gmt_puts(l, ",iova=");
 		gmt_put_hex(l, h->iova);
 	}
+	if (h->holder_kind == GMT_HOLD_IOMMU_MAP) {
+		gmt_puts(l, ",paddr=");
+		gmt_put_hex(l, h->paddr);
+	}
+	if (h->device_mapping_of) {	/* that holder's pin, counted there */
+		gmt_puts(l, ",device_mapping_of=");
+		gmt_put_u64(l, h->device_mapping_of);
+	}
 	gmt_puts(l, ",gmem=");
 	gmt_put_u64(l, h->gmem_ino);
 	gmt_putc(l, ':');
