@@ -162,12 +162,18 @@ static void kernel_pins_io_uring(const char *backend)
 	for (i = 0; i < PIN_PAGES; i++) {
 		long long o = PIN_OFF + (long long)i * PAGE;
 		json_object *s = at_offset(starts, o), *e = at_offset(ends, o);
+		json_object *u = at_offset(ubufs, o);
 
 		if (!s || !e)
 			fail_msg("page at 0x%llx: pinned %s, unpinned %s", o, s ? "yes" : "no",
 				 e ? "yes" : "no");
-		/* the same folio io_uring's own holder names */
-		assert_non_null(at_offset(ubufs, o));
+		/* the same folio io_uring's own holder names, in the same VM */
+		assert_non_null(u);
+		assert_int_equal(live_get_int(s, "vm_pid"), pid);
+		assert_int_equal(live_get_int(e, "vm_pid"), pid);
+		assert_int_equal(live_get_int(s, "vm_id"), live_get_int(u, "vm_id"));
+		assert_int_equal(live_get_int(e, "vm_id"), live_get_int(u, "vm_id"));
+		assert_string_equal(live_get_str(s, "vm"), live_get_str(u, "vm"));
 		assert_string_equal(live_get_str(s, "comm"), "gmem-workload");
 		assert_int_equal(live_get_int(s, "gmem_ino"), ino);
 		assert_int_equal(live_get_int(e, "gmem_ino"), ino);

@@ -476,6 +476,11 @@ json_object *live_run_workload(char *const *argv, const char *err, const char *o
 
 json_object *live_blocked_holder_at(json_object *rec, long long off)
 {
+	return live_blocked_holder_of(rec, off, NULL);
+}
+
+json_object *live_blocked_holder_of(json_object *rec, long long off, const char *kind)
+{
 	json_object *hs = NULL, *list = NULL, *h = NULL;
 	size_t i;
 
@@ -488,11 +493,12 @@ json_object *live_blocked_holder_at(json_object *rec, long long off)
 		json_object *c = json_object_array_get_idx(list, i);
 
 		if (live_get_int(c, "gmem_offset") <= off &&
-		    off < live_get_int(c, "gmem_offset") + live_get_int(c, "size"))
+		    off < live_get_int(c, "gmem_offset") + live_get_int(c, "size") &&
+		    (!kind || !strcmp(live_get_str(c, "kind"), kind)))
 			h = c;
 	}
 	if (!h)
-		fail_msg("the blocked record names no holder at 0x%llx: %s", off,
-			 json_object_to_json_string(rec));
+		fail_msg("the blocked record names no %s holder at 0x%llx: %s",
+			 kind ? kind : "", off, json_object_to_json_string(rec));
 	return h;
 }

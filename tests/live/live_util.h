@@ -41,6 +41,8 @@ json_object *live_read_ndjson(const char *path);
 /* the holder a blocked conversion record (traced: --holders) names over the
  * guest_memfd offset off; fails the test if none does */
 json_object *live_blocked_holder_at(json_object *rec, long long off);
+/* ... of that kind ("iommu_map"; NULL: any) */
+json_object *live_blocked_holder_of(json_object *rec, long long off, const char *kind);
 /* run gmemtrace (-o out) over gmem-workload (--json-out wl_json) to the end:
  * exit 0 (else its stderr, err, is shown), the workload's report into *wl,
  * gmemtrace's records returned */

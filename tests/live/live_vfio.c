@@ -14,6 +14,13 @@
  * inplace-v8-7.2-iommu row, vfio=yes): elsewhere SKIP with the reason.
  * Killed while it holds a VFIO mapping, the workload's holder ends with its
  * exit (the kernel drops the container with the process).
+ *
+ * The same mapping seen by the iommu:map tracepoint (bpf/iommu_maps.bpf.c):
+ * an iommu_map holder of page 5 at IOVA 0x105000 with its physical address,
+ * folio, kernel stack and VM, ended by the unmap. In the blocked record it
+ * is the device mapping of the vfio_dma / iommufd holder (refs 0): the pin
+ * is counted once. With GMT_HOLDERS_DMA=off (the ioctls not followed, as
+ * for a mapping a driver made) it alone explains the whole excess.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +34,7 @@
 #define PIN_PAGE	5
 #define PIN_OFF		(PIN_PAGE * PAGE)
 #define IOVA_BASE	0x100000	/* GMW_DMA_IOVA_BASE */
+#define PIN_IOVA	(IOVA_BASE + PIN_OFF)
 
 static json_object *get(json_object *o, const char *key)
 {
@@ -52,23 +60,36 @@ static void check_workload(json_object *wl)
 /* the blocked record names the device holder of its folio (kind, the
  * workload's pid, IOVA, its mapping call's stack), and the holders explain
  * the whole excess: one DMA mapping pins the page once */
-static void check_blocked_names(json_object *e, const char *how, long long pid)
+static void check_blocked_names(json_object *e, const char *how, long long pid, bool dma_off)
 {
-	json_object *hs = get(e, "holders"), *h = live_blocked_holder_at(e, PIN_OFF);
+	const char *kind = !strcmp(how, "vfio") ? "vfio_dma" : "iommufd";
+	json_object *hs = get(e, "holders"), *im = live_blocked_holder_of(e, PIN_OFF, "iommu_map");
+	json_object *h;
 
-	assert_string_equal(live_get_str(h, "kind"), !strcmp(how, "vfio") ? "vfio_dma" : "iommufd");
+	assert_int_equal(live_get_int(im, "iova"), PIN_IOVA);
+	assert_true(live_get_int(im, "paddr") != 0);
+	assert_int_equal(live_get_int(hs, "attributed_refs") + live_get_int(hs, "unattributed_refs"),
+			 live_get_int(hs, "excess_refs"));
+	assert_int_equal(live_get_int(hs, "unattributed_refs"), 0);
+	if (dma_off) {
+		/* the tracepoint's attribution alone explains the pin */
+		assert_int_equal(live_get_int(im, "refs"), live_get_int(hs, "excess_refs"));
+		assert_true(live_is_null(im, "device_mapping_of"));
+		return;
+	}
+	h = live_blocked_holder_of(e, PIN_OFF, kind);
+	/* one pin, counted once: the mapping is the DMA holder's */
+	assert_int_equal(live_get_int(im, "refs"), 0);
+	assert_int_equal(live_get_int(im, "device_mapping_of"), live_get_int(h, "holder_id"));
 	assert_int_equal(live_get_int(h, "pid"), pid);
 	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
 	if (!live_stack_has(h, "dma_map+"))
 		fail_msg("no dma_map frame in the blocked record's holder: %s",
 			 json_object_to_json_string(h));
-	assert_int_equal(live_get_int(hs, "attributed_refs") + live_get_int(hs, "unattributed_refs"),
-			 live_get_int(hs, "excess_refs"));
-	assert_int_equal(live_get_int(hs, "unattributed_refs"), 0);
 }
 
 /* the conversion to private refused at the held page, then one that worked */
-static void check_converts(json_object *conv, const char *how, long long pid)
+static void check_converts(json_object *conv, const char *how, long long pid, bool dma_off)
 {
 	bool blocked = false, retried = false;
 	size_t i;
@@ -80,7 +101,7 @@ static void check_converts(json_object *conv, const char *how, long long pid)
 			continue;
 		if (live_get_int(e, "ret") == -11) {
 			assert_int_equal(live_get_int(e, "error_offset"), PIN_OFF);
-			check_blocked_names(e, how, pid);
+			check_blocked_names(e, how, pid, dma_off);
 			blocked = true;
 		} else if (blocked && live_get_int(e, "ret") == 0) {
 			retried = true;
@@ -89,6 +110,75 @@ static void check_converts(json_object *conv, const char *how, long long pid)
 	if (!blocked || !retried)
 		fail_msg("want a blocked conversion at 0x%x and a retry that works; got %s",
 			 PIN_OFF, json_object_to_json_string(conv));
+}
+
+/* the holder records of one kind */
+static json_object *of_kind(json_object *recs, const char *kind)
+{
+	json_object *out = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(recs); i++) {
+		json_object *r = json_object_array_get_idx(recs, i);
+
+		if (!strcmp(live_get_str(r, "kind"), kind))
+			json_object_array_add(out, json_object_get(r));
+	}
+	return out;
+}
+
+/* the iommu:map view of the same mapping: page 5 of the workload's
+ * guest_memfd at its IOVA, with paddr, folio, kernel stack and VM; ended
+ * by the unmap (records of every pid: a mapping need not be the VMM's) */
+static void check_iommu_map(json_object *recs, json_object *wl, long long pid)
+{
+	json_object *all_s = live_filter(recs, "event", "holder_start");
+	json_object *all_e = live_filter(recs, "event", "holder_end");
+	json_object *starts = of_kind(all_s, "iommu_map"), *ends = of_kind(all_e, "iommu_map");
+	long long ino = live_get_int(json_object_array_get_idx(get(wl, "vms"), 0), "gmem_ino");
+	json_object *h = NULL, *st;
+	bool ended = false;
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(starts); i++) {
+		json_object *r = json_object_array_get_idx(starts, i);
+
+		if (live_get_int(r, "gmem_ino") != ino)
+			continue;
+		if (h)
+			fail_msg("two iommu_map holders of the workload's guest_memfd: %s",
+				 json_object_to_json_string(starts));
+		h = r;
+	}
+	if (!h) {
+		live_dump(live_tmp("vfio.err"), 20);
+		fail_msg("no iommu_map holder of inode %lld: %s", ino,
+			 json_object_to_json_string(starts));
+	}
+	assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF);
+	assert_int_equal(live_get_int(h, "size"), PAGE);
+	assert_int_equal(live_get_int(h, "iova"), PIN_IOVA);
+	assert_true(live_get_int(h, "paddr") != 0 && !(live_get_int(h, "paddr") & (PAGE - 1)));
+	assert_true(live_get_int(h, "folio") != 0);
+	assert_int_equal(live_get_int(h, "vm_pid"), pid);
+	assert_true(live_get_int(h, "vm_id") != 0);
+	assert_true(json_object_object_get_ex(h, "kernel_stack", &st));
+	assert_true(json_object_array_length(st) > 0);
+	for (i = 0; i < json_object_array_length(ends); i++) {
+		json_object *e = json_object_array_get_idx(ends, i);
+
+		if (live_get_int(e, "holder_id") != live_get_int(h, "holder_id"))
+			continue;
+		assert_string_equal(live_get_str(e, "end"), "unmap");
+		assert_int_equal(live_get_int(e, "iova"), PIN_IOVA);
+		ended = true;
+	}
+	if (!ended)
+		fail_msg("the iommu_map holder did not end: %s", json_object_to_json_string(ends));
+	json_object_put(starts);
+	json_object_put(ends);
+	json_object_put(all_s);
+	json_object_put(all_e);
 }
 
 /* one holder of page 5 through the device, named as the workload knows it,
@@ -133,25 +223,29 @@ static void check_holder(json_object *starts, json_object *ends, json_object *wl
 	assert_true(ended);
 }
 
-static void run_case(const char *how)
+static void run_case(const char *how, bool dma_off)
 {
 	char out[256], wlj[256], err[256];
 	const char *argv[] = { live_bin("gmemtrace"), "trace", "--holders", "-f", "json", "-o", out,
 			       "--", live_bin("gmem-workload"), "--in-place", "--conversions", "0",
 			       "--gmem-size", "64K", "--pin-pages", "5", "--pin-with", how,
 			       "--scenario", "block-retry", "--hold", "2", "--json-out", wlj, NULL };
-	json_object *recs, *wl, *starts, *ends, *conv;
-	const char *why;
+	json_object *recs, *wl, *starts, *ends, *conv, *all_s, *all_e;
+	const char *why, *kind;
 	long long pid;
 
 	if (!live_require_tracing())
 		return;
-	snprintf(out, sizeof(out), "%s", live_tmp(!strcmp(how, "vfio") ? "vfio.jsonl" :
+	snprintf(out, sizeof(out), "%s", live_tmp(dma_off ? "vfio-dma-off.jsonl" :
+						   !strcmp(how, "vfio") ? "vfio.jsonl" :
 						   "iommufd.jsonl"));
 	snprintf(wlj, sizeof(wlj), "%s", live_tmp(!strcmp(how, "vfio") ? "vfio-wl.json" :
 						   "iommufd-wl.json"));
 	snprintf(err, sizeof(err), "%s", live_tmp("vfio.err"));
+	if (dma_off)
+		setenv("GMT_HOLDERS_DMA", "off", 1);
 	live_run((char *const *)argv, NULL, err, 240);
+	unsetenv("GMT_HOLDERS_DMA");
 	wl = live_read_json(wlj);
 	if (!wl) {
 		live_dump(err, 20);
@@ -173,11 +267,20 @@ static void run_case(const char *how)
 	recs = live_read_ndjson(out);
 	assert_non_null(recs);
 	pid = live_get_int(wl, "pid");
-	starts = live_events_of_pid(recs, "holder_start", pid);
-	ends = live_events_of_pid(recs, "holder_end", pid);
+	all_s = live_events_of_pid(recs, "holder_start", pid);
+	all_e = live_events_of_pid(recs, "holder_end", pid);
+	kind = !strcmp(how, "vfio") ? "vfio_dma" : "iommufd";
+	starts = of_kind(all_s, kind);
+	ends = of_kind(all_e, kind);
 	conv = live_events_of_pid(recs, "convert", pid);
-	check_converts(conv, how, pid);
-	check_holder(starts, ends, wl, how);
+	check_converts(conv, how, pid, dma_off);
+	if (dma_off)	/* the ioctls were not followed */
+		assert_int_equal(json_object_array_length(starts), 0);
+	else
+		check_holder(starts, ends, wl, how);
+	check_iommu_map(recs, wl, pid);
+	json_object_put(all_s);
+	json_object_put(all_e);
 	json_object_put(conv);
 	json_object_put(starts);
 	json_object_put(ends);
@@ -207,7 +310,7 @@ static void test_vfio_holder_exit(void **state)
 			       "--", live_bin("gmem-workload"), "--in-place", "--conversions", "0",
 			       "--gmem-size", "64K", "--pin", "1", "--pin-offset", "0x5000",
 			       "--pin-with", "vfio", "--hold", "60", NULL };
-	json_object *recs, *starts, *ends;
+	json_object *recs, *starts, *ends, *all_s, *all_e;
 	char line[512];
 	long long pid;
 	pid_t tracer;
@@ -232,10 +335,13 @@ static void test_vfio_holder_exit(void **state)
 	live_wait(tracer, 60);	/* the workload was killed: its status is not ours */
 	recs = live_read_ndjson(out);
 	assert_non_null(recs);
-	starts = live_events_of_pid(recs, "holder_start", pid);
-	ends = live_events_of_pid(recs, "holder_end", pid);
+	all_s = live_events_of_pid(recs, "holder_start", pid);
+	all_e = live_events_of_pid(recs, "holder_end", pid);
+	starts = of_kind(all_s, "vfio_dma");
+	ends = of_kind(all_e, "vfio_dma");
+	json_object_put(all_s);
+	json_object_put(all_e);
 	assert_int_equal(json_object_array_length(starts), 1);
-	assert_string_equal(live_get_str(json_object_array_get_idx(starts, 0), "kind"), "vfio_dma");
 	assert_int_equal(json_object_array_length(ends), 1);
 	assert_int_equal(live_get_int(json_object_array_get_idx(ends, 0), "holder_id"),
 			 live_get_int(json_object_array_get_idx(starts, 0), "holder_id"));
@@ -248,12 +354,18 @@ static void test_vfio_holder_exit(void **state)
 
 static void test_vfio_type1_holder(void **state)
 {
-	run_case("vfio");
+	run_case("vfio", false);
 }
 
 static void test_iommufd_holder(void **state)
 {
-	run_case("iommufd");
+	run_case("iommufd", false);
+}
+
+/* as a driver's mapping: only the iommu:map tracepoint names it */
+static void test_iommu_map_only(void **state)
+{
+	run_case("vfio", true);
 }
 
 int main(void)
@@ -261,6 +373,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_vfio_type1_holder, live_teardown),
 		cmocka_unit_test_teardown(test_iommufd_holder, live_teardown),
+		cmocka_unit_test_teardown(test_iommu_map_only, live_teardown),
 		cmocka_unit_test_teardown(test_vfio_holder_exit, live_teardown),
 	};
 
