@@ -78,7 +78,7 @@ void gmt_view_blockers(struct gmt_blockers_view *v, const struct gmt_model *m,
 {
 	const struct gmt_live_holder *found[ATTR_MAX];
 	__u64 off, len, per_pin = GMT_REFS_PIN_BIAS, pin_refs = 0, got = 0;
-	int i, n;
+	int i, n, pass;
 
 	memset(v, 0, sizeof(*v));
 	v->traced = m->holders_on;
@@ -101,19 +101,25 @@ void gmt_view_blockers(struct gmt_blockers_view *v, const struct gmt_model *m,
 	}
 	n = gmt_holders_find(&m->holders, c->gmem_ino, off, len, found, ATTR_MAX);
 	v->nr_holders = n;
-	for (i = 0; i < n && i < ATTR_MAX; i++) {
-		const struct gmt_live_holder *dma = gmt_holders_dma_of(&m->holders, found[i]);
-		__u64 refs = dma ? 0 : pages_covered(found[i], off, len) * per_pin;
+	/* the holders that explain references first: the record's line has
+	 * room for a few, and a device mapping repeats its DMA holder */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n && i < ATTR_MAX; i++) {
+			const struct gmt_live_holder *dma = gmt_holders_dma_of(&m->holders, found[i]);
+			__u64 refs = dma ? 0 : pages_covered(found[i], off, len) * per_pin;
 
-		/* a holder gone after the check explains no more than the pins */
-		if (refs > pin_refs - got)
-			refs = pin_refs - got;
-		got += refs;
-		if (i < GMT_VIEW_BLOCKERS_MAX) {
-			view_blocker(&v->h[i], found[i], e, real_off);
-			v->h[i].refs = refs;
-			v->h[i].device_mapping_of = dma ? dma->id : 0;
-			v->nr++;
+			if ((dma != NULL) != (pass == 1))
+				continue;	/* device mappings in the second pass */
+			/* a holder gone after the check explains no more than the pins */
+			if (refs > pin_refs - got)
+				refs = pin_refs - got;
+			got += refs;
+			if (v->nr < GMT_VIEW_BLOCKERS_MAX) {
+				view_blocker(&v->h[v->nr], found[i], e, real_off);
+				v->h[v->nr].refs = refs;
+				v->h[v->nr].device_mapping_of = dma ? dma->id : 0;
+				v->nr++;
+			}
 		}
 	}
 	if (!v->has_refs)

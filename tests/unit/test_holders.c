@@ -77,6 +77,45 @@ static void test_sum_vms(void **state)
 	gmt_stats_free(&s);
 }
 
+static void add_dma(struct gmt_holders *t, __u64 id, __u8 kind, __u64 off, __u64 len,
+		    __u64 iova)
+{
+	struct gmt_live_holder h = { .id = id, .kind = kind, .pid = 100, .gmem_ino = 7,
+				     .gmem_offset = off, .len = len, .iova = iova, .vm_id = 1,
+				     .vm_pid = 100, .vm_fd = 4 };
+
+	assert_int_equal(gmt_holders_add(t, &h), 0);
+}
+
+/* an iommu_map holder over a DMA holder's pages at its IOVAs is its device
+ * mapping (not a second holder in stat); at other IOVAs, or alone, it is one */
+static void test_device_mapping(void **state)
+{
+	struct gmt_stat_snapshot s = { 0 };
+	struct gmt_holders t = { 0 };
+	const struct gmt_live_holder *out[8];
+
+	add_dma(&t, 1, GMT_HOLD_VFIO_DMA, 0x4000, 0x4000, 0x104000);
+	add_dma(&t, 2, GMT_HOLD_IOMMU_MAP, 0x5000, 0x1000, 0x105000);	/* its page 5 */
+	add_dma(&t, 3, GMT_HOLD_IOMMU_MAP, 0x6000, 0x1000, 0x900000);	/* another IOVA */
+	add_dma(&t, 4, GMT_HOLD_IOMMU_MAP, 0x9000, 0x1000, 0x109000);	/* no DMA holder */
+	assert_int_equal(gmt_holders_find(&t, 7, 0x5000, 0x1000, out, 8), 2);
+	assert_int_equal(gmt_holders_dma_of(&t, out[0]->id == 2 ? out[0] : out[1])->id, 1);
+	assert_int_equal(gmt_holders_find(&t, 7, 0x6000, 0x1000, out, 8), 2);
+	assert_null(gmt_holders_dma_of(&t, out[0]->id == 3 ? out[0] : out[1]));
+	assert_int_equal(gmt_holders_find(&t, 7, 0x9000, 0x1000, out, 8), 1);
+	assert_null(gmt_holders_dma_of(&t, out[0]));
+	assert_null(gmt_holders_dma_of(&t, &t.h[0]));	/* a DMA holder is none's mapping */
+	assert_int_equal(gmt_holders_sum_vms(&t, &s), 0);
+	assert_int_equal(s.nr_hvms, 1);
+	assert_int_equal(s.hvms[0].holders, 3);
+	assert_int_equal(s.hvms[0].by_kind[GMT_HOLD_VFIO_DMA], 1);
+	assert_int_equal(s.hvms[0].by_kind[GMT_HOLD_IOMMU_MAP], 2);
+	assert_int_equal(s.hvms[0].pinned_bytes, 0x4000 + 0x1000);
+	gmt_holders_free(&t);
+	gmt_stats_free(&s);
+}
+
 /* export: a VM whose holders went reads 0 until it is gone and expires */
 static void test_accumulate(void **state)
 {
@@ -113,6 +152,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_sum_vms),
+		cmocka_unit_test(test_device_mapping),
 		cmocka_unit_test(test_accumulate),
 	};
 
