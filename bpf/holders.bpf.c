@@ -21,6 +21,7 @@
 #include "gmemtrace.h"
 #include "dma_uapi.h"
 #include "gmt_state.bpf.h"
+#include "holder_emit.bpf.h"
 
 #define IORING_REGISTER_BUFFERS_	0
 #define IORING_UNREGISTER_BUFFERS_	1
@@ -251,30 +252,6 @@ int gmt_hmunmap(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-static __always_inline void hold_emit(const struct gmt_hval *v, __u16 type, __u8 end, __u64 now)
-{
-	struct gmt_event *e;
-
-	if (!cfg_emit_events)
-		return;	/* stat, export: they read the holder map, no records */
-	e = GMT_RB_RESERVE(GMT_SITE_RB_HOLDER, &gmt_events, sizeof(*e));
-	if (!e)
-		return;
-	__builtin_memset(e, 0, sizeof(*e));
-	gmt_fill_task_hdr(e, bpf_get_current_task_btf());
-	e->hdr.type = type;
-	e->hdr.ts_ns = now;
-	e->hdr.vm_key = v->vm_id;
-	e->hdr.vm_pid = v->vm_pid;
-	e->hdr.vm_fd = v->vm_fd;
-	e->hdr.fd = v->h.ring_fd;
-	if (end)
-		e->hdr.latency_ns = now - v->h.start_ns;	/* how long it was held */
-	e->holder = v->h;
-	e->holder.end = end;
-	bpf_ringbuf_submit(e, 0);
-}
-
 /* which holders of a process end, and how */
 struct end_ctx {
 	__u32 tgid;
@@ -292,7 +269,7 @@ static long hold_end_cb(struct bpf_map *map, struct gmt_holder_key *k, struct gm
 	    k->index < c->lo || k->index >= c->hi || k->iova < c->iova_lo ||
 	    k->iova >= c->iova_hi)
 		return 0;
-	hold_emit(v, GMT_EV_HOLDER_END, c->how, c->now);
+	gmt_hold_emit(v, GMT_EV_HOLDER_END, c->how, c->now);
 	bpf_map_delete_elem(map, k);
 	return 0;
 }
@@ -336,7 +313,7 @@ static __always_inline void hold_insert(const struct gmt_holder_key *k, struct g
 		return;
 	}
 	pr->has_holders = 1;
-	hold_emit(v, GMT_EV_HOLDER_START, GMT_HOLD_END_NONE, v->h.start_ns);
+	gmt_hold_emit(v, GMT_EV_HOLDER_START, GMT_HOLD_END_NONE, v->h.start_ns);
 }
 
 static __always_inline void hold_start(struct reg_ctx *c, struct gmt_hproc *pr, __u32 i,

@@ -34,6 +34,7 @@
 #include "gmemtrace.h"
 #include "gmt_state.bpf.h"
 #include "lib/folio.bpf.h"
+#include "holder_emit.bpf.h"
 #include "holder_stacks.bpf.h"
 
 #define IOMMU_PAGE_SHIFT	12	/* x86-64, the only architecture built */
@@ -69,30 +70,6 @@ struct iommu_walk {
 	bool find_only;			/* stop at the first guest_memfd folio */
 	struct iommu_piece cur;		/* pages 0: none open */
 };
-
-static __always_inline void iommu_emit(const struct gmt_hval *v, __u16 type, __u8 end, __u64 now)
-{
-	struct gmt_event *e;
-
-	if (!cfg_emit_events)
-		return;	/* stat, export: they read the holder map */
-	e = GMT_RB_RESERVE(GMT_SITE_RB_HOLDER, &gmt_events, sizeof(*e));
-	if (!e)
-		return;
-	__builtin_memset(e, 0, sizeof(*e));
-	gmt_fill_task_hdr(e, bpf_get_current_task_btf());
-	e->hdr.type = type;
-	e->hdr.ts_ns = now;
-	e->hdr.vm_key = v->vm_id;
-	e->hdr.vm_pid = v->vm_pid;
-	e->hdr.vm_fd = v->vm_fd;
-	e->hdr.fd = -1;
-	if (end)
-		e->hdr.latency_ns = now - v->h.start_ns;
-	e->holder = v->h;
-	e->holder.end = end;
-	bpf_ringbuf_submit(e, 0);
-}
 
 /* the VM's owner is followed, or the mapping task is (a driver's kernel
  * thread is no traced process: the VM's owner names the mapping then) */
@@ -145,7 +122,7 @@ __noinline int gmt_iommu_hold(struct iommu_walk *w)
 		return 0;
 	}
 	__sync_fetch_and_add(&gmt_iommu_live, 1);
-	iommu_emit(&v, GMT_EV_HOLDER_START, GMT_HOLD_END_NONE, w->now);
+	gmt_hold_emit(&v, GMT_EV_HOLDER_START, GMT_HOLD_END_NONE, w->now);
 	return 0;
 }
 
@@ -241,7 +218,7 @@ static long iommu_end_cb(struct bpf_map *map, struct gmt_holder_key *k, struct g
 	if (k->index != GMT_HOLD_IOMMU_MAP || k->ring_fd != -1 || k->tgid ||
 	    k->iova < c->lo || k->iova >= c->hi)
 		return 0;
-	iommu_emit(v, GMT_EV_HOLDER_END, GMT_HOLD_END_UNMAP, c->now);
+	gmt_hold_emit(v, GMT_EV_HOLDER_END, GMT_HOLD_END_UNMAP, c->now);
 	if (!bpf_map_delete_elem(map, k))
 		__sync_fetch_and_sub(&gmt_iommu_live, 1);
 	return 0;
