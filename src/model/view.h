@@ -81,11 +81,12 @@ struct gmt_blocker_view {
 	__s32 fd;			/* the fd that owns it (ring, container, iommufd) */
 	__u32 index;			/* buffer index; iommufd: IOAS id */
 	__u64 iova;			/* VFIO / iommufd / iommu_map: device address */
-	__u64 paddr;			/* iommu_map: physical address */
+	__u64 paddr;			/* iommu_map: physical address; vfio_dma / iommufd:
+					 * that of its device mapping (0: none seen) */
 	__u64 id;			/* its holder_start record's holder_id */
-	__u64 device_mapping_of;	/* iommu_map: the vfio_dma / iommufd holder (its id)
-					 * whose device mapping it is: refs 0, that holder's
-					 * pin counted once; 0: none */
+	__u64 device_mapping;		/* vfio_dma / iommufd: the iommu_map holder (its id)
+					 * that is its device mapping, folded in here (one
+					 * pin, counted once); 0: none */
 	__u64 gmem_ino, gmem_offset, size, uaddr;
 	__u64 since_real_ns;		/* wall clock when it was taken */
 	__u64 held_ns;			/* how long it had been held at the conversion */

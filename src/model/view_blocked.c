@@ -6,11 +6,12 @@
  * FOLL_PIN), so it explains GMT_REFS_PIN_BIAS references per page of an
  * order-0 folio and one (_pincount) per page of a large one, never more than
  * the folio's pins. An iommu_map holder (the iommu:map tracepoint) is the
- * device mapping of a pin, not a reference: over the same pages at the same
- * IOVAs as a vfio_dma or iommufd holder it is that holder's mapping, listed
- * with refs 0 (device_mapping_of); alone (a driver's mapping, or a DMA
- * holder taken before tracing) it stands for the one pin per page type1 and
- * iommufd take. What they do not explain is said, never dropped:
+ * device mapping of a pin, not a reference: alone (a driver's mapping, or a
+ * DMA holder taken before tracing) it stands for the one pin per page type1
+ * and iommufd take; over the same pages at the same IOVAs as a vfio_dma or
+ * iommufd holder it is that holder's device mapping, shown on its entry
+ * (device_mapping, paddr) and counted neither as a holder nor for
+ * references. What they do not explain is said, never dropped:
  * attributed + unattributed = the excess.
  */
 #include <string.h>
@@ -46,6 +47,23 @@ static void view_blocker(struct gmt_blocker_view *b, const struct gmt_live_holde
 	b->nr_frames = h->stack ? gmt_view_stack(b->frames, b->frame_ips, &h->stack->st) : 0;
 }
 
+/* iommu_map holder `map` is DMA holder `dma`'s device mapping: one pin,
+ * counted once, shown on dma's entry (when listed), not as a holder */
+static void fold_mapping(struct gmt_blockers_view *v, const struct gmt_live_holder *dma,
+			 const struct gmt_live_holder *map)
+{
+	int j;
+
+	v->nr_holders--;
+	for (j = 0; j < v->nr; j++) {
+		if (v->h[j].id == dma->id) {
+			v->h[j].device_mapping = map->id;
+			v->h[j].paddr = map->paddr;
+			return;
+		}
+	}
+}
+
 /* pages of [off, off + len) that h covers */
 static __u64 pages_covered(const struct gmt_live_holder *h, __u64 off, __u64 len)
 {
@@ -78,7 +96,7 @@ void gmt_view_blockers(struct gmt_blockers_view *v, const struct gmt_model *m,
 {
 	const struct gmt_live_holder *found[ATTR_MAX];
 	__u64 off, len, per_pin = GMT_REFS_PIN_BIAS, pin_refs = 0, got = 0;
-	int i, n, pass;
+	int i, n;
 
 	memset(v, 0, sizeof(*v));
 	v->traced = m->holders_on;
@@ -101,26 +119,26 @@ void gmt_view_blockers(struct gmt_blockers_view *v, const struct gmt_model *m,
 	}
 	n = gmt_holders_find(&m->holders, c->gmem_ino, off, len, found, ATTR_MAX);
 	v->nr_holders = n;
-	/* the holders that explain references first: the record's line has
-	 * room for a few, and a device mapping repeats its DMA holder */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < n && i < ATTR_MAX; i++) {
-			const struct gmt_live_holder *dma = gmt_holders_dma_of(&m->holders, found[i]);
-			__u64 refs = dma ? 0 : pages_covered(found[i], off, len) * per_pin;
+	for (i = 0; i < n && i < ATTR_MAX; i++) {
+		__u64 refs = pages_covered(found[i], off, len) * per_pin;
 
-			if ((dma != NULL) != (pass == 1))
-				continue;	/* device mappings in the second pass */
-			/* a holder gone after the check explains no more than the pins */
-			if (refs > pin_refs - got)
-				refs = pin_refs - got;
-			got += refs;
-			if (v->nr < GMT_VIEW_BLOCKERS_MAX) {
-				view_blocker(&v->h[v->nr], found[i], e, real_off);
-				v->h[v->nr].refs = refs;
-				v->h[v->nr].device_mapping_of = dma ? dma->id : 0;
-				v->nr++;
-			}
+		if (gmt_holders_dma_of(&m->holders, found[i]))
+			continue;	/* a device mapping: below */
+		/* a holder gone after the check explains no more than the pins */
+		if (refs > pin_refs - got)
+			refs = pin_refs - got;
+		got += refs;
+		if (v->nr < GMT_VIEW_BLOCKERS_MAX) {
+			view_blocker(&v->h[v->nr], found[i], e, real_off);
+			v->h[v->nr].refs = refs;
+			v->nr++;
 		}
+	}
+	for (i = 0; i < n && i < ATTR_MAX; i++) {
+		const struct gmt_live_holder *dma = gmt_holders_dma_of(&m->holders, found[i]);
+
+		if (dma)
+			fold_mapping(v, dma, found[i]);
 	}
 	if (!v->has_refs)
 		return;

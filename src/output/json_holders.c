@@ -72,13 +72,13 @@ static void put_blocker(struct gmt_line *l, const struct gmt_blocker_view *h, bo
 	else
 		gmt_puts(l, "null");
 	gmt_puts(l, ",\"paddr\":");
-	if (h->holder_kind == GMT_HOLD_IOMMU_MAP)
+	if (h->holder_kind == GMT_HOLD_IOMMU_MAP || h->device_mapping)
 		gmt_put_u64(l, h->paddr);
 	else
 		gmt_puts(l, "null");
-	gmt_puts(l, ",\"device_mapping_of\":");
-	if (h->device_mapping_of)
-		gmt_put_u64(l, h->device_mapping_of);
+	gmt_puts(l, ",\"device_mapping\":");
+	if (h->device_mapping)
+		gmt_put_u64(l, h->device_mapping);
 	else
 		gmt_puts(l, "null");
 	put_key_u(l, ",\"gmem_ino\":", h->gmem_ino);

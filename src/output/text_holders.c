@@ -42,13 +42,13 @@ static void text_blocker(struct gmt_line *l, const struct gmt_blocker_view *h, b
 		gmt_puts(l, ",iova=");
 		gmt_put_hex(l, h->iova);
 	}
-	if (h->holder_kind == GMT_HOLD_IOMMU_MAP) {
+	if (h->device_mapping) {	/* its iommu_map holder, folded in */
+		gmt_puts(l, ",device_mapping=");
+		gmt_put_u64(l, h->device_mapping);
+	}
+	if (h->holder_kind == GMT_HOLD_IOMMU_MAP || h->device_mapping) {
 		gmt_puts(l, ",paddr=");
 		gmt_put_hex(l, h->paddr);
-	}
-	if (h->device_mapping_of) {	/* that holder's pin, counted there */
-		gmt_puts(l, ",device_mapping_of=");
-		gmt_put_u64(l, h->device_mapping_of);
 	}
 	gmt_puts(l, ",gmem=");
 	gmt_put_u64(l, h->gmem_ino);

@@ -18,8 +18,8 @@
  * The same mapping seen by the iommu:map tracepoint (bpf/iommu_maps.bpf.c):
  * an iommu_map holder of page 5 at IOVA 0x105000 with its physical address,
  * folio, kernel stack and VM, ended by the unmap. In the blocked record it
- * is the device mapping of the vfio_dma / iommufd holder (refs 0): the pin
- * is counted once. With GMT_HOLDERS_DMA=off (the ioctls not followed, as
+ * is folded into the vfio_dma / iommufd holder as its device mapping: one
+ * holder, the pin counted once. With GMT_HOLDERS_DMA=off (the ioctls not followed, as
  * for a mapping a driver made) it alone explains the whole excess.
  */
 #include <signal.h>
@@ -60,27 +60,30 @@ static void check_workload(json_object *wl)
 /* the blocked record names the device holder of its folio (kind, the
  * workload's pid, IOVA, its mapping call's stack), and the holders explain
  * the whole excess: one DMA mapping pins the page once */
-static void check_blocked_names(json_object *e, const char *how, long long pid, bool dma_off)
+static void check_blocked_names(json_object *e, const char *how, long long pid, bool dma_off,
+				long long map_id)
 {
 	const char *kind = !strcmp(how, "vfio") ? "vfio_dma" : "iommufd";
-	json_object *hs = get(e, "holders"), *im = live_blocked_holder_of(e, PIN_OFF, "iommu_map");
-	json_object *h;
+	json_object *hs = get(e, "holders"), *h;
 
-	assert_int_equal(live_get_int(im, "iova"), PIN_IOVA);
-	assert_true(live_get_int(im, "paddr") != 0);
 	assert_int_equal(live_get_int(hs, "attributed_refs") + live_get_int(hs, "unattributed_refs"),
 			 live_get_int(hs, "excess_refs"));
 	assert_int_equal(live_get_int(hs, "unattributed_refs"), 0);
+	assert_int_equal(live_get_int(hs, "count"), 1);	/* one pin, one holder */
 	if (dma_off) {
 		/* the tracepoint's attribution alone explains the pin */
-		assert_int_equal(live_get_int(im, "refs"), live_get_int(hs, "excess_refs"));
-		assert_true(live_is_null(im, "device_mapping_of"));
+		h = live_blocked_holder_of(e, PIN_OFF, "iommu_map");
+		assert_int_equal(live_get_int(h, "refs"), live_get_int(hs, "excess_refs"));
+		assert_int_equal(live_get_int(h, "iova"), PIN_IOVA);
+		assert_int_equal(live_get_int(h, "holder_id"), map_id);
+		assert_true(live_get_int(h, "paddr") != 0);
 		return;
 	}
+	/* the iommu:map view of it is the DMA holder's device mapping */
 	h = live_blocked_holder_of(e, PIN_OFF, kind);
-	/* one pin, counted once: the mapping is the DMA holder's */
-	assert_int_equal(live_get_int(im, "refs"), 0);
-	assert_int_equal(live_get_int(im, "device_mapping_of"), live_get_int(h, "holder_id"));
+	assert_int_equal(live_get_int(h, "device_mapping"), map_id);
+	assert_true(live_get_int(h, "paddr") != 0);
+	assert_int_equal(live_get_int(h, "refs"), live_get_int(hs, "excess_refs"));
 	assert_int_equal(live_get_int(h, "pid"), pid);
 	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
 	if (!live_stack_has(h, "dma_map+"))
@@ -89,7 +92,8 @@ static void check_blocked_names(json_object *e, const char *how, long long pid, 
 }
 
 /* the conversion to private refused at the held page, then one that worked */
-static void check_converts(json_object *conv, const char *how, long long pid, bool dma_off)
+static void check_converts(json_object *conv, const char *how, long long pid, bool dma_off,
+			   long long map_id)
 {
 	bool blocked = false, retried = false;
 	size_t i;
@@ -101,7 +105,7 @@ static void check_converts(json_object *conv, const char *how, long long pid, bo
 			continue;
 		if (live_get_int(e, "ret") == -11) {
 			assert_int_equal(live_get_int(e, "error_offset"), PIN_OFF);
-			check_blocked_names(e, how, pid, dma_off);
+			check_blocked_names(e, how, pid, dma_off, map_id);
 			blocked = true;
 		} else if (blocked && live_get_int(e, "ret") == 0) {
 			retried = true;
@@ -130,7 +134,7 @@ static json_object *of_kind(json_object *recs, const char *kind)
 /* the iommu:map view of the same mapping: page 5 of the workload's
  * guest_memfd at its IOVA, with paddr, folio, kernel stack and VM; ended
  * by the unmap (records of every pid: a mapping need not be the VMM's) */
-static void check_iommu_map(json_object *recs, json_object *wl, long long pid)
+static long long check_iommu_map(json_object *recs, json_object *wl, long long pid)
 {
 	json_object *all_s = live_filter(recs, "event", "holder_start");
 	json_object *all_e = live_filter(recs, "event", "holder_end");
@@ -138,6 +142,7 @@ static void check_iommu_map(json_object *recs, json_object *wl, long long pid)
 	long long ino = live_get_int(json_object_array_get_idx(get(wl, "vms"), 0), "gmem_ino");
 	json_object *h = NULL, *st;
 	bool ended = false;
+	long long id;
 	size_t i;
 
 	for (i = 0; i < json_object_array_length(starts); i++) {
@@ -175,10 +180,12 @@ static void check_iommu_map(json_object *recs, json_object *wl, long long pid)
 	}
 	if (!ended)
 		fail_msg("the iommu_map holder did not end: %s", json_object_to_json_string(ends));
+	id = live_get_int(h, "holder_id");
 	json_object_put(starts);
 	json_object_put(ends);
 	json_object_put(all_s);
 	json_object_put(all_e);
+	return id;
 }
 
 /* one holder of page 5 through the device, named as the workload knows it,
@@ -232,7 +239,7 @@ static void run_case(const char *how, bool dma_off)
 			       "--scenario", "block-retry", "--hold", "2", "--json-out", wlj, NULL };
 	json_object *recs, *wl, *starts, *ends, *conv, *all_s, *all_e;
 	const char *why, *kind;
-	long long pid;
+	long long pid, map_id;
 
 	if (!live_require_tracing())
 		return;
@@ -273,12 +280,12 @@ static void run_case(const char *how, bool dma_off)
 	starts = of_kind(all_s, kind);
 	ends = of_kind(all_e, kind);
 	conv = live_events_of_pid(recs, "convert", pid);
-	check_converts(conv, how, pid, dma_off);
+	map_id = check_iommu_map(recs, wl, pid);
+	check_converts(conv, how, pid, dma_off, map_id);
 	if (dma_off)	/* the ioctls were not followed */
 		assert_int_equal(json_object_array_length(starts), 0);
 	else
 		check_holder(starts, ends, wl, how);
-	check_iommu_map(recs, wl, pid);
 	json_object_put(all_s);
 	json_object_put(all_e);
 	json_object_put(conv);
