@@ -33,7 +33,7 @@
 
 #include "gmemtrace.h"
 #include "gmt_state.bpf.h"
-#include "lib/folio.bpf.h"
+#include "lib/pfn_folio.bpf.h"
 #include "holder_emit.bpf.h"
 #include "holder_stacks.bpf.h"
 
@@ -133,23 +133,17 @@ __noinline int gmt_iommu_hold(struct iommu_walk *w)
  */
 __noinline int gmt_iommu_step(struct iommu_walk *w)
 {
-	__u64 psz = bpf_core_type_size(struct page), page, head, head_pfn, fend, pages, off;
-	struct gmt_folio_raw raw;
 	struct address_space *m;
+	__u64 head_pfn, pages, off;
 	struct folio *folio;
+	__u32 nr;
 
 	if (!w || w->pfn >= w->end_pfn)
 		return 1;
-	page = cfg_vmemmap_base + w->pfn * psz;
-	head = gmt_page_folio(page);
 	pages = 1;
-	if (head && head <= page && !((head - cfg_vmemmap_base) % psz)) {
-		folio = (struct folio *)head;
-		head_pfn = (head - cfg_vmemmap_base) / psz;
-		gmt_folio_read_check(folio, &raw);
-		fend = head_pfn + gmt_folio_nr_pages(&raw);
-		if (fend > w->pfn)
-			pages = fend - w->pfn;
+	if (gmt_pfn_folio(cfg_vmemmap_base, w->pfn, &folio, &head_pfn, &nr)) {
+		if (head_pfn + nr > w->pfn)
+			pages = head_pfn + nr - w->pfn;
 		if (pages > w->end_pfn - w->pfn)
 			pages = w->end_pfn - w->pfn;
 		m = BPF_CORE_READ(folio, mapping);

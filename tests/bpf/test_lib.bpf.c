@@ -20,6 +20,8 @@
 #include "lib/hist.bpf.h"
 #include "lib/folio.bpf.h"
 #include "lib/xarray.bpf.h"
+#include "lib/kvm_files.bpf.h"
+#include "lib/pfn_folio.bpf.h"
 #include "test_lib.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -30,6 +32,8 @@ struct t_decode_in decode_in = {};
 struct t_decode_out decode_out = {};
 struct t_xa_in xa_in = {};
 struct t_xa_out xa_out = {};
+struct t_pfn_in pfn_in = {};
+struct t_pfn_out pfn_out = {};
 
 /* a folio and its tail pages (_flags_1, _pincount... live in struct folio) */
 static struct folio tfolio;
@@ -224,5 +228,47 @@ int t_site(void *ctx)
 
 	gmt_xa_node_slot(node_entry(0) - 2, 0, &e);	/* readable */
 	gmt_xa_node_slot(8, 0, &e);			/* NULL page: fails */
+	return 0;
+}
+
+/* the iommu:map walk's step: pfn -> folio -> guest_memfd mapping */
+static long pfn_rep(__u32 i, void *ctx)
+{
+	struct folio *f;
+	__u64 head;
+	__u32 nr;
+
+	gmt_pfn_folio(pfn_in.base, pfn_in.pfn, &f, &head, &nr);
+	gmt_mapping_is_gmem(BPF_CORE_READ(f, mapping));
+	return 0;
+}
+
+static long empty_rep(__u32 i, void *ctx)
+{
+	return 0;
+}
+
+SEC("syscall")
+int t_pfn_folio(void *ctx)
+{
+	struct t_pfn_out *o = &pfn_out;
+	struct address_space *m;
+	struct folio *f = NULL;
+	__u64 t0;
+
+	o->found = gmt_pfn_folio(pfn_in.base, pfn_in.pfn, &f, &o->head_pfn, &o->nr_pages);
+	if (!o->found)
+		return 0;
+	m = BPF_CORE_READ(f, mapping);
+	o->folio = (__u64)f;
+	o->gmem = gmt_mapping_is_gmem(m);
+	o->index = BPF_CORE_READ(f, index);
+	o->ino = BPF_CORE_READ(m, host, i_ino);
+	t0 = bpf_ktime_get_ns();
+	bpf_loop(pfn_in.reps, pfn_rep, NULL, 0);
+	o->ns = bpf_ktime_get_ns() - t0;
+	t0 = bpf_ktime_get_ns();
+	bpf_loop(pfn_in.reps, empty_rep, NULL, 0);
+	o->ns_empty = bpf_ktime_get_ns() - t0;
 	return 0;
 }

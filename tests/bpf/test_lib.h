@@ -70,4 +70,20 @@ struct t_xa_out {
 	__u32 pad;
 };
 
+/* t_pfn_folio: a real page's folio through the vmemmap (gmt_pfn_folio) */
+struct t_pfn_in {
+	__u64 base;		/* the calibrated vmemmap base */
+	__u64 pfn;
+	__u32 reps;		/* resolutions timed */
+	__u32 pad;
+};
+
+struct t_pfn_out {
+	__u32 found, gmem;	/* a folio; its mapping is a guest_memfd's */
+	__u32 nr_pages, pad;
+	__u64 folio, head_pfn, index, ino;
+	__u64 ns;		/* for reps resolutions */
+	__u64 ns_empty;		/* for reps empty bpf_loop steps, the same run */
+};
+
 #endif /* GMT_TEST_LIB_H */
