@@ -11,6 +11,7 @@
 #include "child.h"
 #include "cli.h"
 #include "gmemtrace.skel.h"
+#include "ksyms.h"
 #include "model.h"
 #include "runloop.h"
 #include "util.h"
@@ -130,6 +131,22 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* a program with kernel stacks (gup_pin, iommu_map) is attached */
+static bool kernel_stacks_attached(const struct gmt_run *r)
+{
+	int i;
+
+	for (i = 0; i < r->s.plan.nr_status; i++) {
+		const struct gmt_attach_status *st = &r->s.plan.status[i];
+
+		if (st->state == GMT_ATT_ATTACHED && st->spec->feature &&
+		    (!strcmp(st->spec->feature, "kernel_pins") ||
+		     !strcmp(st->spec->feature, "iommu_maps")))
+			return true;
+	}
+	return false;
+}
+
 static int trace_attached(struct gmt_run *r)
 {
 	struct trace_ctx *t = r->ctx;
@@ -138,6 +155,13 @@ static int trace_attached(struct gmt_run *r)
 		t->model.holders_on = true;	/* a blocked conversion names its folio's */
 		t->model.stacks_on = true;
 		t->model.stack_map_fd = bpf_map__fd(r->s.skel->maps.gmt_hstacks);
+	}
+	/* kallsyms now, before the command runs: read at the first kernel
+	 * stack, it took over a second under emulation, and user stacks
+	 * symbolized after it found a short-lived process gone */
+	if (r->opts->cfg.holders && kernel_stacks_attached(r)) {
+		t->model.ksyms = gmt_ksyms_load();
+		t->model.ksyms_tried = true;
 	}
 	gmt_out_bind_model(&r->out, &t->model);
 	gmt_out_attach(&r->out, &r->s);
