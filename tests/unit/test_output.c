@@ -794,6 +794,58 @@ static void render_blocked_full(struct gmt_out *o)
 	gmt_out_event(o, &e);
 }
 
+/* a device mapping (kind: vfio_dma, iommu_map) of the page at off, at iova */
+static void dma_start(struct gmt_out *o, __u64 dt_us, __u64 id, __u8 kind, __u64 off,
+		      __u64 iova)
+{
+	struct gmt_event e;
+
+	hdr(&e, GMT_EV_HOLDER_START, dt_us, VM_A, 4242, 11, -1, 0, 0);
+	e.holder.kind = kind;
+	e.holder.ring_fd = kind == GMT_HOLD_VFIO_DMA ? 9 : -1;
+	e.holder.stack_id = -14;
+	e.holder.kstack_id = -14;
+	e.holder.gmem_ino = GMEM_INO;
+	e.holder.gmem_offset = off;
+	e.holder.len = 0x1000;
+	e.holder.iova = iova;
+	if (kind == GMT_HOLD_IOMMU_MAP) {
+		e.holder.paddr = 0x12340000 + off;
+		e.holder.folio = 0xffffea0000480000ULL + off / 0x1000 * 64;
+	}
+	e.holder.start_ns = e.hdr.ts_ns;
+	e.holder.id = id;
+	gmt_out_event(o, &e);
+}
+
+/* iommu_map holders: one is a vfio_dma holder's device mapping (folded into
+ * it: one holder, one pin), one stands alone (a driver's: it explains the pin) */
+static void render_blocked_dma(struct gmt_out *o)
+{
+	o->model->holders_on = true;
+	dma_start(o, 0, 4, GMT_HOLD_IOMMU_MAP, 0x8000, 0x108000);
+	dma_start(o, 1, 5, GMT_HOLD_VFIO_DMA, 0x8000, 0x108000);
+	dma_start(o, 2, 6, GMT_HOLD_IOMMU_MAP, 0x9000, 0x109000);
+	blocked_at(o, 10, 0x8000, 1026);
+	blocked_at(o, 11, 0x9000, 1026);
+}
+
+static void test_blocked_dma(void **state)
+{
+	char *t = render(GMT_FMT_TEXT, render_blocked_dma);
+	char *j = render(GMT_FMT_JSON, render_blocked_dma);
+
+	check_golden("blocked_dma.txt", t);
+	check_golden("blocked_dma.jsonl", j);
+	assert_non_null(strstr(t, " holders=1 excess=1024 attributed=1024 unattributed=0 "
+			       "holder=vfio_dma,"));
+	assert_non_null(strstr(t, ",device_mapping=4,paddr=0x12348000,"));
+	assert_non_null(strstr(t, "holder=iommu_map,"));
+	assert_non_null(strstr(t, ",paddr=0x12349000,"));
+	free(t);
+	free(j);
+}
+
 /* without --holders: the record says that --holders names them */
 static void render_blocked_untraced(struct gmt_out *o)
 {
@@ -1141,6 +1193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events_text),
 		cmocka_unit_test(test_blocked_holders),
+		cmocka_unit_test(test_blocked_dma),
 		cmocka_unit_test(test_events_text_iso),
 		cmocka_unit_test(test_events_json),
 		cmocka_unit_test(test_policy_records),
