@@ -29,9 +29,11 @@ static const char trace_doc[] =
 "KVM_HC_MAP_GPA_RANGE, or KVM_EXIT_MEMORY_FAULT) gives a 'guest_request' record\n"
 "when the vCPU thread re-enters KVM_RUN: the round trip, and how much of it\n"
 "the conversion ioctls took. Lost records are counted and reported, never silent.\n"
-"With --holders, io_uring buffers registered over a guest_memfd mmap give\n"
+"With --holders, io_uring buffers registered over a guest_memfd mmap, VFIO\n"
+"and iommufd DMA mappings of one, and IOMMU mappings of guest_memfd folios\n"
+"whoever makes them (the iommu:map tracepoint: 'iommu_map') give\n"
 "'holder_start' (with the registering call's user stack) and 'holder_end'\n"
-"(unregistered, ring closed or process exited) records, and a blocked\n"
+"(unregistered, unmapped, fd closed or process exited) records, and a blocked\n"
 "conversion names the holders of its folio (without --holders it says that\n"
 "--holders names them) and how many of the folio's extra references they\n"
 "explain; the rest is reported 'unattributed' (held before tracing started, or\n"
@@ -70,7 +72,8 @@ static const struct argp_option trace_options[] = {
 	{ "no-guest", OPT_NO_GUEST, NULL, 0,
 	  "Do not follow KVM_RUN exits (guest requests cost a little on every KVM_RUN)", 3 },
 	{ "holders", OPT_HOLDERS, NULL, 0,
-	  "Also report who holds guest_memfd pages (io_uring buffers over guest_memfd mmaps), "
+	  "Also report who holds guest_memfd pages (io_uring buffers and VFIO / iommufd DMA "
+	  "mappings over guest_memfd mmaps, IOMMU mappings of guest_memfd folios), "
 	  "with symbolized user stacks: 'holder_start'/'holder_end' records", 3 },
 	{ "kernel-pins", OPT_KERNEL_PINS, NULL, 0,
 	  "With --holders (implied): every FOLL_PIN taken or released on a guest_memfd folio, "
