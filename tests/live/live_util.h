@@ -54,6 +54,16 @@ json_object *live_filter(json_object *records, const char *type, const char *eve
 json_object *live_events_of_pid(json_object *records, const char *event, long long pid);
 /* a record's "stack" has a frame whose "sym" starts with prefix */
 bool live_stack_has(json_object *rec, const char *prefix);
+/* ... and its "kernel_stack" (which must be there: a failure if not) */
+bool live_kstack_has(json_object *rec, const char *prefix);
+/* the holder records (event holder_start or holder_end) of one pid and kind */
+json_object *live_holders_of(json_object *records, const char *event, long long pid,
+			     const char *kind);
+/* the record of list at this guest_memfd offset: NULL if none, a failure if two */
+json_object *live_at_offset(json_object *list, long long gmem_offset);
+/* why the attach record says FEATURE could not be had (a copy to free), NULL
+ * if one of its programs attached */
+char *live_feature_unavailable(json_object *records, const char *feature);
 long long live_get_int(json_object *o, const char *key);
 /* an optional field: `absent` when missing or null */
 long long live_get_int_or(json_object *o, const char *key, long long absent);
