@@ -147,3 +147,30 @@ int BPF_KPROBE(gmt_kp_unpin, struct folio *folio, int refs, unsigned int flags)
 	pin_seen(ctx, folio, refs, flags, false);
 	return 0;
 }
+
+/*
+ * gup-fast's grab (try_grab_folio_fast, named so by the same 6.10 commit):
+ * a pin without FOLL_LONGTERM (O_DIRECT) is taken here and stays; a
+ * long-term one on a guest_memfd folio is put back at once
+ * (gup_fast_folio_allowed() refuses file folios other than shmem) and taken
+ * again by the slow path. Both show, as a pin and its unpin: without this
+ * grab the put would be an unpin of a pin never seen.
+ */
+SEC("fexit/try_grab_folio_fast")
+int BPF_PROG(gmt_fx_pin_fast, struct page *page, int refs, unsigned int flags, struct folio *ret)
+{
+	if (ret)
+		pin_seen(ctx, ret, refs, flags, true);
+	return 0;
+}
+
+/* kprobe twin: at entry, from the page (a refused grab shows too) */
+SEC("kprobe/try_grab_folio_fast")
+int BPF_KPROBE(gmt_kp_pin_fast, struct page *page, int refs, unsigned int flags)
+{
+	struct folio *folio = (struct folio *)gmt_page_folio((__u64)page);
+
+	if (folio)
+		pin_seen(ctx, folio, refs, flags, true);
+	return 0;
+}
