@@ -42,6 +42,12 @@
 		      "(Yang Shi): gup-fast's grab; static in mm/gup.c" }
 #define T_GUP_PUT { "gup_put_folio", "5.18, \"mm/gup: Add gup_put_folio()\" (Matthew " \
 		    "Wilcox); static in mm/gup.c, absent from BTF where inlined" }
+#define T_UNPIN_UFOLIO { "unpin_user_folio", "6.13, \"mm: add unpin_user_folio\" (Vivek " \
+			  "Kasireddy; io_uring's buffers since 6.13)" }
+#define T_UNPIN_FOLIO { "unpin_folio", "6.11, \"mm/gup: introduce memfd_pin_folios() for " \
+			 "pinning memfd folios\"" }
+#define T_UNPIN_UPAGE { "unpin_user_page", "5.6, \"mm/gup: introduce pin_user_pages*() and " \
+			 "FOLL_PIN\"" }
 #define T_ATTR_TP { "kvm_vm_set_mem_attributes", ATTRS_6_8 "; under " \
 		    "CONFIG_KVM_VM_MEMORY_ATTRIBUTES since " G3_V8 " 02/46" }
 
@@ -65,6 +71,8 @@ const struct gmt_feature gmt_features[] = {
 	  { GMT_BE_TP_BTF }, 1, ANY_KERNEL },
 	{ "kernel_pins", "trace --kernel-pins: FOLL_PIN pins and unpins of guest_memfd folios "
 	  "in the kernel (any pinner), with kernel and user stacks", TRACING, ANY_KERNEL },
+	{ "kernel_unpins_api", "trace --kernel-pins: unpins through unpin_user_folio, unpin_folio "
+	  "and unpin_user_page, which may inline gup_put_folio", TRACING, ANY_KERNEL },
 	{ "kernel_pins_fast", "trace --kernel-pins: pins taken by gup-fast (O_DIRECT), and the "
 	  "long-term ones it takes and puts back at once", TRACING, ANY_KERNEL },
 };
@@ -241,6 +249,23 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	KSIDE_WANT("gmt_kp_unpin", GMT_BE_KPROBE, "kprobe gup_put_folio", "kernel_pins",
 		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN released on a guest_memfd folio", 3,
 		   T_GUP_PUT),
+	/* unpin APIs that may inline gup_put_folio (io_uring: unpin_user_folio) */
+#define UNPIN_API(fe, fx, kp, kr, fn, t)							\
+	KSIDE_WANT(fe, GMT_BE_FENTRY, "fentry " fn, "kernel_unpins_api", GMT_WANT_KERNEL_PINS,	\
+		   "kernel pins: a FOLL_PIN released through " fn, 1, t),			\
+	KSIDE_WANT(fx, GMT_BE_FENTRY, "fexit " fn, "kernel_unpins_api", GMT_WANT_KERNEL_PINS,	\
+		   "kernel pins: " fn " returned", 1, t),					\
+	KSIDE_WANT(kp, GMT_BE_KPROBE, "kprobe " fn, "kernel_unpins_api", GMT_WANT_KERNEL_PINS,	\
+		   "kernel pins: a FOLL_PIN released through " fn, 1, t),			\
+	KSIDE_WANT(kr, GMT_BE_KPROBE, "kretprobe " fn, "kernel_unpins_api",			\
+		   GMT_WANT_KERNEL_PINS, "kernel pins: " fn " returned", 1, t)
+	UNPIN_API("gmt_fe_unpin_ufolio", "gmt_fx_unpin_ufolio", "gmt_kp_unpin_ufolio",
+		  "gmt_kr_unpin_ufolio", "unpin_user_folio", T_UNPIN_UFOLIO),
+	UNPIN_API("gmt_fe_unpin_folio", "gmt_fx_unpin_folio", "gmt_kp_unpin_folio",
+		  "gmt_kr_unpin_folio", "unpin_folio", T_UNPIN_FOLIO),
+	UNPIN_API("gmt_fe_unpin_upage", "gmt_fx_unpin_upage", "gmt_kp_unpin_upage",
+		  "gmt_kr_unpin_upage", "unpin_user_page", T_UNPIN_UPAGE),
+#undef UNPIN_API
 };
 
 const int gmt_nr_prog_specs = sizeof(gmt_prog_specs) / sizeof(gmt_prog_specs[0]);

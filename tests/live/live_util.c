@@ -271,6 +271,42 @@ json_object *live_at_offset(json_object *list, long long gmem_offset)
 	return found;
 }
 
+int live_check_page_pins(json_object *starts, json_object *ends, long long off, long long ino,
+			 const char *comm, bool (*pinned_by)(json_object *pin), const char *what)
+{
+	int pins = 0, unpins = 0;
+	size_t j;
+
+	for (j = 0; j < json_object_array_length(starts); j++) {
+		json_object *s = json_object_array_get_idx(starts, j);
+
+		if (live_get_int(s, "gmem_offset") != off)
+			continue;
+		pins++;
+		assert_string_equal(live_get_str(s, "comm"), comm);
+		assert_int_equal(live_get_int(s, "gmem_ino"), ino);
+		assert_int_equal(live_get_int(s, "pins"), 1);
+		assert_int_equal(live_get_int(s, "size"), 4096);
+		assert_true(live_get_int(s, "folio") != 0);
+		if (!pinned_by(s))
+			fail_msg("pin at 0x%llx: no %s pinning frame in its kernel stack: %s", off,
+				 what, json_object_to_json_string(s));
+	}
+	for (j = 0; j < json_object_array_length(ends); j++) {
+		json_object *e = json_object_array_get_idx(ends, j);
+
+		if (live_get_int(e, "gmem_offset") != off)
+			continue;
+		unpins++;
+		assert_int_equal(live_get_int(e, "gmem_ino"), ino);
+		assert_int_equal(live_get_int(e, "pins"), 1);
+		assert_string_equal(live_get_str(e, "end"), "unpin");
+	}
+	if (pins < 1 || pins != unpins)
+		fail_msg("%s: page at 0x%llx: %d pins, %d unpins", what, off, pins, unpins);
+	return pins;
+}
+
 char *live_feature_unavailable(json_object *records, const char *feature)
 {
 	json_object *att = live_filter(records, "attach", NULL), *progs;

@@ -61,6 +61,13 @@ json_object *live_holders_of(json_object *records, const char *event, long long 
 			     const char *kind);
 /* the record of list at this guest_memfd offset: NULL if none, a failure if two */
 json_object *live_at_offset(json_object *list, long long gmem_offset);
+/* kernel pins (gup_pin records) of the guest_memfd page at off of inode ino:
+ * at least one pin, every pin with its unpin (gup-fast may take one and put
+ * it back before the slow path's: both show), one page each, by comm, and
+ * each pin's kernel stack through the pinner's code (pinned_by); fails
+ * naming what (e.g. "io_uring") if not. Returns the number of pins. */
+int live_check_page_pins(json_object *starts, json_object *ends, long long off, long long ino,
+			 const char *comm, bool (*pinned_by)(json_object *pin), const char *what);
 /* why the attach record says FEATURE could not be had (a copy to free), NULL
  * if one of its programs attached */
 char *live_feature_unavailable(json_object *records, const char *feature);

@@ -22,12 +22,15 @@
 #define PIN_OFF		0x3000
 #define PIN_PAGES	3
 
-/* the kernel's DMA pinning code, by how the workload maps */
-static bool pinned_by_dma(json_object *pin, bool vfio)
+/* the kernel's DMA pinning code: VFIO type1 (vfio_pin_pages_remote,
+ * vfio_pin_map_dma, ...) or iommufd (iopt_*, pfn_reader_*, iommufd_*) */
+static bool pinned_by_vfio(json_object *pin)
 {
-	if (vfio)	/* vfio_pin_pages_remote, vfio_pin_map_dma, ... */
-		return live_kstack_has(pin, "vfio_");
-	/* iopt_fill_domains_pages, iopt_pages_fill_xarray, pfn_reader_*, ... */
+	return live_kstack_has(pin, "vfio_");
+}
+
+static bool pinned_by_iommufd(json_object *pin)
+{
 	return live_kstack_has(pin, "iopt_") || live_kstack_has(pin, "pfn_reader") ||
 	       live_kstack_has(pin, "iommufd_");
 }
@@ -87,42 +90,13 @@ static void dma_pins(const char *how)
 	for (i = 0; i < PIN_PAGES; i++) {
 		long long o = PIN_OFF + (long long)i * PAGE;
 		json_object *h = json_object_array_get_idx(holders, 0);
-		int n = 0, m = 0;
-		size_t j;
 
 		/* the DMA holder's range covers the page the kernel saw pinned */
 		assert_int_equal(live_get_int(h, "gmem_ino"), ino);
 		assert_true(live_get_int(h, "gmem_offset") <= o &&
 			    o + PAGE <= live_get_int(h, "gmem_offset") + live_get_int(h, "size"));
-		/* every pin of the page has its unpin (gup-fast may take one and
-		 * put it back before the slow path's: both show) */
-		for (j = 0; j < json_object_array_length(starts); j++) {
-			json_object *s = json_object_array_get_idx(starts, j);
-
-			if (live_get_int(s, "gmem_offset") != o)
-				continue;
-			n++;
-			assert_string_equal(live_get_str(s, "comm"), "gmem-workload");
-			assert_int_equal(live_get_int(s, "gmem_ino"), ino);
-			assert_int_equal(live_get_int(s, "pins"), 1);
-			if (!pinned_by_dma(s, vfio))
-				fail_msg("pin at 0x%llx: no %s pinning frame in its kernel stack: %s",
-					 o, how, json_object_to_json_string(s));
-		}
-		for (j = 0; j < json_object_array_length(ends); j++) {
-			json_object *e = json_object_array_get_idx(ends, j);
-
-			if (live_get_int(e, "gmem_offset") != o)
-				continue;
-			m++;
-			assert_int_equal(live_get_int(e, "gmem_ino"), ino);
-			assert_int_equal(live_get_int(e, "pins"), 1);
-			assert_string_equal(live_get_str(e, "end"), "unpin");
-		}
-		if (n < 1 || n != m) {
-			live_dump(out, 60);
-			fail_msg("page at 0x%llx: %d pins, %d unpins", o, n, m);
-		}
+		live_check_page_pins(starts, ends, o, ino, "gmem-workload",
+				     vfio ? pinned_by_vfio : pinned_by_iommufd, how);
 	}
 	print_message("%s: %d DMA pins seen in the kernel, e.g. %s\n", how, PIN_PAGES,
 		      json_object_to_json_string(json_object_object_get(
