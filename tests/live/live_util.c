@@ -307,6 +307,13 @@ int live_check_page_pins(json_object *starts, json_object *ends, long long off, 
 	return pins;
 }
 
+bool live_bench_wanted(const char *name)
+{
+	const char *t = getenv("GMT_TESTS"), *b = getenv("GMT_BENCH");
+
+	return (b && !strcmp(b, "1")) || (t && strstr(t, name));
+}
+
 char *live_feature_unavailable(json_object *records, const char *feature)
 {
 	json_object *att = live_filter(records, "attach", NULL), *progs;

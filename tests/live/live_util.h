@@ -92,6 +92,8 @@ bool live_promised(const char *key);
 		skip();							\
 	} while (0)
 
+/* a benchmark that runs only when asked: GMT_TESTS names it, or GMT_BENCH=1 */
+bool live_bench_wanted(const char *name);
 /* skip (with the reason printed) unless root, /dev/kvm and a tracer can attach */
 bool live_require_tracing(void);
 /* the gmemtrace under test has the export command (the VM suite's static
