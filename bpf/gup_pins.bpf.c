@@ -226,28 +226,28 @@ static __always_inline void api_unpin_done(void)
 
 /* 6.13, "mm: add unpin_user_folio" (io_uring's buffers, memfd_pin_folios) */
 SEC("fentry/unpin_user_folio")
-int BPF_PROG(gmt_fe_unpin_ufolio, struct folio *folio, unsigned long npages)
+int BPF_PROG(gmt_fe_unpin_uf, struct folio *folio, unsigned long npages)
 {
 	api_unpin(ctx, folio, (int)npages);
 	return 0;
 }
 
 SEC("fexit/unpin_user_folio")
-int BPF_PROG(gmt_fx_unpin_ufolio)
+int BPF_PROG(gmt_fx_unpin_uf)
 {
 	api_unpin_done();
 	return 0;
 }
 
 SEC("kprobe/unpin_user_folio")
-int BPF_KPROBE(gmt_kp_unpin_ufolio, struct folio *folio, unsigned long npages)
+int BPF_KPROBE(gmt_kp_unpin_uf, struct folio *folio, unsigned long npages)
 {
 	api_unpin(ctx, folio, (int)npages);
 	return 0;
 }
 
 SEC("kretprobe/unpin_user_folio")
-int BPF_KRETPROBE(gmt_kr_unpin_ufolio)
+int BPF_KRETPROBE(gmt_kr_unpin_uf)
 {
 	api_unpin_done();
 	return 0;
@@ -255,28 +255,28 @@ int BPF_KRETPROBE(gmt_kr_unpin_ufolio)
 
 /* 6.11, "mm/gup: introduce memfd_pin_folios() for pinning memfd folios" */
 SEC("fentry/unpin_folio")
-int BPF_PROG(gmt_fe_unpin_folio, struct folio *folio)
+int BPF_PROG(gmt_fe_unpin_f, struct folio *folio)
 {
 	api_unpin(ctx, folio, 1);
 	return 0;
 }
 
 SEC("fexit/unpin_folio")
-int BPF_PROG(gmt_fx_unpin_folio)
+int BPF_PROG(gmt_fx_unpin_f)
 {
 	api_unpin_done();
 	return 0;
 }
 
 SEC("kprobe/unpin_folio")
-int BPF_KPROBE(gmt_kp_unpin_folio, struct folio *folio)
+int BPF_KPROBE(gmt_kp_unpin_f, struct folio *folio)
 {
 	api_unpin(ctx, folio, 1);
 	return 0;
 }
 
 SEC("kretprobe/unpin_folio")
-int BPF_KRETPROBE(gmt_kr_unpin_folio)
+int BPF_KRETPROBE(gmt_kr_unpin_f)
 {
 	api_unpin_done();
 	return 0;
@@ -284,28 +284,28 @@ int BPF_KRETPROBE(gmt_kr_unpin_folio)
 
 /* 5.6, "mm/gup: introduce pin_user_pages*() and FOLL_PIN" */
 SEC("fentry/unpin_user_page")
-int BPF_PROG(gmt_fe_unpin_upage, struct page *page)
+int BPF_PROG(gmt_fe_unpin_up, struct page *page)
 {
 	api_unpin(ctx, (struct folio *)gmt_page_folio((__u64)page), 1);
 	return 0;
 }
 
 SEC("fexit/unpin_user_page")
-int BPF_PROG(gmt_fx_unpin_upage)
+int BPF_PROG(gmt_fx_unpin_up)
 {
 	api_unpin_done();
 	return 0;
 }
 
 SEC("kprobe/unpin_user_page")
-int BPF_KPROBE(gmt_kp_unpin_upage, struct page *page)
+int BPF_KPROBE(gmt_kp_unpin_up, struct page *page)
 {
 	api_unpin(ctx, (struct folio *)gmt_page_folio((__u64)page), 1);
 	return 0;
 }
 
 SEC("kretprobe/unpin_user_page")
-int BPF_KRETPROBE(gmt_kr_unpin_upage)
+int BPF_KRETPROBE(gmt_kr_unpin_up)
 {
 	api_unpin_done();
 	return 0;

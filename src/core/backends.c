@@ -259,12 +259,12 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 		   "kernel pins: a FOLL_PIN released through " fn, 1, t),			\
 	KSIDE_WANT(kr, GMT_BE_KPROBE, "kretprobe " fn, "kernel_unpins_api",			\
 		   GMT_WANT_KERNEL_PINS, "kernel pins: " fn " returned", 1, t)
-	UNPIN_API("gmt_fe_unpin_ufolio", "gmt_fx_unpin_ufolio", "gmt_kp_unpin_ufolio",
-		  "gmt_kr_unpin_ufolio", "unpin_user_folio", T_UNPIN_UFOLIO),
-	UNPIN_API("gmt_fe_unpin_folio", "gmt_fx_unpin_folio", "gmt_kp_unpin_folio",
-		  "gmt_kr_unpin_folio", "unpin_folio", T_UNPIN_FOLIO),
-	UNPIN_API("gmt_fe_unpin_upage", "gmt_fx_unpin_upage", "gmt_kp_unpin_upage",
-		  "gmt_kr_unpin_upage", "unpin_user_page", T_UNPIN_UPAGE),
+	UNPIN_API("gmt_fe_unpin_uf", "gmt_fx_unpin_uf", "gmt_kp_unpin_uf",
+		  "gmt_kr_unpin_uf", "unpin_user_folio", T_UNPIN_UFOLIO),
+	UNPIN_API("gmt_fe_unpin_f", "gmt_fx_unpin_f", "gmt_kp_unpin_f",
+		  "gmt_kr_unpin_f", "unpin_folio", T_UNPIN_FOLIO),
+	UNPIN_API("gmt_fe_unpin_up", "gmt_fx_unpin_up", "gmt_kp_unpin_up",
+		  "gmt_kr_unpin_up", "unpin_user_page", T_UNPIN_UPAGE),
 #undef UNPIN_API
 };
 
