@@ -37,8 +37,11 @@ static const char features_doc[] =
 
 enum { F_NO = GMT_FEAT_NO, F_YES = GMT_FEAT_YES, F_NA = GMT_FEAT_NA };
 
+/* every program twice (its backend row, its --verify row) and the other
+ * sections' rows: 128 left --verify's last rows out once the table passed
+ * 60 programs */
 struct ftable {
-	struct gmt_feature_row rows[128];
+	struct gmt_feature_row rows[2 * GMT_MAX_PROGS + 64];
 	int n;
 };
 
@@ -51,8 +54,10 @@ static struct gmt_feature_row *add(struct ftable *t, const char *section, int st
 	struct gmt_feature_row *r;
 	va_list ap;
 
-	if (t->n >= (int)(sizeof(t->rows) / sizeof(t->rows[0])))
+	if (t->n >= (int)(sizeof(t->rows) / sizeof(t->rows[0]))) {
+		gmt_err("internal: the features table is full: %s %s left out", section, name);
 		return NULL;
+	}
 	r = &t->rows[t->n++];
 	r->section = section;
 	r->state = state;
