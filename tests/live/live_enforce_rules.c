@@ -386,19 +386,6 @@ static void test_vhost_ioctls_untouched(void **state)
 	close(fd);
 }
 
-/* the test process into a cgroup v2 directory (its children follow) */
-static void move_self(const char *cgroup)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "%d\n", (int)getpid());
-	assert_int_equal(fclose(f), 0);
-}
-
 #define CG_ROOT	"/sys/fs/cgroup"
 #define CG_A	CG_ROOT "/gmt-vm-a"
 #define CG_B	CG_ROOT "/gmt-vm-b"
@@ -424,12 +411,12 @@ static void test_vm_creator_cgroup(void **state)
 	assert_true(!mkdir(CG_A, 0755) || errno == EEXIST);
 	assert_true(!mkdir(CG_B, 0755) || errno == EEXIST);
 	pid = start("vmcg.yaml", VM_CGROUP_RULE, out, err);
-	move_self(CG_A);
+	live_cgroup_move_self(CG_A);
 	n = live_g1_rets(rets, 4, "--conversions", "2", NULL);
-	move_self(CG_B);
+	live_cgroup_move_self(CG_B);
 	live_expect_rets(rets, n, 2, 0);
 	n = live_g1_rets(rets, 4, "--conversions", "2", NULL);
-	move_self(CG_ROOT);
+	live_cgroup_move_self(CG_ROOT);
 	live_expect_rets(rets, n, 2, 2);
 	stop(pid, err);
 	recs = live_read_ndjson(out);
