@@ -106,6 +106,7 @@ static void test_unpin_nothing(void **state)
 /* --pin, then SIGKILL of the gmemtrace that pinned: 0, or skipped/failed */
 static int pin_and_kill(const char *name, const char *policy_text)
 {
+	struct live_bpf_objs o;
 	const char *out, *err;
 	char file[64];
 	pid_t pid;
@@ -123,6 +124,10 @@ static int pin_and_kill(const char *name, const char *policy_text)
 	assert_true(live_wait_for(err, "pinned at " PIN_DIR, 5));
 	kill(pid, SIGKILL);
 	live_wait(pid, 20);
+	/* the hook, the ioctl tracepoints and VM release at least stay */
+	o = live_bpf_objects("gmt_");
+	print_message("pinned: %d gmt_* programs, %d links, %d maps\n", o.progs, o.links, o.maps);
+	assert_true(o.links >= 4);
 	return 0;
 }
 
@@ -242,9 +247,8 @@ static void test_pin_survives_normal_exit(void **state)
  * Without pinned VM identity both fail: no creator cgroup is known (rule 11
  * matches nothing) and every VM is vm_id 0, one bucket for all.
  */
-#define PIN_CG_ROOT	"/sys/fs/cgroup"
-#define PIN_CG_A	PIN_CG_ROOT "/gmt-pin-a"
-#define PIN_CG_B	PIN_CG_ROOT "/gmt-pin-b"
+#define PIN_CG_A	LIVE_CG_ROOT "/gmt-pin-a"
+#define PIN_CG_B	LIVE_CG_ROOT "/gmt-pin-b"
 #define VM_RULES "version: 1\ndefault: allow\nrules:\n  - id: 11\n    action: deny\n" \
 		 "    match:\n      vm: { creator_cgroup: " PIN_CG_A " }\n" \
 		 "  - id: 4\n    action: deny\n" \
@@ -261,12 +265,7 @@ static void test_pin_vms_after_kill(void **state)
 
 	if (!live_policy_can_veto())
 		skip();
-	if (access(PIN_CG_ROOT "/cgroup.procs", W_OK)) {
-		live_cannot_run("CONVERSIONS", "no writable cgroup v2 hierarchy at " PIN_CG_ROOT);
-		return;
-	}
-	assert_true(!mkdir(PIN_CG_A, 0755) || errno == EEXIST);
-	assert_true(!mkdir(PIN_CG_B, 0755) || errno == EEXIST);
+	live_cgroups_make(PIN_CG_A, PIN_CG_B);
 	if (pin_and_kill("pinvms", VM_RULES)) {
 		live_cannot_run("LSM", "enforce --pin did not attach");
 		return;
@@ -279,7 +278,7 @@ static void test_pin_vms_after_kill(void **state)
 	n = live_g1_rets(rets, 8, "--conversions", "5", NULL);
 	live_expect_rets(rets, n, 5, 3);	/* rule 4: its own bucket */
 	n = live_g1_rets(rets, 8, "--conversions", "5", NULL);
-	live_cgroup_move_self(PIN_CG_ROOT);
+	live_cgroup_move_self(LIVE_CG_ROOT);
 	live_expect_rets(rets, n, 5, 3);	/* another VM, another bucket */
 
 	pol = stat_policy(live_tmp("pinvms-stat.json"));
@@ -371,6 +370,43 @@ static void test_pin_g3_after_kill(void **state)
 	g3_expect(0, 0);
 }
 
+/*
+ * `toctou: kill` after the SIGKILL: gmem-workload --race flips its
+ * argument's size between 4K and 8K while converting; rule 5 denies 8K.
+ * When the hook read 4K and the kernel copied 8K, the pinned check kills
+ * the racing thread: the workload dies of SIGKILL (live_toctou.c has the
+ * same race with an enforce that runs). G1 where the row has conversions,
+ * else G3. The race is timing: up to 10 runs.
+ */
+#define PIN_TOCTOU_KILL "version: 1\ndefault: allow\ntoctou: kill\nrules:\n  - id: 5\n" \
+			"    action: deny\n    match:\n      size: { min: 8K }\n"
+
+static void test_pin_toctou_kill_after_kill(void **state)
+{
+	bool g1 = live_promised("CONVERSIONS");
+	const char *wl[] = { live_bin("gmem-workload"), "--uapi", g1 ? "g1" : "g3",
+			     "--conversions", "0", "--gmem-size", "64K", "--race", "5000",
+			     g1 ? NULL : "--in-place", NULL };
+	int tries, rc = 0;
+
+	if (!g1 && !live_promised("G3")) {
+		print_message("SKIP: no kernel copy to compare here (conversions=yes or g3=yes)\n");
+		skip();
+	}
+	if (geteuid())
+		skip();
+	if (pin_and_kill("pin-toctou", PIN_TOCTOU_KILL)) {
+		live_cannot_run("LSM", "enforce --pin did not attach");
+		return;
+	}
+	for (tries = 1; tries <= 10 && rc != 128 + SIGKILL; tries++)
+		rc = live_run((char *const *)wl, NULL, NULL, 120);
+	print_message("%s race under the pinned check: rc %d after %d run(s)\n", wl[2], rc,
+		      tries - 1);
+	assert_int_equal(rc, 128 + SIGKILL);
+	assert_int_equal(live_gmemtrace(NULL, NULL, "enforce", "--unpin", NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +416,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_pin_survives_normal_exit, unpin_teardown),
 		cmocka_unit_test_teardown(test_pin_vms_after_kill, unpin_teardown),
 		cmocka_unit_test_teardown(test_pin_g3_after_kill, unpin_teardown),
+		cmocka_unit_test_teardown(test_pin_toctou_kill_after_kill, unpin_teardown),
 	};
 
 	return cmocka_run_group_tests_name("live_enforce_pin", tests, NULL, NULL);

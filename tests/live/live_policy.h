@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/bpf.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "live_util.h"
@@ -247,6 +248,18 @@ static inline struct live_bpf_objs live_bpf_objects(const char *prefix)
 static inline struct live_bpf_objs live_bpf_gmt_objects(void)
 {
 	return live_bpf_objects("gmt_pol_");
+}
+
+#define LIVE_CG_ROOT	"/sys/fs/cgroup"
+
+/* two cgroups under LIVE_CG_ROOT for VM creators (skips, or fails on a row
+ * with conversions, without a writable cgroup v2 hierarchy) */
+static inline void live_cgroups_make(const char *a, const char *b)
+{
+	if (access(LIVE_CG_ROOT "/cgroup.procs", W_OK))
+		live_cannot_run("CONVERSIONS", "no writable cgroup v2 hierarchy at " LIVE_CG_ROOT);
+	assert_true(!mkdir(a, 0755) || errno == EEXIST);
+	assert_true(!mkdir(b, 0755) || errno == EEXIST);
 }
 
 /* the test process into a cgroup v2 directory (its children follow) */
