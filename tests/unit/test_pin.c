@@ -84,11 +84,34 @@ static void test_unpin_many(void **state)
 	assert_true(res.dir_removed);
 }
 
+/* an entry that cannot be removed: named with its errno, the rest goes,
+ * the directory stays, the error is returned */
+static void test_unpin_failure(void **state)
+{
+	static struct gmt_unpin_result res;
+	char dir[] = "/tmp/gmt-pin-XXXXXX", sub[64];
+
+	assert_non_null(mkdtemp(dir));
+	touch(dir, GMT_PIN_LINK);
+	snprintf(sub, sizeof(sub), "%s/stuck", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);	/* unlink(2) refuses a directory */
+	assert_true(gmt_unpin(dir, &res) < 0);
+	assert_int_equal(res.nr_removed, 1);
+	assert_string_equal(res.removed[0], "link");
+	assert_int_equal(res.nr_failed, 1);
+	assert_string_equal(res.failed[0].name, "stuck");
+	assert_int_not_equal(res.failed[0].err, 0);
+	assert_false(res.dir_removed);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_count_and_unpin),
 		cmocka_unit_test(test_unpin_many),
+		cmocka_unit_test(test_unpin_failure),
 	};
 
 	return cmocka_run_group_tests_name("pin", tests, NULL, NULL);
