@@ -218,7 +218,7 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	skel->rodata->cfg_emit_context = cfg->emit_context;
 	skel->rodata->cfg_wakeup_bytes = cfg->wakeup_bytes;
 	skel->rodata->cfg_guest_requests = cfg->guest_requests && cfg->emit_events;
-	skel->rodata->cfg_stats = !cfg->emit_events || cfg->stats;
+	skel->rodata->cfg_stats = !cfg->no_stats && (!cfg->emit_events || cfg->stats);
 	skel->rodata->cfg_follow = cfg->filter_pid;
 	skel->rodata->cfg_pol_mode = cfg->pol_mode;
 	skel->rodata->cfg_pol_toctou = cfg->pol_toctou;

@@ -44,6 +44,8 @@ struct gmt_config {
 	unsigned int follow_max;	/* gmt_pids entries; 0: GMT_MAX_FOLLOWED */
 	bool stats;			/* per-VM aggregates while streaming (always
 					 * on without events) */
+	bool no_stats;			/* none at all: nobody reads them (enforce,
+					 * whose pinned programs could not free slots) */
 	bool holders_dma_off;		/* GMT_HOLDERS_DMA=off: no VFIO / iommufd ioctls */
 	__u64 vmemmap_base;		/* struct page of pfn 0 (src/core/vmemmap.h); 0:
 					 * unknown, no iommu:map attribution */

@@ -541,4 +541,28 @@ struct gmt_features_view {
 	int nr_rows;
 };
 
+/* `enforce --unpin`: what was removed from the pinned set */
+struct gmt_unpin_failure_view {
+	const char *name;		/* the entry under dir */
+	int err;			/* errno */
+};
+
+struct gmt_unpin_hook_view {
+	const char *prog;		/* a hook still attached, held by a running enforce */
+	__u32 link_id, prog_id;
+};
+
+struct gmt_unpin_view {
+	__u64 ts_ns;			/* CLOCK_MONOTONIC */
+	const char *dir;
+	const char *const *removed;	/* entry names, nr_removed_named of them */
+	int nr_removed_named, nr_removed;	/* names shown; removed in all */
+	bool dir_removed;
+	const struct gmt_unpin_failure_view *failed;
+	int nr_failed_named, nr_failed;
+	int dir_err;			/* errno reading or removing dir, 0 */
+	const struct gmt_unpin_hook_view *attached;
+	int nr_attached;
+};
+
 #endif /* GMT_VIEW_H */
