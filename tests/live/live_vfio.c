@@ -116,50 +116,26 @@ static void check_converts(json_object *conv, const char *how, long long pid, bo
 			 PIN_OFF, json_object_to_json_string(conv));
 }
 
-/* the holder records of one kind */
-static json_object *of_kind(json_object *recs, const char *kind)
-{
-	json_object *out = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(recs); i++) {
-		json_object *r = json_object_array_get_idx(recs, i);
-
-		if (!strcmp(live_get_str(r, "kind"), kind))
-			json_object_array_add(out, json_object_get(r));
-	}
-	return out;
-}
-
 /* the iommu:map view of the same mapping: page 5 of the workload's
  * guest_memfd at its IOVA, with paddr, folio, kernel stack and VM; ended
- * by the unmap (records of every pid: a mapping need not be the VMM's) */
+ * by the unmap (both made by the workload's ioctls) */
 static long long check_iommu_map(json_object *recs, json_object *wl, long long pid)
 {
-	json_object *all_s = live_filter(recs, "event", "holder_start");
-	json_object *all_e = live_filter(recs, "event", "holder_end");
-	json_object *starts = of_kind(all_s, "iommu_map"), *ends = of_kind(all_e, "iommu_map");
+	json_object *starts = live_holders_of(recs, "holder_start", pid, "iommu_map");
+	json_object *ends = live_holders_of(recs, "holder_end", pid, "iommu_map");
+	json_object *h = live_at_offset(starts, PIN_OFF), *st;
 	long long ino = live_get_int(json_object_array_get_idx(get(wl, "vms"), 0), "gmem_ino");
-	json_object *h = NULL, *st;
 	bool ended = false;
 	long long id;
 	size_t i;
 
-	for (i = 0; i < json_object_array_length(starts); i++) {
-		json_object *r = json_object_array_get_idx(starts, i);
-
-		if (live_get_int(r, "gmem_ino") != ino)
-			continue;
-		if (h)
-			fail_msg("two iommu_map holders of the workload's guest_memfd: %s",
-				 json_object_to_json_string(starts));
-		h = r;
-	}
 	if (!h) {
 		live_dump(live_tmp("vfio.err"), 20);
-		fail_msg("no iommu_map holder of inode %lld: %s", ino,
+		fail_msg("no iommu_map holder at 0x%x: %s", PIN_OFF,
 			 json_object_to_json_string(starts));
 	}
+	assert_int_equal(json_object_array_length(starts), 1);
+	assert_int_equal(live_get_int(h, "gmem_ino"), ino);
 	assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF);
 	assert_int_equal(live_get_int(h, "size"), PAGE);
 	assert_int_equal(live_get_int(h, "iova"), PIN_IOVA);
@@ -183,8 +159,6 @@ static long long check_iommu_map(json_object *recs, json_object *wl, long long p
 	id = live_get_int(h, "holder_id");
 	json_object_put(starts);
 	json_object_put(ends);
-	json_object_put(all_s);
-	json_object_put(all_e);
 	return id;
 }
 
@@ -237,7 +211,7 @@ static void run_case(const char *how, bool dma_off)
 			       "--", live_bin("gmem-workload"), "--in-place", "--conversions", "0",
 			       "--gmem-size", "64K", "--pin-pages", "5", "--pin-with", how,
 			       "--scenario", "block-retry", "--hold", "2", "--json-out", wlj, NULL };
-	json_object *recs, *wl, *starts, *ends, *conv, *all_s, *all_e;
+	json_object *recs, *wl, *starts, *ends, *conv;
 	const char *why, *kind;
 	long long pid, map_id;
 
@@ -274,11 +248,9 @@ static void run_case(const char *how, bool dma_off)
 	recs = live_read_ndjson(out);
 	assert_non_null(recs);
 	pid = live_get_int(wl, "pid");
-	all_s = live_events_of_pid(recs, "holder_start", pid);
-	all_e = live_events_of_pid(recs, "holder_end", pid);
 	kind = !strcmp(how, "vfio") ? "vfio_dma" : "iommufd";
-	starts = of_kind(all_s, kind);
-	ends = of_kind(all_e, kind);
+	starts = live_holders_of(recs, "holder_start", pid, kind);
+	ends = live_holders_of(recs, "holder_end", pid, kind);
 	conv = live_events_of_pid(recs, "convert", pid);
 	map_id = check_iommu_map(recs, wl, pid);
 	check_converts(conv, how, pid, dma_off, map_id);
@@ -286,8 +258,6 @@ static void run_case(const char *how, bool dma_off)
 		assert_int_equal(json_object_array_length(starts), 0);
 	else
 		check_holder(starts, ends, wl, how);
-	json_object_put(all_s);
-	json_object_put(all_e);
 	json_object_put(conv);
 	json_object_put(starts);
 	json_object_put(ends);
@@ -317,7 +287,7 @@ static void test_vfio_holder_exit(void **state)
 			       "--", live_bin("gmem-workload"), "--in-place", "--conversions", "0",
 			       "--gmem-size", "64K", "--pin", "1", "--pin-offset", "0x5000",
 			       "--pin-with", "vfio", "--hold", "60", NULL };
-	json_object *recs, *starts, *ends, *all_s, *all_e;
+	json_object *recs, *starts, *ends;
 	char line[512];
 	long long pid;
 	pid_t tracer;
@@ -342,12 +312,8 @@ static void test_vfio_holder_exit(void **state)
 	live_wait(tracer, 60);	/* the workload was killed: its status is not ours */
 	recs = live_read_ndjson(out);
 	assert_non_null(recs);
-	all_s = live_events_of_pid(recs, "holder_start", pid);
-	all_e = live_events_of_pid(recs, "holder_end", pid);
-	starts = of_kind(all_s, "vfio_dma");
-	ends = of_kind(all_e, "vfio_dma");
-	json_object_put(all_s);
-	json_object_put(all_e);
+	starts = live_holders_of(recs, "holder_start", pid, "vfio_dma");
+	ends = live_holders_of(recs, "holder_end", pid, "vfio_dma");
 	assert_int_equal(json_object_array_length(starts), 1);
 	assert_int_equal(json_object_array_length(ends), 1);
 	assert_int_equal(live_get_int(json_object_array_get_idx(ends, 0), "holder_id"),
