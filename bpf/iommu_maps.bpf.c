@@ -209,8 +209,9 @@ struct unmap_ctx {
 static long iommu_end_cb(struct bpf_map *map, struct gmt_holder_key *k, struct gmt_hval *v,
 			 struct unmap_ctx *c)
 {
+	/* any overlap ends it: a part unmapped is a mapping gone (early, never late) */
 	if (k->index != GMT_HOLD_IOMMU_MAP || k->ring_fd != -1 || k->tgid ||
-	    k->iova < c->lo || k->iova >= c->hi)
+	    k->iova >= c->hi || k->iova + v->h.len <= c->lo)
 		return 0;
 	gmt_hold_emit(v, GMT_EV_HOLDER_END, GMT_HOLD_END_UNMAP, c->now);
 	if (!bpf_map_delete_elem(map, k))
@@ -218,7 +219,7 @@ static long iommu_end_cb(struct bpf_map *map, struct gmt_holder_key *k, struct g
 	return 0;
 }
 
-/* the holders whose IOVA the unmap covers end, whichever domain they were in */
+/* the holders whose IOVAs the unmap touches end, whichever domain they were in */
 SEC("tp_btf/unmap")
 int BPF_PROG(gmt_iommu_unmap, unsigned long iova, size_t size, size_t unmapped_size)
 {
