@@ -264,7 +264,14 @@ int BPF_KRETPROBE(gmt_kr_unpin_f)
 SEC("fentry/unpin_user_page")
 int BPF_PROG(gmt_fe_unpin_up, struct page *page)
 {
-	api_unpin(ctx, (struct folio *)gmt_page_folio((__u64)page), 1);
+	__u64 addr = 0;
+
+	/* the address as a plain number: gmt_page_folio masks it, and the
+	 * verifier refuses math on a trusted pointer ("math between
+	 * trusted_ptr_ pointer and register with unbounded min value is not
+	 * allowed": EINVAL at load on 6.12, 7.2 and 7.3) */
+	bpf_probe_read_kernel(&addr, sizeof(addr), &ctx[0]);
+	api_unpin(ctx, (struct folio *)gmt_page_folio(addr), 1);
 	return 0;
 }
 
