@@ -192,7 +192,7 @@ static void check_said(const char *how, bool walk_off, const char *why)
 	assert_true(live_get_int(f, "unattributed") > 0);
 	if (!strstr(live_get_str(f, "unattributed_why"), why))
 		fail_msg("unattributed_why: %s", live_get_str(f, "unattributed_why"));
-	if (walk_off && !live_wait_for(errf, "VFIO DMA walk not available", 1))
+	if (walk_off && !live_wait_for(errf, "VFIO/iommufd DMA walk not available", 1))
 		fail_msg("refs did not say the DMA walk is off");
 	wl_stop(&w);
 	json_object_put(f);
@@ -202,7 +202,7 @@ static void check_said(const char *how, bool walk_off, const char *why)
 /* the walk turned off: the same pin is unattributed, and the output says why */
 static void test_vfio_walk_off_said(void **state)
 {
-	check_said("vfio", true, "VFIO DMA walk not available: turned off");
+	check_said("vfio", true, "VFIO/iommufd DMA walk not available: turned off");
 }
 
 /* an IOAS's areas are not walked: the pin is unattributed, with that reason */
