@@ -96,7 +96,10 @@ static __always_inline int gmt_rb_walk_step(struct gmt_rb_walk *w)
 /* after visiting w->node: on to its right subtree, or up */
 static __always_inline void gmt_rb_walk_next(struct gmt_rb_walk *w)
 {
-	struct rb_node *next = BPF_CORE_READ(w->node, rb_right);
+	/* w->node apart: inside BPF_CORE_READ, w's own member would be
+	 * relocated too, against a kernel type that does not exist */
+	struct rb_node *n = w->node;
+	struct rb_node *next = BPF_CORE_READ(n, rb_right);
 
 	if (next) {
 		w->node = next;
