@@ -101,28 +101,43 @@ static json_object *pinned_folio(json_object *recs, pid_t pid)
 	return folio_at(recs, pid, PIN_OFF);
 }
 
-/* the text format names the same holder on the folio's holder line */
-static void check_text(pid_t pid, long long fd)
+/* the text format names the same holder on the folio's holder line: want */
+static void check_text(pid_t pid, const char *want)
 {
-	const char *out = live_tmp("refs-vfio.txt"), *err = live_tmp("refs-vfio.txt.err");
-	char p[16], want[128];
+	const char *out = live_tmp("refs-dma.txt"), *err = live_tmp("refs-dma.txt.err");
+	char p[16];
 	const char *argv[] = { live_bin("gmemtrace"), "refs", "--holders", "-p", p, "-o", out,
 			       NULL };
 
 	snprintf(p, sizeof(p), "%d", pid);
 	assert_int_equal(live_run((char *const *)argv, NULL, err, 120), 0);
-	live_dump(out, 10);
-	snprintf(want, sizeof(want), "holder vfio_dma: pid %d (gmem-workload) container fd %lld "
-		 "iova 0x%x", pid, fd, IOVA_BASE + PIN_OFF);
-	if (!live_wait_for(out, want, 1))
+	if (!live_wait_for(out, want, 1)) {
+		live_dump(out, 10);
 		fail_msg("no \"%s\" in refs' text output", want);
+	}
+}
+
+/* h maps page 5 alone, at its IOVA, and is the folio's one pin: nothing
+ * left unexplained */
+static void check_page_holder(json_object *h, json_object *f, pid_t pid)
+{
+	assert_int_equal(live_get_int(h, "pid"), pid);
+	assert_string_equal(live_get_str(h, "comm"), "gmem-workload");
+	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
+	assert_int_equal(live_get_int(h, "mapping_iova"), IOVA_BASE + PIN_OFF);
+	assert_int_equal(live_get_int(h, "mapping_size"), PAGE);
+	assert_int_equal(live_get_int(h, "pages"), 1);
+	assert_true(live_is_null(h, "buf_index"));
+	assert_int_equal(live_get_int(h, "refs"), live_get_int(f, "excess_refs"));
+	assert_int_equal(live_get_int(f, "unattributed"), 0);
+	assert_true(live_is_null(f, "unattributed_why"));
 }
 
 static void test_vfio_type1_found_at_start(void **state)
 {
 	const char *errf = live_tmp("refs-vfio.refs.err");
 	json_object *recs, *f, *hs, *h = NULL, *wl, *dma;
-	char pid[16];
+	char pid[16], want[160];
 	struct wl w;
 	size_t i;
 
@@ -139,17 +154,10 @@ static void test_vfio_type1_found_at_start(void **state)
 		live_dump(errf, 20);
 		fail_msg("no vfio_dma holder: %s", json_object_to_json_string(f));
 	}
-	assert_int_equal(live_get_int(h, "pid"), w.pid);
-	assert_string_equal(live_get_str(h, "comm"), "gmem-workload");
-	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
-	assert_int_equal(live_get_int(h, "mapping_iova"), IOVA_BASE + PIN_OFF);
-	assert_int_equal(live_get_int(h, "mapping_size"), PAGE);
-	assert_int_equal(live_get_int(h, "pages"), 1);
-	assert_true(live_is_null(h, "buf_index"));
-	/* the mapping is the folio's one pin: nothing left unexplained */
-	assert_int_equal(live_get_int(f, "unattributed"), 0);
-	assert_true(live_is_null(f, "unattributed_why"));
-	check_text(w.pid, live_get_int(h, "fd"));
+	check_page_holder(h, f, w.pid);
+	snprintf(want, sizeof(want), "holder vfio_dma: pid %d (gmem-workload) container fd %lld "
+		 "iova 0x%x", w.pid, live_get_int(h, "fd"), IOVA_BASE + PIN_OFF);
+	check_text(w.pid, want);
 	wl_stop(&w);
 	wl = live_read_json(w.json);
 	assert_non_null(wl);
@@ -251,7 +259,6 @@ static json_object *wl_dma(struct wl *w, json_object **wl)
 static void test_iommufd_found_at_start(void **state)
 {
 	const char *errf = live_tmp("refs-iommufd.refs.err");
-	const char *out = live_tmp("refs-iommufd.txt"), *txterr = live_tmp("refs-iommufd.txt.err");
 	json_object *recs, *f, *h, *wl, *dma;
 	char pid[16], want[160];
 	long long fd, ioas;
@@ -262,30 +269,12 @@ static void test_iommufd_found_at_start(void **state)
 	snprintf(pid, sizeof(pid), "%d", w.pid);
 	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
 	h = only_holder(recs, w.pid, "iommufd", &f);
-	assert_int_equal(live_get_int(h, "pid"), w.pid);
-	assert_string_equal(live_get_str(h, "comm"), "gmem-workload");
-	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
-	assert_int_equal(live_get_int(h, "mapping_iova"), IOVA_BASE + PIN_OFF);
-	assert_int_equal(live_get_int(h, "mapping_size"), PAGE);
-	assert_int_equal(live_get_int(h, "pages"), 1);
-	assert_int_equal(live_get_int(h, "refs"), live_get_int(f, "excess_refs"));
-	assert_int_equal(live_get_int(f, "unattributed"), 0);
-	assert_true(live_is_null(f, "unattributed_why"));
+	check_page_holder(h, f, w.pid);
 	fd = live_get_int(h, "fd");
 	ioas = live_get_int(h, "ioas_id");
-	/* the text format names it the same way */
-	{
-		const char *argv[] = { live_bin("gmemtrace"), "refs", "--holders", "-p", pid,
-				       "-o", out, NULL };
-
-		assert_int_equal(live_run((char *const *)argv, NULL, txterr, 120), 0);
-		snprintf(want, sizeof(want), "holder iommufd: pid %d (gmem-workload) iommufd fd "
-			 "%lld ioas %lld iova 0x%x", w.pid, fd, ioas, IOVA_BASE + PIN_OFF);
-		if (!live_wait_for(out, want, 1)) {
-			live_dump(out, 10);
-			fail_msg("no \"%s\" in refs' text output", want);
-		}
-	}
+	snprintf(want, sizeof(want), "holder iommufd: pid %d (gmem-workload) iommufd fd %lld "
+		 "ioas %lld iova 0x%x", w.pid, fd, ioas, IOVA_BASE + PIN_OFF);
+	check_text(w.pid, want);
 	wl_stop(&w);
 	dma = wl_dma(&w, &wl);
 	assert_int_equal(fd, live_get_int(dma, "iommufd"));
