@@ -168,17 +168,18 @@ static void test_vfio_type1_found_at_start(void **state)
 	json_object_put(recs);
 }
 
-/* more mappings in one container than one pass writes (256): the walk reads
- * its whole rb-tree, on from the IOVA where a pass stopped */
-static void test_vfio_many_mappings(void **state)
+/* more mappings in one container (IOAS) than one pass writes (256): the
+ * walk reads its whole rb-tree, on from the (IOAS and) IOVA where a pass
+ * stopped */
+static void check_many(const char *how, const char *kind)
 {
-	const char *errf = live_tmp("refs-vfio-many.refs.err");
+	const char *errf = live_tmp("refs-many.refs.err");
 	json_object *recs, *f, *hs, *h;
 	char pid[16];
 	struct wl w;
 	int i;
 
-	if (!start_pinned_n(&w, "vfio", "300", true))
+	if (!start_pinned_n(&w, how, "300", true))
 		return;
 	snprintf(pid, sizeof(pid), "%d", w.pid);
 	assert_int_equal(refs(&recs, errf, (const char *[]){ "--holders", "-p", pid, NULL }), 0);
@@ -187,7 +188,7 @@ static void test_vfio_many_mappings(void **state)
 		assert_true(json_object_object_get_ex(f, "holders", &hs) && hs);
 		assert_int_equal(len(hs), 1);
 		h = at(hs, 0);
-		assert_string_equal(live_get_str(h, "kind"), "vfio_dma");
+		assert_string_equal(live_get_str(h, "kind"), kind);
 		assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF + i * PAGE);
 		assert_int_equal(live_get_int(h, "mapping_iova"), IOVA_BASE + PIN_OFF + i * PAGE);
 		assert_int_equal(live_get_int(h, "mapping_size"), PAGE);
@@ -196,6 +197,16 @@ static void test_vfio_many_mappings(void **state)
 	}
 	wl_stop(&w);
 	json_object_put(recs);
+}
+
+static void test_vfio_many_mappings(void **state)
+{
+	check_many("vfio", "vfio_dma");
+}
+
+static void test_iommufd_many_areas(void **state)
+{
+	check_many("iommufd", "iommufd");
 }
 
 /* a pin refs --holders cannot attribute, whose reason names what was not read */
@@ -339,6 +350,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_iommufd_found_at_start, live_teardown),
 		cmocka_unit_test_teardown(test_iommufd_copy_device_on_src, live_teardown),
 		cmocka_unit_test_teardown(test_iommufd_copy_device_on_dst, live_teardown),
+		cmocka_unit_test_teardown(test_iommufd_many_areas, live_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
