@@ -17,6 +17,7 @@
  * its work is charged to the loop.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -92,18 +93,37 @@ static char *gmem_pages(void)
 /* the tracer, writing to TRACE_OUT; -1 if it died before the loop */
 static pid_t start_tracer(const char *gmt, const char *opt)
 {
-	pid_t pid = fork();
+	pid_t pid;
+	int i;
 
+	unlink(TRACE_OUT);
+	pid = fork();
 	if (!pid) {
 		execl(gmt, gmt, "trace", opt, "-o", TRACE_OUT, "-f", "json", (char *)NULL);
 		_exit(127);
 	}
-	sleep(10);	/* loaded and attached (probing by loading is slow under TCG) */
-	if (waitpid(pid, NULL, WNOHANG) == pid) {
-		fprintf(stderr, "gmt-bench-pins: gmemtrace trace %s exited before the loop\n", opt);
-		return -1;
+	/* the loop starts once the tracer says it attached (its attach
+	 * record): probing by loading takes tens of seconds under TCG */
+	for (i = 0; i < 1800; i++) {
+		char line[256];
+		bool attached = false;
+		FILE *f;
+
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		f = fopen(TRACE_OUT, "r");
+		while (f && !attached && fgets(line, sizeof(line), f))
+			attached = !strncmp(line, "{\"type\":\"attach\"", 17);
+		if (f)
+			fclose(f);
+		if (attached)
+			return pid;
+		usleep(100000);
 	}
-	return pid;
+	fprintf(stderr, "gmt-bench-pins: gmemtrace trace %s did not attach\n", opt);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
 }
 
 /* stop it and count its gup_pin records and lost events: a tracer that
