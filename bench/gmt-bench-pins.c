@@ -89,6 +89,8 @@ static char *gmem_pages(void)
 }
 
 #define TRACE_OUT	"/tmp/gmt-bench-pins.jsonl"
+#define ATTACH_REC	"{\"type\":\"attach\""
+#define SUMMARY_REC	"{\"type\":\"summary\""
 
 /* the tracer, writing to TRACE_OUT; -1 if it died before the loop */
 static pid_t start_tracer(const char *gmt, const char *opt)
@@ -113,7 +115,7 @@ static pid_t start_tracer(const char *gmt, const char *opt)
 			break;
 		f = fopen(TRACE_OUT, "r");
 		while (f && !attached && fgets(line, sizeof(line), f))
-			attached = !strncmp(line, "{\"type\":\"attach\"", 17);
+			attached = !strncmp(line, ATTACH_REC, sizeof(ATTACH_REC) - 1);
 		if (f)
 			fclose(f);
 		if (attached)
@@ -141,7 +143,7 @@ static void stop_tracer(pid_t pid, long *pins, long *lost)
 
 		if (strstr(line, "\"kind\":\"gup_pin\""))
 			(*pins)++;
-		if (!strncmp(line, "{\"type\":\"summary\"", 17) && l)
+		if (!strncmp(line, SUMMARY_REC, sizeof(SUMMARY_REC) - 1) && l)
 			*lost += atol(l + 7);
 	}
 	if (f)
