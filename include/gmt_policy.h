@@ -174,6 +174,20 @@ struct gmt_pol_bucket {
 	__u64 last_ns;
 };
 
+/*
+ * Bench only (tests/live/live_bench_policy.c, docs/bench.md): pieces of the
+ * hook a bench variant leaves out, one at a time, to measure each in one
+ * run. The hook's rodata cfg_pol_bench_skip is 0 everywhere else, and the
+ * verifier drops the tests on it.
+ */
+enum gmt_pol_bench_skip {
+	GMT_POL_BENCH_NO_COPY	= 1 << 0,	/* no bpf_copy_from_user: the bench's values */
+	GMT_POL_BENCH_NO_KIND	= 1 << 1,	/* the fd is taken to be of the cmd's kind */
+	GMT_POL_BENCH_NO_DECIDE	= 1 << 2,	/* the default action, no rule looked at */
+	GMT_POL_BENCH_NO_COUNT	= 1 << 3,	/* no per-rule counter */
+	GMT_POL_BENCH_NO_BODY	= 1 << 4,	/* return 0 once the generation is known */
+};
+
 /* the map layout depends on these: a change is an ABI change */
 _Static_assert(sizeof(struct gmt_policy_rule) == 128, "gmt_policy_rule ABI size");
 _Static_assert(sizeof(struct gmt_policy_range_index) == 8 * (4 * 64 + 4),

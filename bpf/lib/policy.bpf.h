@@ -229,19 +229,18 @@ extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
 extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
 extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 
-/* the verdict for one conversion; 0, or -1 if the policy maps are empty */
-static __always_inline int gmt_policy_decide(void *hdr_map, void *rules_map, void *buckets,
-					     const struct gmt_pol_conv *c,
-					     struct gmt_pol_verdict *v)
+/* the verdict for one conversion under the header h of rules_map's policy
+ * (the caller's lookup: one per conversion); 0, or -1 if h is empty */
+static __always_inline int gmt_policy_decide_hdr(const struct gmt_policy_hdr *h, void *rules_map,
+						 void *buckets, const struct gmt_pol_conv *c,
+						 struct gmt_pol_verdict *v)
 {
 	const struct gmt_policy_rule *r, *hit = NULL;
-	const struct gmt_policy_hdr *h;
 	struct bpf_iter_num it;
-	__u32 zero = 0, i, hit_i = 0, nr;
+	__u32 i, hit_i = 0, nr;
 	__u64 cand;
 
-	h = bpf_map_lookup_elem(hdr_map, &zero);
-	if (!h || h->version != GMT_POLICY_VERSION)
+	if (h->version != GMT_POLICY_VERSION)
 		return -1;
 	nr = h->nr_rules < GMT_POLICY_MAX_RULES ? h->nr_rules : GMT_POLICY_MAX_RULES;
 	cand = gmt_pol_candidates(h, c);
@@ -281,6 +280,20 @@ dflt:
 	v->action = h->default_action;
 	v->err = h->default_err;
 	return 0;
+}
+
+/* the same, looking the header up in hdr_map */
+static __always_inline int gmt_policy_decide(void *hdr_map, void *rules_map, void *buckets,
+					     const struct gmt_pol_conv *c,
+					     struct gmt_pol_verdict *v)
+{
+	const struct gmt_policy_hdr *h;
+	__u32 zero = 0;
+
+	h = bpf_map_lookup_elem(hdr_map, &zero);
+	if (!h)
+		return -1;
+	return gmt_policy_decide_hdr(h, rules_map, buckets, c, v);
 }
 
 #endif /* GMT_LIB_POLICY_BPF_H */
