@@ -157,14 +157,20 @@ static __always_inline __u64 gmt_pol_below(__u64 a, __u64 x)
 }
 
 /* how many of the ascending a[0..64) are below x (or_equal: at most x):
- * a branch-free binary search; the answer is 0..64 */
-static __always_inline __u32 gmt_pol_count(const __u64 *a, __u64 x, bool or_equal)
+ * a branch-free binary search from step first (a power of two, 2 * first
+ * at least the entries before the ~0 tail: a count past them lands on the
+ * saturated masks); the answer is 0..64 */
+static __always_inline __u32 gmt_pol_count(const __u64 *a, __u64 x, bool or_equal, __u64 first)
 {
 	__u32 pos = 0, step;
 
 #pragma unroll
 	for (step = 32; step; step >>= 1) {
-		__u64 v = a[(pos + step - 1) & 63];
+		__u64 v;
+
+		if (step > first)
+			continue;	/* the index's, not the data's: one branch */
+		v = a[(pos + step - 1) & 63];
 
 		pos += step * (or_equal ? 1 - gmt_pol_below(x, v) : gmt_pol_below(v, x));
 	}
@@ -193,14 +199,14 @@ static __always_inline __u64 gmt_pol_candidates(const struct gmt_policy_hdr *h,
 		e = ~0ULL;
 	x = &h->index.space[c->gen == GMT_GEN_G1 ? GMT_PR_GPA - 1 : GMT_PR_GMEM - 1];
 	if (x->overlap) {
-		lo = gmt_pol_count(x->starts, e, false);
-		hi = gmt_pol_count(x->ends, s, true);
+		lo = gmt_pol_count(x->starts, e, false, x->first_step);
+		hi = gmt_pol_count(x->ends, s, true, x->first_step);
 		if (lo <= GMT_POLICY_MAX_RULES && hi <= GMT_POLICY_MAX_RULES)
 			ranged |= x->overlap & x->start_prefix[lo] & x->end_suffix[hi];
 	}
 	if (x->inside && !wraps) {
-		lo = gmt_pol_count(x->starts, s, true);
-		hi = gmt_pol_count(x->ends, e, false);
+		lo = gmt_pol_count(x->starts, s, true, x->first_step);
+		hi = gmt_pol_count(x->ends, e, false, x->first_step);
 		if (lo <= GMT_POLICY_MAX_RULES && hi <= GMT_POLICY_MAX_RULES)
 			ranged |= x->inside & x->start_prefix[lo] & x->end_suffix[hi];
 	}
