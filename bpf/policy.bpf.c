@@ -81,6 +81,9 @@ static __always_inline void gmt_pol_count_it(const struct gmt_pol_verdict *v, bo
 
 /* the selectors that need the VM's identity (a hash lookup) */
 #define GMT_PM_NEEDS_VM	(GMT_PM_VM_PID | GMT_PM_VM_OWNER | GMT_PM_RATE)
+/* the selectors gmt_pol_fill_caller() reads a field for */
+#define GMT_PM_CALLER	(GMT_PM_PID | GMT_PM_VM_OWNER | GMT_PM_UID | GMT_PM_RATE | \
+			 GMT_PM_COMM | GMT_PM_EXE | GMT_PM_NEEDS_VM | GMT_PM_VM_CGROUP)
 
 /*
  * Who converts, and for which VM: only what some rule of the live policy
@@ -96,6 +99,8 @@ static __always_inline void gmt_pol_fill_caller(struct gmt_pol_conv *c, struct f
 	struct inode *ino;
 	__s32 pid, fd;
 
+	if (!(needs & GMT_PM_CALLER))
+		return;		/* what and where only: one test, not eight */
 	if (needs & (GMT_PM_PID | GMT_PM_VM_OWNER))
 		c->tgid = bpf_get_current_pid_tgid() >> 32;
 	if (needs & GMT_PM_UID)
