@@ -346,8 +346,8 @@ static void test_bench_policy(void **state)
 		return;
 	}
 	close(k);
-	print_message("bench_policy: TOCTOU stash for %s (enforce's on this kernel)\n",
-		      enforce_toctou_gens() & (1 << GMT_GEN_G1) ? "G1" : "no G1 conversion");
+	print_message("bench_policy: G1 TOCTOU stash %s (as enforce on this kernel)\n",
+		      enforce_toctou_gens() & (1 << GMT_GEN_G1) ? "on" : "off: nothing compares");
 	jit_dump(skel[CFG_HOOK], "hook");
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
