@@ -172,7 +172,12 @@ $(STATIC_OUT)/gmem-workload: $(WL_OBJS) | $(STATIC_OUT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(WL_OBJS) -o $@ -static -l:libjson-c.a -l:liburing.a
 
-static: $(STATIC_OUT)/gmemtrace $(STATIC_OUT)/gmem-workload $(LIVE_BINS)
+# the kernel-side pins benchmark, for the VM rows (TESTS=bench_pins runs it)
+$(STATIC_OUT)/gmt-bench-pins: bench/gmt-bench-pins.c bench/empty_pins.bpf.c | $(STATIC_OUT)
+	$(Q)$(MAKE) -s -C bench OUTPUT=$(abspath $(OUTPUT)) $(abspath $(OUTPUT))/bench/gmt-bench-pins.static
+	$(Q)cp $(OUTPUT)/bench/gmt-bench-pins.static $@
+
+static: $(STATIC_OUT)/gmemtrace $(STATIC_OUT)/gmem-workload $(STATIC_OUT)/gmt-bench-pins $(LIVE_BINS)
 
 # tests: cmocka unit tests link the gmemtrace library objects
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(GMT_LIB_OBJS) | $(OUTPUT)/tests $(SKELS)

@@ -43,6 +43,15 @@ extern struct {
 
 extern __u64 gmt_holder_next_id;
 
+/* the guest_memfd folio an unpin API of mm/gup.c is releasing, per task: its
+ * own gup_put_folio() call, where not inlined, is then not a second unpin */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} gmt_unpinning SEC(".maps");
+
 static __always_inline struct address_space *pin_gmem_mapping(struct folio *folio)
 {
 	struct address_space *m = BPF_CORE_READ(folio, mapping);
@@ -112,8 +121,15 @@ static __always_inline void pin_seen(void *ctx, struct folio *folio, int refs,
 	if (!(flags & GMT_FOLL_PIN) || refs <= 0)
 		return;	/* a FOLL_GET reference, or nothing taken */
 	m = pin_gmem_mapping(folio);
-	if (m)
-		pin_emit(ctx, folio, m, refs, pin);
+	if (!m)
+		return;
+	if (!pin) {
+		__u64 *api = bpf_task_storage_get(&gmt_unpinning, bpf_get_current_task_btf(), 0, 0);
+
+		if (api && *api == (__u64)folio)
+			return;	/* its unpin API told it already */
+	}
+	pin_emit(ctx, folio, m, refs, pin);
 }
 
 /* a pin taken: after the grab, so a refused one (-ENOMEM) is not a holder */
@@ -145,5 +161,152 @@ SEC("kprobe/gup_put_folio")
 int BPF_KPROBE(gmt_kp_unpin, struct folio *folio, int refs, unsigned int flags)
 {
 	pin_seen(ctx, folio, refs, flags, false);
+	return 0;
+}
+
+/*
+ * gup-fast's grab (try_grab_folio_fast, named so by the same 6.10 commit):
+ * a pin without FOLL_LONGTERM (O_DIRECT) is taken here and stays; a
+ * long-term one on a guest_memfd folio is put back at once
+ * (gup_fast_folio_allowed() refuses file folios other than shmem) and taken
+ * again by the slow path. Both show, as a pin and its unpin: without this
+ * grab the put would be an unpin of a pin never seen.
+ */
+SEC("fexit/try_grab_folio_fast")
+int BPF_PROG(gmt_fx_pin_fast, struct page *page, int refs, unsigned int flags, struct folio *ret)
+{
+	if (ret)
+		pin_seen(ctx, ret, refs, flags, true);
+	return 0;
+}
+
+/* kprobe twin: at entry, from the page (a refused grab shows too) */
+SEC("kprobe/try_grab_folio_fast")
+int BPF_KPROBE(gmt_kp_pin_fast, struct page *page, int refs, unsigned int flags)
+{
+	struct folio *folio = (struct folio *)gmt_page_folio((__u64)page);
+
+	if (folio)
+		pin_seen(ctx, folio, refs, flags, true);
+	return 0;
+}
+
+/*
+ * Unpin APIs that release one folio: gup_put_folio() is static and the
+ * compiler inlines it where it likes. On sw-protected-7.3, io_uring's
+ * unregistration (unpin_user_folio) never reached the out-of-line copy, so
+ * its unpins were not seen. These record the unpin at the API and mark the
+ * folio for the task until the API returns, so an out-of-line
+ * gup_put_folio() inside it is not counted twice.
+ */
+static __always_inline void api_unpin(void *ctx, struct folio *folio, int refs)
+{
+	struct address_space *m;
+	__u64 *api;
+
+	if (!folio || refs <= 0)
+		return;
+	m = pin_gmem_mapping(folio);
+	if (!m)
+		return;
+	api = bpf_task_storage_get(&gmt_unpinning, bpf_get_current_task_btf(), 0,
+				   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (api)
+		*api = (__u64)folio;
+	pin_emit(ctx, folio, m, refs, false);
+}
+
+static __always_inline void api_unpin_done(void)
+{
+	__u64 *api = bpf_task_storage_get(&gmt_unpinning, bpf_get_current_task_btf(), 0, 0);
+
+	if (api)
+		*api = 0;
+}
+
+/* 6.13, "mm: add unpin_user_folio" (io_uring's buffers, memfd_pin_folios) */
+SEC("fentry/unpin_user_folio")
+int BPF_PROG(gmt_fe_unpin_uf, struct folio *folio, unsigned long npages)
+{
+	api_unpin(ctx, folio, (int)npages);
+	return 0;
+}
+
+SEC("fexit/unpin_user_folio")
+int BPF_PROG(gmt_fx_unpin_uf)
+{
+	api_unpin_done();
+	return 0;
+}
+
+SEC("kprobe/unpin_user_folio")
+int BPF_KPROBE(gmt_kp_unpin_uf, struct folio *folio, unsigned long npages)
+{
+	api_unpin(ctx, folio, (int)npages);
+	return 0;
+}
+
+SEC("kretprobe/unpin_user_folio")
+int BPF_KRETPROBE(gmt_kr_unpin_uf)
+{
+	api_unpin_done();
+	return 0;
+}
+
+/* 6.11, "mm/gup: introduce memfd_pin_folios() for pinning memfd folios" */
+SEC("fentry/unpin_folio")
+int BPF_PROG(gmt_fe_unpin_f, struct folio *folio)
+{
+	api_unpin(ctx, folio, 1);
+	return 0;
+}
+
+SEC("fexit/unpin_folio")
+int BPF_PROG(gmt_fx_unpin_f)
+{
+	api_unpin_done();
+	return 0;
+}
+
+SEC("kprobe/unpin_folio")
+int BPF_KPROBE(gmt_kp_unpin_f, struct folio *folio)
+{
+	api_unpin(ctx, folio, 1);
+	return 0;
+}
+
+SEC("kretprobe/unpin_folio")
+int BPF_KRETPROBE(gmt_kr_unpin_f)
+{
+	api_unpin_done();
+	return 0;
+}
+
+/* 5.6, "mm/gup: introduce pin_user_pages*() and FOLL_PIN" */
+SEC("fentry/unpin_user_page")
+int BPF_PROG(gmt_fe_unpin_up, struct page *page)
+{
+	api_unpin(ctx, (struct folio *)gmt_page_folio((__u64)page), 1);
+	return 0;
+}
+
+SEC("fexit/unpin_user_page")
+int BPF_PROG(gmt_fx_unpin_up)
+{
+	api_unpin_done();
+	return 0;
+}
+
+SEC("kprobe/unpin_user_page")
+int BPF_KPROBE(gmt_kp_unpin_up, struct page *page)
+{
+	api_unpin(ctx, (struct folio *)gmt_page_folio((__u64)page), 1);
+	return 0;
+}
+
+SEC("kretprobe/unpin_user_page")
+int BPF_KRETPROBE(gmt_kr_unpin_up)
+{
+	api_unpin_done();
 	return 0;
 }

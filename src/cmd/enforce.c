@@ -34,8 +34,10 @@ static const char enforce_doc[] =
 "WITHOUT --pin, ENFORCEMENT ENDS WHEN GMEMTRACE EXITS (a crash or a SIGKILL\n"
 "included). With --pin the hook, its program and its maps stay in bpffs\n"
 "(" GMT_PIN_DIR ") and keep vetoing after gmemtrace is gone, until\n"
-"`gmemtrace enforce --unpin`. A pinned policy present is never adopted:\n"
-"--pin refuses until --unpin removed it.\n"
+"`gmemtrace enforce --unpin`, with the programs that name VMs created\n"
+"later (their vm_id, creator pid and cgroup) and the TOCTOU checks. A\n"
+"pinned policy present is never adopted: --pin refuses until --unpin\n"
+"removed it. --unpin -f json writes one `unpin` record.\n"
 "\n"
 "EXAMPLES:\n"
 "  gmemtrace enforce --policy /etc/gmemtrace/policy.yaml --mode monitor\n"
@@ -253,12 +255,20 @@ static int enforce_attached(struct gmt_run *r)
 	if (e->a->pin) {
 		const char *prog = r->opts->cfg.enforce == GMT_WANT_ENFORCE_LSM ? "gmt_pol_lsm" :
 								     "gmt_pol_fmod";
+		struct gmt_pin_done done;
 		char why[512];
 
-		if (gmt_pin_hook(r->s.skel, prog, GMT_PIN_DIR, why, sizeof(why))) {
+		if (gmt_pin_policy(r->s.skel, prog, GMT_PIN_DIR, &done, why, sizeof(why))) {
 			gmt_err("--pin: %s; nothing is pinned", why);
 			return GMT_EXIT_RUNTIME;
 		}
+		gmt_info("pinned the hook and %d programs it depends on (VM identity, TOCTOU)",
+			 done.dep_links);
+		if (!done.vm_release)
+			fprintf(stderr, "gmemtrace: --pin: no VM release program attached "
+				"here: after gmemtrace exits, a destroyed VM's identity stays "
+				"until the kernel reuses its address (at most 4096; VMs beyond "
+				"them get vm_id 0, counted as vm_map_full)\n");
 	}
 	gmt_out_attach(&r->out, &r->s);
 	gmt_out_flush(&r->out);
@@ -274,8 +284,8 @@ static int enforce_attached(struct gmt_run *r)
 		e->a->policy, e->a->mode == GMT_POL_ENFORCE ? "enforced" : "monitored",
 		r->opts->cfg.enforce == GMT_WANT_ENFORCE_LSM ? "BPF LSM" : "fmod_ret",
 		e->pol->abi.hdr.nr_rules,
-		e->a->pin ? "pinned at " GMT_PIN_DIR ": it stays after gmemtrace exits "
-			    "(gmemtrace enforce --unpin removes it)" :
+		e->a->pin ? "pinned at " GMT_PIN_DIR " with the programs that name VMs: it "
+			    "stays after gmemtrace exits (gmemtrace enforce --unpin removes it)" :
 			    "Ctrl-C ends it (not pinned: enforcement ends with gmemtrace)");
 	return 0;
 }
@@ -383,30 +393,63 @@ static int enforce_prepare(struct gmt_enforce_args *a, struct gmt_policy *pol)
 	return 0;
 }
 
-/* --unpin: remove the pinned set; a hook still attached is said */
-static int enforce_unpin(void)
+/* the unpin record of res and the hooks still attached */
+static void unpin_report(struct gmt_out *out, const struct gmt_unpin_result *res)
 {
-	struct gmt_pol_live live[GMT_POL_LIVE_MAX];
+	static struct gmt_pol_live live[GMT_POL_LIVE_MAX];
+	struct gmt_unpin_failure_view failed[GMT_UNPIN_MAX];
+	struct gmt_unpin_hook_view hooks[GMT_POL_LIVE_MAX];
+	const char *removed[GMT_UNPIN_MAX];
+	struct gmt_unpin_view v = {
+		.ts_ns = gmt_mono_ns(),
+		.dir = GMT_PIN_DIR,
+		.removed = removed,
+		.nr_removed = res->nr_removed,
+		.dir_removed = res->dir_removed,
+		.failed = failed,
+		.nr_failed = res->nr_failed,
+		.dir_err = res->dir_err,
+		.attached = hooks,
+	};
+	int i, n;
+
+	for (i = 0; i < res->nr_removed && i < GMT_UNPIN_MAX; i++)
+		removed[v.nr_removed_named++] = res->removed[i];
+	for (i = 0; i < res->nr_failed && i < GMT_UNPIN_MAX; i++) {
+		failed[i].name = res->failed[i].name;
+		failed[i].err = res->failed[i].err;
+		v.nr_failed_named++;
+	}
+	/* a running enforce still holds its own hook: not ours to end */
+	n = gmt_pol_live_read(NULL, live);
+	for (i = 0; i < n && i < GMT_POL_LIVE_MAX; i++) {
+		hooks[i].prog = live[i].prog;
+		hooks[i].link_id = live[i].link_id;
+		hooks[i].prog_id = live[i].prog_id;
+		v.nr_attached++;
+	}
+	gmt_out_unpin(out, &v);
+}
+
+/* --unpin: remove the pinned set and say what was removed */
+static int enforce_unpin(struct gmt_out *out, void *ctx)
+{
+	static struct gmt_unpin_result res;
 	char why[256];
-	int n, i;
+	int n;
 
 	if (gmt_check_privilege(why, sizeof(why))) {
+		gmt_err_what = "privilege";
 		gmt_err("cannot unpin: %s", why);
 		return GMT_EXIT_UNSUPPORTED;
 	}
-	n = gmt_unpin(GMT_PIN_DIR, stdout);
+	n = gmt_unpin(GMT_PIN_DIR, &res);
+	unpin_report(out, &res);
 	if (n < 0) {
+		gmt_err_what = "unpin";
 		gmt_err("cannot remove everything under %s: %s", GMT_PIN_DIR, strerror(-n));
 		return GMT_EXIT_RUNTIME;
 	}
-	if (!n)
-		printf("nothing was pinned at %s\n", GMT_PIN_DIR);
-	/* a running enforce still holds its own hook: not ours to end */
-	n = gmt_pol_live_read(NULL, live);
-	for (i = 0; i < n && i < GMT_POL_LIVE_MAX; i++)
-		printf("still attached: %s (link %u, prog %u), held by a running gmemtrace "
-		       "enforce: it ends when that process exits\n", live[i].prog,
-		       live[i].link_id, live[i].prog_id);
 	return GMT_EXIT_OK;
 }
 
@@ -421,7 +464,7 @@ static int cmd_enforce(int argc, char **argv)
 	if (gmt_enforce_parse(argc, argv, &a, 0))
 		return GMT_EXIT_USAGE;
 	if (a.unpin)
-		return enforce_unpin();
+		return gmt_run_once(&a.c, enforce_unpin, NULL);
 	rc = enforce_prepare(&a, &pol);
 	if (rc)
 		return gmt_exit_report(NULL, a.c.fmt, a.c.out_path, rc);
@@ -430,6 +473,9 @@ static int cmd_enforce(int argc, char **argv)
 	/* the tracing programs only name VMs here: no conversion records,
 	 * no context events in the ring the decisions go through */
 	a.c.cfg.emit_events = false;
+	/* nothing reads per-VM aggregates here; pinned, their slots would
+	 * never be freed (that is user space's work) */
+	a.c.cfg.no_stats = true;
 	a.c.cfg.before_attach = enforce_before_attach;
 	a.c.cfg.before_attach_ctx = &e;
 	gmt_run_init(&r, &a.c, &enforce_ops, &e);

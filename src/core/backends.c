@@ -38,8 +38,16 @@
  * in-place kernel (../shared/kernels/inplace-v8-7.2/BUILD.md) */
 #define T_GRAB { "try_grab_folio", "6.10, \"mm: gup: stop abusing try_grab_folio\" (Yang " \
 		 "Shi) gave the slow path's grab this name and signature" }
+#define T_GRAB_FAST { "try_grab_folio_fast", "6.10, \"mm: gup: stop abusing try_grab_folio\" " \
+		      "(Yang Shi): gup-fast's grab; static in mm/gup.c" }
 #define T_GUP_PUT { "gup_put_folio", "5.18, \"mm/gup: Add gup_put_folio()\" (Matthew " \
 		    "Wilcox); static in mm/gup.c, absent from BTF where inlined" }
+#define T_UNPIN_UFOLIO { "unpin_user_folio", "6.13, \"mm: add unpin_user_folio\" (Vivek " \
+			  "Kasireddy; io_uring's buffers since 6.13)" }
+#define T_UNPIN_FOLIO { "unpin_folio", "6.11, \"mm/gup: introduce memfd_pin_folios() for " \
+			 "pinning memfd folios\"" }
+#define T_UNPIN_UPAGE { "unpin_user_page", "5.6, \"mm/gup: introduce pin_user_pages*() and " \
+			 "FOLL_PIN\"" }
 #define T_ATTR_TP { "kvm_vm_set_mem_attributes", ATTRS_6_8 "; under " \
 		    "CONFIG_KVM_VM_MEMORY_ATTRIBUTES since " G3_V8 " 02/46" }
 
@@ -63,6 +71,10 @@ const struct gmt_feature gmt_features[] = {
 	  { GMT_BE_TP_BTF }, 1, ANY_KERNEL },
 	{ "kernel_pins", "trace --kernel-pins: FOLL_PIN pins and unpins of guest_memfd folios "
 	  "in the kernel (any pinner), with kernel and user stacks", TRACING, ANY_KERNEL },
+	{ "kernel_unpins_api", "trace --kernel-pins: unpins through unpin_user_folio, unpin_folio "
+	  "and unpin_user_page, which may inline gup_put_folio", TRACING, ANY_KERNEL },
+	{ "kernel_pins_fast", "trace --kernel-pins: pins taken by gup-fast (O_DIRECT), and the "
+	  "long-term ones it takes and puts back at once", TRACING, ANY_KERNEL },
 };
 
 const int gmt_nr_features = sizeof(gmt_features) / sizeof(gmt_features[0]);
@@ -222,15 +234,38 @@ const struct gmt_prog_spec gmt_prog_specs[] = {
 	KSIDE_WANT("gmt_fx_pin", GMT_BE_FENTRY, "fexit try_grab_folio", "kernel_pins",
 		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN taken on a guest_memfd folio", 3,
 		   T_GRAB),
+	KSIDE_WANT("gmt_fx_pin_fast", GMT_BE_FENTRY, "fexit try_grab_folio_fast", "kernel_pins_fast",
+		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN taken by gup-fast (O_DIRECT; a "
+		   "long-term pin it refuses shows as a pin and its unpin)", 3, T_GRAB_FAST),
 	KSIDE_WANT("gmt_fe_unpin", GMT_BE_FENTRY, "fentry gup_put_folio", "kernel_pins",
 		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN released on a guest_memfd folio", 3,
 		   T_GUP_PUT),
 	KSIDE_WANT("gmt_kp_pin", GMT_BE_KPROBE, "kprobe try_grab_folio", "kernel_pins",
 		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN asked on a guest_memfd folio "
 		   "(at entry: a refused grab shows too)", 3, T_GRAB),
+	KSIDE_WANT("gmt_kp_pin_fast", GMT_BE_KPROBE, "kprobe try_grab_folio_fast", "kernel_pins_fast",
+		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN asked by gup-fast (at entry: a "
+		   "refused grab shows too)", 3, T_GRAB_FAST),
 	KSIDE_WANT("gmt_kp_unpin", GMT_BE_KPROBE, "kprobe gup_put_folio", "kernel_pins",
 		   GMT_WANT_KERNEL_PINS, "kernel pins: a FOLL_PIN released on a guest_memfd folio", 3,
 		   T_GUP_PUT),
+	/* unpin APIs that may inline gup_put_folio (io_uring: unpin_user_folio) */
+#define UNPIN_API(fe, fx, kp, kr, fn, t)							\
+	KSIDE_WANT(fe, GMT_BE_FENTRY, "fentry " fn, "kernel_unpins_api", GMT_WANT_KERNEL_PINS,	\
+		   "kernel pins: a FOLL_PIN released through " fn, 1, t),			\
+	KSIDE_WANT(fx, GMT_BE_FENTRY, "fexit " fn, "kernel_unpins_api", GMT_WANT_KERNEL_PINS,	\
+		   "kernel pins: " fn " returned", 1, t),					\
+	KSIDE_WANT(kp, GMT_BE_KPROBE, "kprobe " fn, "kernel_unpins_api", GMT_WANT_KERNEL_PINS,	\
+		   "kernel pins: a FOLL_PIN released through " fn, 1, t),			\
+	KSIDE_WANT(kr, GMT_BE_KPROBE, "kretprobe " fn, "kernel_unpins_api",			\
+		   GMT_WANT_KERNEL_PINS, "kernel pins: " fn " returned", 1, t)
+	UNPIN_API("gmt_fe_unpin_uf", "gmt_fx_unpin_uf", "gmt_kp_unpin_uf",
+		  "gmt_kr_unpin_uf", "unpin_user_folio", T_UNPIN_UFOLIO),
+	UNPIN_API("gmt_fe_unpin_f", "gmt_fx_unpin_f", "gmt_kp_unpin_f",
+		  "gmt_kr_unpin_f", "unpin_folio", T_UNPIN_FOLIO),
+	UNPIN_API("gmt_fe_unpin_up", "gmt_fx_unpin_up", "gmt_kp_unpin_up",
+		  "gmt_kr_unpin_up", "unpin_user_page", T_UNPIN_UPAGE),
+#undef UNPIN_API
 };
 
 const int gmt_nr_prog_specs = sizeof(gmt_prog_specs) / sizeof(gmt_prog_specs[0]);

@@ -51,7 +51,7 @@ enum gmt_want {
 #define GMT_MAX_ORDER		3
 /* rows of gmt_prog_specs at most (per-row state is sized by it; checked at
  * compile time in backends.c) */
-#define GMT_MAX_PROGS		64
+#define GMT_MAX_PROGS		128
 
 /* A kernel function or tracepoint a program may attach to */
 struct gmt_target {

@@ -164,29 +164,12 @@ static void choose_kernel_side(struct gmt_session *s, const struct gmt_config *c
 	gmt_free_btfs(btfs, n);
 }
 
-/* "MAJOR:MINOR" of a misc device from sysfs as a kernel dev_t, 0 if absent */
-static __u32 misc_rdev(const char *name)
-{
-	unsigned int ma, mi;
-	char path[64];
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/sys/class/misc/%s/dev", name);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fscanf(f, "%u:%u", &ma, &mi);
-	fclose(f);
-	return n == 2 ? ma << 20 | mi : 0;
-}
-
 /* which char devices own DMA mappings (bpf/holders.bpf.c) */
 static void configure_dma_holders(struct gmemtrace_bpf *skel)
 {
 	/* VFIO_MINOR is fixed: a vfio module loaded later is still followed */
 	skel->rodata->cfg_vfio_rdev = GMT_MISC_MAJOR << 20 | GMT_VFIO_MINOR;
-	skel->rodata->cfg_iommufd_rdev = misc_rdev("iommu");
+	skel->rodata->cfg_iommufd_rdev = gmt_misc_rdev("iommu");
 	if (!skel->rodata->cfg_iommufd_rdev)
 		gmt_info("holders: no /sys/class/misc/iommu (iommufd not loaded): "
 			 "iommufd mappings are not followed");
@@ -221,7 +204,7 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	skel->rodata->cfg_emit_context = cfg->emit_context;
 	skel->rodata->cfg_wakeup_bytes = cfg->wakeup_bytes;
 	skel->rodata->cfg_guest_requests = cfg->guest_requests && cfg->emit_events;
-	skel->rodata->cfg_stats = !cfg->emit_events || cfg->stats;
+	skel->rodata->cfg_stats = !cfg->no_stats && (!cfg->emit_events || cfg->stats);
 	skel->rodata->cfg_follow = cfg->filter_pid;
 	skel->rodata->cfg_pol_mode = cfg->pol_mode;
 	if (cfg->follow_max && bpf_map__set_max_entries(skel->maps.gmt_pids, cfg->follow_max))

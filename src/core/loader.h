@@ -44,6 +44,8 @@ struct gmt_config {
 	unsigned int follow_max;	/* gmt_pids entries; 0: GMT_MAX_FOLLOWED */
 	bool stats;			/* per-VM aggregates while streaming (always
 					 * on without events) */
+	bool no_stats;			/* none at all: nobody reads them (enforce,
+					 * whose pinned programs could not free slots) */
 };
 
 struct gmemtrace_bpf;

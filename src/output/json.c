@@ -582,6 +582,7 @@ static const struct gmt_out_ops json_ops = {
 	.refs_summary = gmt_json_refs_summary,
 	.refs_total = gmt_json_refs_total,
 	.features = gmt_json_features,
+	.unpin = gmt_json_unpin,
 };
 
 GMT_OUT_FORMAT(json, "json", GMT_FMT_JSON, &json_ops)

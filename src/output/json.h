@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The JSON format's own helpers, shared by json.c, json_refs.c and json_holders.c. */
+/* The JSON format's own helpers, shared by json.c, json_refs.c, json_holders.c and
+ * json_unpin.c. */
 #ifndef GMT_OUTPUT_JSON_H
 #define GMT_OUTPUT_JSON_H
 
@@ -27,6 +28,7 @@ void gmt_json_refs_folio(struct gmt_out *o, const struct gmt_refs_folio_view *v)
 void gmt_json_refs_summary(struct gmt_out *o, const struct gmt_refs_summary_view *v);
 void gmt_json_refs_total(struct gmt_out *o, const struct gmt_refs_total_view *v);
 void gmt_json_features(struct gmt_out *o, const struct gmt_features_view *v);
+void gmt_json_unpin(struct gmt_out *o, const struct gmt_unpin_view *v);	/* json_unpin.c */
 
 /* json_holders.c: a conversion's ,"holders":... (null unless blocked), and
  * stat's holders per VM (NULL when not tracked: the field is null) */

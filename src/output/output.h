@@ -69,6 +69,8 @@ struct gmt_out_ops {
 	void (*refs_total)(struct gmt_out *o, const struct gmt_refs_total_view *v);
 	/* features: the whole table */
 	void (*features)(struct gmt_out *o, const struct gmt_features_view *v);
+	/* enforce --unpin: what was removed */
+	void (*unpin)(struct gmt_out *o, const struct gmt_unpin_view *v);
 };
 
 struct gmt_out_format {
@@ -169,6 +171,11 @@ static inline void gmt_out_refs_total(struct gmt_out *o, const struct gmt_refs_t
 static inline void gmt_out_features(struct gmt_out *o, const struct gmt_features_view *v)
 {
 	GMT_OUT_CALL(o, features, v);
+}
+
+static inline void gmt_out_unpin(struct gmt_out *o, const struct gmt_unpin_view *v)
+{
+	GMT_OUT_CALL(o, unpin, v);
 }
 
 static inline void gmt_out_metrics(struct gmt_out *o, const struct gmt_metrics_view *v)

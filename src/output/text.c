@@ -510,6 +510,7 @@ static const struct gmt_out_ops text_ops = {
 	.refs_summary = text_refs_summary,
 	.refs_total = text_refs_total,
 	.features = text_features,
+	.unpin = text_unpin,
 };
 
 GMT_OUT_FORMAT(text, "text", GMT_FMT_TEXT, &text_ops)

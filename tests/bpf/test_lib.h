@@ -70,4 +70,19 @@ struct t_xa_out {
 	__u32 pad;
 };
 
+/* t_rbtree: a crafted 7-node rb-tree, keys 10..70 (see test_lib.bpf.c) */
+#define T_RB_NODES	7
+
+struct t_rb_in {
+	__u64 from;		/* walk from the first key >= from (0: all) */
+	__u32 max_steps;
+	__u32 pad;
+};
+
+struct t_rb_out {
+	__u64 keys[T_RB_NODES + 1];	/* visited, in order */
+	__u32 nseen;
+	__u32 done;
+};
+
 #endif /* GMT_TEST_LIB_H */

@@ -386,22 +386,8 @@ static void test_vhost_ioctls_untouched(void **state)
 	close(fd);
 }
 
-/* the test process into a cgroup v2 directory (its children follow) */
-static void move_self(const char *cgroup)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "%d\n", (int)getpid());
-	assert_int_equal(fclose(f), 0);
-}
-
-#define CG_ROOT	"/sys/fs/cgroup"
-#define CG_A	CG_ROOT "/gmt-vm-a"
-#define CG_B	CG_ROOT "/gmt-vm-b"
+#define CG_A	LIVE_CG_ROOT "/gmt-vm-a"
+#define CG_B	LIVE_CG_ROOT "/gmt-vm-b"
 #define VM_CGROUP_RULE "version: 1\ndefault: allow\nrules:\n  - id: 11\n    action: deny\n" \
 		       "    match:\n      vm: { creator_cgroup: " CG_A " }\n"
 
@@ -417,19 +403,14 @@ static void test_vm_creator_cgroup(void **state)
 
 	if (!live_policy_can_veto())
 		skip();
-	if (access(CG_ROOT "/cgroup.procs", W_OK)) {
-		live_cannot_run("CONVERSIONS", "no writable cgroup v2 hierarchy at " CG_ROOT);
-		return;
-	}
-	assert_true(!mkdir(CG_A, 0755) || errno == EEXIST);
-	assert_true(!mkdir(CG_B, 0755) || errno == EEXIST);
+	live_cgroups_make(CG_A, CG_B);
 	pid = start("vmcg.yaml", VM_CGROUP_RULE, out, err);
-	move_self(CG_A);
+	live_cgroup_move_self(CG_A);
 	n = live_g1_rets(rets, 4, "--conversions", "2", NULL);
-	move_self(CG_B);
+	live_cgroup_move_self(CG_B);
 	live_expect_rets(rets, n, 2, 0);
 	n = live_g1_rets(rets, 4, "--conversions", "2", NULL);
-	move_self(CG_ROOT);
+	live_cgroup_move_self(LIVE_CG_ROOT);
 	live_expect_rets(rets, n, 2, 2);
 	stop(pid, err);
 	recs = live_read_ndjson(out);

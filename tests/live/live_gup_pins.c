@@ -6,7 +6,11 @@
  * page is one gup_pin start (pins 1) on the same guest_memfd inode and
  * offset as its io_uring holder, with a kernel stack through io_uring's
  * pinning (io_pin_pages or io_sqe_buffer_register), and one gup_pin end
- * (unpin) of the same folio at unregistration. Where trampolines and kprobes
+ * (unpin) of the same folio at unregistration (unpin_user_folio, which
+ * inlines gup_put_folio on some kernels). gup-fast takes each page first and
+ * puts it back (a long-term pin of a file folio must take the slow path):
+ * that pin and unpin show too, so per page pins = unpins >= 1; without the
+ * unregistration's unpin they differ. Where trampolines and kprobes
  * cannot load (the build host), the loader must say that kernel_pins is
  * unavailable and why; the test then skips, or fails on a VM row that
  * promises kernel_pins=yes.
@@ -20,38 +24,6 @@
 #define PAGE		4096
 #define PIN_OFF		0x3000
 #define PIN_PAGES	3
-
-/* the holder records of one pid, event and kind */
-static json_object *of_kind(json_object *recs, const char *event, long long pid, const char *kind)
-{
-	json_object *all = live_filter(recs, "event", event), *out = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(all); i++) {
-		json_object *r = json_object_array_get_idx(all, i);
-
-		if (live_get_int(r, "pid") == pid && !strcmp(live_get_str(r, "kind"), kind))
-			json_object_array_add(out, json_object_get(r));
-	}
-	json_object_put(all);
-	return out;
-}
-
-static bool kstack_has(json_object *rec, const char *fn)
-{
-	json_object *st;
-	size_t i, n = strlen(fn);
-
-	if (!json_object_object_get_ex(rec, "kernel_stack", &st))
-		fail_msg("no kernel_stack in %s", json_object_to_json_string(rec));
-	for (i = 0; i < json_object_array_length(st); i++) {
-		const char *s = live_get_str(json_object_array_get_idx(st, i), "sym");
-
-		if (s && !strncmp(s, fn, n) && s[n] == '+')
-			return true;
-	}
-	return false;
-}
 
 /* the attach record's state of one program */
 static bool prog_attached(json_object *recs, const char *prog)
@@ -72,49 +44,10 @@ static bool prog_attached(json_object *recs, const char *prog)
 	return yes;
 }
 
-/* the reason kernel_pins could not be had (the attach record), NULL if it was */
-static const char *pins_unavailable(json_object *recs)
+/* io_uring's pinning: io_pin_pages, io_sqe_buffer_register */
+static bool pinned_by_io_uring(json_object *pin)
 {
-	json_object *att = live_filter(recs, "attach", NULL), *progs;
-	const char *why = NULL;
-	size_t i;
-
-	assert_int_equal(json_object_array_length(att), 1);
-	assert_true(json_object_object_get_ex(json_object_array_get_idx(att, 0), "programs",
-					      &progs));
-	for (i = 0; i < json_object_array_length(progs); i++) {
-		json_object *p = json_object_array_get_idx(progs, i);
-		const char *f = json_object_get_string(json_object_object_get(p, "feature"));
-
-		if (!f || strcmp(f, "kernel_pins"))
-			continue;
-		if (!strcmp(live_get_str(p, "state"), "attached")) {
-			why = NULL;
-			break;
-		}
-		if (!strcmp(live_get_str(p, "state"), "unavailable"))
-			why = strdup(live_get_str(p, "reason"));
-	}
-	json_object_put(att);
-	return why;
-}
-
-/* the record of `list` at this guest_memfd offset, exactly one */
-static json_object *at_offset(json_object *list, long long off)
-{
-	json_object *found = NULL;
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(list); i++) {
-		json_object *r = json_object_array_get_idx(list, i);
-
-		if (live_get_int(r, "gmem_offset") != off)
-			continue;
-		if (found)
-			fail_msg("two records at offset 0x%llx", off);
-		found = r;
-	}
-	return found;
+	return live_kstack_has(pin, "io_pin_pages+") || live_kstack_has(pin, "io_sqe_buffer_register+");
 }
 
 /* backend: "auto" (fentry where it loads) or "kprobe" (the twins) */
@@ -129,7 +62,7 @@ static void kernel_pins_io_uring(const char *backend)
 			       "--conversions", "0", "--touch", "--pin", pins, "--pin-offset",
 			       off, "--hold", "1", "--json-out", wlj, NULL };
 	json_object *recs, *wl, *ubufs, *starts, *ends, *vms;
-	const char *why;
+	char *why;
 	long long pid, ino;
 	int i;
 
@@ -142,7 +75,7 @@ static void kernel_pins_io_uring(const char *backend)
 	recs = live_read_ndjson(out);
 	assert_non_null(wl);
 	assert_non_null(recs);
-	why = pins_unavailable(recs);
+	why = live_feature_unavailable(recs, "kernel_pins");
 	if (why)
 		live_cannot_run("KERNEL_PINS", "kernel_pins unavailable: %s", why);
 	if (!strcmp(backend, "kprobe") && !prog_attached(recs, "gmt_kp_pin"))
@@ -152,37 +85,20 @@ static void kernel_pins_io_uring(const char *backend)
 	pid = live_get_int(wl, "pid");
 	assert_true(json_object_object_get_ex(wl, "vms", &vms));
 	ino = live_get_int(json_object_array_get_idx(vms, 0), "gmem_ino");
-	ubufs = of_kind(recs, "holder_start", pid, "io_uring_buffer");
-	starts = of_kind(recs, "holder_start", pid, "gup_pin");
-	ends = of_kind(recs, "holder_end", pid, "gup_pin");
-	if (json_object_array_length(starts) != PIN_PAGES)
-		live_dump(out, 40);
-	assert_int_equal(json_object_array_length(starts), PIN_PAGES);
-	assert_int_equal(json_object_array_length(ends), PIN_PAGES);
+	ubufs = live_holders_of(recs, "holder_start", pid, "io_uring_buffer");
+	starts = live_holders_of(recs, "holder_start", pid, "gup_pin");
+	ends = live_holders_of(recs, "holder_end", pid, "gup_pin");
 	for (i = 0; i < PIN_PAGES; i++) {
 		long long o = PIN_OFF + (long long)i * PAGE;
-		json_object *s = at_offset(starts, o), *e = at_offset(ends, o);
 
-		if (!s || !e)
-			fail_msg("page at 0x%llx: pinned %s, unpinned %s", o, s ? "yes" : "no",
-				 e ? "yes" : "no");
 		/* the same folio io_uring's own holder names */
-		assert_non_null(at_offset(ubufs, o));
-		assert_string_equal(live_get_str(s, "comm"), "gmem-workload");
-		assert_int_equal(live_get_int(s, "gmem_ino"), ino);
-		assert_int_equal(live_get_int(e, "gmem_ino"), ino);
-		assert_int_equal(live_get_int(s, "pins"), 1);
-		assert_int_equal(live_get_int(e, "pins"), 1);
-		assert_int_equal(live_get_int(s, "size"), PAGE);
-		assert_true(live_get_int(s, "folio") != 0);
-		assert_int_equal(live_get_int(s, "folio"), live_get_int(e, "folio"));
-		assert_string_equal(live_get_str(e, "end"), "unpin");
-		if (!kstack_has(s, "io_pin_pages") && !kstack_has(s, "io_sqe_buffer_register"))
-			fail_msg("pin at 0x%llx: no io_uring pinning frame in its kernel stack: %s",
-				 o, json_object_to_json_string(s));
+		assert_non_null(live_at_offset(ubufs, o));
+		live_check_page_pins(starts, ends, o, ino, "gmem-workload", pinned_by_io_uring,
+				     "io_uring");
 	}
-	print_message("kernel pins (%s): %d pinned, %d unpinned, kernel stack e.g. %s\n",
-		      backend, PIN_PAGES, PIN_PAGES, json_object_to_json_string(json_object_object_get(
+	print_message("kernel pins (%s): %zu pins, %zu unpins of %d pages, kernel stack e.g. %s\n",
+		      backend, json_object_array_length(starts), json_object_array_length(ends),
+		      PIN_PAGES, json_object_to_json_string(json_object_object_get(
 				json_object_array_get_idx(starts, 0), "kernel_stack")));
 	json_object_put(ubufs);
 	json_object_put(starts);

@@ -2,7 +2,8 @@
 /*
  * Helpers of the policy live tests (live_enforce_*.c): a policy file, an
  * `enforce` that runs until attached, gmem-workload's G1 results, and the
- * kernel's own list of BPF objects (BPF_*_GET_NEXT_ID: no bpftool in the VM).
+ * kernel's own list of BPF objects (BPF_*_GET_NEXT_ID: no bpftool in the VM),
+ * moving the test into a cgroup.
  */
 #ifndef GMT_LIVE_POLICY_H
 #define GMT_LIVE_POLICY_H
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/bpf.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "live_util.h"
@@ -150,7 +152,7 @@ static inline json_object *live_stat_policies(const char *out)
 }
 
 struct live_bpf_objs {
-	int progs, links, maps;	/* gmt_pol_* programs, their links, gmt_pol_* maps */
+	int progs, links, maps;	/* programs, their links, maps named with the prefix */
 };
 
 static inline int live_bpf(int cmd, union bpf_attr *a)
@@ -180,8 +182,8 @@ static inline bool live_bpf_name(int fd, const char *prefix, bool prog)
 	return !strncmp(prog ? pi.name : mi.name, prefix, strlen(prefix));
 }
 
-/* walk every program, link and map of the kernel */
-static inline struct live_bpf_objs live_bpf_gmt_objects(void)
+/* walk every program, link and map of the kernel: those named prefix* */
+static inline struct live_bpf_objs live_bpf_objects(const char *prefix)
 {
 	static const int next[3] = { BPF_PROG_GET_NEXT_ID, BPF_LINK_GET_NEXT_ID,
 				     BPF_MAP_GET_NEXT_ID };
@@ -231,15 +233,46 @@ static inline struct live_bpf_objs live_bpf_gmt_objects(void)
 				fd = live_bpf(BPF_PROG_GET_FD_BY_ID, &a);
 				if (fd < 0)
 					continue;
-				if (live_bpf_name(fd, "gmt_pol_", true))
+				if (live_bpf_name(fd, prefix, true))
 					o.links++;
-			} else if (live_bpf_name(fd, "gmt_pol_", k == 0)) {
+			} else if (live_bpf_name(fd, prefix, k == 0)) {
 				(*count[k])++;
 			}
 			close(fd);
 		}
 	}
 	return o;
+}
+
+/* the policy hooks' programs and links, and the policy's maps */
+static inline struct live_bpf_objs live_bpf_gmt_objects(void)
+{
+	return live_bpf_objects("gmt_pol_");
+}
+
+#define LIVE_CG_ROOT	"/sys/fs/cgroup"
+
+/* two cgroups under LIVE_CG_ROOT for VM creators (skips, or fails on a row
+ * with conversions, without a writable cgroup v2 hierarchy) */
+static inline void live_cgroups_make(const char *a, const char *b)
+{
+	if (access(LIVE_CG_ROOT "/cgroup.procs", W_OK))
+		live_cannot_run("CONVERSIONS", "no writable cgroup v2 hierarchy at " LIVE_CG_ROOT);
+	assert_true(!mkdir(a, 0755) || errno == EEXIST);
+	assert_true(!mkdir(b, 0755) || errno == EEXIST);
+}
+
+/* the test process into a cgroup v2 directory (its children follow) */
+static inline void live_cgroup_move_self(const char *cgroup)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%d\n", (int)getpid());
+	assert_int_equal(fclose(f), 0);
 }
 
 #endif /* GMT_LIVE_POLICY_H */

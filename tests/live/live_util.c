@@ -209,13 +209,10 @@ json_object *live_events_of_pid(json_object *records, const char *event, long lo
 	return out;
 }
 
-bool live_stack_has(json_object *rec, const char *prefix)
+static bool frames_have(json_object *st, const char *prefix)
 {
-	json_object *st;
 	size_t i;
 
-	if (!json_object_object_get_ex(rec, "stack", &st))
-		return false;
 	for (i = 0; i < json_object_array_length(st); i++) {
 		const char *s = live_get_str(json_object_array_get_idx(st, i), "sym");
 
@@ -223,6 +220,125 @@ bool live_stack_has(json_object *rec, const char *prefix)
 			return true;
 	}
 	return false;
+}
+
+bool live_stack_has(json_object *rec, const char *prefix)
+{
+	json_object *st;
+
+	return json_object_object_get_ex(rec, "stack", &st) && frames_have(st, prefix);
+}
+
+bool live_kstack_has(json_object *rec, const char *prefix)
+{
+	json_object *st;
+
+	if (!json_object_object_get_ex(rec, "kernel_stack", &st))
+		fail_msg("no kernel_stack in %s", json_object_to_json_string(rec));
+	return frames_have(st, prefix);
+}
+
+json_object *live_holders_of(json_object *records, const char *event, long long pid,
+			     const char *kind)
+{
+	json_object *mine = live_events_of_pid(records, event, pid), *out = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(mine); i++) {
+		json_object *r = json_object_array_get_idx(mine, i);
+
+		if (!strcmp(live_get_str(r, "kind"), kind))
+			json_object_array_add(out, json_object_get(r));
+	}
+	json_object_put(mine);
+	return out;
+}
+
+json_object *live_at_offset(json_object *list, long long gmem_offset)
+{
+	json_object *found = NULL;
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		json_object *r = json_object_array_get_idx(list, i);
+
+		if (live_get_int(r, "gmem_offset") != gmem_offset)
+			continue;
+		if (found)
+			fail_msg("two records at offset 0x%llx", gmem_offset);
+		found = r;
+	}
+	return found;
+}
+
+int live_check_page_pins(json_object *starts, json_object *ends, long long off, long long ino,
+			 const char *comm, bool (*pinned_by)(json_object *pin), const char *what)
+{
+	int pins = 0, unpins = 0;
+	size_t j;
+
+	for (j = 0; j < json_object_array_length(starts); j++) {
+		json_object *s = json_object_array_get_idx(starts, j);
+
+		if (live_get_int(s, "gmem_offset") != off)
+			continue;
+		pins++;
+		assert_string_equal(live_get_str(s, "comm"), comm);
+		assert_int_equal(live_get_int(s, "gmem_ino"), ino);
+		assert_int_equal(live_get_int(s, "pins"), 1);
+		assert_int_equal(live_get_int(s, "size"), 4096);
+		assert_true(live_get_int(s, "folio") != 0);
+		if (!pinned_by(s))
+			fail_msg("pin at 0x%llx: no %s pinning frame in its kernel stack: %s", off,
+				 what, json_object_to_json_string(s));
+	}
+	for (j = 0; j < json_object_array_length(ends); j++) {
+		json_object *e = json_object_array_get_idx(ends, j);
+
+		if (live_get_int(e, "gmem_offset") != off)
+			continue;
+		unpins++;
+		assert_int_equal(live_get_int(e, "gmem_ino"), ino);
+		assert_int_equal(live_get_int(e, "pins"), 1);
+		assert_string_equal(live_get_str(e, "end"), "unpin");
+	}
+	if (pins < 1 || pins != unpins)
+		fail_msg("%s: page at 0x%llx: %d pins, %d unpins", what, off, pins, unpins);
+	return pins;
+}
+
+bool live_bench_wanted(const char *name)
+{
+	const char *t = getenv("GMT_TESTS"), *b = getenv("GMT_BENCH");
+
+	return (b && !strcmp(b, "1")) || (t && strstr(t, name));
+}
+
+char *live_feature_unavailable(json_object *records, const char *feature)
+{
+	json_object *att = live_filter(records, "attach", NULL), *progs;
+	char *why = NULL;
+	size_t i;
+
+	assert_int_equal(json_object_array_length(att), 1);
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(att, 0), "programs",
+					      &progs));
+	for (i = 0; i < json_object_array_length(progs); i++) {
+		json_object *p = json_object_array_get_idx(progs, i);
+		const char *f = json_object_get_string(json_object_object_get(p, "feature"));
+
+		if (!f || strcmp(f, feature))
+			continue;
+		if (!strcmp(live_get_str(p, "state"), "attached")) {
+			free(why);
+			why = NULL;
+			break;
+		}
+		if (!why && !strcmp(live_get_str(p, "state"), "unavailable"))
+			why = strdup(live_get_str(p, "reason"));
+	}
+	json_object_put(att);
+	return why;
 }
 
 json_object *live_filter(json_object *records, const char *type, const char *event)

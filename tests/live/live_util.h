@@ -54,6 +54,23 @@ json_object *live_filter(json_object *records, const char *type, const char *eve
 json_object *live_events_of_pid(json_object *records, const char *event, long long pid);
 /* a record's "stack" has a frame whose "sym" starts with prefix */
 bool live_stack_has(json_object *rec, const char *prefix);
+/* ... and its "kernel_stack" (which must be there: a failure if not) */
+bool live_kstack_has(json_object *rec, const char *prefix);
+/* the holder records (event holder_start or holder_end) of one pid and kind */
+json_object *live_holders_of(json_object *records, const char *event, long long pid,
+			     const char *kind);
+/* the record of list at this guest_memfd offset: NULL if none, a failure if two */
+json_object *live_at_offset(json_object *list, long long gmem_offset);
+/* kernel pins (gup_pin records) of the guest_memfd page at off of inode ino:
+ * at least one pin, every pin with its unpin (gup-fast may take one and put
+ * it back before the slow path's: both show), one page each, by comm, and
+ * each pin's kernel stack through the pinner's code (pinned_by); fails
+ * naming what (e.g. "io_uring") if not. Returns the number of pins. */
+int live_check_page_pins(json_object *starts, json_object *ends, long long off, long long ino,
+			 const char *comm, bool (*pinned_by)(json_object *pin), const char *what);
+/* why the attach record says FEATURE could not be had (a copy to free), NULL
+ * if one of its programs attached */
+char *live_feature_unavailable(json_object *records, const char *feature);
 long long live_get_int(json_object *o, const char *key);
 /* an optional field: `absent` when missing or null */
 long long live_get_int_or(json_object *o, const char *key, long long absent);
@@ -75,6 +92,8 @@ bool live_promised(const char *key);
 		skip();							\
 	} while (0)
 
+/* a benchmark that runs only when asked: GMT_TESTS names it, or GMT_BENCH=1 */
+bool live_bench_wanted(const char *name);
 /* skip (with the reason printed) unless root, /dev/kvm and a tracer can attach */
 bool live_require_tracing(void);
 /* the gmemtrace under test has the export command (the VM suite's static

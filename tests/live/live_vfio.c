@@ -13,7 +13,11 @@
  * exited before the tracer reads its record shows addresses only. Needs a device bound to vfio-pci behind an IOMMU (the
  * inplace-v8-7.2-iommu row, vfio=yes): elsewhere SKIP with the reason.
  * Killed while it holds a VFIO mapping, the workload's holder ends with its
- * exit (the kernel drops the container with the process).
+ * exit (the kernel drops the container with the process). With --ioas-copy
+ * dst the mapping is copied into a second IOAS (IOMMU_IOAS_COPY) that the
+ * device is attached to: a second holder starts there (that IOAS, IOVA +
+ * 0x1000000), the blocked record counts both with the excess explained
+ * (their areas share one pin per page), and the copy's unmap ends it.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +31,7 @@
 #define PIN_PAGE	5
 #define PIN_OFF		(PIN_PAGE * PAGE)
 #define IOVA_BASE	0x100000	/* GMW_DMA_IOVA_BASE */
+#define COPY_SHIFT	0x1000000	/* GMW_IOAS_COPY_SHIFT */
 
 static json_object *get(json_object *o, const char *key)
 {
@@ -49,26 +54,40 @@ static void check_workload(json_object *wl)
 	assert_int_equal(live_get_int(json_object_array_get_idx(steps, 1), "ret"), 0);
 }
 
-/* the blocked record names the device holder of its folio (kind, the
- * workload's pid, IOVA, its mapping call's stack), and the holders explain
- * the whole excess: one DMA mapping pins the page once */
-static void check_blocked_names(json_object *e, const char *how, long long pid)
+/* the blocked record names the device holders of its folio (kind, the
+ * workload's pid, IOVA, its mapping call's stack; with a copy, its holder in
+ * the second IOAS too, though a record of 2 KiB may list only the first and
+ * count the other as unlisted), and the holders explain the whole excess:
+ * one DMA mapping (and its copy) pins the page once */
+static void check_blocked_names(json_object *e, const char *how, long long pid, bool copy)
 {
-	json_object *hs = get(e, "holders"), *h = live_blocked_holder_at(e, PIN_OFF);
+	json_object *hs = get(e, "holders"), *list = get(hs, "list");
+	size_t i;
 
-	assert_string_equal(live_get_str(h, "kind"), !strcmp(how, "vfio") ? "vfio_dma" : "iommufd");
-	assert_int_equal(live_get_int(h, "pid"), pid);
-	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
-	if (!live_stack_has(h, "dma_map+"))
-		fail_msg("no dma_map frame in the blocked record's holder: %s",
-			 json_object_to_json_string(h));
+	(void)live_blocked_holder_at(e, PIN_OFF);	/* at least one, over the page */
+	assert_int_equal(live_get_int(hs, "count"), 1 + copy);
+	assert_int_equal(json_object_array_length(list) + live_get_int(hs, "unlisted"), 1 + copy);
+	for (i = 0; i < json_object_array_length(list); i++) {
+		json_object *h = json_object_array_get_idx(list, i);
+		long long iova = live_get_int(h, "iova");
+
+		assert_string_equal(live_get_str(h, "kind"),
+				    !strcmp(how, "vfio") ? "vfio_dma" : "iommufd");
+		assert_int_equal(live_get_int(h, "pid"), pid);
+		assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF);
+		if (iova != IOVA_BASE + PIN_OFF && (!copy || iova != IOVA_BASE + PIN_OFF + COPY_SHIFT))
+			fail_msg("a blocked record's holder at IOVA 0x%llx", iova);
+		if (!live_stack_has(h, "dma_map+"))
+			fail_msg("no dma_map frame in the blocked record's holder: %s",
+				 json_object_to_json_string(h));
+	}
 	assert_int_equal(live_get_int(hs, "attributed_refs") + live_get_int(hs, "unattributed_refs"),
 			 live_get_int(hs, "excess_refs"));
 	assert_int_equal(live_get_int(hs, "unattributed_refs"), 0);
 }
 
 /* the conversion to private refused at the held page, then one that worked */
-static void check_converts(json_object *conv, const char *how, long long pid)
+static void check_converts(json_object *conv, const char *how, long long pid, bool copy)
 {
 	bool blocked = false, retried = false;
 	size_t i;
@@ -80,7 +99,7 @@ static void check_converts(json_object *conv, const char *how, long long pid)
 			continue;
 		if (live_get_int(e, "ret") == -11) {
 			assert_int_equal(live_get_int(e, "error_offset"), PIN_OFF);
-			check_blocked_names(e, how, pid);
+			check_blocked_names(e, how, pid, copy);
 			blocked = true;
 		} else if (blocked && live_get_int(e, "ret") == 0) {
 			retried = true;
@@ -91,19 +110,23 @@ static void check_converts(json_object *conv, const char *how, long long pid)
 			 PIN_OFF, json_object_to_json_string(conv));
 }
 
-/* one holder of page 5 through the device, named as the workload knows it,
- * ended by the unmap */
-static void check_holder(json_object *starts, json_object *ends, json_object *wl,
-			 const char *how)
+/* the holder that started at iova, named as the workload knows it (its
+ * IOAS: ioas_key of its dma report), ended by the unmap */
+static void check_holder_at(json_object *starts, json_object *ends, json_object *wl,
+			    const char *how, long long iova, const char *ioas_key)
 {
-	json_object *dma = get(wl, "dma"), *h;
+	json_object *dma = get(wl, "dma"), *h = NULL;
 	bool vfio = !strcmp(how, "vfio");
 	long long ino = live_get_int(json_object_array_get_idx(get(wl, "vms"), 0), "gmem_ino");
 	size_t i;
 	bool ended = false;
 
-	assert_int_equal(json_object_array_length(starts), 1);
-	h = json_object_array_get_idx(starts, 0);
+	for (i = 0; i < json_object_array_length(starts); i++)
+		if (live_get_int(json_object_array_get_idx(starts, i), "iova") == iova)
+			h = json_object_array_get_idx(starts, i);
+	if (!h)
+		fail_msg("no holder started at IOVA 0x%llx: %s", iova,
+			 json_object_to_json_string(starts));
 	assert_string_equal(live_get_str(h, "comm"), "gmem-workload");
 	assert_string_equal(live_get_str(h, "kind"), vfio ? "vfio_dma" : "iommufd");
 	if (vfio) {
@@ -111,11 +134,10 @@ static void check_holder(json_object *starts, json_object *ends, json_object *wl
 		assert_true(live_is_null(h, "iommufd"));
 	} else {
 		assert_int_equal(live_get_int(h, "iommufd"), live_get_int(dma, "iommufd"));
-		assert_int_equal(live_get_int(h, "ioas_id"), live_get_int(dma, "ioas_id"));
+		assert_int_equal(live_get_int(h, "ioas_id"), live_get_int(dma, ioas_key));
 		assert_true(live_is_null(h, "container_fd"));
 	}
 	assert_true(live_is_null(h, "ring_fd"));
-	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
 	assert_int_equal(live_get_int(h, "gmem_ino"), ino);
 	assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF);
 	assert_int_equal(live_get_int(h, "size"), PAGE);
@@ -127,29 +149,42 @@ static void check_holder(json_object *starts, json_object *ends, json_object *wl
 		if (live_get_int(e, "holder_id") != live_get_int(h, "holder_id"))
 			continue;
 		assert_string_equal(live_get_str(e, "end"), "unmap");
-		assert_int_equal(live_get_int(e, "iova"), IOVA_BASE + PIN_OFF);
+		assert_int_equal(live_get_int(e, "iova"), iova);
 		ended = true;
 	}
 	assert_true(ended);
 }
 
-static void run_case(const char *how)
+/* one holder of page 5 through the device (and one in the copy's IOAS) */
+static void check_holder(json_object *starts, json_object *ends, json_object *wl,
+			 const char *how, bool copy)
 {
-	char out[256], wlj[256], err[256];
+	assert_int_equal(json_object_array_length(starts), 1 + copy);
+	check_holder_at(starts, ends, wl, how, IOVA_BASE + PIN_OFF, "ioas_id");
+	if (copy)
+		check_holder_at(starts, ends, wl, how, IOVA_BASE + PIN_OFF + COPY_SHIFT,
+				"copy_ioas_id");
+}
+
+static void run_case(const char *how, const char *copy)
+{
+	char out[256], wlj[256], err[256], name[64];
 	const char *argv[] = { live_bin("gmemtrace"), "trace", "--holders", "-f", "json", "-o", out,
 			       "--", live_bin("gmem-workload"), "--in-place", "--conversions", "0",
 			       "--gmem-size", "64K", "--pin-pages", "5", "--pin-with", how,
-			       "--scenario", "block-retry", "--hold", "2", "--json-out", wlj, NULL };
+			       "--scenario", "block-retry", "--hold", "2", "--json-out", wlj,
+			       copy ? "--ioas-copy" : NULL, copy, NULL };
+	const char *tag = copy ? "iommufd-copy" : how;
 	json_object *recs, *wl, *starts, *ends, *conv;
 	const char *why;
 	long long pid;
 
 	if (!live_require_tracing())
 		return;
-	snprintf(out, sizeof(out), "%s", live_tmp(!strcmp(how, "vfio") ? "vfio.jsonl" :
-						   "iommufd.jsonl"));
-	snprintf(wlj, sizeof(wlj), "%s", live_tmp(!strcmp(how, "vfio") ? "vfio-wl.json" :
-						   "iommufd-wl.json"));
+	snprintf(name, sizeof(name), "%s.jsonl", tag);
+	snprintf(out, sizeof(out), "%s", live_tmp(name));
+	snprintf(name, sizeof(name), "%s-wl.json", tag);
+	snprintf(wlj, sizeof(wlj), "%s", live_tmp(name));
 	snprintf(err, sizeof(err), "%s", live_tmp("vfio.err"));
 	live_run((char *const *)argv, NULL, err, 240);
 	wl = live_read_json(wlj);
@@ -176,8 +211,8 @@ static void run_case(const char *how)
 	starts = live_events_of_pid(recs, "holder_start", pid);
 	ends = live_events_of_pid(recs, "holder_end", pid);
 	conv = live_events_of_pid(recs, "convert", pid);
-	check_converts(conv, how, pid);
-	check_holder(starts, ends, wl, how);
+	check_converts(conv, how, pid, copy);
+	check_holder(starts, ends, wl, how, copy);
 	json_object_put(conv);
 	json_object_put(starts);
 	json_object_put(ends);
@@ -248,12 +283,17 @@ static void test_vfio_holder_exit(void **state)
 
 static void test_vfio_type1_holder(void **state)
 {
-	run_case("vfio");
+	run_case("vfio", NULL);
 }
 
 static void test_iommufd_holder(void **state)
 {
-	run_case("iommufd");
+	run_case("iommufd", NULL);
+}
+
+static void test_iommufd_copy_holder(void **state)
+{
+	run_case("iommufd", "dst");
 }
 
 int main(void)
@@ -261,6 +301,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_vfio_type1_holder, live_teardown),
 		cmocka_unit_test_teardown(test_iommufd_holder, live_teardown),
+		cmocka_unit_test_teardown(test_iommufd_copy_holder, live_teardown),
 		cmocka_unit_test_teardown(test_vfio_holder_exit, live_teardown),
 	};
 

@@ -1100,6 +1100,45 @@ static void fmt_bytes_u64(char *buf, size_t len, __u64 v)
 }
 
 /* latencies and rates as the text columns show them, at unit boundaries */
+/* enforce --unpin: a pinned set removed with a hook of a running enforce
+ * still attached, one with an entry that could not be removed, none */
+static void render_unpin(struct gmt_out *o)
+{
+	static const char *const removed[] = { "link", "prog", "link_gmt_ioctl_enter",
+					       "gmt_vms" };
+	static const struct gmt_unpin_hook_view hooks[] = { { "gmt_pol_lsm", 12, 34 } };
+	static const struct gmt_unpin_failure_view failed[] = { { "gmt_pol_counts", EBUSY } };
+	struct gmt_unpin_view all = {
+		.ts_ns = T0_NS, .dir = "/sys/fs/bpf/gmemtrace", .removed = removed,
+		.nr_removed_named = 4, .nr_removed = 4, .dir_removed = true,
+		.attached = hooks, .nr_attached = 1,
+	};
+	struct gmt_unpin_view part = {
+		.ts_ns = T0_NS + 1000, .dir = "/sys/fs/bpf/gmemtrace", .removed = removed,
+		.nr_removed_named = 2, .nr_removed = 70, .failed = failed,
+		.nr_failed_named = 1, .nr_failed = 1,
+	};
+	struct gmt_unpin_view none = { .ts_ns = T0_NS + 2000, .dir = "/sys/fs/bpf/gmemtrace" };
+
+	gmt_out_unpin(o, &all);
+	gmt_out_unpin(o, &part);
+	gmt_out_unpin(o, &none);
+}
+
+static void test_unpin_records(void **state)
+{
+	char *file, *err, *s;
+
+	err = capture_stderr(GMT_FMT_TEXT, render_unpin, &file);
+	check_golden("unpin.txt", file);
+	check_golden("unpin_err.txt", err);	/* what could not be removed */
+	free(file);
+	free(err);
+	s = render(GMT_FMT_JSON, render_unpin);
+	check_golden("unpin.jsonl", s);
+	free(s);
+}
+
 static void test_units_at_boundaries(void **state)
 {
 	expect_fmt(gmt_fmt_ns, 0, "0ns");
@@ -1152,6 +1191,7 @@ int main(void)
 		cmocka_unit_test(test_summary_text),
 		cmocka_unit_test(test_summary_json),
 		cmocka_unit_test(test_units_at_boundaries),
+		cmocka_unit_test(test_unpin_records),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -203,11 +203,13 @@ cached_kernel() { # name
 # Keep what the VM needs from extracted packages: the kernel, its config and
 # the KVM modules with their dependencies, decompressed, in load order; and
 # vhost_net (with tun, vhost, ...) where the kernel has it as a module, so the
-# policy hook is shown to leave vhost's 0xAF ioctls alone (live_enforce_rules).
-# HARVEST_VERSION says what a cache entry holds: an entry harvested by an
-# older runner (2: before vhost_net) is fetched again, so a cache never hides
-# what a test needs.
-HARVEST_VERSION=2
+# policy hook is shown to leave vhost's 0xAF ioctls alone (live_enforce_rules);
+# vfio-pci and vfio_iommu_type1 likewise, for rows with an emulated IOMMU
+# (machine=iommu: a device bound to vfio-pci on a kernel without in-place
+# conversion). HARVEST_VERSION says what a cache entry holds: an entry
+# harvested by an older runner (2: before vfio, 1: before vhost_net) is
+# fetched again, so a cache never hides what a test needs.
+HARVEST_VERSION=3
 harvest() { # extracted-root dest
 	local x=$1 d=$2 f m dep todo order="" ko
 	f=$(find "$x/boot" "$x/usr/lib/modules" "$x/lib/modules" -maxdepth 2 \
@@ -219,7 +221,7 @@ harvest() { # extracted-root dest
 	[ -z "$f" ] || cp "$f" "$d/config"
 	mkdir -p "$d/modules"
 	# depth-first over modinfo's depends= so dependencies load first
-	todo="kvm-amd kvm-intel vhost_net"
+	todo="kvm-amd kvm-intel vhost_net vfio-pci vfio_iommu_type1"
 	visit() {
 		local name=$1 file dep
 		case " $order " in *" $name "*) return 0 ;; esac
