@@ -157,6 +157,7 @@ const char *gmt_counter_name(unsigned int c)
 		[GMT_CNT_HOLD_MAPS_FULL] = "holder_mmaps_full",
 		[GMT_CNT_HOLD_FULL] = "holder_map_full",
 		[GMT_CNT_HOLD_IOV_TRUNC] = "holder_buffers_unread",
+		[GMT_CNT_POL_UNCHECKED] = "policy_toctou_unchecked",
 	};
 
 	return c < GMT_CNT_MAX && n[c] ? n[c] : "?";
