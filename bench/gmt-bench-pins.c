@@ -17,6 +17,7 @@
  * its work is charged to the loop.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,22 +88,67 @@ static char *gmem_pages(void)
 	return p;
 }
 
+#define TRACE_OUT	"/tmp/gmt-bench-pins.jsonl"
+#define ATTACH_REC	"{\"type\":\"attach\""
+#define SUMMARY_REC	"{\"type\":\"summary\""
+
+/* the tracer, writing to TRACE_OUT; -1 if it died before the loop */
 static pid_t start_tracer(const char *gmt, const char *opt)
 {
-	pid_t pid = fork();
+	pid_t pid;
+	int i;
 
+	unlink(TRACE_OUT);
+	pid = fork();
 	if (!pid) {
-		execl(gmt, gmt, "trace", opt, "-o", "/dev/null", "-f", "json", (char *)NULL);
+		execl(gmt, gmt, "trace", opt, "-o", TRACE_OUT, "-f", "json", (char *)NULL);
 		_exit(127);
 	}
-	sleep(10);	/* loaded and attached (probing by loading is slow under TCG) */
-	return pid;
+	/* the loop starts once the tracer says it attached (its attach
+	 * record): probing by loading takes tens of seconds under TCG */
+	for (i = 0; i < 1800; i++) {
+		char line[256];
+		bool attached = false;
+		FILE *f;
+
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		f = fopen(TRACE_OUT, "r");
+		while (f && !attached && fgets(line, sizeof(line), f))
+			attached = !strncmp(line, ATTACH_REC, sizeof(ATTACH_REC) - 1);
+		if (f)
+			fclose(f);
+		if (attached)
+			return pid;
+		usleep(100000);
+	}
+	fprintf(stderr, "gmt-bench-pins: gmemtrace trace %s did not attach\n", opt);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
 }
 
-static void stop_tracer(pid_t pid)
+/* stop it and count its gup_pin records and lost events: a tracer that
+ * recorded nothing would make a cheap column */
+static void stop_tracer(pid_t pid, long *pins, long *lost)
 {
+	char line[8192];
+	FILE *f;
+
 	kill(pid, SIGINT);
 	waitpid(pid, NULL, 0);
+	f = fopen(TRACE_OUT, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *l = strstr(line, "\"lost\":");
+
+		if (strstr(line, "\"kind\":\"gup_pin\""))
+			(*pins)++;
+		if (!strncmp(line, SUMMARY_REC, sizeof(SUMMARY_REC) - 1) && l)
+			*lost += atol(l + 7);
+	}
+	if (f)
+		fclose(f);
+	unlink(TRACE_OUT);
 }
 
 int main(int argc, char **argv)
@@ -113,6 +159,7 @@ int main(int argc, char **argv)
 	double r[4][2][ROUNDS];
 	struct empty_pins_bpf *skel;
 	struct io_uring ring;
+	long pins[2] = { 0 }, lost[2] = { 0 };
 	char *mem[2];
 	int k, i;
 
@@ -146,13 +193,17 @@ int main(int argc, char **argv)
 			r[1][i][k] = pin_ns(&ring, mem[i]);
 		empty_pins_bpf__destroy(skel);
 		t = start_tracer(gmt, "--holders");
+		if (t < 0)
+			return 1;
 		for (i = 0; i < 2; i++)
 			r[2][i][k] = pin_ns(&ring, mem[i]);
-		stop_tracer(t);
+		stop_tracer(t, &pins[0], &lost[0]);
 		t = start_tracer(gmt, "--kernel-pins");
+		if (t < 0)
+			return 1;
 		for (i = 0; i < 2; i++)
 			r[3][i][k] = pin_ns(&ring, mem[i]);
-		stop_tracer(t);
+		stop_tracer(t, &pins[1], &lost[1]);
 	}
 	printf("io_uring register+unregister, ns per page (median of %d rounds, %d pages)\n"
 	       "  %-40s %6s %6s %8s %8s  %s\n", ROUNDS, NPAGES, "", "bare", "empty", "uapi",
@@ -164,5 +215,8 @@ int main(int argc, char **argv)
 		printf("  %-40s %6.0f %6.0f %8.0f %8.0f  %.2fx\n", names[i], b, e, u, h,
 		       e > b ? (h - u) / (e - b) : 0.0);
 	}
+	printf("  gup_pin records: %ld under --holders, %ld under --kernel-pins (%ld guest_memfd\n"
+	       "  page pins and as many unpins taken in the loops); events lost: %ld, %ld\n",
+	       pins[0], pins[1], (long)ROUNDS * CHUNKS * ITERS * NPAGES, lost[0], lost[1]);
 	return 0;
 }

@@ -6,8 +6,9 @@
  * whose iovecs overlap one of them is a holder, until the buffers are
  * unregistered or replaced, the ring fd is closed or the process exits.
  * So is a VFIO type1 DMA mapping (VFIO_IOMMU_MAP_DMA on a container) or an
- * iommufd IOAS area (IOMMU_IOAS_MAP) over one, until the unmap, the close of
- * the container / iommufd or the process's exit.
+ * iommufd IOAS area (IOMMU_IOAS_MAP, or IOMMU_IOAS_COPY of such an area into
+ * another IOAS) over one, until the unmap, the close of the container /
+ * iommufd or the process's exit.
  * Pinning syscalls are rare, mmap is not: an anonymous mmap stops at its fd,
  * an unrelated mmap exit at one global read, a munmap at one hash lookup;
  * an unrelated ioctl at a few compares on enter and one global read on exit.
@@ -524,6 +525,7 @@ int gmt_hdma_enter(struct trace_event_raw_sys_enter *ctx)
 		want = cfg_vfio_rdev;
 		break;
 	case GMT_IOMMU_IOAS_MAP:
+	case GMT_IOMMU_IOAS_COPY:
 	case GMT_IOMMU_IOAS_UNMAP:
 		want = cfg_iommufd_rdev;
 		break;
@@ -598,6 +600,68 @@ static __always_inline void dma_start(void *ctx, struct gmt_hproc *pr, __u8 kind
 	}
 }
 
+/* IOMMU_IOAS_COPY: the pages of the source IOAS's areas in [lo, hi) mapped
+ * again in the destination IOAS at dst_iova, over the same iopt_pages */
+struct copy_ctx {
+	__u32 tgid, src, dst;
+	__s32 fd, stack_id;
+	__u64 lo, hi, dst_iova, now, leaf_ret;
+};
+
+/* a source holder's part in the copied range: a holder of its own in the
+ * destination, over the same guest_memfd range (the pages the copy maps are
+ * the ones the source area holds, wherever the mmap is now) */
+static long hold_copy_cb(struct bpf_map *map, struct gmt_holder_key *k, struct gmt_hval *v,
+			 struct copy_ctx *c)
+{
+	struct gmt_holder_key nk;
+	struct gmt_hval nv;
+	__u64 lo, hi;
+
+	if (k->tgid != c->tgid || k->ring_fd != c->fd || k->index != c->src ||
+	    v->h.kind != GMT_HOLD_IOMMUFD)
+		return 0;
+	lo = k->iova > c->lo ? k->iova : c->lo;
+	hi = k->iova + v->h.len < c->hi ? k->iova + v->h.len : c->hi;
+	if (lo >= hi)
+		return 0;	/* (a holder the copy made is outside [lo, hi) too) */
+	nk = *k;
+	nk.index = c->dst;
+	nk.iova = c->dst_iova + (lo - c->lo);
+	nv = *v;
+	nv.h.index = c->dst;
+	nv.h.iova = nk.iova;
+	nv.h.gmem_offset += lo - k->iova;
+	nv.h.uaddr += lo - k->iova;
+	nv.h.len = hi - lo;
+	nv.h.stack_id = c->stack_id;
+	nv.h.leaf_ret = c->leaf_ret;
+	nv.h.start_ns = c->now;
+	nv.h.id = __sync_fetch_and_add(&gmt_holder_next_id, 1);
+	if (bpf_map_update_elem(map, &nk, &nv, BPF_ANY)) {
+		gmt_count(GMT_CNT_HOLD_FULL);
+		return 0;
+	}
+	gmt_hold_emit(&nv, GMT_EV_HOLDER_START, GMT_HOLD_END_NONE, c->now);
+	return 0;
+}
+
+static __always_inline void hold_copy(void *ctx, __u32 tgid, int fd,
+				      const struct gmt_iommu_ioas_copy *cp)
+{
+	struct reg_ctx rc = { .tgid = tgid, .fd = fd };
+	struct copy_ctx c = { .tgid = tgid, .fd = fd, .src = cp->src_ioas_id,
+			      .dst = cp->dst_ioas_id, .lo = cp->src_iova,
+			      .dst_iova = cp->dst_iova };
+
+	c.hi = cp->src_iova + cp->length < cp->src_iova ? ~0ULL : cp->src_iova + cp->length;
+	c.now = bpf_ktime_get_ns();
+	hold_stack(ctx, &rc);
+	c.stack_id = rc.stack_id;
+	c.leaf_ret = rc.leaf_ret;
+	bpf_for_each_map_elem(&gmt_holders, hold_copy_cb, &c, 0);
+}
+
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int gmt_hdma_exit(struct trace_event_raw_sys_exit *ctx)
 {
@@ -624,6 +688,12 @@ int gmt_hdma_exit(struct trace_event_raw_sys_exit *ctx)
 		if (!GMT_CHK(GMT_SITE_HOLD_IOV, bpf_probe_read_user(&m, sizeof(m), (void *)p.arg)))
 			dma_start(ctx, pr, GMT_HOLD_IOMMUFD, p.fd, m.ioas_id, m.user_va,
 				  m.length, m.iova);
+	} else if (p.opcode == GMT_IOMMU_IOAS_COPY) {
+		struct gmt_iommu_ioas_copy cp;	/* dst_iova: written back */
+
+		if (pr->has_holders &&
+		    !GMT_CHK(GMT_SITE_HOLD_IOV, bpf_probe_read_user(&cp, sizeof(cp), (void *)p.arg)))
+			hold_copy(ctx, tgid, p.fd, &cp);
 	} else if (pr->has_holders) {
 		__u32 lo = p.opcode == GMT_IOMMU_IOAS_UNMAP ? p.nr : 0;
 

@@ -19,58 +19,99 @@
 
 #include "gmt_policy.h"
 
+/*
+ * Set by enforce before load: the generations (1 << enum gmt_gen) whose
+ * kernel copy a kernel-side program of this load compares (the loader's
+ * plan: G1's tracepoint, G3's __kvm_gmem_set_attributes). The hook stashes
+ * only for those: a stash nothing compares is work for nothing on every
+ * conversion. Tracing alone sets none.
+ */
 #ifdef GMT_TOCTOU_OWNER
 #define GMT_TOCTOU_SHARED
-/* set by enforce before load: stash and compare (tracing alone never does) */
-const volatile bool cfg_pol_toctou = false;
+const volatile __u8 cfg_pol_toctou_gens = 0;
 #else
 #define GMT_TOCTOU_SHARED extern
-extern const volatile bool cfg_pol_toctou;
+extern const volatile __u8 cfg_pol_toctou_gens;
 #endif
 
-/* what the hook let through, until the kernel's copy is seen */
+static __always_inline bool gmt_pol_toctou_on(__u8 gen)
+{
+	return (cfg_pol_toctou_gens >> (gen & 7)) & 1;
+}
+
+/*
+ * What the hook let through, until the kernel's copy is seen: a slot per
+ * thread id modulo GMT_POL_STASH_SLOTS, owned by tid. An array slot is a
+ * load away where task storage was a helper call (bench_policy). Two
+ * threads whose ids share a slot take it from each other: the one whose
+ * stash was taken finds another tid at its check and counts it
+ * (GMT_CNT_POL_UNCHECKED), never a comparison with another's stash.
+ */
+#define GMT_POL_STASH_SLOTS	4096
+#define GMT_POL_STASH_BUSY	0xffffffffu	/* tid while the hook writes it */
+
 struct gmt_pol_stash {
-	struct gmt_policy_rec decided;
-	__u64 kvm;		/* its VM: named only if a record is written */
-	__u8 valid;
+	__u32 tid;		/* owner, 0: none, GMT_POL_STASH_BUSY: being written */
 	__u8 kill;		/* toctou: kill and enforce mode */
-	__u8 pad[6];
+	__u8 pad[3];
+	__u64 kvm;		/* its VM: named only if a record is written */
+	struct gmt_policy_rec decided;
 };
 
 GMT_TOCTOU_SHARED struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GMT_POL_STASH_SLOTS);
+	__type(key, __u32);
 	__type(value, struct gmt_pol_stash);
 } gmt_pol_stash SEC(".maps");
 
 #define GMT_SIGKILL	9
 #define GMT_PAGE_SHIFT	12	/* x86: the kernel's copies are in pages */
 
+/* this thread's slot; *tid: its id */
+static __always_inline struct gmt_pol_stash *gmt_pol_stash_slot(__u32 *tid)
+{
+	__u32 key;
+
+	*tid = bpf_get_current_task_btf()->pid;
+	key = *tid & (GMT_POL_STASH_SLOTS - 1);
+	return bpf_map_lookup_elem(&gmt_pol_stash, &key);
+}
+
 /*
  * The kernel's copy of a conversion the hook let through on this thread:
- * start and size in bytes. Consumes the stash (one check per ioctl).
+ * start and size in bytes. Consumes the stash (one check per ioctl). The
+ * slot is read while this thread owns it, and released with a cmpxchg: a
+ * writer that took it meanwhile makes the read untrustworthy (counted).
  */
 static __always_inline void gmt_pol_toctou_check(__u8 gen, __u64 kstart, __u64 ksize,
 						 __u64 kattrs)
 {
-	struct gmt_policy_toctou_rec *t = NULL;
+	struct gmt_policy_toctou_rec *t;
 	struct gmt_pol_stash *s;
 	struct gmt_event *e;
+	__u32 tid;
+	__u8 kill;
 
-	if (!cfg_pol_toctou)
+	if (!gmt_pol_toctou_on(gen))
 		return;		/* rodata: the verifier drops the rest */
-	s = bpf_task_storage_get(&gmt_pol_stash, bpf_get_current_task_btf(), 0, 0);
-	if (!s || !s->valid || s->decided.gen != gen)
+	s = gmt_pol_stash_slot(&tid);
+	if (!s)
+		return;		/* cannot happen: the key is masked */
+	if (s->tid != tid || s->decided.gen != gen) {
+		/* not stashed (the hook was not attached yet), or taken by a
+		 * thread sharing the slot */
+		gmt_count(GMT_CNT_POL_UNCHECKED);
 		return;
-	s->valid = 0;
+	}
 	if (s->decided.start == kstart && s->decided.size == ksize &&
-	    s->decided.attributes == kattrs)
+	    s->decided.attributes == kattrs) {
+		if (__sync_val_compare_and_swap(&s->tid, tid, 0) != tid)
+			gmt_count(GMT_CNT_POL_UNCHECKED);	/* read while rewritten */
 		return;
+	}
 	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
-	if (!e) {
-		gmt_count(GMT_CNT_RB_DROPS);
-	} else {
+	if (e) {
 		__u64 id = bpf_get_current_pid_tgid();
 
 		__builtin_memset(e, 0, sizeof(*e));
@@ -90,11 +131,22 @@ static __always_inline void gmt_pol_toctou_check(__u8 gen, __u64 kstart, __u64 k
 		t->kern_size = ksize;
 		t->kern_attributes = kattrs;
 	}
+	kill = s->kill;
+	if (__sync_val_compare_and_swap(&s->tid, tid, 0) != tid) {
+		/* another thread wrote the slot while it was read: no record
+		 * and no kill on what may be a mix of two stashes */
+		gmt_count(GMT_CNT_POL_UNCHECKED);
+		if (e)
+			bpf_ringbuf_discard(e, 0);
+		return;
+	}
 	/* the kill does not wait for the ring: a full one must not save it */
-	if (s->kill && !bpf_send_signal_thread(GMT_SIGKILL) && t)
-		t->killed = 1;
+	if (kill && !bpf_send_signal_thread(GMT_SIGKILL) && e)
+		e->policy_toctou.killed = 1;
 	if (e)
 		bpf_ringbuf_submit(e, 0);
+	else
+		gmt_count(GMT_CNT_RB_DROPS);
 }
 
 #ifdef GMT_TOCTOU_HOOK
@@ -105,11 +157,16 @@ static __always_inline void gmt_pol_stash_put(const struct gmt_pol_conv *c,
 					      __u64 kvm, bool kill)
 {
 	struct gmt_pol_stash *s;
+	__u32 tid, old;
 
-	s = bpf_task_storage_get(&gmt_pol_stash, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!s) {
-		gmt_count(GMT_CNT_RB_DROPS);	/* out of memory: this one goes unchecked */
+	s = gmt_pol_stash_slot(&tid);
+	if (!s)
+		return;		/* cannot happen: the key is masked */
+	/* taken for writing: a thread sharing the slot may be writing too */
+	old = s->tid;
+	if (old == GMT_POL_STASH_BUSY ||
+	    __sync_val_compare_and_swap(&s->tid, old, GMT_POL_STASH_BUSY) != old) {
+		gmt_count(GMT_CNT_POL_UNCHECKED);
 		return;
 	}
 	s->decided.start = c->start;
@@ -126,7 +183,21 @@ static __always_inline void gmt_pol_stash_put(const struct gmt_pol_conv *c,
 	s->decided.err = v->err;
 	s->kvm = kvm;
 	s->kill = kill;
-	s->valid = 1;
+	/* published last, as one atomic store: the check reads the rest
+	 * only when it finds its own tid */
+	__sync_lock_test_and_set(&s->tid, tid);
+}
+
+/* a conversion let through undecided (its argument unreadable): an older
+ * stash of this thread must not stand for it at the check */
+static __always_inline void gmt_pol_stash_drop(void)
+{
+	struct gmt_pol_stash *s;
+	__u32 tid;
+
+	s = gmt_pol_stash_slot(&tid);
+	if (s && s->tid == tid)
+		__sync_val_compare_and_swap(&s->tid, tid, 0);
 }
 #endif /* GMT_TOCTOU_HOOK */
 

@@ -10,8 +10,9 @@
  *   pass N  walk: for each fd in map refs_walk, walk its mapping's xarray
  *           from the saved resume index and write one record per folio
  *           (blocking ones, or all with --all), then a chunk record.
- * --holders adds gmt_refs_dma (VFIO type1 containers' DMA mappings, read
- * whole in the discovery pass: lib/vfio_dma.bpf.h), loaded apart likewise, and
+ * --holders adds gmt_refs_dma (VFIO type1 containers' DMA mappings and
+ * iommufd IOASes' areas, read in the discovery pass: lib/vfio_dma.bpf.h,
+ * lib/iommufd_ioas.bpf.h), loaded apart likewise, and
  * a second program, gmt_refs_rings, with the same passes over
  * io_uring rings (lib/uring.bpf.h). It is loaded apart from gmt_refs_iter so
  * that a kernel whose verifier refuses the ring walk still gets plain refs
@@ -75,6 +76,7 @@ struct {
 
 #include "lib/uring.bpf.h"	/* after refs_pass, which its walk passes read */
 #include "lib/vfio_dma.bpf.h"
+#include "lib/iommufd_ioas.bpf.h"
 
 /*
  * Walk state and output staging live in .bss, not on the 512-byte stack:
@@ -386,8 +388,9 @@ int gmt_refs_rings(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
-/* refs --holders: VFIO type1 containers' DMA mappings, read in pass 0 and
- * from where they stopped in the passes that queue them in refs_dmas */
+/* refs --holders: VFIO type1 containers' DMA mappings and iommufds' IOAS
+ * areas, read in pass 0 and from where they stopped in the passes that
+ * queue them in refs_dmas */
 SEC("iter/task_file")
 int gmt_refs_dma(struct bpf_iter__task_file *ctx)
 {
@@ -395,17 +398,24 @@ int gmt_refs_dma(struct bpf_iter__task_file *ctx)
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
 	struct gmt_refs_walk_key key;
-	struct gmt_refs_dma_walk *v;
+	struct gmt_refs_dma_walk *v = NULL;
+	bool vfio;
 
-	if (!refs_holder_fd(task, file, ctx->fd, &key) || !gmt_file_is_vfio_container(file))
+	if (!refs_holder_fd(task, file, ctx->fd, &key))
 		return 0;
-	if (refs_pass == 0) {
-		gmt_vfio_dma_walk(seq, task, file, key.tgid, ctx->fd, 0);
+	vfio = gmt_file_is_vfio_container(file);
+	if (!vfio && !gmt_file_is_iommufd(file))
 		return 0;
+	if (refs_pass) {
+		v = bpf_map_lookup_elem(&refs_dmas, &key);
+		/* a re-run after an overflow reads the same: user space moves from */
+		if (!v || v->container != (__u64)BPF_CORE_READ(file, private_data))
+			return 0;
 	}
-	v = bpf_map_lookup_elem(&refs_dmas, &key);
-	/* a re-run after an overflow reads the same: user space moves from_iova */
-	if (v && v->container == (__u64)BPF_CORE_READ(file, private_data))
-		gmt_vfio_dma_walk(seq, task, file, key.tgid, ctx->fd, v->from_iova);
+	if (vfio)
+		gmt_vfio_dma_walk(seq, task, file, key.tgid, ctx->fd, v ? v->from_iova : 0);
+	else
+		gmt_ioas_walk(seq, task, file, key.tgid, ctx->fd, v ? v->from_ioas : 0,
+			      v ? v->from_iova : 0);
 	return 0;
 }

@@ -77,6 +77,12 @@ struct gmt_iommu_ioas_map {
 	__u64 user_va, length, iova;	/* iova: out unless FIXED_IOVA */
 };
 
+/* the same pages in a second IOAS: flags as IOMMU_IOAS_MAP's */
+struct gmt_iommu_ioas_copy {
+	__u32 size, flags, dst_ioas_id, src_ioas_id;
+	__u64 length, dst_iova, src_iova;	/* dst_iova: out unless FIXED_IOVA */
+};
+
 struct gmt_iommu_ioas_unmap {
 	__u32 size, ioas_id;
 	__u64 iova, length;	/* length: out, what was unmapped */
@@ -90,6 +96,7 @@ _Static_assert(sizeof(struct gmt_vfio_attach_pt) == 12, "vfio_device_attach_iomm
 _Static_assert(sizeof(struct gmt_iommu_ioas_alloc) == 12, "iommu_ioas_alloc");
 _Static_assert(sizeof(struct gmt_iommu_ioas_map) == 40, "iommu_ioas_map");
 _Static_assert(sizeof(struct gmt_iommu_ioas_unmap) == 24, "iommu_ioas_unmap");
+_Static_assert(sizeof(struct gmt_iommu_ioas_copy) == 40, "iommu_ioas_copy");
 #endif
 
 #endif /* GMT_DMA_UAPI_H */

@@ -100,6 +100,9 @@ struct gmt_policy_range_index {
 	__u64 end_suffix[GMT_POLICY_MAX_RULES + 1];	/* [k]: rules of ends[k..) */
 	__u64 overlap;		/* the space's rules with match: overlap */
 	__u64 inside;		/* ... with match: inside */
+	__u64 first_step;	/* the searches' first step: the least power of two
+				 * P with 2P >= the space's range rules (the slots
+				 * past them are ~0), so few rules take few steps */
 };
 
 /* enum gmt_gen (4) x enum gmt_dir (2), checked in src/policy/index.c */
@@ -174,14 +177,28 @@ struct gmt_pol_bucket {
 	__u64 last_ns;
 };
 
+/*
+ * Bench only (tests/live/live_bench_policy.c, docs/bench.md): pieces of the
+ * hook a bench variant leaves out, one at a time, to measure each in one
+ * run. The hook's rodata cfg_pol_bench_skip is 0 everywhere else, and the
+ * verifier drops the tests on it.
+ */
+enum gmt_pol_bench_skip {
+	GMT_POL_BENCH_NO_COPY	= 1 << 0,	/* no bpf_copy_from_user: the bench's values */
+	GMT_POL_BENCH_NO_KIND	= 1 << 1,	/* the fd is taken to be of the cmd's kind */
+	GMT_POL_BENCH_NO_DECIDE	= 1 << 2,	/* the default action, no rule looked at */
+	GMT_POL_BENCH_NO_COUNT	= 1 << 3,	/* no per-rule counter */
+	GMT_POL_BENCH_NO_BODY	= 1 << 4,	/* return 0 once the generation is known */
+};
+
 /* the map layout depends on these: a change is an ABI change */
 _Static_assert(sizeof(struct gmt_policy_rule) == 128, "gmt_policy_rule ABI size");
-_Static_assert(sizeof(struct gmt_policy_range_index) == 8 * (4 * 64 + 4),
+_Static_assert(sizeof(struct gmt_policy_range_index) == 8 * (4 * 64 + 5),
 	       "gmt_policy_range_index ABI size");
-_Static_assert(sizeof(struct gmt_policy_index) == 8 * 8 + 4 * 8 + 8 + 2 * 2080,
+_Static_assert(sizeof(struct gmt_policy_index) == 8 * 8 + 4 * 8 + 8 + 2 * 2088,
 	       "gmt_policy_index ABI size");
-_Static_assert(sizeof(struct gmt_policy_hdr) == 16 + 4264, "gmt_policy_hdr ABI size");
-_Static_assert(sizeof(struct gmt_policy_abi) == 16 + 4264 + 128 * GMT_POLICY_MAX_RULES,
+_Static_assert(sizeof(struct gmt_policy_hdr) == 16 + 4280, "gmt_policy_hdr ABI size");
+_Static_assert(sizeof(struct gmt_policy_abi) == 16 + 4280 + 128 * GMT_POLICY_MAX_RULES,
 	       "gmt_policy_abi ABI size");
 
 _Static_assert(sizeof(struct gmt_pol_conv) == 88, "gmt_pol_conv ABI size");

@@ -25,8 +25,8 @@ enum gmt_refs_rec_type {
 	GMT_REFS_REC_CALIB	= 5,	/* folios of gmemtrace's own memfd: pfn calibration */
 	GMT_REFS_REC_UBUF	= 6,	/* a guest_memfd page an io_uring fixed buffer pins */
 	GMT_REFS_REC_RING	= 7,	/* after a ring's UBUF records: how its walk went */
-	GMT_REFS_REC_DMA	= 8,	/* one DMA mapping of a VFIO type1 container */
-	GMT_REFS_REC_DMA_END	= 9,	/* after a container's DMA records: how its walk went */
+	GMT_REFS_REC_DMA	= 8,	/* one DMA mapping: VFIO type1 container, IOAS area */
+	GMT_REFS_REC_DMA_END	= 9,	/* after a container's (iommufd's) DMA records */
 };
 
 /* Every record starts with this; size lets a reader skip unknown kinds. */
@@ -154,25 +154,43 @@ struct gmt_refs_ring {
 };
 
 /*
- * refs --holders: a VFIO type1 container's DMA mappings (struct vfio_dma:
- * user range and IOVA), read from its vfio_iommu's dma_list in the discovery
- * pass of gmt_refs_dma. Each pinned its user range page by page (FOLL_PIN);
- * user space matches the range against the process's guest_memfd mmaps.
+ * refs --holders: a device DMA mapping read in the discovery pass of
+ * gmt_refs_dma: a VFIO type1 container's (struct vfio_dma: user range and
+ * IOVA, from its vfio_iommu's dma_list) or an iommufd IOAS area's (struct
+ * iopt_area over a struct iopt_pages, from the iommufd's objects). A VFIO
+ * mapping pinned its user range page by page (FOLL_PIN); an IOAS area pins
+ * only while it is in an IOMMU domain or an access uses it (pinned), and
+ * once per page of its iopt_pages however many areas share them (a copy).
+ * User space matches a user range against the process's guest_memfd mmaps,
+ * a file mapping (IOMMU_IOAS_MAP_FILE) by inode and offset.
  */
+enum gmt_refs_dma_kind {
+	GMT_REFS_DMA_VFIO	= 0,	/* hdr.fd: a VFIO container */
+	GMT_REFS_DMA_IOMMUFD	= 1,	/* hdr.fd: an iommufd; ioas_id, pages */
+};
+
 struct gmt_refs_dma {
-	struct gmt_refs_hdr hdr;	/* fd: the container */
+	struct gmt_refs_hdr hdr;	/* fd: the container, the iommufd */
 	__u64 iova;
-	__u64 vaddr;		/* user address the mapping was made from */
+	__u64 vaddr;		/* user address the mapping was made from (file: 0) */
 	__u64 size;		/* bytes */
 	char comm[16];
+	__u64 pages;		/* iommufd: its struct iopt_pages (shared pins) */
+	__u64 file_ino;		/* iommufd file mapping: the file's inode, else 0 */
+	__u64 file_off;		/* and the offset in it of iova */
+	__u32 ioas_id;
+	__u8 kind;		/* enum gmt_refs_dma_kind */
+	__u8 pinned;		/* it holds pins (VFIO: always; iommufd: a domain
+				 * or an access is filled from it) */
+	__u8 pad[2];
 };
 
 /* gmt_refs_dma_end.status */
 enum gmt_refs_dma_status {
 	GMT_REFS_DMA_OK		= 0,
 	GMT_REFS_DMA_TRUNCATED	= 1,	/* more mappings than one invocation writes:
-					 * the next pass resumes at next_iova */
-	GMT_REFS_DMA_NO_BTF	= 2,	/* no BTF for vfio_iommu_type1's structures */
+					 * the next pass resumes at next_ioas, next_iova */
+	GMT_REFS_DMA_NO_BTF	= 2,	/* no BTF for the driver's structures */
 	GMT_REFS_DMA_NOT_TYPE1	= 3,	/* another IOMMU backend, or none set yet */
 	GMT_REFS_DMA_RACED	= 4,	/* the tree changed under the walk (read unlocked) */
 };
@@ -181,14 +199,19 @@ struct gmt_refs_dma_end {
 	struct gmt_refs_hdr hdr;
 	__u32 status;		/* enum gmt_refs_dma_status */
 	__u32 emitted;		/* DMA records written before this one */
-	__u64 container;	/* struct vfio_container: its fds share one inode */
+	__u64 container;	/* vfio_container, iommufd_ctx: its fds share one inode */
 	__u64 next_iova;	/* TRUNCATED: the first mapping not written */
+	__u32 next_ioas;	/* iommufd: in this IOAS (and the IOASes after it) */
+	__u8 kind;		/* enum gmt_refs_dma_kind */
+	__u8 pad[3];
 };
 
-/* Map refs_dmas: containers to read on from an IOVA in the next pass */
+/* Map refs_dmas: containers (iommufds) to read on from an IOVA in the next pass */
 struct gmt_refs_dma_walk {
 	__u64 container;	/* read only while the fd still holds it */
 	__u64 from_iova;	/* the first mapping at or above it */
+	__u32 from_ioas;	/* iommufd: of this IOAS; later IOASes from 0 */
+	__u32 pad;
 };
 
 #define GMT_REFS_DMA_MAX_STEPS	(1u << 16)	/* rb-tree steps per invocation */
@@ -291,9 +314,9 @@ _Static_assert(sizeof(struct gmt_refs_chunk) == 136, "gmt_refs_chunk ABI");
 _Static_assert(sizeof(struct gmt_refs_calib) == 48, "gmt_refs_calib ABI");
 _Static_assert(sizeof(struct gmt_refs_ubuf) == 64, "gmt_refs_ubuf ABI");
 _Static_assert(sizeof(struct gmt_refs_ring) == 72, "gmt_refs_ring ABI");
-_Static_assert(sizeof(struct gmt_refs_dma) == 64, "gmt_refs_dma ABI");
-_Static_assert(sizeof(struct gmt_refs_dma_end) == 48, "gmt_refs_dma_end ABI");
-_Static_assert(sizeof(struct gmt_refs_dma_walk) == 16, "gmt_refs_dma_walk ABI");
+_Static_assert(sizeof(struct gmt_refs_dma) == 96, "gmt_refs_dma ABI");
+_Static_assert(sizeof(struct gmt_refs_dma_end) == 56, "gmt_refs_dma_end ABI");
+_Static_assert(sizeof(struct gmt_refs_dma_walk) == 24, "gmt_refs_dma_walk ABI");
 _Static_assert(sizeof(struct gmt_refs_ring_walk) == 32, "gmt_refs_ring_walk ABI");
 _Static_assert(sizeof(struct gmt_refs_walk) == 64, "gmt_refs_walk ABI");
 #endif

@@ -98,7 +98,9 @@ static __always_inline bool gmt_file_is_vcpu(struct file *file)
  */
 /* before 6.14 ("dcache: ... d_shortname"), the inline name was d_iname */
 struct dentry___gmt_iname {
-	unsigned char d_iname[40];
+	/* aligned as in the kernel: one load, not eight byte loads (an
+	 * unaligned u64 load is split, and the other flavour's with it) */
+	unsigned char d_iname[40] __attribute__((aligned(8)));
 } __attribute__((preserve_access_index));
 
 #define GMT_KVM_VM_NAME_LE	0x00006d762d6d766bULL	/* "kvm-vm\0", little endian */

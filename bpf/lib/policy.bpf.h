@@ -157,14 +157,20 @@ static __always_inline __u64 gmt_pol_below(__u64 a, __u64 x)
 }
 
 /* how many of the ascending a[0..64) are below x (or_equal: at most x):
- * a branch-free binary search; the answer is 0..64 */
-static __always_inline __u32 gmt_pol_count(const __u64 *a, __u64 x, bool or_equal)
+ * a branch-free binary search from step first (a power of two, 2 * first
+ * at least the entries before the ~0 tail: a count past them lands on the
+ * saturated masks); the answer is 0..64 */
+static __always_inline __u32 gmt_pol_count(const __u64 *a, __u64 x, bool or_equal, __u64 first)
 {
 	__u32 pos = 0, step;
 
 #pragma unroll
 	for (step = 32; step; step >>= 1) {
-		__u64 v = a[(pos + step - 1) & 63];
+		__u64 v;
+
+		if (step > first)
+			continue;	/* the index's, not the data's: one branch */
+		v = a[(pos + step - 1) & 63];
 
 		pos += step * (or_equal ? 1 - gmt_pol_below(x, v) : gmt_pol_below(v, x));
 	}
@@ -193,14 +199,14 @@ static __always_inline __u64 gmt_pol_candidates(const struct gmt_policy_hdr *h,
 		e = ~0ULL;
 	x = &h->index.space[c->gen == GMT_GEN_G1 ? GMT_PR_GPA - 1 : GMT_PR_GMEM - 1];
 	if (x->overlap) {
-		lo = gmt_pol_count(x->starts, e, false);
-		hi = gmt_pol_count(x->ends, s, true);
+		lo = gmt_pol_count(x->starts, e, false, x->first_step);
+		hi = gmt_pol_count(x->ends, s, true, x->first_step);
 		if (lo <= GMT_POLICY_MAX_RULES && hi <= GMT_POLICY_MAX_RULES)
 			ranged |= x->overlap & x->start_prefix[lo] & x->end_suffix[hi];
 	}
 	if (x->inside && !wraps) {
-		lo = gmt_pol_count(x->starts, s, true);
-		hi = gmt_pol_count(x->ends, e, false);
+		lo = gmt_pol_count(x->starts, s, true, x->first_step);
+		hi = gmt_pol_count(x->ends, e, false, x->first_step);
 		if (lo <= GMT_POLICY_MAX_RULES && hi <= GMT_POLICY_MAX_RULES)
 			ranged |= x->inside & x->start_prefix[lo] & x->end_suffix[hi];
 	}
@@ -229,19 +235,18 @@ extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
 extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
 extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 
-/* the verdict for one conversion; 0, or -1 if the policy maps are empty */
-static __always_inline int gmt_policy_decide(void *hdr_map, void *rules_map, void *buckets,
-					     const struct gmt_pol_conv *c,
-					     struct gmt_pol_verdict *v)
+/* the verdict for one conversion under the header h of rules_map's policy
+ * (the caller's lookup: one per conversion); 0, or -1 if h is empty */
+static __always_inline int gmt_policy_decide_hdr(const struct gmt_policy_hdr *h, void *rules_map,
+						 void *buckets, const struct gmt_pol_conv *c,
+						 struct gmt_pol_verdict *v)
 {
 	const struct gmt_policy_rule *r, *hit = NULL;
-	const struct gmt_policy_hdr *h;
 	struct bpf_iter_num it;
-	__u32 zero = 0, i, hit_i = 0, nr;
+	__u32 i, hit_i = 0, nr;
 	__u64 cand;
 
-	h = bpf_map_lookup_elem(hdr_map, &zero);
-	if (!h || h->version != GMT_POLICY_VERSION)
+	if (h->version != GMT_POLICY_VERSION)
 		return -1;
 	nr = h->nr_rules < GMT_POLICY_MAX_RULES ? h->nr_rules : GMT_POLICY_MAX_RULES;
 	cand = gmt_pol_candidates(h, c);
@@ -281,6 +286,20 @@ dflt:
 	v->action = h->default_action;
 	v->err = h->default_err;
 	return 0;
+}
+
+/* the same, looking the header up in hdr_map */
+static __always_inline int gmt_policy_decide(void *hdr_map, void *rules_map, void *buckets,
+					     const struct gmt_pol_conv *c,
+					     struct gmt_pol_verdict *v)
+{
+	const struct gmt_policy_hdr *h;
+	__u32 zero = 0;
+
+	h = bpf_map_lookup_elem(hdr_map, &zero);
+	if (!h)
+		return -1;
+	return gmt_policy_decide_hdr(h, rules_map, buckets, c, v);
 }
 
 #endif /* GMT_LIB_POLICY_BPF_H */

@@ -180,38 +180,40 @@ static void choose_kernel_side(struct gmt_session *s, const struct gmt_config *c
 	gmt_free_btfs(btfs, n);
 }
 
-/* "MAJOR:MINOR" of a misc device from sysfs as a kernel dev_t, 0 if absent */
-static __u32 misc_rdev(const char *name)
-{
-	unsigned int ma, mi;
-	char path[64];
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/sys/class/misc/%s/dev", name);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fscanf(f, "%u:%u", &ma, &mi);
-	fclose(f);
-	return n == 2 ? ma << 20 | mi : 0;
-}
-
 /* which char devices own DMA mappings (bpf/holders.bpf.c) */
 static void configure_dma_holders(struct gmemtrace_bpf *skel)
 {
 	/* VFIO_MINOR is fixed: a vfio module loaded later is still followed */
 	skel->rodata->cfg_vfio_rdev = GMT_MISC_MAJOR << 20 | GMT_VFIO_MINOR;
-	skel->rodata->cfg_iommufd_rdev = misc_rdev("iommu");
+	skel->rodata->cfg_iommufd_rdev = gmt_misc_rdev("iommu");
 	if (!skel->rodata->cfg_iommufd_rdev)
 		gmt_info("holders: no /sys/class/misc/iommu (iommufd not loaded): "
 			 "iommufd mappings are not followed");
+}
+
+/*
+ * The generations whose kernel copy of a conversion a program of this load
+ * compares with the policy hook's (bpf/policy_toctou.bpf.h): the hook
+ * stashes only for those. One that then fails to attach leaves a stash
+ * nothing compares: work for nothing, never a check skipped.
+ */
+static __u8 toctou_gens(struct gmemtrace_bpf *skel)
+{
+	__u8 gens = 0;
+
+	if (bpf_program__autoload(skel->progs.gmt_tp_setattr))
+		gens |= 1 << GMT_GEN_G1;
+	if (bpf_program__autoload(skel->progs.gmt_fx_g3_set) ||
+	    bpf_program__autoload(skel->progs.gmt_kp_g3_set))
+		gens |= 1 << GMT_GEN_G3;
+	return gens;
 }
 
 static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 {
 	struct gmemtrace_bpf *skel = s->skel;
 	struct stat exe;
+	int err;
 
 	skel->rodata->cfg_filter_pid = cfg->filter_pid;
 	skel->rodata->cfg_emit_events = cfg->emit_events;
@@ -221,7 +223,6 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 	skel->rodata->cfg_stats = !cfg->no_stats && (!cfg->emit_events || cfg->stats);
 	skel->rodata->cfg_follow = cfg->filter_pid;
 	skel->rodata->cfg_pol_mode = cfg->pol_mode;
-	skel->rodata->cfg_pol_toctou = cfg->pol_toctou;
 	skel->rodata->cfg_vmemmap_base = cfg->vmemmap_base;
 	if (cfg->follow_max && bpf_map__set_max_entries(skel->maps.gmt_pids, cfg->follow_max))
 		return GMT_EXIT_RUNTIME;
@@ -251,7 +252,16 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 		return GMT_EXIT_USAGE;
 	}
 
-	return gmt_obj_plan(skel->obj, &s->plan, &s->sel, spec_wanted, cfg);
+	err = gmt_obj_plan(skel->obj, &s->plan, &s->sel, spec_wanted, cfg);
+	if (err)
+		return err;
+	if (cfg->pol_toctou)
+		skel->rodata->cfg_pol_toctou_gens = toctou_gens(skel);
+	/* no stash without a comparison: the smallest map there is */
+	if (!skel->rodata->cfg_pol_toctou_gens &&
+	    bpf_map__set_max_entries(skel->maps.gmt_pol_stash, 1))
+		return GMT_EXIT_RUNTIME;
+	return 0;
 }
 
 int gmt_session_start(struct gmt_session *s, const struct gmt_config *cfg)

@@ -58,3 +58,19 @@ __u64 gmt_mono_to_real_offset(void)
 	return ((__u64)r.tv_sec * 1000000000ULL + r.tv_nsec) -
 	       ((__u64)m.tv_sec * 1000000000ULL + m.tv_nsec);
 }
+
+__u32 gmt_misc_rdev(const char *name)
+{
+	unsigned int ma, mi;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/%s/dev", name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%u:%u", &ma, &mi);
+	fclose(f);
+	return n == 2 ? ma << 20 | mi : 0;
+}

@@ -26,6 +26,10 @@ void gmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *gmt_last_error(void);
 void gmt_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "MAJOR:MINOR" of a misc device from sysfs as a kernel dev_t
+ * (major << 20 | minor), 0 if absent: /dev/iommu's minor is dynamic */
+__u32 gmt_misc_rdev(const char *name);
+
 __u64 gmt_mono_ns(void);
 __u64 gmt_mono_to_real_offset(void);	/* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */
 

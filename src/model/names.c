@@ -157,6 +157,7 @@ const char *gmt_counter_name(unsigned int c)
 		[GMT_CNT_HOLD_MAPS_FULL] = "holder_mmaps_full",
 		[GMT_CNT_HOLD_FULL] = "holder_map_full",
 		[GMT_CNT_HOLD_IOV_TRUNC] = "holder_buffers_unread",
+		[GMT_CNT_POL_UNCHECKED] = "policy_toctou_unchecked",
 		[GMT_CNT_IOMMU_UNWALKED] = "iommu_map_pages_unwalked",
 		[GMT_CNT_IOMMU_IOVA_TAKEN] = "iommu_map_iova_taken",
 	};

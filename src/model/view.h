@@ -462,16 +462,22 @@ struct gmt_refs_gmem_view {
 
 /* A holder that explains some of a folio's extra references (refs --holders) */
 struct gmt_refs_attr_view {
-	const char *kind;		/* "io_uring_buffer", "vfio_dma" */
+	const char *kind;		/* "io_uring_buffer", "vfio_dma", "iommufd" */
 	__u32 pid;
 	const char *comm;
-	__s32 fd;			/* the ring, the VFIO container */
+	__s32 fd;			/* the ring, the VFIO container, the iommufd */
 	__u32 buf_index;		/* io_uring_buffer */
-	bool has_iova;			/* vfio_dma: */
+	bool has_iova;			/* vfio_dma, iommufd: */
 	__u64 iova;			/* the IOVA of the folio's first page it maps */
-	__u64 map_iova, map_size;	/* the whole mapping */
-	__u32 pages;			/* pages of this folio it pins */
-	__u64 refs;			/* references that explains */
+	__u64 map_iova, map_size;	/* the whole mapping (IOAS area) */
+	bool has_ioas;			/* iommufd: */
+	__u32 ioas_id;
+	__u64 shared;			/* its pins' owner (iopt_pages): areas over
+					 * the same pages share one pin per page */
+	__u64 off_lo, off_hi;		/* the guest_memfd bytes of the folio it maps */
+	__u32 pages;			/* pages of this folio it maps */
+	__u64 refs;			/* references that explains (0: the pins of
+					 * an earlier holder of the same pages) */
 };
 
 struct gmt_refs_folio_view {

@@ -86,6 +86,7 @@ static void add_holders(json_object *obj, const struct gmt_refs_folio_view *v)
 		add(h, "iova", a->has_iova ? J_U64(a->iova) : NULL);
 		add(h, "mapping_iova", a->has_iova ? J_U64(a->map_iova) : NULL);
 		add(h, "mapping_size", a->has_iova ? J_U64(a->map_size) : NULL);
+		add(h, "ioas_id", a->has_ioas ? J_U64(a->ioas_id) : NULL);
 		add(h, "pages", J_U64(a->pages));
 		add(h, "refs", J_U64(a->refs));
 		json_object_array_add(arr, h);

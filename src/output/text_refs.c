@@ -39,7 +39,12 @@ static void text_refs_holders(struct gmt_out *o, const struct gmt_refs_folio_vie
 		const struct gmt_refs_attr_view *a = &v->attr[i];
 
 		gmt_escape(comm, sizeof(comm), a->comm, 16, GMT_ESC_ASCII | GMT_ESC_SPACE);
-		if (a->has_iova)
+		if (a->has_ioas)
+			fprintf(o->f, "  %12s holder %s: pid %u (%s) iommufd fd %d ioas %u iova 0x%llx "
+				"(area 0x%llx+0x%llx), %u page%s, %llu refs\n", "", a->kind, a->pid,
+				comm, a->fd, a->ioas_id, a->iova, a->map_iova, a->map_size, a->pages,
+				a->pages == 1 ? "" : "s", a->refs);
+		else if (a->has_iova)
 			fprintf(o->f, "  %12s holder %s: pid %u (%s) container fd %d iova 0x%llx "
 				"(mapping 0x%llx+0x%llx), %u page%s, %llu refs\n", "", a->kind,
 				a->pid, comm, a->fd, a->iova, a->map_iova, a->map_size, a->pages,

@@ -62,6 +62,9 @@ static void range_index(const struct gmt_policy_abi *abi, unsigned int space,
 		else
 			x->overlap |= 1ULL << i;
 	}
+	x->first_step = 1;
+	while (2 * x->first_step < n)
+		x->first_step *= 2;
 	qsort(starts, n, sizeof(*starts), edge_cmp);
 	qsort(ends, n, sizeof(*ends), edge_cmp);
 	for (i = 0; i < GMT_POLICY_MAX_RULES; i++) {

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gmemtrace refs --holders: VFIO type1 DMA mappings that existed before
- * gmemtrace ran. gmt_refs_dma's discovery pass writes the mappings of every
- * container fd (bpf/lib/vfio_dma.bpf.h), 256 at most, and further passes read
- * on from the IOVA where one stopped; a mapping holds a user range, so it
- * is matched to guest_memfd offsets through the same process's guest_memfd
- * mmaps, read from /proc/PID/maps (inode and file offset of each). The pages
- * were pinned when the mapping was made: a guest_memfd mmap moved since then
- * would mislead, which holders.c bounds by the folio's pins.
+ * gmemtrace refs --holders: device DMA mappings that existed before
+ * gmemtrace ran: VFIO type1 containers' and iommufd IOASes' areas.
+ * gmt_refs_dma's discovery pass writes the mappings of every container and
+ * iommufd fd (bpf/lib/vfio_dma.bpf.h, iommufd_ioas.bpf.h), 256 at most, and
+ * further passes read on from the (IOAS and) IOVA where one stopped. A
+ * mapping of a user range is matched to guest_memfd offsets through the same
+ * process's guest_memfd mmaps, read from /proc/PID/maps (inode and file
+ * offset of each); an IOAS file mapping names its inode and offset itself.
+ * The pages were pinned when the mapping was made: a guest_memfd mmap moved
+ * since then would mislead, which holders.c bounds by the folio's pins.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,7 +42,9 @@ void refs_dma_record(struct refs_ctx *c, const struct gmt_refs_hdr *h)
 	if (e->status == GMT_REFS_DMA_TRUNCATED) {
 		if (gmt_append(&c->dma_more, &c->nr_dma_more, e, sizeof(*e)))
 			c->dma_truncated++;	/* not read on: said */
-	} else if (e->status == GMT_REFS_DMA_NO_BTF)
+	} else if (e->status == GMT_REFS_DMA_NO_BTF && e->kind == GMT_REFS_DMA_IOMMUFD)
+		c->ioas_no_btf++;
+	else if (e->status == GMT_REFS_DMA_NO_BTF)
 		c->dma_no_btf++;
 	else if (e->status == GMT_REFS_DMA_RACED)
 		c->dma_raced++;
@@ -83,11 +87,19 @@ static void read_maps(struct refs_ctx *c, __u32 tgid)
 	fclose(f);
 }
 
-/* read on a container the discovery pass left TRUNCATED, pass by pass */
+/* (IOAS, IOVA) b is past a: where a read goes on must move */
+static bool dma_moved_on(const struct gmt_refs_dma_walk *a, const struct gmt_refs_dma_end *b)
+{
+	return b->next_ioas > a->from_ioas ||
+	       (b->next_ioas == a->from_ioas && b->next_iova > a->from_iova);
+}
+
+/* read on a container (iommufd) the discovery pass left TRUNCATED, pass by pass */
 static int dma_read_on(struct refs_ctx *c, int mfd, const struct gmt_refs_dma_end *e)
 {
 	struct gmt_refs_walk_key key = { .tgid = e->hdr.tgid, .fd = e->hdr.fd };
-	struct gmt_refs_dma_walk val = { .container = e->container, .from_iova = e->next_iova };
+	struct gmt_refs_dma_walk val = { .container = e->container, .from_iova = e->next_iova,
+					 .from_ioas = e->next_ioas };
 	int err = 0;
 
 	c->dma_resuming = true;
@@ -111,12 +123,13 @@ static int dma_read_on(struct refs_ctx *c, int mfd, const struct gmt_refs_dma_en
 			c->dma_raced++;
 		if (c->dma_last.status != GMT_REFS_DMA_TRUNCATED)
 			break;
-		/* iovas only grow: a pass that does not move on is a cycle */
-		if (c->dma_last.next_iova <= val.from_iova) {
+		/* (IOAS ids and) iovas only grow: a pass that does not move on is a cycle */
+		if (!dma_moved_on(&val, &c->dma_last)) {
 			c->dma_raced++;
 			break;
 		}
 		val.from_iova = c->dma_last.next_iova;
+		val.from_ioas = c->dma_last.next_ioas;
 	}
 	bpf_map_delete_elem(mfd, &key);
 	c->dma_resuming = false;
@@ -150,15 +163,23 @@ int refs_dma_walk(struct refs_ctx *c)
 
 /*
  * The DMA mappings over guest_memfd ino's [off, off+len): for each, the
- * pages of the range it covers and the IOVA of the first. fn is called once
- * per (mapping, guest_memfd mmap) overlap.
+ * bytes of the range it covers, their offset in the guest_memfd and the
+ * IOVA of the first. fn is called once per (mapping, guest_memfd mmap)
+ * overlap; an IOAS file mapping of the guest_memfd overlaps it directly.
  */
 void refs_dma_over(const struct refs_ctx *c, __u64 ino, __u64 off, __u64 len,
-		   void (*fn)(void *arg, const struct gmt_refs_dma *d, __u64 iova, __u64 bytes),
-		   void *arg)
+		   refs_dma_fn fn, void *arg)
 {
 	int i, j;
 
+	for (j = 0; j < c->nr_dmas; j++) {
+		const struct gmt_refs_dma *d = &c->dmas[j];
+		__u64 s = off > d->file_off ? off : d->file_off;
+		__u64 e = off + len < d->file_off + d->size ? off + len : d->file_off + d->size;
+
+		if (d->file_ino == ino && s < e)
+			fn(arg, d, d->iova + (s - d->file_off), s, e - s);
+	}
 	for (i = 0; i < c->nr_gmaps; i++) {
 		const struct refs_gmem_map *m = &c->gmaps[i];
 		__u64 ms, me, us, ue;
@@ -177,12 +198,12 @@ void refs_dma_over(const struct refs_ctx *c, __u64 ino, __u64 off, __u64 len,
 			const struct gmt_refs_dma *d = &c->dmas[j];
 			__u64 s, e;
 
-			if (d->hdr.tgid != m->tgid)
+			if (d->hdr.tgid != m->tgid || d->file_ino)
 				continue;
 			s = us > d->vaddr ? us : d->vaddr;
 			e = ue < d->vaddr + d->size ? ue : d->vaddr + d->size;
 			if (s < e)
-				fn(arg, d, d->iova + (s - d->vaddr), e - s);
+				fn(arg, d, d->iova + (s - d->vaddr), m->pgoff + (s - m->start), e - s);
 		}
 	}
 }

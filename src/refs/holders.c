@@ -87,26 +87,54 @@ struct dma_attr {
 	unsigned int page_shift;
 };
 
-static void add_dma_attr(void *arg, const struct gmt_refs_dma *d, __u64 iova, __u64 bytes)
+/* bytes [off, off + bytes) already counted by an earlier holder with the
+ * same pins: IOAS areas over one iopt_pages (a copy) pin each page once */
+static __u32 shared_pages(const struct dma_attr *x, const struct gmt_refs_dma *d, __u64 off,
+			  __u64 bytes)
 {
-	struct dma_attr *x = arg;
-	__u32 pages = (__u32)(bytes >> x->page_shift);
+	__u64 page = (__u64)1 << x->page_shift, p;
+	__u32 n = 0;
 	int i;
 
+	if (!d->pages)
+		return 0;
+	for (p = off; p < off + bytes; p += page)
+		for (i = 0; i < *x->nr; i++)
+			if (x->a[i].shared == d->pages && p >= x->a[i].off_lo &&
+			    p < x->a[i].off_hi) {
+				n++;
+				break;
+			}
+	return n;
+}
+
+static void add_dma_attr(void *arg, const struct gmt_refs_dma *d, __u64 iova, __u64 off,
+			 __u64 bytes)
+{
+	struct dma_attr *x = arg;
+	bool ioas = d->kind == GMT_REFS_DMA_IOMMUFD;
+	__u32 pages = (__u32)(bytes >> x->page_shift), fresh;
+	int i;
+
+	if (ioas && !d->pinned)
+		return;	/* an IOAS area no device or access uses pins nothing */
+	fresh = pages - shared_pages(x, d, off, bytes);
 	for (i = 0; i < *x->nr; i++) {
 		struct gmt_refs_attr_view *a = &x->a[i];
 
 		if (a->has_iova && a->pid == d->hdr.tgid && a->fd == d->hdr.fd &&
-		    a->map_iova == d->iova) {
+		    a->map_iova == d->iova && a->has_ioas == ioas && a->ioas_id == d->ioas_id) {
 			a->pages += pages;
-			a->refs += pages * x->per_pin;
+			a->refs += fresh * x->per_pin;
+			a->off_lo = off < a->off_lo ? off : a->off_lo;
+			a->off_hi = off + bytes > a->off_hi ? off + bytes : a->off_hi;
 			return;
 		}
 	}
 	if (*x->nr == GMT_REFS_MAX_ATTR || !pages)
 		return;	/* counted as unattributed: said, not hidden */
 	x->a[(*x->nr)++] = (struct gmt_refs_attr_view){
-		.kind = "vfio_dma",
+		.kind = ioas ? "iommufd" : "vfio_dma",
 		.pid = d->hdr.tgid,
 		.comm = d->comm,
 		.fd = d->hdr.fd,
@@ -114,30 +142,38 @@ static void add_dma_attr(void *arg, const struct gmt_refs_dma *d, __u64 iova, __
 		.iova = iova,
 		.map_iova = d->iova,
 		.map_size = d->size,
+		.has_ioas = ioas,
+		.ioas_id = d->ioas_id,
+		.shared = d->pages,
+		.off_lo = off,
+		.off_hi = off + bytes,
 		.pages = pages,
-		.refs = pages * x->per_pin,
+		.refs = fresh * x->per_pin,
 	};
 }
 
 /* pins no walk explains: what was not walkable, first what failed to load */
 static const char *why_unattributed(const struct refs_ctx *c, __u64 left_pins, __u32 other)
 {
-	static char off[sizeof(c->rings_off) + sizeof(c->dma_off) + 64];
+	static char off[sizeof(c->rings_off) + sizeof(c->dma_off) + 80];
 
 	if (left_pins && (c->rings_off[0] || c->dma_off[0])) {
 		snprintf(off, sizeof(off), "%s%s%s%s%s",
 			 c->rings_off[0] ? "io_uring walk not available: " : "", c->rings_off,
 			 c->rings_off[0] && c->dma_off[0] ? "; " : "",
-			 c->dma_off[0] ? "VFIO DMA walk not available: " : "", c->dma_off);
+			 c->dma_off[0] ? "VFIO/iommufd DMA walk not available: " : "", c->dma_off);
 		return off;
 	}
 	if (left_pins && c->dma_no_btf)
 		return "this kernel has no BTF for vfio_iommu_type1's structures (a module "
 		       "without BTF?): VFIO DMA mappings not read";
+	if (left_pins && c->ioas_no_btf)
+		return "this kernel has no BTF for iommufd's structures (a module without "
+		       "BTF?): IOAS areas not read";
 	if (left_pins && (c->dma_truncated || c->dma_lost))
-		return "a VFIO container's DMA mappings could not all be read";
+		return "a VFIO container's or IOAS's DMA mappings could not all be read";
 	if (left_pins && c->dma_raced)
-		return "a VFIO container's DMA mappings changed while they were read";
+		return "a VFIO container's or IOAS's DMA mappings changed while they were read";
 	if (left_pins && c->rings_unknown)
 		return "this kernel's io_uring buffer table layout is unknown: not read";
 	if (left_pins && (c->rings_truncated || c->ubufs_lost))
@@ -145,10 +181,10 @@ static const char *why_unattributed(const struct refs_ctx *c, __u64 left_pins, _
 	if (left_pins && c->rings_gone)
 		return "an io_uring ring was closed while it was read";
 	if (left_pins && c->o->nr_pids)
-		return "pinned by no io_uring buffer or VFIO DMA mapping of the -p processes; "
-		       "other processes, iommufd IOAS areas, drivers and GUP are not walked";
+		return "pinned by no io_uring buffer, VFIO DMA mapping or iommufd IOAS area of "
+		       "the -p processes; other processes, drivers and GUP are not walked";
 	if (left_pins)
-		return "pinned by no io_uring buffer or VFIO DMA mapping; iommufd IOAS areas, "
+		return "pinned by no io_uring buffer, VFIO DMA mapping or iommufd IOAS area; "
 		       "drivers and GUP are not walked";
 	if (other)
 		return "non-pin references (GET, I/O in flight, KVM) have no walkable holder";

@@ -92,11 +92,12 @@ struct refs_ctx {
 	bool ring_seen;
 	int rings_truncated, rings_unknown, rings_gone;
 
-	/* --holders: VFIO type1 DMA mappings, sorted by (tgid, vaddr) */
+	/* --holders: VFIO type1 DMA mappings and iommufd IOAS areas */
 	char dma_off[160];		/* why gmt_refs_dma is not loaded ("": it is) */
 	struct gmt_refs_dma *dmas;
 	int nr_dmas;
 	int dma_lost, dma_truncated, dma_no_btf, dma_raced, dma_containers;
+	int ioas_no_btf;		/* iommufds whose structures have no BTF */
 	struct gmt_refs_dma_end *dma_more;	/* containers with mappings left to read */
 	int nr_dma_more;
 	bool dma_resuming;		/* reading on: END records are dma_last */
@@ -146,9 +147,11 @@ int refs_rings_walk(struct refs_ctx *c);
 void refs_holders_done(struct refs_ctx *c);
 void refs_dma_record(struct refs_ctx *c, const struct gmt_refs_hdr *h);
 int refs_dma_walk(struct refs_ctx *c);
+/* bytes of a DMA mapping over a guest_memfd at off, the first at iova */
+typedef void (*refs_dma_fn)(void *arg, const struct gmt_refs_dma *d, __u64 iova, __u64 off,
+			    __u64 bytes);
 void refs_dma_over(const struct refs_ctx *c, __u64 ino, __u64 off, __u64 len,
-		   void (*fn)(void *arg, const struct gmt_refs_dma *d, __u64 iova, __u64 bytes),
-		   void *arg);
+		   refs_dma_fn fn, void *arg);
 void refs_holders_attribute(const struct refs_ctx *c, const struct gmt_refs_folio *r,
 			    const struct gmt_refs_verdict *d, struct gmt_refs_folio_view *v,
 			    struct gmt_refs_attr_view *attr);

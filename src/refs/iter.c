@@ -291,6 +291,8 @@ static int refs_load_once(struct refs_ctx *c, struct bpf_program *(*logged)(stru
 	c->skel->rodata->cfg_filter_tgid = o->nr_pids > 0;
 	if (o->max_records && o->max_records < GMT_REFS_MAX_RECORDS)
 		c->skel->rodata->cfg_max_records = o->max_records;
+	/* iommufds are /dev/iommu, a dynamic misc minor (0: none loaded) */
+	c->skel->rodata->cfg_iommufd_rdev = gmt_misc_rdev("iommu");
 	if (c->vmm.fd >= 0) {
 		c->skel->rodata->cfg_self_tgid = getpid();
 		c->skel->rodata->cfg_calib_fd = c->vmm.fd;
@@ -388,7 +390,7 @@ out:
 	if (c->rings_off[0])
 		fprintf(stderr, "gmemtrace: io_uring walk not available: %s\n", c->rings_off);
 	if (c->dma_off[0] && dma_wanted)
-		fprintf(stderr, "gmemtrace: VFIO DMA walk not available: %s\n", c->dma_off);
+		fprintf(stderr, "gmemtrace: VFIO/iommufd DMA walk not available: %s\n", c->dma_off);
 	return 0;
 }
 
@@ -415,7 +417,7 @@ int refs_load(struct refs_ctx *c)
 	if (err)
 		return err;
 	if (o->holders && walk && *walk)
-		fprintf(stderr, "gmemtrace: VFIO DMA walk not available: %s\n", c->dma_off);
+		fprintf(stderr, "gmemtrace: VFIO/iommufd DMA walk not available: %s\n", c->dma_off);
 	for (i = 0; i < o->nr_pids; i++) {
 		__u32 k = o->pids[i];
 		__u8 one = 1;

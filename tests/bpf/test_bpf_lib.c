@@ -186,6 +186,47 @@ static struct t_xa_out *xa_run(__u64 first, __u64 last, bool bad, bool lone)
 	return &skel->bss->xa_out;
 }
 
+/* the rb-tree walker (lib/rbtree.bpf.h) over 7 nodes keyed 10..70 */
+static struct t_rb_out *rb_run(__u64 from, __u32 max_steps)
+{
+	skel->bss->rb_in.from = from;
+	skel->bss->rb_in.max_steps = max_steps;
+	assert_int_equal(run(skel->progs.t_rbtree), 0);
+	return &skel->bss->rb_out;
+}
+
+static void test_rbtree_walk(void **state)
+{
+	struct t_rb_out *o;
+	__u32 i;
+
+	NEED_BPF();
+	/* everything, in key order */
+	o = rb_run(0, 1000);
+	assert_int_equal(o->nseen, 7);
+	for (i = 0; i < 7; i++)
+		assert_int_equal(o->keys[i], (i + 1) * 10);
+	assert_int_equal(o->done, 1);
+	/* resumed: from the first key at or above, across subtrees */
+	o = rb_run(35, 1000);
+	assert_int_equal(o->nseen, 4);
+	assert_int_equal(o->keys[0], 40);
+	assert_int_equal(o->keys[3], 70);
+	o = rb_run(41, 1000);
+	assert_int_equal(o->nseen, 3);
+	assert_int_equal(o->keys[0], 50);
+	o = rb_run(30, 1000);
+	assert_int_equal(o->nseen, 5);
+	assert_int_equal(o->keys[0], 30);
+	o = rb_run(71, 1000);
+	assert_int_equal(o->nseen, 0);
+	assert_int_equal(o->done, 1);
+	/* out of steps: not done, what it saw is in order */
+	o = rb_run(0, 6);
+	assert_true(o->nseen < 7);
+	assert_int_equal(o->done, 0);
+}
+
 static void test_xarray_load(void **state)
 {
 	/* folio found at each load index: 0, 5, (value), (sibling), 191,
@@ -373,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_xarray_load),
 		cmocka_unit_test(test_xarray_walk),
+		cmocka_unit_test(test_rbtree_walk),
 		cmocka_unit_test(test_error_sites),
 		cmocka_unit_test(test_pfn_folio),
 	};

@@ -20,6 +20,7 @@
 #include "lib/hist.bpf.h"
 #include "lib/folio.bpf.h"
 #include "lib/xarray.bpf.h"
+#include "lib/rbtree.bpf.h"
 #include "lib/kvm_files.bpf.h"
 #include "lib/pfn_folio.bpf.h"
 #include "test_lib.h"
@@ -32,6 +33,8 @@ struct t_decode_in decode_in = {};
 struct t_decode_out decode_out = {};
 struct t_xa_in xa_in = {};
 struct t_xa_out xa_out = {};
+struct t_rb_in rb_in = {};
+struct t_rb_out rb_out = {};
 struct t_pfn_in pfn_in = {};
 struct t_pfn_out pfn_out = {};
 
@@ -217,6 +220,72 @@ int t_xarray(void *ctx)
 	out->offset_checks = (gmt_xa_offset(191, 0) == 63) + (gmt_xa_offset(191, 6) == 2) +
 			     (gmt_xa_offset(1ULL << 36, 36) == 1) +
 			     (gmt_xa_offset(~0ULL, 60) == 15);
+	return 0;
+}
+
+/*
+ * A balanced rb-tree of 7 nodes keyed 10..70, linked as the kernel links
+ * them (parent in __rb_parent_color's upper bits, colour in bit 0):
+ *              40
+ *        20          60
+ *     10    30    50    70
+ */
+struct t_rb_node {
+	__u64 pad;		/* the key after the node, as in vfio_dma */
+	struct rb_node rb;
+	__u64 key;
+};
+
+static struct t_rb_node trb[T_RB_NODES];
+static struct gmt_rb_walk trbw;
+
+static __always_inline struct rb_node *trb_node(int k)
+{
+	return k < 0 ? NULL : (struct rb_node *)scalar(&trb[k % T_RB_NODES].rb);
+}
+
+static __always_inline void trb_link(int k, int parent, int left, int right)
+{
+	trb[k].key = (k + 1) * 10;
+	trb[k].rb.__rb_parent_color = (unsigned long)trb_node(parent) | (k & 1);
+	trb[k].rb.rb_left = trb_node(left);
+	trb[k].rb.rb_right = trb_node(right);
+}
+
+static long rb_cb(__u32 i, void *ctx)
+{
+	struct t_rb_out *out = &rb_out;
+	__u32 n;
+	int r = gmt_rb_walk_step(&trbw);
+
+	if (r == GMT_RB_END)
+		return 1;
+	if (r == GMT_RB_NODE) {
+		n = out->nseen;
+		if (n > T_RB_NODES)
+			return 1;
+		out->keys[n] = gmt_rb_key(&trbw, trbw.node);
+		out->nseen = n + 1;
+		gmt_rb_walk_next(&trbw);
+	}
+	return 0;
+}
+
+SEC("syscall")
+int t_rbtree(void *ctx)
+{
+	trb_link(3, -1, 1, 5);
+	trb_link(1, 3, 0, 2);
+	trb_link(5, 3, 4, 6);
+	trb_link(0, 1, -1, -1);
+	trb_link(2, 1, -1, -1);
+	trb_link(4, 5, -1, -1);
+	trb_link(6, 5, -1, -1);
+	rb_out.nseen = 0;
+	gmt_rb_walk_init(&trbw, trb_node(3), rb_in.from,
+			 offsetof(struct t_rb_node, key) - offsetof(struct t_rb_node, rb));
+	bpf_loop(rb_in.max_steps, rb_cb, NULL, 0);
+	rb_out.done = trbw.done;
 	return 0;
 }
 

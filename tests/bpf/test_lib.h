@@ -70,6 +70,21 @@ struct t_xa_out {
 	__u32 pad;
 };
 
+/* t_rbtree: a crafted 7-node rb-tree, keys 10..70 (see test_lib.bpf.c) */
+#define T_RB_NODES	7
+
+struct t_rb_in {
+	__u64 from;		/* walk from the first key >= from (0: all) */
+	__u32 max_steps;
+	__u32 pad;
+};
+
+struct t_rb_out {
+	__u64 keys[T_RB_NODES + 1];	/* visited, in order */
+	__u32 nseen;
+	__u32 done;
+};
+
 /* t_pfn_folio: a real page's folio through the vmemmap (gmt_pfn_folio) */
 struct t_pfn_in {
 	__u64 base;		/* the calibrated vmemmap base */

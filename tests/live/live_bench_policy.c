@@ -6,20 +6,29 @@
  *
  *   make vmtest VM_KERNELS=sw-protected-7.3 TESTS=bench_policy
  *
- * In one run, rounds rotate five configurations on the file_ioctl hook:
- *   bare    nothing attached
- *   empty   an empty sleepable LSM program (returns 0)
- *   hook    gmemtrace's gmt_pol_lsm as enforce loads it (enforce mode, TOCTOU
- *           stash on), with a 32-rule policy none of whose rules matches
- *   hook1   the same with only its first rule: what is fixed, what is per rule
- *   hooknt  hook without the TOCTOU stash (toctou off): what the stash costs
+ * In one run, rounds rotate these configurations of the file_ioctl hook:
+ *   bare      nothing attached
+ *   empty     an empty sleepable LSM program (returns 0)
+ *   hook      gmemtrace's gmt_pol_lsm as enforce loads it (enforce mode, TOCTOU
+ *             stash on), with a 32-rule policy none of whose rules matches
+ *   hook1     the same with only its first rule: what is fixed, what is per rule
+ * and the breakdown, hook with one piece left out (rodata cfg_pol_bench_skip,
+ * enum gmt_pol_bench_skip; the verifier drops the tests in gmemtrace):
+ *   nostash   no TOCTOU stash (toctou off)
+ *   nocopy    no bpf_copy_from_user of the argument
+ *   nokind    no fd kind check
+ *   nodecide  no decision: the default action
+ *   nocount   no per-rule counter
+ *   bones     all four of nostash, nocopy, nodecide, nocount: what is left
+ *   floor     returns once the generation is known (cmd and fd kind only)
  * and two loops:
  *   unrelated   FIONREAD on a pipe (every ioctl on the host passes the hook)
  *   conversion  KVM_SET_MEMORY_ATTRIBUTES on a VM fd with flags = 1: the hook
  *               decides it in full (all 32 rules, then the default allow; the
  *               decision does not read flags) and the kernel answers EINVAL
  *               at once, so the loop times the hook, not a conversion
- * Ratios: (hook - bare) / (empty - bare), paired within a round, medians.
+ * Ratios: (hook - bare) / (empty - bare), paired within a round, medians; a
+ * piece's cost is hook - variant, paired within a round, medians.
  * Targets: unrelated <= 1.2, conversion <= 2.0. Reported, not asserted.
  */
 #include <errno.h>
@@ -43,14 +52,35 @@
 #include "gmemtrace.skel.h"
 #include "policy.h"
 
-#define ROUNDS		15
-#define CHUNKS		10
+#define ROUNDS		21
+#define MAX_ROUNDS	64
+#define CHUNKS		20
 #define NR_RULES	32
 #define UNRELATED_MAX	1.2
 #define CONVERSION_MAX	2.0
 
-enum { CFG_BARE, CFG_EMPTY, CFG_HOOK, CFG_HOOK1, CFG_HOOKNT, CFG_MAX };
-static const char *const cfg_name[CFG_MAX] = { "bare", "empty", "hook", "hook1", "hooknt" };
+enum { CFG_BARE, CFG_EMPTY, CFG_HOOK, CFG_HOOK1, CFG_MAX = 11 };
+
+/* the hook's configurations: a skeleton each, but hook1 shares hook's */
+static const struct bench_cfg {
+	const char *name;
+	__u32 skip;		/* enum gmt_pol_bench_skip */
+	bool no_stash;
+	__u32 rules;
+} cfgs[CFG_MAX] = {
+	[CFG_BARE] = { "bare" },
+	[CFG_EMPTY] = { "empty" },
+	[CFG_HOOK] = { "hook", 0, false, NR_RULES },
+	[CFG_HOOK1] = { "hook1", 0, false, 1 },
+	{ "nostash", 0, true, NR_RULES },
+	{ "nocopy", GMT_POL_BENCH_NO_COPY, false, NR_RULES },
+	{ "nokind", GMT_POL_BENCH_NO_KIND, false, NR_RULES },
+	{ "nodecide", GMT_POL_BENCH_NO_DECIDE, false, NR_RULES },
+	{ "nocount", GMT_POL_BENCH_NO_COUNT, false, NR_RULES },
+	{ "bones", GMT_POL_BENCH_NO_COPY | GMT_POL_BENCH_NO_DECIDE | GMT_POL_BENCH_NO_COUNT,
+	  true, NR_RULES },
+	{ "floor", GMT_POL_BENCH_NO_BODY, false, NR_RULES },
+};
 
 /* the 32 rules, compiled as enforce compiles them (the index included) */
 static struct gmt_policy_abi bench_abi;
@@ -72,14 +102,21 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n)
+/* of a copy: the rounds stay paired for the next median */
+static double median(const double *in, int n)
 {
+	double v[MAX_ROUNDS];
+
+	if (n > MAX_ROUNDS)
+		n = MAX_ROUNDS;
+	memcpy(v, in, n * sizeof(*v));
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* ns per ioctl: the median of CHUNKS timed pieces */
-static double time_ioctl(int fd, unsigned long cmd, void *arg)
+/* ns per ioctl: the median of CHUNKS timed pieces; *fastest: the fastest
+ * piece, the one a busy host (other VMs preempting this one) disturbed least */
+static double time_ioctl(int fd, unsigned long cmd, void *arg, double *fastest)
 {
 	long per = iters / CHUNKS, i;
 	double chunk[CHUNKS];
@@ -92,6 +129,10 @@ static double time_ioctl(int fd, unsigned long cmd, void *arg)
 			ioctl(fd, cmd, arg);
 		chunk[c] = (now_ns() - t0) / per;
 	}
+	*fastest = chunk[0];
+	for (c = 1; c < CHUNKS; c++)
+		if (chunk[c] < *fastest)
+			*fastest = chunk[c];
 	return median(chunk, CHUNKS);
 }
 
@@ -161,8 +202,39 @@ static int policy_fill(struct gmemtrace_bpf *skel)
 	return policy_rules(skel, NR_RULES);
 }
 
-/* gmemtrace's hook alone, loaded as enforce loads it */
-static struct gmemtrace_bpf *hook_load(bool toctou)
+/* a type of the running kernel's BTF, vmlinux or the kvm module's */
+static bool kernel_has(const char *name, int kind)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *kvm = NULL;
+	bool found = false;
+
+	if (!vmlinux)
+		return false;
+	found = btf__find_by_name_kind(vmlinux, name, kind) > 0;
+	if (!found && !access("/sys/kernel/btf/kvm", R_OK)) {
+		kvm = btf__parse_split("/sys/kernel/btf/kvm", vmlinux);
+		found = kvm && btf__find_by_name_kind(kvm, name, kind) > 0;
+	}
+	btf__free(kvm);
+	btf__free(vmlinux);
+	return found;
+}
+
+/* enforce stashes for the generations a kernel-side program compares
+ * (src/core/loader.c toctou_gens): their targets, as its plan finds them */
+static __u8 enforce_toctou_gens(void)
+{
+	__u8 gens = 0;
+
+	if (kernel_has("btf_trace_kvm_vm_set_mem_attributes", BTF_KIND_TYPEDEF))
+		gens |= 1 << GMT_GEN_G1;
+	if (kernel_has("__kvm_gmem_set_attributes", BTF_KIND_FUNC))
+		gens |= 1 << GMT_GEN_G3;
+	return gens;
+}
+
+/* gmemtrace's hook alone, loaded as enforce loads it, less what cfg skips */
+static struct gmemtrace_bpf *hook_load(const struct bench_cfg *cfg)
 {
 	struct gmemtrace_bpf *skel = gmemtrace_bpf__open();
 	struct bpf_program *p;
@@ -173,7 +245,8 @@ static struct gmemtrace_bpf *hook_load(bool toctou)
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, p == skel->progs.gmt_pol_lsm);
 	skel->rodata->cfg_pol_mode = GMT_POL_ENFORCE;
-	skel->rodata->cfg_pol_toctou = toctou;
+	skel->rodata->cfg_pol_toctou_gens = cfg->no_stash ? 0 : enforce_toctou_gens();
+	skel->rodata->cfg_pol_bench_skip = cfg->skip;
 	if (gmemtrace_bpf__load(skel) || policy_fill(skel)) {
 		gmemtrace_bpf__destroy(skel);
 		return NULL;
@@ -188,15 +261,53 @@ static bool bench_wanted(void)
 	return (b && !strcmp(b, "1")) || (t && strstr(t, "bench_policy"));
 }
 
+/* the hook's size; with "jitdump" in GMT_TESTS its JIT image and verified
+ * instructions as hex lines, for objdump on the host (docs/bench.md) */
+static void jit_dump(struct gmemtrace_bpf *skel, const char *tag)
+{
+	static unsigned char img[65536], x[65536];
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), i;
+
+	info.jited_prog_insns = (unsigned long)img;
+	info.jited_prog_len = sizeof(img);
+	info.xlated_prog_insns = (unsigned long)x;
+	info.xlated_prog_len = sizeof(x);
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.gmt_pol_lsm), &info, &len))
+		return;
+	print_message("JITLEN %s %u XLATED %u\n", tag, info.jited_prog_len, info.xlated_prog_len);
+	if (!getenv("GMT_TESTS") || !strstr(getenv("GMT_TESTS"), "jitdump"))
+		return;
+	for (i = 0; i < info.jited_prog_len; i++)
+		printf("%s%02x%s", i % 32 ? "" : "JIT ", img[i], i % 32 == 31 ? "\n" : "");
+	printf("\n");
+	for (i = 0; i < info.xlated_prog_len; i++)
+		printf("%s%02x%s", i % 32 ? "" : "XL ", x[i], i % 32 == 31 ? "\n" : "");
+	printf("\n");
+}
+
+static double paired_median(double (*add)[MAX_ROUNDS], int a, int b, int rounds)
+{
+	double d[MAX_ROUNDS];
+	int r;
+
+	for (r = 0; r < rounds; r++)
+		d[r] = add[a][r] - add[b][r];
+	return median(d, rounds);
+}
+
 static void test_bench_policy(void **state)
 {
-	double unrel[CFG_MAX][ROUNDS], conv[CFG_MAX][ROUNDS];
-	double add_u[CFG_MAX - 1][ROUNDS], add_c[CFG_MAX - 1][ROUNDS], ru[ROUNDS], rc[ROUNDS];
+	static double unrel[CFG_MAX][MAX_ROUNDS], conv[CFG_MAX][MAX_ROUNDS];
+	static double add_u[CFG_MAX][MAX_ROUNDS], add_c[CFG_MAX][MAX_ROUNDS];
+	static double fast_u[CFG_MAX][MAX_ROUNDS], fast_c[CFG_MAX][MAX_ROUNDS];
+	double ru[MAX_ROUNDS], rc[MAX_ROUNDS], fru[MAX_ROUNDS], frc[MAX_ROUNDS], dummy;
 	struct gmt_kvm_memory_attributes attr = { .address = 0, .size = 4096,
 						  .attributes = GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE,
 						  .flags = 1 };
-	struct gmemtrace_bpf *skel, *skel_nt;
-	int pipefd[2], kvm, vm, avail, round, k;
+	struct gmemtrace_bpf *skel[CFG_MAX] = { NULL };
+	int pipefd[2], kvm, vm, avail, round, rounds = ROUNDS, k, i;
+	bool loaded = true;
 	cpu_set_t cpus;
 
 	if (!bench_wanted()) {
@@ -205,6 +316,10 @@ static void test_bench_policy(void **state)
 	}
 	if (getenv("GMT_BENCH_ITERS"))
 		iters = atol(getenv("GMT_BENCH_ITERS"));
+	if (getenv("GMT_BENCH_ROUNDS"))
+		rounds = atoi(getenv("GMT_BENCH_ROUNDS"));
+	if (rounds < 1 || rounds > MAX_ROUNDS)
+		rounds = ROUNDS;
 	if (geteuid())
 		skip();
 	kvm = open("/dev/kvm", O_RDWR);
@@ -213,71 +328,92 @@ static void test_bench_policy(void **state)
 	vm = ioctl(kvm, GMT_KVM_CREATE_VM, 0);
 	assert_true(vm >= 0);
 	assert_int_equal(pipe(pipefd), 0);
-	skel = hook_load(true);
-	skel_nt = hook_load(false);
+	for (i = CFG_HOOK; i < CFG_MAX; i++) {
+		if (i == CFG_HOOK1)
+			continue;
+		skel[i] = hook_load(&cfgs[i]);
+		loaded &= skel[i] != NULL;
+	}
+	skel[CFG_HOOK1] = skel[CFG_HOOK];
 	k = empty_lsm_attach();
-	if (!skel || !skel_nt || k < 0) {
+	if (!loaded || k < 0) {
 		if (k >= 0)
 			close(k);
-		gmemtrace_bpf__destroy(skel);
-		gmemtrace_bpf__destroy(skel_nt);
+		for (i = CFG_HOOK; i < CFG_MAX; i++)
+			if (i != CFG_HOOK1)
+				gmemtrace_bpf__destroy(skel[i]);
 		live_cannot_run("LSM", "gmt_pol_lsm or an empty lsm.s program does not load here");
 		return;
 	}
 	close(k);
+	print_message("bench_policy: G1 TOCTOU stash %s (as enforce on this kernel)\n",
+		      enforce_toctou_gens() & (1 << GMT_GEN_G1) ? "on" : "off: nothing compares");
+	jit_dump(skel[CFG_HOOK], "hook");
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 	/* warm up */
-	time_ioctl(pipefd[0], FIONREAD, &avail);
-	time_ioctl(vm, GMT_KVM_SET_MEMORY_ATTRIBUTES, &attr);
-	for (round = 0; round < ROUNDS; round++) {
-		int i;
-
+	time_ioctl(pipefd[0], FIONREAD, &avail, &dummy);
+	time_ioctl(vm, GMT_KVM_SET_MEMORY_ATTRIBUTES, &attr, &dummy);
+	for (round = 0; round < rounds; round++) {
 		for (i = 0; i < CFG_MAX; i++) {
 			int cfg = (i + round) % CFG_MAX, link = -1;
 			struct bpf_link *hl = NULL;
 
 			if (cfg == CFG_EMPTY)
 				link = empty_lsm_attach();
-			else if (cfg == CFG_HOOK || cfg == CFG_HOOK1)
-				hl = policy_rules(skel, cfg == CFG_HOOK ? NR_RULES : 1) ? NULL :
-				     bpf_program__attach(skel->progs.gmt_pol_lsm);
-			else if (cfg == CFG_HOOKNT)
-				hl = policy_rules(skel_nt, NR_RULES) ? NULL :
-				     bpf_program__attach(skel_nt->progs.gmt_pol_lsm);
+			else if (cfg >= CFG_HOOK)
+				hl = policy_rules(skel[cfg], cfgs[cfg].rules) ? NULL :
+				     bpf_program__attach(skel[cfg]->progs.gmt_pol_lsm);
 			assert_true(cfg == CFG_BARE || link >= 0 || hl);
-			unrel[cfg][round] = time_ioctl(pipefd[0], FIONREAD, &avail);
-			conv[cfg][round] = time_ioctl(vm, GMT_KVM_SET_MEMORY_ATTRIBUTES, &attr);
+			unrel[cfg][round] = time_ioctl(pipefd[0], FIONREAD, &avail,
+						       &fast_u[cfg][round]);
+			conv[cfg][round] = time_ioctl(vm, GMT_KVM_SET_MEMORY_ATTRIBUTES, &attr,
+						      &fast_c[cfg][round]);
 			if (link >= 0)
 				close(link);
 			bpf_link__destroy(hl);
 		}
-		for (i = 0; i < CFG_MAX - 1; i++) {
-			add_u[i][round] = unrel[CFG_EMPTY + i][round] - unrel[CFG_BARE][round];
-			add_c[i][round] = conv[CFG_EMPTY + i][round] - conv[CFG_BARE][round];
+		for (i = CFG_EMPTY; i < CFG_MAX; i++) {
+			add_u[i][round] = unrel[i][round] - unrel[CFG_BARE][round];
+			add_c[i][round] = conv[i][round] - conv[CFG_BARE][round];
 		}
-		ru[round] = add_u[1][round] / add_u[0][round];
-		rc[round] = add_c[1][round] / add_c[0][round];
+		ru[round] = add_u[CFG_HOOK][round] / add_u[CFG_EMPTY][round];
+		rc[round] = add_c[CFG_HOOK][round] / add_c[CFG_EMPTY][round];
+		fru[round] = (fast_u[CFG_HOOK][round] - fast_u[CFG_BARE][round]) /
+			     (fast_u[CFG_EMPTY][round] - fast_u[CFG_BARE][round]);
+		frc[round] = (fast_c[CFG_HOOK][round] - fast_c[CFG_BARE][round]) /
+			     (fast_c[CFG_EMPTY][round] - fast_c[CFG_BARE][round]);
 	}
 	print_message("bench_policy: %d rounds x %ld ioctls, CPU 0; ns per ioctl (median over "
-		      "rounds)\n", ROUNDS, iters);
+		      "rounds); added: over bare, paired per round\n", rounds, iters);
 	for (k = 0; k < CFG_MAX; k++)
-		print_message("  %-6s unrelated (FIONREAD) %8.1f   conversion (G1) %8.1f\n",
-			      cfg_name[k], median(unrel[k], ROUNDS),
-			      median(conv[k], ROUNDS));
-	print_message("  added (unrelated / conversion): empty lsm.s %.1f / %.1f ns, gmt_pol_lsm "
-		      "%.1f / %.1f ns (32 rules), %.1f / %.1f ns (1 rule), %.1f / %.1f ns "
-		      "(32 rules, no TOCTOU stash)\n",
-		      median(add_u[0], ROUNDS), median(add_c[0], ROUNDS),
-		      median(add_u[1], ROUNDS), median(add_c[1], ROUNDS),
-		      median(add_u[2], ROUNDS), median(add_c[2], ROUNDS),
-		      median(add_u[3], ROUNDS), median(add_c[3], ROUNDS));
+		print_message("  %-8s unrelated (FIONREAD) %8.1f added %7.1f   conversion (G1) "
+			      "%8.1f added %7.1f\n", cfgs[k].name, median(unrel[k], rounds),
+			      k ? median(add_u[k], rounds) : 0.0, median(conv[k], rounds),
+			      k ? median(add_c[k], rounds) : 0.0);
+	/* what each left-out piece costs a conversion: hook - variant */
+	for (k = CFG_HOOK1 + 1; k < CFG_MAX; k++)
+		print_message("  piece: hook - %-8s conversion %7.1f ns, unrelated %7.1f ns\n",
+			      cfgs[k].name, paired_median(add_c, CFG_HOOK, k, rounds),
+			      paired_median(add_u, CFG_HOOK, k, rounds));
 	print_message("  ratio hook/empty: unrelated %.2f (target <= %.1f), conversion %.2f "
-		      "(target <= %.1f)\n", median(ru, ROUNDS), UNRELATED_MAX, median(rc, ROUNDS),
-		      CONVERSION_MAX);
-	gmemtrace_bpf__destroy(skel);
-	gmemtrace_bpf__destroy(skel_nt);
+		      "(target <= %.1f)\n", median(ru, rounds), UNRELATED_MAX,
+		      median(rc, rounds), CONVERSION_MAX);
+	/* the same from each configuration's fastest chunk: steadier on a busy host */
+	for (k = CFG_EMPTY; k < CFG_MAX; k++) {
+		double d[MAX_ROUNDS];
+
+		for (round = 0; round < rounds; round++)
+			d[round] = fast_c[k][round] - fast_c[CFG_BARE][round];
+		print_message("  fastest chunks: %-8s conversion added %7.1f ns\n", cfgs[k].name,
+			      median(d, rounds));
+	}
+	print_message("  ratio hook/empty, fastest chunks: unrelated %.2f, conversion %.2f\n",
+		      median(fru, rounds), median(frc, rounds));
+	for (i = CFG_HOOK; i < CFG_MAX; i++)
+		if (i != CFG_HOOK1)
+			gmemtrace_bpf__destroy(skel[i]);
 	close(pipefd[0]);
 	close(pipefd[1]);
 	close(vm);

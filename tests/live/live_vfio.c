@@ -13,14 +13,18 @@
  * exited before the tracer reads its record shows addresses only. Needs a device bound to vfio-pci behind an IOMMU (the
  * inplace-v8-7.2-iommu row, vfio=yes): elsewhere SKIP with the reason.
  * Killed while it holds a VFIO mapping, the workload's holder ends with its
- * exit (the kernel drops the container with the process).
+ * exit (the kernel drops the container with the process). With --ioas-copy
+ * dst the mapping is copied into a second IOAS (IOMMU_IOAS_COPY) that the
+ * device is attached to: a second holder starts there (that IOAS, IOVA +
+ * 0x1000000), the blocked record counts both with the excess explained
+ * (their areas share one pin per page), and the copy's unmap ends it.
  *
  * The same mapping seen by the iommu:map tracepoint (bpf/iommu_maps.bpf.c):
- * an iommu_map holder of page 5 at IOVA 0x105000 with its physical address,
+ * an iommu_map holder of page 5 at its IOVA with its physical address,
  * folio, kernel stack and VM, ended by the unmap. In the blocked record it
- * is folded into the vfio_dma / iommufd holder as its device mapping: one
- * holder, the pin counted once. With GMT_HOLDERS_DMA=off (the ioctls not followed, as
- * for a mapping a driver made) it alone explains the whole excess.
+ * is folded into its vfio_dma / iommufd holder as that holder's device
+ * mapping: the pin counted once. With GMT_HOLDERS_DMA=off (the ioctls not
+ * followed, as for a mapping a driver made) it alone explains the excess.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +38,7 @@
 #define PIN_PAGE	5
 #define PIN_OFF		(PIN_PAGE * PAGE)
 #define IOVA_BASE	0x100000	/* GMW_DMA_IOVA_BASE */
+#define COPY_SHIFT	0x1000000	/* GMW_IOAS_COPY_SHIFT */
 #define PIN_IOVA	(IOVA_BASE + PIN_OFF)
 
 static json_object *get(json_object *o, const char *key)
@@ -57,43 +62,55 @@ static void check_workload(json_object *wl)
 	assert_int_equal(live_get_int(json_object_array_get_idx(steps, 1), "ret"), 0);
 }
 
-/* the blocked record names the device holder of its folio (kind, the
- * workload's pid, IOVA, its mapping call's stack), and the holders explain
- * the whole excess: one DMA mapping pins the page once */
-static void check_blocked_names(json_object *e, const char *how, long long pid, bool dma_off,
-				long long map_id)
+/* the blocked record names the device holders of its folio (kind, the
+ * workload's pid, IOVA, its mapping call's stack; with a copy, its holder in
+ * the second IOAS too, though a record of 2 KiB may list only the first and
+ * count the other as unlisted), and the holders explain the whole excess:
+ * one DMA mapping (and its copy) pins the page once */
+static void check_blocked_names(json_object *e, const char *how, long long pid, bool copy,
+				bool dma_off, long long map_id)
 {
-	const char *kind = !strcmp(how, "vfio") ? "vfio_dma" : "iommufd";
-	json_object *hs = get(e, "holders"), *h;
+	json_object *hs = get(e, "holders"), *list = get(hs, "list");
+	const char *kind = dma_off ? "iommu_map" : !strcmp(how, "vfio") ? "vfio_dma" : "iommufd";
+	bool folded = false;
+	size_t i;
 
+	(void)live_blocked_holder_at(e, PIN_OFF);	/* at least one, over the page */
+	assert_int_equal(live_get_int(hs, "count"), 1 + copy);
+	assert_int_equal(json_object_array_length(list) + live_get_int(hs, "unlisted"), 1 + copy);
+	for (i = 0; i < json_object_array_length(list); i++) {
+		json_object *h = json_object_array_get_idx(list, i);
+		long long iova = live_get_int(h, "iova");
+
+		assert_string_equal(live_get_str(h, "kind"), kind);
+		assert_int_equal(live_get_int(h, "pid"), pid);
+		assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF);
+		if (iova != IOVA_BASE + PIN_OFF && (!copy || iova != IOVA_BASE + PIN_OFF + COPY_SHIFT))
+			fail_msg("a blocked record's holder at IOVA 0x%llx", iova);
+		assert_true(live_get_int(h, "paddr") != 0);
+		if (dma_off) {	/* the tracepoint's attribution alone explains the pin */
+			assert_int_equal(live_get_int(h, "holder_id"), map_id);
+			assert_int_equal(live_get_int(h, "refs"), live_get_int(hs, "excess_refs"));
+			continue;
+		}
+		/* the iommu:map view of a DMA holder is folded into it */
+		if (live_get_int(h, "device_mapping") == map_id)
+			folded = true;
+		if (!live_stack_has(h, "dma_map+"))
+			fail_msg("no dma_map frame in the blocked record's holder: %s",
+				 json_object_to_json_string(h));
+	}
+	if (!dma_off && !folded)
+		fail_msg("the iommu_map holder %lld is folded into no DMA holder: %s", map_id,
+			 json_object_to_json_string(list));
 	assert_int_equal(live_get_int(hs, "attributed_refs") + live_get_int(hs, "unattributed_refs"),
 			 live_get_int(hs, "excess_refs"));
 	assert_int_equal(live_get_int(hs, "unattributed_refs"), 0);
-	assert_int_equal(live_get_int(hs, "count"), 1);	/* one pin, one holder */
-	if (dma_off) {
-		/* the tracepoint's attribution alone explains the pin */
-		h = live_blocked_holder_of(e, PIN_OFF, "iommu_map");
-		assert_int_equal(live_get_int(h, "refs"), live_get_int(hs, "excess_refs"));
-		assert_int_equal(live_get_int(h, "iova"), PIN_IOVA);
-		assert_int_equal(live_get_int(h, "holder_id"), map_id);
-		assert_true(live_get_int(h, "paddr") != 0);
-		return;
-	}
-	/* the iommu:map view of it is the DMA holder's device mapping */
-	h = live_blocked_holder_of(e, PIN_OFF, kind);
-	assert_int_equal(live_get_int(h, "device_mapping"), map_id);
-	assert_true(live_get_int(h, "paddr") != 0);
-	assert_int_equal(live_get_int(h, "refs"), live_get_int(hs, "excess_refs"));
-	assert_int_equal(live_get_int(h, "pid"), pid);
-	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
-	if (!live_stack_has(h, "dma_map+"))
-		fail_msg("no dma_map frame in the blocked record's holder: %s",
-			 json_object_to_json_string(h));
 }
 
 /* the conversion to private refused at the held page, then one that worked */
-static void check_converts(json_object *conv, const char *how, long long pid, bool dma_off,
-			   long long map_id)
+static void check_converts(json_object *conv, const char *how, long long pid, bool copy,
+			   bool dma_off, long long map_id)
 {
 	bool blocked = false, retried = false;
 	size_t i;
@@ -105,7 +122,7 @@ static void check_converts(json_object *conv, const char *how, long long pid, bo
 			continue;
 		if (live_get_int(e, "ret") == -11) {
 			assert_int_equal(live_get_int(e, "error_offset"), PIN_OFF);
-			check_blocked_names(e, how, pid, dma_off, map_id);
+			check_blocked_names(e, how, pid, copy, dma_off, map_id);
 			blocked = true;
 		} else if (blocked && live_get_int(e, "ret") == 0) {
 			retried = true;
@@ -117,28 +134,34 @@ static void check_converts(json_object *conv, const char *how, long long pid, bo
 }
 
 /* the iommu:map view of the same mapping: page 5 of the workload's
- * guest_memfd at its IOVA, with paddr, folio, kernel stack and VM; ended
- * by the unmap (both made by the workload's ioctls) */
-static long long check_iommu_map(json_object *recs, json_object *wl, long long pid)
+ * guest_memfd at the IOVA the device was given (with a copy, the device's
+ * IOAS decides which), with paddr, folio, kernel stack and VM; ended by the
+ * unmap (both made by the workload's ioctls). Returns its holder_id. */
+static long long check_iommu_map(json_object *recs, json_object *wl, long long pid, bool copy)
 {
 	json_object *starts = live_holders_of(recs, "holder_start", pid, "iommu_map");
 	json_object *ends = live_holders_of(recs, "holder_end", pid, "iommu_map");
-	json_object *h = live_at_offset(starts, PIN_OFF), *st;
 	long long ino = live_get_int(json_object_array_get_idx(get(wl, "vms"), 0), "gmem_ino");
+	json_object *h = NULL, *st;
 	bool ended = false;
-	long long id;
+	long long id, iova;
 	size_t i;
 
-	if (!h) {
-		live_dump(live_tmp("vfio.err"), 20);
-		fail_msg("no iommu_map holder at 0x%x: %s", PIN_OFF,
-			 json_object_to_json_string(starts));
+	for (i = 0; i < json_object_array_length(starts) && !h; i++) {
+		json_object *r = json_object_array_get_idx(starts, i);
+
+		iova = live_get_int(r, "iova");
+		if (iova == PIN_IOVA || (copy && iova == PIN_IOVA + COPY_SHIFT))
+			h = r;
 	}
-	assert_int_equal(json_object_array_length(starts), 1);
+	if (!h)
+		fail_msg("no iommu_map holder at IOVA 0x%x: %s", PIN_IOVA,
+			 json_object_to_json_string(starts));
+	assert_true(json_object_array_length(starts) >= 1 &&
+		    json_object_array_length(starts) <= 1 + (size_t)copy);
 	assert_int_equal(live_get_int(h, "gmem_ino"), ino);
 	assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF);
 	assert_int_equal(live_get_int(h, "size"), PAGE);
-	assert_int_equal(live_get_int(h, "iova"), PIN_IOVA);
 	assert_true(live_get_int(h, "paddr") != 0 && !(live_get_int(h, "paddr") & (PAGE - 1)));
 	assert_true(live_get_int(h, "folio") != 0);
 	assert_int_equal(live_get_int(h, "vm_pid"), pid);
@@ -151,7 +174,7 @@ static long long check_iommu_map(json_object *recs, json_object *wl, long long p
 		if (live_get_int(e, "holder_id") != live_get_int(h, "holder_id"))
 			continue;
 		assert_string_equal(live_get_str(e, "end"), "unmap");
-		assert_int_equal(live_get_int(e, "iova"), PIN_IOVA);
+		assert_int_equal(live_get_int(e, "iova"), live_get_int(h, "iova"));
 		ended = true;
 	}
 	if (!ended)
@@ -162,19 +185,23 @@ static long long check_iommu_map(json_object *recs, json_object *wl, long long p
 	return id;
 }
 
-/* one holder of page 5 through the device, named as the workload knows it,
- * ended by the unmap */
-static void check_holder(json_object *starts, json_object *ends, json_object *wl,
-			 const char *how)
+/* the holder that started at iova, named as the workload knows it (its
+ * IOAS: ioas_key of its dma report), ended by the unmap */
+static void check_holder_at(json_object *starts, json_object *ends, json_object *wl,
+			    const char *how, long long iova, const char *ioas_key)
 {
-	json_object *dma = get(wl, "dma"), *h;
+	json_object *dma = get(wl, "dma"), *h = NULL;
 	bool vfio = !strcmp(how, "vfio");
 	long long ino = live_get_int(json_object_array_get_idx(get(wl, "vms"), 0), "gmem_ino");
 	size_t i;
 	bool ended = false;
 
-	assert_int_equal(json_object_array_length(starts), 1);
-	h = json_object_array_get_idx(starts, 0);
+	for (i = 0; i < json_object_array_length(starts); i++)
+		if (live_get_int(json_object_array_get_idx(starts, i), "iova") == iova)
+			h = json_object_array_get_idx(starts, i);
+	if (!h)
+		fail_msg("no holder started at IOVA 0x%llx: %s", iova,
+			 json_object_to_json_string(starts));
 	assert_string_equal(live_get_str(h, "comm"), "gmem-workload");
 	assert_string_equal(live_get_str(h, "kind"), vfio ? "vfio_dma" : "iommufd");
 	if (vfio) {
@@ -182,11 +209,10 @@ static void check_holder(json_object *starts, json_object *ends, json_object *wl
 		assert_true(live_is_null(h, "iommufd"));
 	} else {
 		assert_int_equal(live_get_int(h, "iommufd"), live_get_int(dma, "iommufd"));
-		assert_int_equal(live_get_int(h, "ioas_id"), live_get_int(dma, "ioas_id"));
+		assert_int_equal(live_get_int(h, "ioas_id"), live_get_int(dma, ioas_key));
 		assert_true(live_is_null(h, "container_fd"));
 	}
 	assert_true(live_is_null(h, "ring_fd"));
-	assert_int_equal(live_get_int(h, "iova"), IOVA_BASE + PIN_OFF);
 	assert_int_equal(live_get_int(h, "gmem_ino"), ino);
 	assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF);
 	assert_int_equal(live_get_int(h, "size"), PAGE);
@@ -198,30 +224,42 @@ static void check_holder(json_object *starts, json_object *ends, json_object *wl
 		if (live_get_int(e, "holder_id") != live_get_int(h, "holder_id"))
 			continue;
 		assert_string_equal(live_get_str(e, "end"), "unmap");
-		assert_int_equal(live_get_int(e, "iova"), IOVA_BASE + PIN_OFF);
+		assert_int_equal(live_get_int(e, "iova"), iova);
 		ended = true;
 	}
 	assert_true(ended);
 }
 
-static void run_case(const char *how, bool dma_off)
+/* one holder of page 5 through the device (and one in the copy's IOAS) */
+static void check_holder(json_object *starts, json_object *ends, json_object *wl,
+			 const char *how, bool copy)
 {
-	char out[256], wlj[256], err[256];
+	assert_int_equal(json_object_array_length(starts), 1 + copy);
+	check_holder_at(starts, ends, wl, how, IOVA_BASE + PIN_OFF, "ioas_id");
+	if (copy)
+		check_holder_at(starts, ends, wl, how, IOVA_BASE + PIN_OFF + COPY_SHIFT,
+				"copy_ioas_id");
+}
+
+static void run_case(const char *how, const char *copy, bool dma_off)
+{
+	char out[256], wlj[256], err[256], name[64];
 	const char *argv[] = { live_bin("gmemtrace"), "trace", "--holders", "-f", "json", "-o", out,
 			       "--", live_bin("gmem-workload"), "--in-place", "--conversions", "0",
 			       "--gmem-size", "64K", "--pin-pages", "5", "--pin-with", how,
-			       "--scenario", "block-retry", "--hold", "2", "--json-out", wlj, NULL };
+			       "--scenario", "block-retry", "--hold", "2", "--json-out", wlj,
+			       copy ? "--ioas-copy" : NULL, copy, NULL };
+	const char *tag = copy ? "iommufd-copy" : dma_off ? "vfio-dma-off" : how;
 	json_object *recs, *wl, *starts, *ends, *conv;
-	const char *why, *kind;
+	const char *why, *kind = !strcmp(how, "vfio") ? "vfio_dma" : "iommufd";
 	long long pid, map_id;
 
 	if (!live_require_tracing())
 		return;
-	snprintf(out, sizeof(out), "%s", live_tmp(dma_off ? "vfio-dma-off.jsonl" :
-						   !strcmp(how, "vfio") ? "vfio.jsonl" :
-						   "iommufd.jsonl"));
-	snprintf(wlj, sizeof(wlj), "%s", live_tmp(!strcmp(how, "vfio") ? "vfio-wl.json" :
-						   "iommufd-wl.json"));
+	snprintf(name, sizeof(name), "%s.jsonl", tag);
+	snprintf(out, sizeof(out), "%s", live_tmp(name));
+	snprintf(name, sizeof(name), "%s-wl.json", tag);
+	snprintf(wlj, sizeof(wlj), "%s", live_tmp(name));
 	snprintf(err, sizeof(err), "%s", live_tmp("vfio.err"));
 	if (dma_off)
 		setenv("GMT_HOLDERS_DMA", "off", 1);
@@ -248,16 +286,15 @@ static void run_case(const char *how, bool dma_off)
 	recs = live_read_ndjson(out);
 	assert_non_null(recs);
 	pid = live_get_int(wl, "pid");
-	kind = !strcmp(how, "vfio") ? "vfio_dma" : "iommufd";
 	starts = live_holders_of(recs, "holder_start", pid, kind);
 	ends = live_holders_of(recs, "holder_end", pid, kind);
 	conv = live_events_of_pid(recs, "convert", pid);
-	map_id = check_iommu_map(recs, wl, pid);
-	check_converts(conv, how, pid, dma_off, map_id);
+	map_id = check_iommu_map(recs, wl, pid, copy);
+	check_converts(conv, how, pid, copy, dma_off, map_id);
 	if (dma_off)	/* the ioctls were not followed */
 		assert_int_equal(json_object_array_length(starts), 0);
 	else
-		check_holder(starts, ends, wl, how);
+		check_holder(starts, ends, wl, how, copy);
 	json_object_put(conv);
 	json_object_put(starts);
 	json_object_put(ends);
@@ -327,18 +364,23 @@ static void test_vfio_holder_exit(void **state)
 
 static void test_vfio_type1_holder(void **state)
 {
-	run_case("vfio", false);
+	run_case("vfio", NULL, false);
 }
 
 static void test_iommufd_holder(void **state)
 {
-	run_case("iommufd", false);
+	run_case("iommufd", NULL, false);
+}
+
+static void test_iommufd_copy_holder(void **state)
+{
+	run_case("iommufd", "dst", false);
 }
 
 /* as a driver's mapping: only the iommu:map tracepoint names it */
 static void test_iommu_map_only(void **state)
 {
-	run_case("vfio", true);
+	run_case("vfio", NULL, true);
 }
 
 int main(void)
@@ -346,6 +388,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_vfio_type1_holder, live_teardown),
 		cmocka_unit_test_teardown(test_iommufd_holder, live_teardown),
+		cmocka_unit_test_teardown(test_iommufd_copy_holder, live_teardown),
 		cmocka_unit_test_teardown(test_iommu_map_only, live_teardown),
 		cmocka_unit_test_teardown(test_vfio_holder_exit, live_teardown),
 	};

@@ -207,7 +207,7 @@ static void test_vfio_dma_mapping(void **state)
 	f.index = 8;	/* beyond the mapping: nobody explains its pin */
 	run(&f, 1026, 1, -1, 0);
 	assert_int_equal(f.v.nr_attr, 0);
-	assert_non_null(strstr(f.v.unattributed_why, "iommufd IOAS areas"));
+	assert_non_null(strstr(f.v.unattributed_why, "or iommufd IOAS area;"));
 	vfio_free(&f);
 }
 
@@ -227,6 +227,92 @@ static void test_vfio_dma_large_folio(void **state)
 	vfio_free(&f);
 }
 
+/* an IOAS area of pid 42's iommufd fd 9 over pages (an iopt_pages) */
+static void ioas_area(struct fx *f, __u32 ioas, __u64 vaddr, __u64 size, __u64 iova,
+		      __u64 pages, bool pinned)
+{
+	struct gmt_refs_dma d = { .iova = iova, .vaddr = vaddr, .size = size, .ioas_id = ioas,
+				  .pages = pages, .kind = GMT_REFS_DMA_IOMMUFD, .pinned = pinned };
+
+	d.hdr.type = GMT_REFS_REC_DMA;
+	d.hdr.tgid = 42;
+	d.hdr.fd = 9;
+	strcpy(d.comm, "wl");
+	refs_dma_record(&f->c, &d.hdr);
+}
+
+/* an IOAS area with a device attached explains its page's pin, with its
+ * IOAS; one no device uses pins nothing and explains nothing */
+static void test_ioas_area(void **state)
+{
+	struct fx f = { .index = 5 };
+
+	(void)state;
+	vfio_fx(&f, MMAP + 0x100000, 0x1000, 0x900000);	/* the gmaps, elsewhere */
+	ioas_area(&f, 3, MMAP + 0x5000, 0x1000, 0x200000, 0xaa00, false);
+	ioas_area(&f, 2, MMAP + 0x4000, 0x2000, 0x104000, 0xbb00, true);
+	assert_int_equal(run(&f, 1026, 1, -1, 0), 1024);
+	assert_int_equal(f.v.nr_attr, 1);
+	assert_string_equal(f.attr[0].kind, "iommufd");
+	assert_true(f.attr[0].has_ioas);
+	assert_int_equal(f.attr[0].ioas_id, 2);
+	assert_int_equal(f.attr[0].fd, 9);
+	assert_int_equal(f.attr[0].iova, 0x105000);
+	assert_int_equal(f.attr[0].map_iova, 0x104000);
+	assert_int_equal(f.attr[0].refs, 1024);
+	assert_int_equal(f.v.unattributed, 0);
+	vfio_free(&f);
+}
+
+/* IOMMU_IOAS_COPY: two areas (two IOASes) over one iopt_pages pin the page
+ * once; both are named, the second explains no further reference */
+static void test_ioas_copy_shares_pin(void **state)
+{
+	struct fx f = { .index = 5 };
+
+	(void)state;
+	vfio_fx(&f, MMAP + 0x100000, 0x1000, 0x900000);
+	ioas_area(&f, 2, MMAP + 0x5000, 0x1000, 0x105000, 0xbb00, true);
+	ioas_area(&f, 4, MMAP + 0x5000, 0x1000, 0x305000, 0xbb00, true);
+	/* a third area from its own IOMMU_IOAS_MAP: a pin of its own */
+	ioas_area(&f, 5, MMAP + 0x5000, 0x1000, 0x505000, 0xcc00, true);
+	assert_int_equal(run(&f, 2 + 2 * 1024, 1, -1, 0), 2048);
+	assert_int_equal(f.v.nr_attr, 3);
+	assert_int_equal(f.attr[0].ioas_id, 2);
+	assert_int_equal(f.attr[0].refs, 1024);
+	assert_int_equal(f.attr[1].ioas_id, 4);
+	assert_int_equal(f.attr[1].iova, 0x305000);
+	assert_int_equal(f.attr[1].pages, 1);
+	assert_int_equal(f.attr[1].refs, 0);
+	assert_int_equal(f.attr[2].ioas_id, 5);
+	assert_int_equal(f.attr[2].refs, 1024);
+	assert_int_equal(f.v.unattributed, 0);
+	vfio_free(&f);
+}
+
+/* IOMMU_IOAS_MAP_FILE of the guest_memfd: matched by inode and offset,
+ * with no mmap of it at all */
+static void test_ioas_file_mapping(void **state)
+{
+	struct gmt_refs_dma d = { .iova = 0x400000, .size = 0x4000, .ioas_id = 2,
+				  .pages = 0xdd00, .kind = GMT_REFS_DMA_IOMMUFD, .pinned = 1,
+				  .file_ino = 77, .file_off = 0x3000 };
+	struct fx f = { .index = 5 };
+
+	(void)state;
+	vfio_fx(&f, MMAP + 0x100000, 0x1000, 0x900000);
+	f.c.nr_gmaps = 0;
+	d.hdr.type = GMT_REFS_REC_DMA;
+	d.hdr.tgid = 42;
+	d.hdr.fd = 9;
+	refs_dma_record(&f.c, &d.hdr);
+	assert_int_equal(run(&f, 1026, 1, -1, 0), 1024);
+	assert_int_equal(f.v.nr_attr, 1);
+	assert_int_equal(f.attr[0].iova, 0x402000);
+	assert_int_equal(f.v.unattributed, 0);
+	vfio_free(&f);
+}
+
 /* a walk that could not read everything, or did not load, says so */
 static void test_vfio_dma_not_whole(void **state)
 {
@@ -242,11 +328,11 @@ static void test_vfio_dma_not_whole(void **state)
 	snprintf(f.c.dma_off, sizeof(f.c.dma_off), "the verifier refused it: y");
 	run(&f, 1026, 1, -1, 0);
 	assert_string_equal(f.v.unattributed_why,
-			    "VFIO DMA walk not available: the verifier refused it: y");
+			    "VFIO/iommufd DMA walk not available: the verifier refused it: y");
 	snprintf(f.c.rings_off, sizeof(f.c.rings_off), "x");
 	run(&f, 1026, 1, -1, 0);
 	assert_string_equal(f.v.unattributed_why, "io_uring walk not available: x; "
-			    "VFIO DMA walk not available: the verifier refused it: y");
+			    "VFIO/iommufd DMA walk not available: the verifier refused it: y");
 	vfio_free(&f);
 }
 
@@ -281,6 +367,9 @@ int main(void)
 		cmocka_unit_test(test_vfio_dma_mapping),
 		cmocka_unit_test(test_vfio_dma_large_folio),
 		cmocka_unit_test(test_vfio_dma_not_whole),
+		cmocka_unit_test(test_ioas_area),
+		cmocka_unit_test(test_ioas_copy_shares_pin),
+		cmocka_unit_test(test_ioas_file_mapping),
 	};
 
 	return cmocka_run_group_tests_name("test_refs_holders", tests, NULL, NULL);

@@ -183,6 +183,13 @@ static void test_cross_checks(void **state)
 	char *overflow[] = { "gmem-workload", "--gmem-size", "1M", "--pin", "1",
 			     "--pin-offset", "1M", NULL };
 	char *extra[] = { "gmem-workload", "stray", NULL };
+	/* --ioas-copy: iommufd only, src or dst */
+	char *copy[] = { "gmem-workload", "--pin", "1", "--pin-with", "iommufd", "--ioas-copy",
+			 "dst", NULL };
+	char *copy_vfio[] = { "gmem-workload", "--pin", "1", "--pin-with", "vfio", "--ioas-copy",
+			      "src", NULL };
+	char *copy_bad[] = { "gmem-workload", "--pin", "1", "--pin-with", "iommufd",
+			     "--ioas-copy", "both", NULL };
 	struct cfg c;
 
 	assert_int_not_equal(parse(&c, unaligned, ARGC(unaligned)), 0);
@@ -190,6 +197,10 @@ static void test_cross_checks(void **state)
 	assert_int_equal(parse(&c, fits, ARGC(fits)), 0);
 	assert_int_not_equal(parse(&c, overflow, ARGC(overflow)), 0);
 	assert_int_not_equal(parse(&c, extra, ARGC(extra)), 0);
+	assert_int_equal(parse(&c, copy, ARGC(copy)), 0);
+	assert_int_equal(c.ioas_copy, COPY_DST);
+	assert_int_not_equal(parse(&c, copy_vfio, ARGC(copy_vfio)), 0);
+	assert_int_not_equal(parse(&c, copy_bad, ARGC(copy_bad)), 0);
 }
 
 static void test_rounds(void **state)

@@ -27,7 +27,7 @@ usage: tests/vm/run.sh [--kernel NAME]... [--tests PATTERN] [--timeout S] [--kee
 environment: OUTPUT (build dir, default build), GMT_CACHE (kernel cache,
 default ~/.cache/gmemtrace), VM_KERNELS / TESTS (as --kernel / --tests),
 GMT_VM_ACCEL=auto|kvm|tcg, GMT_VM_TCG_THREAD=single|multi, GMT_VM_MEM (2G),
-GMT_VM_SMP (2), GMT_TEST_TIMEOUT (per live binary, default half the row timeout),
+GMT_VM_SMP (2), GMT_VM_ICOUNT (qemu -icount, e.g. shift=0: TCG only), GMT_TEST_TIMEOUT (per live binary, default half the row timeout),
 GMT_SHARED_KERNELS (default <repo>/../shared/kernels),
 GMT_VM_ALLOW_MISSING=1 (boot even without the static binaries).
 Exit status: 0 if nothing failed, 1 if anything failed, 2 on usage or setup errors.
@@ -363,6 +363,8 @@ qemu_cmd() { # vmlinuz initrd accel [machine profile] -> QEMU array
 		-nographic -no-reboot -nic none "${MACHINE_DEV[@]}" -kernel "$1" -initrd "$2"
 		-append "console=ttyS0 panic=-1 rdinit=/init$MACHINE_APPEND")
 	if [ "$3" = kvm ]; then QEMU+=(-enable-kvm); else QEMU+=(-accel "tcg,thread=$TCG_THREAD"); fi
+	# a guest clock of executed instructions (bench_policy: immune to host load)
+	if [ "$3" != kvm ] && [ -n "${GMT_VM_ICOUNT:-}" ]; then QEMU+=(-icount "$GMT_VM_ICOUNT"); fi
 }
 
 # the value of KEY= among a row's expectations (machine=, tests=)

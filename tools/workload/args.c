@@ -48,7 +48,7 @@ enum {
 	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_DMA_PER_PAGE, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
 	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
 	OPT_GUEST_TIMEOUT, OPT_GUEST_ABANDON,
-	OPT_COMM, OPT_STORM, OPT_PIN_WITH, OPT_VFIO_DEVICE, OPT_RACE,
+	OPT_COMM, OPT_STORM, OPT_PIN_WITH, OPT_VFIO_DEVICE, OPT_RACE, OPT_IOAS_COPY,
 };
 
 const char *argp_program_version = "gmem-workload " GMT_VERSION;
@@ -88,6 +88,9 @@ static const char doc_after[] =
 "  gmem-workload --in-place --pin-pages 5 --pin-with iommufd --scenario block-retry\n"
 "      the same page held by an iommufd IOAS area (device cdev attached); the\n"
 "      conversion to private gets EAGAIN, the area is unmapped, the retry succeeds\n"
+"  gmem-workload --pin 1 --pin-offset 0x5000 --pin-with iommufd --ioas-copy dst\n"
+"      map page 5 into an IOAS, copy it into a second one at IOVA 0x1105000\n"
+"      and attach the device there: only the copy pins the page\n"
 "  gmem-workload --wait-signal --json-out /tmp/wl.json &\n"
 "      prints 'ready <pid>' on stderr; kill -USR1 <pid> starts the conversions\n"
 "  gmem-workload --bench --uapi g1 --conversions 200000\n"
@@ -142,6 +145,11 @@ static const struct argp_option options[] = {
 	  "mappings in one container or IOAS; the release unmaps them at once)", 3 },
 	{ "vfio-device", OPT_VFIO_DEVICE, "BDF", 0, "the PCI device for --pin-with "
 	  "vfio|iommufd (e.g. 0000:00:03.0; default: the one device bound to vfio-pci)", 3 },
+	{ "ioas-copy", OPT_IOAS_COPY, "WHERE", 0, "with --pin-with iommufd: a second "
+	  "IOAS, and each mapping copied into it (IOMMU_IOAS_COPY) at its IOVA + "
+	  "0x1000000; the device is attached to WHERE: src (the first IOAS: the copy "
+	  "pins nothing more) or dst (the second: only the copy pins). The release "
+	  "unmaps the copy first", 3 },
 
 	{ "race", OPT_RACE, "N", 0, "N to-private conversions of VM 0 (G1, else G3) "
 	  "while another thread flips the argument's size between --size and "
@@ -311,6 +319,10 @@ static int pin_check(const struct cfg *c, struct argp_state *state)
 		argp_error(state, "--vfio-device needs --pin-with vfio or iommufd");
 		return EINVAL;
 	}
+	if (c->ioas_copy && c->pin_with != PIN_IOMMUFD) {
+		argp_error(state, "--ioas-copy needs --pin-with iommufd");
+		return EINVAL;
+	}
 	if (c->dma_per_page && (c->pin_with == PIN_IOURING || !c->pin_pages)) {
 		argp_error(state, "--dma-per-page needs --pin and --pin-with vfio or iommufd");
 		return EINVAL;
@@ -379,6 +391,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PIN_WITH:
 		if (parse_pin_with(arg, &c->pin_with))
 			return bad_value(state, "pin-with", arg);
+		break;
+	case OPT_IOAS_COPY:
+		if (parse_ioas_copy(arg, &c->ioas_copy))
+			return bad_value(state, "ioas-copy", arg);
 		break;
 	case OPT_VFIO_DEVICE:
 		if (!*arg)

@@ -126,6 +126,17 @@ int parse_pin_with(const char *s, enum pin_with *w)
 	return -EINVAL;
 }
 
+int parse_ioas_copy(const char *s, enum ioas_copy *c)
+{
+	if (!strcmp(s, "src"))
+		*c = COPY_SRC;
+	else if (!strcmp(s, "dst"))
+		*c = COPY_DST;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 const char *pin_with_name(enum pin_with w)
 {
 	return pin_with_names[w];

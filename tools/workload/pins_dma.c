@@ -173,6 +173,14 @@ static int open_iommufd(struct dma_ctx *d)
 		return -1;
 	}
 	d->ioas_id = alloc.out_ioas_id;
+	if (d->copy) {
+		alloc.out_ioas_id = 0;
+		if (ioctl(d->iommufd, GMT_IOMMU_IOAS_ALLOC, &alloc)) {
+			dma_fail(d, "IOMMU_IOAS_ALLOC (the --ioas-copy IOAS): %s", strerror(errno));
+			return -1;
+		}
+		d->copy_ioas_id = alloc.out_ioas_id;
+	}
 	cdev[0] = '\0';
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/vfio-dev", d->device);
 	dir = opendir(path);
@@ -195,12 +203,32 @@ static int open_iommufd(struct dma_ctx *d)
 		dma_fail(d, "VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(errno));
 		return -1;
 	}
-	att.pt_id = d->ioas_id;
+	att.pt_id = d->copy == COPY_DST ? d->copy_ioas_id : d->ioas_id;
 	if (ioctl(d->device_fd, GMT_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &att)) {
-		dma_fail(d, "VFIO_DEVICE_ATTACH_IOMMUFD_PT (IOAS %u): %s", d->ioas_id,
+		dma_fail(d, "VFIO_DEVICE_ATTACH_IOMMUFD_PT (IOAS %u): %s", att.pt_id,
 			 strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* --ioas-copy: [iova, iova + len) of the first IOAS into the second */
+static long ioas_copy(struct dma_ctx *d, __u64 iova, __u64 len)
+{
+	struct gmt_iommu_ioas_copy c = {
+		.size = sizeof(c), .dst_ioas_id = d->copy_ioas_id, .src_ioas_id = d->ioas_id,
+		.flags = GMT_IOMMU_IOAS_MAP_FIXED_IOVA | GMT_IOMMU_IOAS_MAP_WRITEABLE |
+			 GMT_IOMMU_IOAS_MAP_READABLE,
+		.length = len, .dst_iova = iova + GMW_IOAS_COPY_SHIFT, .src_iova = iova,
+	};
+
+	if (ioctl(d->iommufd, GMT_IOMMU_IOAS_COPY, &c)) {
+		dma_fail(d, "IOMMU_IOAS_COPY (IOAS %u 0x%llx+0x%llx to IOAS %u): %s",
+			 d->ioas_id, (unsigned long long)iova, (unsigned long long)len,
+			 d->copy_ioas_id, strerror(errno));
+		return -errno;
+	}
+	d->ncopies++;
 	return 0;
 }
 
@@ -213,6 +241,7 @@ static int dma_open(struct run *r)
 		return d->error[0] ? -1 : 0;
 	d->opened = true;
 	d->kind = r->cfg->pin_with;
+	d->copy = r->cfg->ioas_copy;
 	d->container_fd = d->group_fd = d->iommufd = d->device_fd = -1;
 	if (r->cfg->vfio_device)
 		snprintf(d->device, sizeof(d->device), "%.31s", r->cfg->vfio_device);
@@ -250,7 +279,7 @@ long dma_map(struct run *r, void *va, __u64 len, __u64 iova)
 	if (ret)
 		return -errno;
 	d->nmaps++;
-	return 0;
+	return d->copy ? ioas_copy(d, iova, len) : 0;
 }
 
 /* 0 or -errno */
@@ -265,10 +294,17 @@ long dma_unmap(struct run *r, __u64 iova, __u64 len)
 		ret = ioctl(d->container_fd, GMT_VFIO_IOMMU_UNMAP_DMA, &u);
 	} else {
 		struct gmt_iommu_ioas_unmap u = {
-			.size = sizeof(u), .ioas_id = d->ioas_id, .iova = iova, .length = len,
+			.size = sizeof(u), .ioas_id = d->copy_ioas_id,
+			.iova = iova + GMW_IOAS_COPY_SHIFT, .length = len,
 		};
 
-		ret = ioctl(d->iommufd, GMT_IOMMU_IOAS_UNMAP, &u);
+		/* the copy first: the pages stay mapped (and pinned) until both go */
+		ret = d->ncopies ? ioctl(d->iommufd, GMT_IOMMU_IOAS_UNMAP, &u) : 0;
+		u.ioas_id = d->ioas_id;
+		u.iova = iova;
+		u.length = len;
+		if (!ret)
+			ret = ioctl(d->iommufd, GMT_IOMMU_IOAS_UNMAP, &u);
 	}
 	if (ret)
 		return -errno;

@@ -325,6 +325,14 @@ static struct json_object *j_dma(const struct run *r)
 	json_object_object_add(o, "ioas_id", jnum_or_null(!vfio && d->iommufd >= 0 &&
 							  !d->error[0], d->ioas_id));
 	json_object_object_add(o, "iova_base", json_object_new_uint64(GMW_DMA_IOVA_BASE));
+	/* --ioas-copy: the second IOAS, where each mapping's copy sits */
+	json_object_object_add(o, "copy_ioas_id", jnum_or_null(d->copy && d->copy_ioas_id,
+							       d->copy_ioas_id));
+	json_object_object_add(o, "copy_iova_base", jnum_or_null(d->copy, GMW_DMA_IOVA_BASE +
+								  GMW_IOAS_COPY_SHIFT));
+	json_object_object_add(o, "copy_attached", d->copy ?
+			       json_object_new_string(d->copy == COPY_DST ? "dst" : "src") : NULL);
+	json_object_object_add(o, "copies", json_object_new_uint64(d->ncopies));
 	json_object_object_add(o, "maps", json_object_new_uint64(d->nmaps));
 	json_object_object_add(o, "unmaps", json_object_new_uint64(d->nunmaps));
 	json_object_object_add(o, "error", d->error[0] ? json_object_new_string(d->error) : NULL);

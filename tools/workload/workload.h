@@ -127,6 +127,16 @@ enum pin_with {
 /* device DMA pins map the page at this IOVA plus its guest_memfd offset */
 #define GMW_DMA_IOVA_BASE	0x100000ULL
 
+/* --ioas-copy: which IOAS the device is attached to (the other pins nothing) */
+enum ioas_copy {
+	COPY_NONE = 0,
+	COPY_SRC,		/* the first IOAS, where the pages are mapped */
+	COPY_DST,		/* the second, where IOMMU_IOAS_COPY puts them */
+};
+
+/* --ioas-copy puts each mapping at its IOVA plus this in the second IOAS */
+#define GMW_IOAS_COPY_SHIFT	0x1000000ULL
+
 /* one pinned range: an io_uring fixed buffer or a DMA mapping */
 struct scn_pin {
 	__u64 page;
@@ -191,6 +201,7 @@ struct cfg {
 	__u64 hold_s;
 	bool hold_until_signal;
 	bool dma_per_page;	/* --pin's DMA: a mapping per page */
+	enum ioas_copy ioas_copy;	/* --ioas-copy src|dst */
 	bool unpin_on_signal;
 	__u64 start_delay_ms;
 	bool wait_signal;
@@ -290,12 +301,14 @@ struct fop_rec {
 struct dma_ctx {
 	bool opened, closed;
 	enum pin_with kind;
+	enum ioas_copy copy;	/* --ioas-copy */
 	char device[32];	/* PCI BDF */
 	char group[16];		/* IOMMU group */
 	int container_fd, group_fd;	/* VFIO type1 */
 	int iommufd, device_fd;		/* iommufd, the device's vfio cdev */
 	__u32 ioas_id;
-	__u64 nmaps, nunmaps;
+	__u32 copy_ioas_id;		/* --ioas-copy: the second IOAS */
+	__u64 nmaps, nunmaps, ncopies;
 	char error[256];	/* "": none */
 };
 
@@ -456,6 +469,7 @@ int parse_vm_type(const char *s, int *type);
 int parse_dir(const char *s, enum dir_mode *dir);
 const char *dir_mode_name(enum dir_mode d);
 int parse_pin_with(const char *s, enum pin_with *w);
+int parse_ioas_copy(const char *s, enum ioas_copy *c);
 const char *pin_with_name(enum pin_with w);
 __u64 round_offset(__u64 round, __u64 size, __u64 gmem_size);
 bool round_to_private(enum dir_mode d, __u64 round);
