@@ -87,20 +87,23 @@ static void check_blocked_names(json_object *e, const char *how, long long pid, 
 		assert_int_equal(live_get_int(h, "gmem_offset"), PIN_OFF);
 		if (iova != IOVA_BASE + PIN_OFF && (!copy || iova != IOVA_BASE + PIN_OFF + COPY_SHIFT))
 			fail_msg("a blocked record's holder at IOVA 0x%llx", iova);
-		assert_true(live_get_int(h, "paddr") != 0);
 		if (dma_off) {	/* the tracepoint's attribution alone explains the pin */
 			assert_int_equal(live_get_int(h, "holder_id"), map_id);
 			assert_int_equal(live_get_int(h, "refs"), live_get_int(hs, "excess_refs"));
+			assert_true(live_get_int(h, "paddr") != 0);
 			continue;
 		}
-		/* the iommu:map view of a DMA holder is folded into it */
-		if (live_get_int(h, "device_mapping") == map_id)
-			folded = true;
+		/* the iommu:map view of a DMA holder is folded into it (with a
+		 * copy, only the IOAS the device is attached to has a mapping) */
+		if (!live_is_null(h, "device_mapping")) {
+			assert_true(live_get_int(h, "paddr") != 0);
+			folded |= live_get_int(h, "device_mapping") == map_id;
+		}
 		if (!live_stack_has(h, "dma_map+"))
 			fail_msg("no dma_map frame in the blocked record's holder: %s",
 				 json_object_to_json_string(h));
 	}
-	if (!dma_off && !folded)
+	if (!dma_off && !folded && !live_get_int(hs, "unlisted"))
 		fail_msg("the iommu_map holder %lld is folded into no DMA holder: %s", map_id,
 			 json_object_to_json_string(list));
 	assert_int_equal(live_get_int(hs, "attributed_refs") + live_get_int(hs, "unattributed_refs"),
