@@ -42,6 +42,10 @@ struct {
 	__type(value, __u64);
 } gmt_unpinning SEC(".maps");
 
+/* tasks with a mark in gmt_unpinning: the APIs' returns look no further
+ * while there is none (the unpins of every other folio of the host) */
+__u64 gmt_unpin_marked;
+
 static __always_inline struct address_space *pin_gmem_mapping(struct folio *folio)
 {
 	struct address_space *m = BPF_CORE_READ(folio, mapping);
@@ -189,17 +193,25 @@ static __always_inline void api_unpin(void *ctx, struct folio *folio, int refs)
 		return;
 	api = bpf_task_storage_get(&gmt_unpinning, bpf_get_current_task_btf(), 0,
 				   BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (api)
+	if (api) {
+		if (!*api)
+			__sync_fetch_and_add(&gmt_unpin_marked, 1);
 		*api = (__u64)folio;
+	}
 	pin_emit(ctx, folio, m, refs, false);
 }
 
 static __always_inline void api_unpin_done(void)
 {
-	__u64 *api = bpf_task_storage_get(&gmt_unpinning, bpf_get_current_task_btf(), 0, 0);
+	__u64 *api;
 
-	if (api)
+	if (!gmt_unpin_marked)
+		return;	/* every other unpin of the host: one load */
+	api = bpf_task_storage_get(&gmt_unpinning, bpf_get_current_task_btf(), 0, 0);
+	if (api && *api) {
 		*api = 0;
+		__sync_fetch_and_add(&gmt_unpin_marked, -1);
+	}
 }
 
 /* 6.13, "mm: add unpin_user_folio" (io_uring's buffers, memfd_pin_folios) */
