@@ -40,14 +40,16 @@ static __always_inline bool gmt_pol_toctou_on(__u8 gen)
 }
 
 /*
- * What the hook let through, until the kernel's copy is seen: a slot per
- * thread id modulo GMT_POL_STASH_SLOTS, owned by tid. An array slot is a
- * load away where task storage was a helper call (bench_policy). Two
- * threads whose ids share a slot take it from each other: the one whose
- * stash was taken finds another tid at its check and counts it
- * (GMT_CNT_POL_UNCHECKED), never a comparison with another's stash.
+ * What the hook let through, until the kernel's copy is seen: in task
+ * storage, so each thread has its own. An array slot per thread id modulo
+ * N was tried (a load where this is a helper call: ~50-100 ns under TCG)
+ * and given up: a thread whose id shares the slot can take it between
+ * another's hook and its kernel copy on purpose, and that conversion is
+ * then not compared, so a racing thread escapes `toctou: kill`. The tid
+ * and the busy mark stay: a thread's slot is only its own, and they keep
+ * a check from reading a stash still being written by a signal handler's
+ * ioctl on the same thread.
  */
-#define GMT_POL_STASH_SLOTS	4096
 #define GMT_POL_STASH_BUSY	0xffffffffu	/* tid while the hook writes it */
 
 struct gmt_pol_stash {
@@ -59,23 +61,23 @@ struct gmt_pol_stash {
 };
 
 GMT_TOCTOU_SHARED struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GMT_POL_STASH_SLOTS);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct gmt_pol_stash);
 } gmt_pol_stash SEC(".maps");
 
 #define GMT_SIGKILL	9
 #define GMT_PAGE_SHIFT	12	/* x86: the kernel's copies are in pages */
 
-/* this thread's slot; *tid: its id */
-static __always_inline struct gmt_pol_stash *gmt_pol_stash_slot(__u32 *tid)
+/* this thread's slot (created by the hook only); *tid: its id */
+static __always_inline struct gmt_pol_stash *gmt_pol_stash_slot(__u32 *tid, bool create)
 {
-	__u32 key;
+	struct task_struct *task = bpf_get_current_task_btf();
 
-	*tid = bpf_get_current_task_btf()->pid;
-	key = *tid & (GMT_POL_STASH_SLOTS - 1);
-	return bpf_map_lookup_elem(&gmt_pol_stash, &key);
+	*tid = task->pid;
+	return bpf_task_storage_get(&gmt_pol_stash, task, 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
 /*
@@ -95,12 +97,10 @@ static __always_inline void gmt_pol_toctou_check(__u8 gen, __u64 kstart, __u64 k
 
 	if (!gmt_pol_toctou_on(gen))
 		return;		/* rodata: the verifier drops the rest */
-	s = gmt_pol_stash_slot(&tid);
-	if (!s)
-		return;		/* cannot happen: the key is masked */
-	if (s->tid != tid || s->decided.gen != gen) {
-		/* not stashed (the hook was not attached yet), or taken by a
-		 * thread sharing the slot */
+	s = gmt_pol_stash_slot(&tid, false);
+	if (!s || s->tid != tid || s->decided.gen != gen) {
+		/* not stashed: the hook was not attached yet, or its storage
+		 * could not be had */
 		gmt_count(GMT_CNT_POL_UNCHECKED);
 		return;
 	}
@@ -133,8 +133,8 @@ static __always_inline void gmt_pol_toctou_check(__u8 gen, __u64 kstart, __u64 k
 	}
 	kill = s->kill;
 	if (__sync_val_compare_and_swap(&s->tid, tid, 0) != tid) {
-		/* another thread wrote the slot while it was read: no record
-		 * and no kill on what may be a mix of two stashes */
+		/* rewritten while it was read: no record and no kill on
+		 * what may be a mix of two stashes */
 		gmt_count(GMT_CNT_POL_UNCHECKED);
 		if (e)
 			bpf_ringbuf_discard(e, 0);
@@ -159,10 +159,12 @@ static __always_inline void gmt_pol_stash_put(const struct gmt_pol_conv *c,
 	struct gmt_pol_stash *s;
 	__u32 tid, old;
 
-	s = gmt_pol_stash_slot(&tid);
-	if (!s)
-		return;		/* cannot happen: the key is masked */
-	/* taken for writing: a thread sharing the slot may be writing too */
+	s = gmt_pol_stash_slot(&tid, true);
+	if (!s) {
+		gmt_count(GMT_CNT_POL_UNCHECKED);	/* no storage: not compared */
+		return;
+	}
+	/* taken for writing (an ioctl from a signal handler may interrupt) */
 	old = s->tid;
 	if (old == GMT_POL_STASH_BUSY ||
 	    __sync_val_compare_and_swap(&s->tid, old, GMT_POL_STASH_BUSY) != old) {
@@ -195,7 +197,7 @@ static __always_inline void gmt_pol_stash_drop(void)
 	struct gmt_pol_stash *s;
 	__u32 tid;
 
-	s = gmt_pol_stash_slot(&tid);
+	s = gmt_pol_stash_slot(&tid, false);
 	if (s && s->tid == tid)
 		__sync_val_compare_and_swap(&s->tid, tid, 0);
 }

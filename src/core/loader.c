@@ -257,10 +257,6 @@ static int configure(struct gmt_session *s, const struct gmt_config *cfg)
 		return err;
 	if (cfg->pol_toctou)
 		skel->rodata->cfg_pol_toctou_gens = toctou_gens(skel);
-	/* no stash without a comparison: the smallest map there is */
-	if (!skel->rodata->cfg_pol_toctou_gens &&
-	    bpf_map__set_max_entries(skel->maps.gmt_pol_stash, 1))
-		return GMT_EXIT_RUNTIME;
 	return 0;
 }
 
