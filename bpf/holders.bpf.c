@@ -611,11 +611,26 @@ struct copy_ctx {
 /* a source holder's part in the copied range: a holder of its own in the
  * destination, over the same guest_memfd range (the pages the copy maps are
  * the ones the source area holds, wherever the mmap is now) */
+/* the destination holder being built: off the stack, which a bpf_loop
+ * callback shares with gmt_hdma_exit's (6.12: "combined stack size of 2
+ * calls is 640. Too large") */
+struct copy_scratch {
+	struct gmt_holder_key k;
+	struct gmt_hval v;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct copy_scratch);
+} gmt_hcopy_scratch SEC(".maps");
+
 static long hold_copy_cb(struct bpf_map *map, struct gmt_holder_key *k, struct gmt_hval *v,
 			 struct copy_ctx *c)
 {
-	struct gmt_holder_key nk;
-	struct gmt_hval nv;
+	struct copy_scratch *n;
+	__u32 zero = 0;
 	__u64 lo, hi;
 
 	if (k->tgid != c->tgid || k->ring_fd != c->fd || k->index != c->src ||
@@ -625,24 +640,27 @@ static long hold_copy_cb(struct bpf_map *map, struct gmt_holder_key *k, struct g
 	hi = k->iova + v->h.len < c->hi ? k->iova + v->h.len : c->hi;
 	if (lo >= hi)
 		return 0;	/* (a holder the copy made is outside [lo, hi) too) */
-	nk = *k;
-	nk.index = c->dst;
-	nk.iova = c->dst_iova + (lo - c->lo);
-	nv = *v;
-	nv.h.index = c->dst;
-	nv.h.iova = nk.iova;
-	nv.h.gmem_offset += lo - k->iova;
-	nv.h.uaddr += lo - k->iova;
-	nv.h.len = hi - lo;
-	nv.h.stack_id = c->stack_id;
-	nv.h.leaf_ret = c->leaf_ret;
-	nv.h.start_ns = c->now;
-	nv.h.id = __sync_fetch_and_add(&gmt_holder_next_id, 1);
-	if (bpf_map_update_elem(map, &nk, &nv, BPF_ANY)) {
+	n = bpf_map_lookup_elem(&gmt_hcopy_scratch, &zero);
+	if (!n)
+		return 1;	/* cannot happen: one slot per CPU */
+	n->k = *k;
+	n->k.index = c->dst;
+	n->k.iova = c->dst_iova + (lo - c->lo);
+	n->v = *v;
+	n->v.h.index = c->dst;
+	n->v.h.iova = n->k.iova;
+	n->v.h.gmem_offset += lo - k->iova;
+	n->v.h.uaddr += lo - k->iova;
+	n->v.h.len = hi - lo;
+	n->v.h.stack_id = c->stack_id;
+	n->v.h.leaf_ret = c->leaf_ret;
+	n->v.h.start_ns = c->now;
+	n->v.h.id = __sync_fetch_and_add(&gmt_holder_next_id, 1);
+	if (bpf_map_update_elem(map, &n->k, &n->v, BPF_ANY)) {
 		gmt_count(GMT_CNT_HOLD_FULL);
 		return 0;
 	}
-	gmt_hold_emit(&nv, GMT_EV_HOLDER_START, GMT_HOLD_END_NONE, c->now);
+	gmt_hold_emit(&n->v, GMT_EV_HOLDER_START, GMT_HOLD_END_NONE, c->now);
 	return 0;
 }
 
