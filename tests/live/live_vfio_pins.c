@@ -63,6 +63,11 @@ static void dma_pins(const char *how)
 		live_dump(err, 20);
 		fail_msg("gmem-workload wrote no report (gmemtrace exit %d)", rc);
 	}
+	assert_true(json_object_object_get_ex(wl, "vms", &vms));
+	if (live_get_int(json_object_array_get_idx(vms, 0), "create_gmem_ret") < 0) {
+		json_object_put(wl);
+		live_cannot_run("GMEM", "no guest_memfd here (KVM_CREATE_GUEST_MEMFD failed)");
+	}
 	dma = json_object_object_get(wl, "dma");
 	if (!dma || live_get_str(dma, "error")) {
 		char reason[320];
@@ -81,7 +86,6 @@ static void dma_pins(const char *how)
 	if (why)
 		live_cannot_run("KERNEL_PINS", "kernel_pins unavailable: %s", why);
 	pid = live_get_int(wl, "pid");
-	assert_true(json_object_object_get_ex(wl, "vms", &vms));
 	ino = live_get_int(json_object_array_get_idx(vms, 0), "gmem_ino");
 	holders = live_holders_of(recs, "holder_start", pid, vfio ? "vfio_dma" : "iommufd");
 	starts = live_holders_of(recs, "holder_start", pid, "gup_pin");
