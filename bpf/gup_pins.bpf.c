@@ -30,7 +30,6 @@
  * internal.h" (Jason Gunthorpe, 6.2), on every kernel with guest_memfd.
  */
 #define GMT_FOLL_PIN		(1U << 19)
-#define GMT_MAPPING_FLAGS	3UL	/* FOLIO_MAPPING_ANON | _MOVABLE: not a mapping */
 #define GMT_PIN_PAGE_SHIFT	12	/* x86-64, the only architecture built */
 
 /* the guest_memfd folio an unpin API of mm/gup.c is releasing, per task: its
@@ -45,15 +44,6 @@ struct {
 /* tasks with a mark in gmt_unpinning: the APIs' returns look no further
  * while there is none (the unpins of every other folio of the host) */
 __u64 gmt_unpin_marked;
-
-static __always_inline struct address_space *pin_gmem_mapping(struct folio *folio)
-{
-	struct address_space *m = BPF_CORE_READ(folio, mapping);
-
-	if ((unsigned long)m & GMT_MAPPING_FLAGS || !gmt_mapping_is_gmem(m))
-		return NULL;
-	return m;
-}
 
 static __always_inline void pin_emit(void *ctx, struct folio *folio, struct address_space *m,
 				     int refs, bool pin)
@@ -102,7 +92,7 @@ static __always_inline void pin_seen(void *ctx, struct folio *folio, int refs,
 
 	if (!(flags & GMT_FOLL_PIN) || refs <= 0)
 		return;	/* a FOLL_GET reference, or nothing taken */
-	m = pin_gmem_mapping(folio);
+	m = gmt_folio_gmem_mapping(folio);
 	if (!m)
 		return;
 	if (!pin) {
@@ -188,7 +178,7 @@ static __always_inline void api_unpin(void *ctx, struct folio *folio, int refs)
 
 	if (!folio || refs <= 0)
 		return;
-	m = pin_gmem_mapping(folio);
+	m = gmt_folio_gmem_mapping(folio);
 	if (!m)
 		return;
 	api = bpf_task_storage_get(&gmt_unpinning, bpf_get_current_task_btf(), 0,

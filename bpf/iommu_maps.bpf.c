@@ -39,7 +39,6 @@
 
 #define IOMMU_PAGE_SHIFT	12	/* x86-64, the only architecture built */
 #define IOMMU_WALK_MAX		4096	/* folios (or pages without one) per walk */
-#define IOMMU_MAPPING_FLAGS	3UL	/* FOLIO_MAPPING_ANON | _MOVABLE: not a mapping */
 
 /* struct page of pfn 0, set by the loader (0: not calibrated) */
 const volatile __u64 cfg_vmemmap_base = 0;
@@ -146,8 +145,8 @@ __noinline int gmt_iommu_step(struct iommu_walk *w)
 			pages = head_pfn + nr - w->pfn;
 		if (pages > w->end_pfn - w->pfn)
 			pages = w->end_pfn - w->pfn;
-		m = BPF_CORE_READ(folio, mapping);
-		if (!((unsigned long)m & IOMMU_MAPPING_FLAGS) && gmt_mapping_is_gmem(m)) {
+		m = gmt_folio_gmem_mapping(folio);
+		if (m) {
 			if (w->find_only)
 				return 1;	/* the caller takes the stacks, then walks on */
 			off = (BPF_CORE_READ(folio, index) + (w->pfn - head_pfn)) << IOMMU_PAGE_SHIFT;

@@ -52,6 +52,20 @@ static __always_inline bool gmt_mapping_is_gmem(struct address_space *m)
 	return (flags >> (bit & 63)) & 1;
 }
 
+/* FOLIO_MAPPING_ANON | _MOVABLE: the ->mapping of an anonymous or movable
+ * folio is not an address_space */
+#define GMT_FOLIO_MAPPING_FLAGS	3UL
+
+/* the folio's guest_memfd mapping, NULL if it belongs to anything else */
+static __always_inline struct address_space *gmt_folio_gmem_mapping(struct folio *folio)
+{
+	struct address_space *m = BPF_CORE_READ(folio, mapping);
+
+	if ((unsigned long)m & GMT_FOLIO_MAPPING_FLAGS || !gmt_mapping_is_gmem(m))
+		return NULL;
+	return m;
+}
+
 static __always_inline bool gmt_file_is_gmem(struct file *file)
 {
 	return gmt_mapping_is_gmem(BPF_CORE_READ(file, f_mapping));

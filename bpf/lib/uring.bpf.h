@@ -58,7 +58,7 @@ static long uring_step(__u32 i, void *ctx)
 	w->bvec++;
 	w->ring.bvecs++;
 	folio = page ? gmt_page_folio(page) : 0;
-	if (!folio || !gmt_mapping_is_gmem(BPF_CORE_READ((struct folio *)folio, mapping)))
+	if (!folio || !gmt_folio_gmem_mapping((struct folio *)folio))
 		return 0;
 	r = &refs_ubuf_out[w->nrec & (GMT_REFS_MAX_RECORDS - 1)];
 	*r = w->rec;
