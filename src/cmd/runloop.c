@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The run loop shared by trace and stat: see runloop.h for the rules. */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -298,6 +299,22 @@ static int finish_output(struct gmt_out *out, const struct gmt_common_opts *o, i
 	return rc;
 }
 
+/* an IOMMU registered with the kernel (/sys/class/iommu/dmar0, ...): without
+ * one iommu:map never fires, and calibrating (refs' iterator loaded at
+ * every start) would be work for nothing */
+static bool host_has_iommu(void)
+{
+	DIR *d = opendir("/sys/class/iommu");
+	struct dirent *e;
+	bool any = false;
+
+	while (d && !any && (e = readdir(d)))
+		any = e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return any;
+}
+
 /*
  * --holders: the vmemmap base for the iommu:map attribution (without it,
  * said, tracing runs without that attribution) and the GMT_HOLDERS_DMA
@@ -316,7 +333,10 @@ static int holders_prepare(struct gmt_config *cfg)
 		return GMT_EXIT_USAGE;
 	}
 	cfg->holders_dma_off = dma && *dma;
-	if (!gmt_refs_calibrate(&v))
+	if (!host_has_iommu())
+		gmt_info("holders: IOMMU mappings (iommu:map) not followed: no IOMMU on this host "
+			 "(/sys/class/iommu is empty)");
+	else if (!gmt_refs_calibrate(&v))
 		cfg->vmemmap_base = v.base;
 	else
 		gmt_info("holders: IOMMU mappings (iommu:map) not attributed: vmemmap base not "
