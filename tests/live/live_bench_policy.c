@@ -254,13 +254,6 @@ static struct gmemtrace_bpf *hook_load(const struct bench_cfg *cfg)
 	return skel;
 }
 
-static bool bench_wanted(void)
-{
-	const char *t = getenv("GMT_TESTS"), *b = getenv("GMT_BENCH");
-
-	return (b && !strcmp(b, "1")) || (t && strstr(t, "bench_policy"));
-}
-
 /* the hook's size; with "jitdump" in GMT_TESTS its JIT image and verified
  * instructions as hex lines, for objdump on the host (docs/bench.md) */
 static void jit_dump(struct gmemtrace_bpf *skel, const char *tag)
@@ -310,7 +303,7 @@ static void test_bench_policy(void **state)
 	bool loaded = true;
 	cpu_set_t cpus;
 
-	if (!bench_wanted()) {
+	if (!live_bench_wanted("bench_policy")) {
 		print_message("SKIP: a benchmark: run it with TESTS=bench_policy (or GMT_BENCH=1)\n");
 		skip();
 	}
