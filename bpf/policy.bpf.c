@@ -25,6 +25,8 @@
 const volatile __u8 cfg_pol_mode = GMT_POL_MONITOR;
 /* bench only: enum gmt_pol_bench_skip (0 in gmemtrace: the verifier drops it) */
 const volatile __u32 cfg_pol_bench_skip = 0;
+/* bench only: the GPA of GMT_POL_BENCH_NO_COPY's conversion */
+const volatile __u64 cfg_pol_bench_gpa = 0;
 
 #define GMT_TOCTOU_HOOK
 #include "policy_toctou.bpf.h"
@@ -279,7 +281,8 @@ static __always_inline long gmt_pol_hook(struct file *file, unsigned int cmd, un
 	 * flags (the fourth) are not read (the kernel checks them) */
 	len = gen == GMT_GEN_G2 ? 16 : 24;
 	if (cfg_pol_bench_skip & GMT_POL_BENCH_NO_COPY) {
-		/* the bench's conversion: 4 KiB at 0 to private */
+		/* the bench's conversion: 4 KiB to private */
+		w[0] = cfg_pol_bench_gpa;
 		w[1] = 4096;
 		w[2] = GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE;
 		read_failed = false;

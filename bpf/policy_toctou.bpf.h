@@ -45,15 +45,15 @@ static __always_inline bool gmt_pol_toctou_on(__u8 gen)
  * N was tried (a load where this is a helper call: ~50-100 ns under TCG)
  * and given up: a thread whose id shares the slot can take it between
  * another's hook and its kernel copy on purpose, and that conversion is
- * then not compared, so a racing thread escapes `toctou: kill`. The tid
- * and the busy mark stay: a thread's slot is only its own, and they keep
- * a check from reading a stash still being written by a signal handler's
- * ioctl on the same thread.
+ * then not compared, so a racing thread escapes `toctou: kill`.
+ *
+ * Only the thread itself reads or writes its stash (the programs use the
+ * current task), and its hook and its kernel copy run in one ioctl, which
+ * no signal handler of the thread interrupts: plain loads and stores do,
+ * no atomics (three locked operations per conversion, bench_policy).
  */
-#define GMT_POL_STASH_BUSY	0xffffffffu	/* tid while the hook writes it */
-
 struct gmt_pol_stash {
-	__u32 tid;		/* owner, 0: none, GMT_POL_STASH_BUSY: being written */
+	__u32 tid;		/* the owner while stashed, 0: consumed or none */
 	__u8 kill;		/* toctou: kill and enforce mode */
 	__u8 pad[3];
 	__u64 kvm;		/* its VM: named only if a record is written */
@@ -82,9 +82,7 @@ static __always_inline struct gmt_pol_stash *gmt_pol_stash_slot(__u32 *tid, bool
 
 /*
  * The kernel's copy of a conversion the hook let through on this thread:
- * start and size in bytes. Consumes the stash (one check per ioctl). The
- * slot is read while this thread owns it, and released with a cmpxchg: a
- * writer that took it meanwhile makes the read untrustworthy (counted).
+ * start and size in bytes. Consumes the stash (one check per ioctl).
  */
 static __always_inline void gmt_pol_toctou_check(__u8 gen, __u64 kstart, __u64 ksize,
 						 __u64 kattrs)
@@ -104,12 +102,10 @@ static __always_inline void gmt_pol_toctou_check(__u8 gen, __u64 kstart, __u64 k
 		gmt_count(GMT_CNT_POL_UNCHECKED);
 		return;
 	}
+	s->tid = 0;
 	if (s->decided.start == kstart && s->decided.size == ksize &&
-	    s->decided.attributes == kattrs) {
-		if (__sync_val_compare_and_swap(&s->tid, tid, 0) != tid)
-			gmt_count(GMT_CNT_POL_UNCHECKED);	/* read while rewritten */
+	    s->decided.attributes == kattrs)
 		return;
-	}
 	e = bpf_ringbuf_reserve(&gmt_events, sizeof(*e), 0);
 	if (e) {
 		__u64 id = bpf_get_current_pid_tgid();
@@ -132,14 +128,6 @@ static __always_inline void gmt_pol_toctou_check(__u8 gen, __u64 kstart, __u64 k
 		t->kern_attributes = kattrs;
 	}
 	kill = s->kill;
-	if (__sync_val_compare_and_swap(&s->tid, tid, 0) != tid) {
-		/* rewritten while it was read: no record and no kill on
-		 * what may be a mix of two stashes */
-		gmt_count(GMT_CNT_POL_UNCHECKED);
-		if (e)
-			bpf_ringbuf_discard(e, 0);
-		return;
-	}
 	/* the kill does not wait for the ring: a full one must not save it */
 	if (kill && !bpf_send_signal_thread(GMT_SIGKILL) && e)
 		e->policy_toctou.killed = 1;
@@ -157,18 +145,11 @@ static __always_inline void gmt_pol_stash_put(const struct gmt_pol_conv *c,
 					      __u64 kvm, bool kill)
 {
 	struct gmt_pol_stash *s;
-	__u32 tid, old;
+	__u32 tid;
 
 	s = gmt_pol_stash_slot(&tid, true);
 	if (!s) {
 		gmt_count(GMT_CNT_POL_UNCHECKED);	/* no storage: not compared */
-		return;
-	}
-	/* taken for writing (an ioctl from a signal handler may interrupt) */
-	old = s->tid;
-	if (old == GMT_POL_STASH_BUSY ||
-	    __sync_val_compare_and_swap(&s->tid, old, GMT_POL_STASH_BUSY) != old) {
-		gmt_count(GMT_CNT_POL_UNCHECKED);
 		return;
 	}
 	s->decided.start = c->start;
@@ -185,9 +166,7 @@ static __always_inline void gmt_pol_stash_put(const struct gmt_pol_conv *c,
 	s->decided.err = v->err;
 	s->kvm = kvm;
 	s->kill = kill;
-	/* published last, as one atomic store: the check reads the rest
-	 * only when it finds its own tid */
-	__sync_lock_test_and_set(&s->tid, tid);
+	s->tid = tid;
 }
 
 /* a conversion let through undecided (its argument unreadable): an older
@@ -198,8 +177,8 @@ static __always_inline void gmt_pol_stash_drop(void)
 	__u32 tid;
 
 	s = gmt_pol_stash_slot(&tid, false);
-	if (s && s->tid == tid)
-		__sync_val_compare_and_swap(&s->tid, tid, 0);
+	if (s)
+		s->tid = 0;
 }
 #endif /* GMT_TOCTOU_HOOK */
 

@@ -88,11 +88,24 @@ enum gmt_pol_toctou {
 
 /*
  * The range rules of one space, as an index (src/policy/index.c): rule
- * bit i is rule i. Overlap of [s, e) is "start < e and end > s", inside is
- * "start <= s and end >= e": each half is a count in a sorted array, then
- * a prefix (starts) or suffix (ends) mask. Unused slots of starts/ends are
- * ~0 and the masks saturate, so no count needs the number of rules.
+ * bit i is rule i.
+ *
+ * Most conversions lie inside one elementary interval: the stretch between
+ * two neighbouring rule edges (bounds). One count in bounds finds it, and
+ * cover[k] holds the rules whose range covers interval k: for a conversion
+ * inside it they are exactly those that overlap it and those it is inside.
+ * Outside the hull [bounds[0], last bound) no range rule can match: no
+ * count at all.
+ *
+ * A conversion across an edge takes the general path: overlap of [s, e) is
+ * "start < e and end > s", inside is "start <= s and end >= e": each half
+ * is a count in a sorted array, then a prefix (starts) or suffix (ends)
+ * mask. Unused slots of starts/ends/bounds are ~0 and the masks saturate
+ * (cover's past the last bound are 0), so no count needs the number of
+ * rules.
  */
+#define GMT_POLICY_MAX_BOUNDS	(2 * GMT_POLICY_MAX_RULES)
+
 struct gmt_policy_range_index {
 	__u64 starts[GMT_POLICY_MAX_RULES];		/* ascending, then ~0 */
 	__u64 ends[GMT_POLICY_MAX_RULES];		/* ascending, then ~0 */
@@ -103,6 +116,11 @@ struct gmt_policy_range_index {
 	__u64 first_step;	/* the searches' first step: the least power of two
 				 * P with 2P >= the space's range rules (the slots
 				 * past them are ~0), so few rules take few steps */
+	__u64 bounds[GMT_POLICY_MAX_BOUNDS];	/* the distinct edges, ascending, then ~0 */
+	__u64 cover[GMT_POLICY_MAX_BOUNDS + 1];	/* [k]: rules covering [bounds[k-1], bounds[k]) */
+	__u64 bound_step;	/* first_step for bounds */
+	__u64 hull_start;	/* bounds[0]: ~0 without range rules */
+	__u64 hull_end;		/* the last bound: 0 without range rules */
 };
 
 /* enum gmt_gen (4) x enum gmt_dir (2), checked in src/policy/index.c */
@@ -193,12 +211,12 @@ enum gmt_pol_bench_skip {
 
 /* the map layout depends on these: a change is an ABI change */
 _Static_assert(sizeof(struct gmt_policy_rule) == 128, "gmt_policy_rule ABI size");
-_Static_assert(sizeof(struct gmt_policy_range_index) == 8 * (4 * 64 + 5),
+_Static_assert(sizeof(struct gmt_policy_range_index) == 8 * (4 * 64 + 5 + 2 * 128 + 4),
 	       "gmt_policy_range_index ABI size");
-_Static_assert(sizeof(struct gmt_policy_index) == 8 * 8 + 4 * 8 + 8 + 2 * 2088,
+_Static_assert(sizeof(struct gmt_policy_index) == 8 * 8 + 4 * 8 + 8 + 2 * 4168,
 	       "gmt_policy_index ABI size");
-_Static_assert(sizeof(struct gmt_policy_hdr) == 16 + 4280, "gmt_policy_hdr ABI size");
-_Static_assert(sizeof(struct gmt_policy_abi) == 16 + 4280 + 128 * GMT_POLICY_MAX_RULES,
+_Static_assert(sizeof(struct gmt_policy_hdr) == 16 + 8440, "gmt_policy_hdr ABI size");
+_Static_assert(sizeof(struct gmt_policy_abi) == 16 + 8440 + 128 * GMT_POLICY_MAX_RULES,
 	       "gmt_policy_abi ABI size");
 
 _Static_assert(sizeof(struct gmt_pol_conv) == 88, "gmt_pol_conv ABI size");

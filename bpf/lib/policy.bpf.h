@@ -179,6 +179,30 @@ static __always_inline __u32 gmt_pol_count(const __u64 *a, __u64 x, bool or_equa
 }
 
 /*
+ * How many bounds are at most s: s's elementary interval, 0..128. A plain
+ * binary search with branches (a few instructions a step, where the
+ * branch-free steps above take ~25), in a global function: the verifier
+ * walks its 2^7 paths once, on its own, and the caller sees one result.
+ */
+__noinline __u32 gmt_pol_interval(const struct gmt_policy_range_index *x, __u64 s)
+{
+	__u32 pos = 0, step;
+
+	if (!x)
+		return GMT_POLICY_MAX_BOUNDS;
+#pragma unroll
+	for (step = GMT_POLICY_MAX_BOUNDS / 2; step; step >>= 1) {
+		if (step > x->bound_step)
+			continue;
+		if (x->bounds[(pos + step - 1) & (GMT_POLICY_MAX_BOUNDS - 1)] <= s)
+			pos += step;
+	}
+	if (x->bounds[pos & (GMT_POLICY_MAX_BOUNDS - 1)] <= s)
+		pos++;
+	return pos;
+}
+
+/*
  * The rules that may match this conversion (src/policy/index.c), exact
  * for generation, direction and range: overlap of [s, e) is start < e and
  * end > s; inside is start <= s and end >= e. A wrapping conversion
@@ -188,9 +212,9 @@ static __always_inline __u64 gmt_pol_candidates(const struct gmt_policy_hdr *h,
 						const struct gmt_pol_conv *c)
 {
 	const struct gmt_policy_range_index *x;
-	__u64 cand, s = c->start, e = c->start + c->size, ranged = 0;
+	__u64 cand, s = c->start, e = c->start + c->size, ranged = 0, kinds;
 	bool wraps = e < s;
-	__u32 lo, hi;
+	__u32 lo, hi, k;
 
 	cand = h->index.by_gen_dir[GMT_POL_GEN_DIR(c->gen, c->dir)];
 	if (!(cand & ~h->index.no_range))
@@ -198,6 +222,19 @@ static __always_inline __u64 gmt_pol_candidates(const struct gmt_policy_hdr *h,
 	if (wraps)
 		e = ~0ULL;
 	x = &h->index.space[c->gen == GMT_GEN_G1 ? GMT_PR_GPA - 1 : GMT_PR_GMEM - 1];
+	/* an empty conversion (the kernel refuses it) can sit on an edge
+	 * and inside a rule: only the general path below is exact for it */
+	if (s < e) {
+		/* outside the hull: no range rule overlaps, none contains it */
+		if (e <= x->hull_start || s >= x->hull_end)
+			return cand & h->index.no_range;
+		/* inside one elementary interval: one count */
+		k = gmt_pol_interval(x, s);
+		if (k < GMT_POLICY_MAX_BOUNDS && e <= x->bounds[k]) {
+			kinds = wraps ? x->overlap : x->overlap | x->inside;
+			return cand & (h->index.no_range | (x->cover[k] & kinds));
+		}
+	}
 	if (x->overlap) {
 		lo = gmt_pol_count(x->starts, e, false, x->first_step);
 		hi = gmt_pol_count(x->ends, s, true, x->first_step);

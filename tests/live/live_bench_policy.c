@@ -10,8 +10,12 @@
  *   bare      nothing attached
  *   empty     an empty sleepable LSM program (returns 0)
  *   hook      gmemtrace's gmt_pol_lsm as enforce loads it (enforce mode, TOCTOU
- *             stash on), with a 32-rule policy none of whose rules matches
+ *             stash on), with a 32-rule policy none of whose rules matches: 32
+ *             GPA ranges 2 MiB long, 4 MiB apart, the conversion in the gap
+ *             after the 16th (the range index is searched)
  *   hook1     the same with only its first rule: what is fixed, what is per rule
+ *   hookout   the 32 rules far above the conversion (outside the index's hull:
+ *             no search)
  * and the breakdown, hook with one piece left out (rodata cfg_pol_bench_skip,
  * enum gmt_pol_bench_skip; the verifier drops the tests in gmemtrace):
  *   nostash   no TOCTOU stash (toctou off)
@@ -59,7 +63,15 @@
 #define UNRELATED_MAX	1.2
 #define CONVERSION_MAX	2.0
 
-enum { CFG_BARE, CFG_EMPTY, CFG_HOOK, CFG_HOOK1, CFG_MAX = 11 };
+enum { CFG_BARE, CFG_EMPTY, CFG_HOOK, CFG_HOOK1, CFG_MAX = 12 };
+
+/* the rules' GPAs: 2 MiB ranges 4 MiB apart from RULES_AT (hookout: from
+ * RULES_FAR); the conversion sits in the gap after the 16th */
+#define RULES_AT	(1ULL << 40)
+#define RULES_FAR	(1ULL << 44)
+#define RULE_STRIDE	0x400000ULL
+#define RULE_SIZE	0x200000ULL
+#define CONV_GPA	(RULES_AT + 15 * RULE_STRIDE + 0x300000ULL)
 
 /* the hook's configurations: a skeleton each, but hook1 shares hook's */
 static const struct bench_cfg {
@@ -67,11 +79,13 @@ static const struct bench_cfg {
 	__u32 skip;		/* enum gmt_pol_bench_skip */
 	bool no_stash;
 	__u32 rules;
+	bool far;
 } cfgs[CFG_MAX] = {
 	[CFG_BARE] = { "bare" },
 	[CFG_EMPTY] = { "empty" },
 	[CFG_HOOK] = { "hook", 0, false, NR_RULES },
 	[CFG_HOOK1] = { "hook1", 0, false, 1 },
+	{ "hookout", 0, false, NR_RULES, true },
 	{ "nostash", 0, true, NR_RULES },
 	{ "nocopy", GMT_POL_BENCH_NO_COPY, false, NR_RULES },
 	{ "nokind", GMT_POL_BENCH_NO_KIND, false, NR_RULES },
@@ -163,43 +177,39 @@ static int empty_lsm_attach(void)
 	return link;
 }
 
-/* the live policy's first nr rules: its header and index */
-static int policy_rules(struct gmemtrace_bpf *skel, __u32 nr)
+/*
+ * The live policy: the first nr of 32 rules that each get as far as the
+ * range (G1, to_private, a GPA range beside the loop's, or far from it),
+ * none matching (the default allows), with the header and index enforce
+ * compiles. Written again before each configuration's turn, since hook and
+ * hook1 share a skeleton.
+ */
+static int policy_rules(struct gmemtrace_bpf *skel, __u32 nr, bool far)
 {
 	struct gmt_policy_hdr *h = &bench_abi.hdr;
 	__u32 zero = 0, i;
 
-	h->version = GMT_POLICY_VERSION;
-	h->nr_rules = nr;
-	h->default_action = GMT_PA_ALLOW;
-	h->match_any = 0;
-	for (i = 0; i < nr; i++)
-		h->match_any |= bench_abi.rules[i].match;
-	gmt_policy_index(&bench_abi);
-	return bpf_map_update_elem(bpf_map__fd(skel->maps.gmt_pol_hdr0), &zero, h, BPF_ANY);
-}
-
-/* 32 rules that each get as far as the range (G1, to_private, a GPA range
- * far from the loop's), none matching: the default allows */
-static int policy_fill(struct gmemtrace_bpf *skel)
-{
-	__u32 i;
-
-	for (i = 0; i < NR_RULES; i++) {
+	memset(&bench_abi, 0, sizeof(bench_abi));
+	for (i = 0; i < nr; i++) {
 		struct gmt_policy_rule r = {
 			.id = i + 1, .action = GMT_PA_DENY, .err = EPERM,
 			.match = GMT_PM_GEN | GMT_PM_DIR | GMT_PM_RANGE,
 			.gens = 1 << GMT_GEN_G1, .dirs = 1 << GMT_DIR_TO_PRIVATE,
 			.range_space = GMT_PR_GPA,
-			.range_start = (1ULL << 40) + i * 0x200000ULL,
+			.range_start = (far ? RULES_FAR : RULES_AT) + i * RULE_STRIDE,
 		};
 
-		r.range_end = r.range_start + 0x200000;
+		r.range_end = r.range_start + RULE_SIZE;
 		bench_abi.rules[i] = r;
+		h->match_any |= r.match;
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.gmt_pol_rules0), &i, &r, BPF_ANY))
 			return -1;
 	}
-	return policy_rules(skel, NR_RULES);
+	h->version = GMT_POLICY_VERSION;
+	h->nr_rules = nr;
+	h->default_action = GMT_PA_ALLOW;
+	gmt_policy_index(&bench_abi);
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.gmt_pol_hdr0), &zero, h, BPF_ANY);
 }
 
 /* a type of the running kernel's BTF, vmlinux or the kvm module's */
@@ -247,7 +257,8 @@ static struct gmemtrace_bpf *hook_load(const struct bench_cfg *cfg)
 	skel->rodata->cfg_pol_mode = GMT_POL_ENFORCE;
 	skel->rodata->cfg_pol_toctou_gens = cfg->no_stash ? 0 : enforce_toctou_gens();
 	skel->rodata->cfg_pol_bench_skip = cfg->skip;
-	if (gmemtrace_bpf__load(skel) || policy_fill(skel)) {
+	skel->rodata->cfg_pol_bench_gpa = CONV_GPA;
+	if (gmemtrace_bpf__load(skel) || policy_rules(skel, cfg->rules, cfg->far)) {
 		gmemtrace_bpf__destroy(skel);
 		return NULL;
 	}
@@ -295,7 +306,7 @@ static void test_bench_policy(void **state)
 	static double add_u[CFG_MAX][MAX_ROUNDS], add_c[CFG_MAX][MAX_ROUNDS];
 	static double fast_u[CFG_MAX][MAX_ROUNDS], fast_c[CFG_MAX][MAX_ROUNDS];
 	double ru[MAX_ROUNDS], rc[MAX_ROUNDS], fru[MAX_ROUNDS], frc[MAX_ROUNDS], dummy;
-	struct gmt_kvm_memory_attributes attr = { .address = 0, .size = 4096,
+	struct gmt_kvm_memory_attributes attr = { .address = CONV_GPA, .size = 4096,
 						  .attributes = GMT_KVM_MEMORY_ATTRIBUTE_PRIVATE,
 						  .flags = 1 };
 	struct gmemtrace_bpf *skel[CFG_MAX] = { NULL };
@@ -356,7 +367,7 @@ static void test_bench_policy(void **state)
 			if (cfg == CFG_EMPTY)
 				link = empty_lsm_attach();
 			else if (cfg >= CFG_HOOK)
-				hl = policy_rules(skel[cfg], cfgs[cfg].rules) ? NULL :
+				hl = policy_rules(skel[cfg], cfgs[cfg].rules, cfgs[cfg].far) ? NULL :
 				     bpf_program__attach(skel[cfg]->progs.gmt_pol_lsm);
 			assert_true(cfg == CFG_BARE || link >= 0 || hl);
 			unrel[cfg][round] = time_ioctl(pipefd[0], FIONREAD, &avail,
