@@ -110,7 +110,7 @@ enum gmt_counter {
 	GMT_CNT_HOLD_FULL,		/* a holder not tracked: holder map full */
 	GMT_CNT_HOLD_IOV_TRUNC,		/* a registration had more buffers than are read */
 	GMT_CNT_POL_UNCHECKED,		/* a conversion's kernel copy not compared with the
-					 * policy hook's (its stash slot taken, or none) */
+					 * policy hook's (no stash for it) */
 	GMT_CNT_IOMMU_UNWALKED,		/* pages of iommu:map ranges not walked (per map, a
 					 * bounded walk: bpf/iommu_maps.bpf.c) */
 	GMT_CNT_IOMMU_IOVA_TAKEN,	/* an iommu_map holder not tracked: its IOVA already is
