@@ -33,6 +33,55 @@ static void check_invariants(const struct gmt_policy *p)
 	}
 }
 
+/*
+ * The range index of one space (src/policy/index.c) against the rules
+ * themselves: bounds ascending and distinct, then ~0; each interval's cover
+ * is the set of the space's range rules that contain its first byte (rule
+ * edges are bounds, so such a rule spans the whole interval); nothing
+ * covers what lies before the first bound or from the last one on.
+ */
+static void check_range_index(const struct gmt_policy_abi *abi, unsigned int space)
+{
+	const struct gmt_policy_range_index *x = &abi->hdr.index.space[space - 1];
+	unsigned int nb = 0, k, i;
+
+	while (nb < GMT_POLICY_MAX_BOUNDS && x->bounds[nb] != ~0ULL)
+		nb++;
+	if (x->hull_end == ~0ULL)
+		nb++;	/* a range that ends at the top: ~0 is a bound too */
+	for (k = 1; k < nb; k++)
+		if (x->bounds[k] <= x->bounds[k - 1])
+			abort();
+	for (k = nb; k < GMT_POLICY_MAX_BOUNDS; k++)
+		if (x->bounds[k] != ~0ULL)
+			abort();
+	if (x->hull_start != (nb ? x->bounds[0] : ~0ULL) ||
+	    x->hull_end != (nb ? x->bounds[nb - 1] : 0))
+		abort();
+	/* the search's first step: the least power of two P with 2P >= nb */
+	if ((x->bound_step & (x->bound_step - 1)) || 2 * x->bound_step < nb ||
+	    (x->bound_step > 1 && x->bound_step >= nb))
+		abort();
+	if (x->cover[0])
+		abort();
+	for (k = nb ? nb : 1; k <= GMT_POLICY_MAX_BOUNDS; k++)
+		if (x->cover[k])
+			abort();
+	for (k = 1; k < nb; k++) {
+		__u64 at = x->bounds[k - 1], want = 0;
+
+		for (i = 0; i < abi->hdr.nr_rules; i++) {
+			const struct gmt_policy_rule *r = &abi->rules[i];
+
+			if ((r->match & GMT_PM_RANGE) && r->range_space == space &&
+			    r->range_start <= at && at < r->range_end)
+				want |= 1ULL << i;
+		}
+		if (x->cover[k] != want)
+			abort();
+	}
+}
+
 /* libFuzzer calls it; no header declares it */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,6 +99,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check_invariants(&pol);
+	check_range_index(&pol.abi, GMT_PR_GPA);
+	check_range_index(&pol.abi, GMT_PR_GMEM);
 	gmt_policy_print_text(null, &pol);
 	gmt_policy_print_json(null, &pol);
 	return 0;
