@@ -608,9 +608,6 @@ struct copy_ctx {
 	__u64 lo, hi, dst_iova, now, leaf_ret;
 };
 
-/* a source holder's part in the copied range: a holder of its own in the
- * destination, over the same guest_memfd range (the pages the copy maps are
- * the ones the source area holds, wherever the mmap is now) */
 /* the destination holder being built: off the stack, which a bpf_loop
  * callback shares with gmt_hdma_exit's (6.12: "combined stack size of 2
  * calls is 640. Too large") */
@@ -626,6 +623,9 @@ struct {
 	__type(value, struct copy_scratch);
 } gmt_hcopy_scratch SEC(".maps");
 
+/* a source holder's part in the copied range: a holder of its own in the
+ * destination, over the same guest_memfd range (the pages the copy maps are
+ * the ones the source area holds, wherever the mmap is now) */
 static long hold_copy_cb(struct bpf_map *map, struct gmt_holder_key *k, struct gmt_hval *v,
 			 struct copy_ctx *c)
 {

@@ -119,8 +119,8 @@ struct gmt_policy_range_index {
 	__u64 bounds[GMT_POLICY_MAX_BOUNDS];	/* the distinct edges, ascending, then ~0 */
 	__u64 cover[GMT_POLICY_MAX_BOUNDS + 1];	/* [k]: rules covering [bounds[k-1], bounds[k]) */
 	__u64 bound_step;	/* first_step for bounds */
-	__u64 hull_start;	/* bounds[0]: ~0 without range rules */
-	__u64 hull_end;		/* the last bound: 0 without range rules */
+	__u64 hull_end;		/* the last bound (0 without range rules); the
+				 * first is bounds[0] (~0 without any) */
 };
 
 /* enum gmt_gen (4) x enum gmt_dir (2), checked in src/policy/index.c */
@@ -211,12 +211,12 @@ enum gmt_pol_bench_skip {
 
 /* the map layout depends on these: a change is an ABI change */
 _Static_assert(sizeof(struct gmt_policy_rule) == 128, "gmt_policy_rule ABI size");
-_Static_assert(sizeof(struct gmt_policy_range_index) == 8 * (4 * 64 + 5 + 2 * 128 + 4),
+_Static_assert(sizeof(struct gmt_policy_range_index) == 8 * (4 * 64 + 5 + 2 * 128 + 3),
 	       "gmt_policy_range_index ABI size");
-_Static_assert(sizeof(struct gmt_policy_index) == 8 * 8 + 4 * 8 + 8 + 2 * 4168,
+_Static_assert(sizeof(struct gmt_policy_index) == 8 * 8 + 4 * 8 + 8 + 2 * 4160,
 	       "gmt_policy_index ABI size");
-_Static_assert(sizeof(struct gmt_policy_hdr) == 16 + 8440, "gmt_policy_hdr ABI size");
-_Static_assert(sizeof(struct gmt_policy_abi) == 16 + 8440 + 128 * GMT_POLICY_MAX_RULES,
+_Static_assert(sizeof(struct gmt_policy_hdr) == 16 + 8424, "gmt_policy_hdr ABI size");
+_Static_assert(sizeof(struct gmt_policy_abi) == 16 + 8424 + 128 * GMT_POLICY_MAX_RULES,
 	       "gmt_policy_abi ABI size");
 
 _Static_assert(sizeof(struct gmt_pol_conv) == 88, "gmt_pol_conv ABI size");

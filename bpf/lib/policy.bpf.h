@@ -226,7 +226,7 @@ static __always_inline __u64 gmt_pol_candidates(const struct gmt_policy_hdr *h,
 	 * and inside a rule: only the general path below is exact for it */
 	if (s < e) {
 		/* outside the hull: no range rule overlaps, none contains it */
-		if (e <= x->hull_start || s >= x->hull_end)
+		if (e <= x->bounds[0] || s >= x->hull_end)
 			return cand & h->index.no_range;
 		/* inside one elementary interval: one count */
 		k = gmt_pol_interval(x, s);

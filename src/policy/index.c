@@ -49,8 +49,8 @@ static bool gen_dir_fits(const struct gmt_policy_rule *r, unsigned int gen, unsi
  * [bounds[k-1], bounds[k]) the rules whose range covers it (k = 0 starts at
  * 0; from the last bound on, no rule covers anything).
  */
-static void elementary_index(const struct gmt_policy_abi *abi, unsigned int space,
-			     const struct edge *starts, const struct edge *ends, unsigned int n,
+static void elementary_index(const struct gmt_policy_abi *abi, const struct edge *starts,
+			     const struct edge *ends, unsigned int n,
 			     struct gmt_policy_range_index *x)
 {
 	unsigned int i = 0, j = 0, nb = 0, k, r;
@@ -71,22 +71,18 @@ static void elementary_index(const struct gmt_policy_abi *abi, unsigned int spac
 		x->bound_step *= 2;
 	for (k = nb; k < GMT_POLICY_MAX_BOUNDS; k++)
 		x->bounds[k] = ~0ULL;
-	x->hull_start = nb ? x->bounds[0] : ~0ULL;
 	x->hull_end = nb ? x->bounds[nb - 1] : 0;
 	/* interval k (1..nb-1) is [bounds[k-1], bounds[k]): a rule covers it
 	 * when it starts at or before its first byte and ends at or past its
 	 * end; interval 0 and those from nb on lie outside every range */
 	memset(x->cover, 0, sizeof(x->cover));
-	for (k = 1; k < nb; k++)
-		for (r = 0; r < abi->hdr.nr_rules && r < GMT_POLICY_MAX_RULES; r++) {
-			const struct gmt_policy_rule *rule = &abi->rules[r];
-
-			if (!(rule->match & GMT_PM_RANGE) || rule->range_space != space)
-				continue;
-			if (rule->range_start <= x->bounds[k - 1] &&
-			    rule->range_end >= x->bounds[k])
+	for (i = 0; i < n; i++) {
+		r = starts[i].rule;
+		for (k = 1; k < nb; k++)
+			if (abi->rules[r].range_start <= x->bounds[k - 1] &&
+			    abi->rules[r].range_end >= x->bounds[k])
 				x->cover[k] |= 1ULL << r;
-		}
+	}
 }
 
 static void range_index(const struct gmt_policy_abi *abi, unsigned int space,
@@ -125,7 +121,7 @@ static void range_index(const struct gmt_policy_abi *abi, unsigned int space,
 	x->end_suffix[GMT_POLICY_MAX_RULES] = 0;
 	for (i = GMT_POLICY_MAX_RULES; i-- > 0;)
 		x->end_suffix[i] = x->end_suffix[i + 1] | (i < n ? 1ULL << ends[i].rule : 0);
-	elementary_index(abi, space, starts, ends, n, x);
+	elementary_index(abi, starts, ends, n, x);
 }
 
 void gmt_policy_index(struct gmt_policy_abi *abi)
