@@ -396,6 +396,7 @@ probe_kvm() { # vmlinuz
 
 # ---- run ------------------------------------------------------------------
 total_p=0 total_f=0 total_s=0
+failures=()
 declare -A KD KI KS
 if [ -z "$skip_all" ]; then
 	build_common "$WORK/common"
@@ -528,8 +529,14 @@ for i in "${selected[@]}"; do
 	# the suite's own verdict lines, then the row's problems
 	grep -aE '^(PASS|FAIL|SKIP|PRECONDITION MET) |^=== .*: [0-9]+ passed|^\[  (FAILED  \] [^0-9]|ERROR   \])' "$clean" |
 		awk '!seen[$0]++ { print "  " $0 }' || true
+	# kept for the closing list: CI shows only the tail of a long run
+	while IFS= read -r line; do
+		failures+=("$name: $line")
+	done < <(grep -aE '^FAIL |^=== .*: [0-9]+ passed, [1-9][0-9]* failed|^\[  FAILED  \] [^0-9]' "$clean" |
+		awk '!seen[$0]++' || true)
 	for pr in ${problems[@]+"${problems[@]}"}; do
 		echo "  FAIL vm $name: $pr"
+		failures+=("$name: FAIL vm $name: $pr")
 		f=$((f + 1))
 	done
 	if [ -n "$splats" ]; then
@@ -544,5 +551,9 @@ for i in "${selected[@]}"; do
 	total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
 done
 
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "what failed, by row (each row's log is build/vmtest/ROW.log):"
+	printf '  %s\n' "${failures[@]}" | cut -c1-300
+fi
 echo "$total_p passed, $total_f failed, $total_s skipped"
 [ "$total_f" = 0 ]
