@@ -226,8 +226,9 @@ $(OUTPUT)/tests/live_%: tests/live/live_%.c $(LIVE_LIB) $(wildcard tests/live/*.
 	$(Q)$(CC) $(CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(SRC_INC) -Itests/live $(filter %.c,$^) -o $@ \
 		-lcmocka $(LDLIBS_JSON) $(LIVE_BPF_LIBS)
 
-# live tests that load a BPF program of their own (a test LSM program)
-$(OUTPUT)/tests/live_enforce_rules: LIVE_BPF_LIBS := -lbpf -lelf -lz
+# live tests that load a BPF program of their own (a test LSM program,
+# empty programs on the iommu tracepoints)
+$(OUTPUT)/tests/live_enforce_rules $(OUTPUT)/tests/live_bench_iommu: LIVE_BPF_LIBS := -lbpf -lelf -lz
 
 # libFuzzer over the policy parser (tests/fuzz): clang's fuzzer, ASan and
 # UBSan (libclang-rt-14-dev); the corpus in the tree is the seed, new

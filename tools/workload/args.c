@@ -48,7 +48,7 @@ enum {
 	OPT_HOLD_SIGNAL, OPT_UNPIN_SIGNAL, OPT_DMA_PER_PAGE, OPT_START_DELAY, OPT_WAIT_SIGNAL, OPT_JSON, OPT_JSON_OUT,
 	OPT_NO_CALLS, OPT_MAX_CALLS, OPT_BENCH, OPT_GUEST, OPT_GUEST_FAULT,
 	OPT_GUEST_TIMEOUT, OPT_GUEST_ABANDON,
-	OPT_COMM, OPT_STORM, OPT_PIN_WITH, OPT_VFIO_DEVICE, OPT_RACE, OPT_IOAS_COPY,
+	OPT_COMM, OPT_STORM, OPT_PIN_WITH, OPT_VFIO_DEVICE, OPT_RACE, OPT_IOAS_COPY, OPT_DMA_LOOP,
 };
 
 const char *argp_program_version = "gmem-workload " GMT_VERSION;
@@ -65,7 +65,7 @@ static const char doc[] =
 "is data, not an error. --guest N runs a tiny guest on a vCPU of VM 0 that asks\n"
 "for N conversions with KVM_HC_MAP_GPA_RANGE hypercalls, served here. Order:\n"
 "setup, --allocate, --touch, --pin, --start-delay-ms/--wait-signal,\n"
-"conversions, guest, --punch, --hold, release.\n"
+"--dma-loop, conversions, guest, --punch, --hold, release.\n"
 "\n"
 "SIZE accepts a K, M or G suffix; numbers may be given in hex (0x...).";
 
@@ -91,6 +91,8 @@ static const char doc_after[] =
 "  gmem-workload --pin 1 --pin-offset 0x5000 --pin-with iommufd --ioas-copy dst\n"
 "      map page 5 into an IOAS, copy it into a second one at IOVA 0x1105000\n"
 "      and attach the device there: only the copy pins the page\n"
+"  gmem-workload --pin-with vfio --dma-loop 10000 --conversions 0 --json\n"
+"      10000 VFIO map+unmap pairs of an anonymous page: dma.loop.ns_per_pair\n"
 "  gmem-workload --wait-signal --json-out /tmp/wl.json &\n"
 "      prints 'ready <pid>' on stderr; kill -USR1 <pid> starts the conversions\n"
 "  gmem-workload --bench --uapi g1 --conversions 200000\n"
@@ -143,6 +145,11 @@ static const struct argp_option options[] = {
 	{ "dma-per-page", OPT_DMA_PER_PAGE, NULL, 0, "with --pin and --pin-with vfio "
 	  "or iommufd: one DMA mapping per page instead of one over the range (many "
 	  "mappings in one container or IOAS; the release unmaps them at once)", 3 },
+	{ "dma-loop", OPT_DMA_LOOP, "N", 0, "with --pin-with vfio or iommufd: "
+	  "before the conversions, map and unmap one anonymous page for device "
+	  "DMA N times at IOVA 0x10000, timed (dma.loop in the report): what a "
+	  "tracer adds to a device mapping that is not of guest memory; --pin may "
+	  "be left out", 3 },
 	{ "vfio-device", OPT_VFIO_DEVICE, "BDF", 0, "the PCI device for --pin-with "
 	  "vfio|iommufd (e.g. 0000:00:03.0; default: the one device bound to vfio-pci)", 3 },
 	{ "ioas-copy", OPT_IOAS_COPY, "WHERE", 0, "with --pin-with iommufd: a second "
@@ -259,6 +266,7 @@ static const struct num_opt num_opts[] = {
 	{ OPT_STORM, "gmem-create-storm", CFG(gmem_create_storm), NO_SET, false, 0,
 	  100000000ULL },
 	{ OPT_RACE, "race", CFG(race), NO_SET, false, 0, 100000000ULL },
+	{ OPT_DMA_LOOP, "dma-loop", CFG(dma_loop), NO_SET, false, 1, 100000000ULL },
 };
 
 /* Options without an argument: the bool they set */
@@ -327,8 +335,12 @@ static int pin_check(const struct cfg *c, struct argp_state *state)
 		argp_error(state, "--dma-per-page needs --pin and --pin-with vfio or iommufd");
 		return EINVAL;
 	}
-	if (c->pin_with != PIN_IOURING && !c->pin_pages && !c->scn.npins) {
-		argp_error(state, "--pin-with needs --pin or --pin-pages");
+	if (c->dma_loop && c->pin_with == PIN_IOURING) {
+		argp_error(state, "--dma-loop needs --pin-with vfio or iommufd");
+		return EINVAL;
+	}
+	if (c->pin_with != PIN_IOURING && !c->pin_pages && !c->scn.npins && !c->dma_loop) {
+		argp_error(state, "--pin-with needs --pin, --pin-pages or --dma-loop");
 		return EINVAL;
 	}
 	if (!c->pin_pages) {

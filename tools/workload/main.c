@@ -2,7 +2,7 @@
 /*
  * gmem-workload's order of steps: setup (VMs, guest_memfd, memslots),
  * --allocate, --touch, --pin, the scenario's pins, --start-delay-ms and
- * --wait-signal, the create storm, the conversions, the scenario, the
+ * --wait-signal, --dma-loop, the create storm, the conversions, the scenario, the
  * guest, --punch, --hold, release; then the report and teardown.
  */
 #include <errno.h>
@@ -97,11 +97,13 @@ static void prepare(struct run *r)
 	}
 }
 
-/* The create storm, conversions, the scenario, the guest, --punch */
+/* --dma-loop, the create storm, conversions, the scenario, the guest, --punch */
 static void drive(struct run *r)
 {
 	const struct cfg *cfg = r->cfg;
 
+	if (cfg->dma_loop && !got_term)
+		dma_loop(r);
 	if (cfg->gmem_create_storm)
 		gmem_create_storm(r);
 	run_conversions(r);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "workload.h"
 
@@ -326,4 +327,39 @@ void dma_close(struct run *r)
 		/* the numbers stay for the report: they name the holders */
 	}
 	d->closed = true;
+}
+
+/*
+ * --dma-loop N: N maps and unmaps of one anonymous page at GMW_DMA_LOOP_IOVA,
+ * timed. Each goes through iommu_map()/iommu_unmap() as a driver's streaming
+ * DMA does, so it weighs what a tracer's iommu:map/unmap programs add to
+ * mappings that are not of guest memory (tests/live/live_bench_iommu.c).
+ */
+void dma_loop(struct run *r)
+{
+	struct dma_ctx *d = &r->dma;
+	__u64 i, t0, len = r->page_size;
+	long ret = 0;
+	char *page;
+
+	if (dma_open(r)) {	/* outside the timing; the reason is in dma.error */
+		d->loop_ret = -ENODEV;
+		return;
+	}
+	page = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED) {
+		d->loop_ret = -errno;
+		return;
+	}
+	memset(page, 1, len);
+	t0 = now_ns();
+	for (i = 0; i < r->cfg->dma_loop && !got_term && !ret; i++) {
+		ret = dma_map(r, page, len, GMW_DMA_LOOP_IOVA);
+		if (!ret)
+			ret = dma_unmap(r, GMW_DMA_LOOP_IOVA, len);
+	}
+	d->loop_ns = now_ns() - t0;
+	d->loop_pairs = ret ? i - 1 : i;
+	d->loop_ret = ret;
+	munmap(page, len);
 }

@@ -302,6 +302,24 @@ static struct json_object *j_pins(const struct run *r)
 	return o;
 }
 
+/* --dma-loop: pairs done and their mean time; null without it */
+static struct json_object *j_dma_loop(const struct run *r)
+{
+	const struct dma_ctx *d = &r->dma;
+	struct json_object *o;
+
+	if (!r->cfg->dma_loop)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "asked", json_object_new_uint64(r->cfg->dma_loop));
+	json_object_object_add(o, "pairs", json_object_new_uint64(d->loop_pairs));
+	json_object_object_add(o, "iova", json_object_new_uint64(GMW_DMA_LOOP_IOVA));
+	json_object_object_add(o, "ns_per_pair", d->loop_pairs ?
+			       json_object_new_double((double)d->loop_ns / d->loop_pairs) : NULL);
+	json_object_object_add(o, "ret", json_object_new_int64(d->loop_ret));
+	return o;
+}
+
 /* the device and fds of --pin-with vfio|iommufd: what a tracer names */
 static struct json_object *j_dma(const struct run *r)
 {
@@ -335,6 +353,7 @@ static struct json_object *j_dma(const struct run *r)
 	json_object_object_add(o, "copies", json_object_new_uint64(d->ncopies));
 	json_object_object_add(o, "maps", json_object_new_uint64(d->nmaps));
 	json_object_object_add(o, "unmaps", json_object_new_uint64(d->nunmaps));
+	json_object_object_add(o, "loop", j_dma_loop(r));
 	json_object_object_add(o, "error", d->error[0] ? json_object_new_string(d->error) : NULL);
 	return o;
 }

@@ -137,6 +137,9 @@ enum ioas_copy {
 /* --ioas-copy puts each mapping at its IOVA plus this in the second IOAS */
 #define GMW_IOAS_COPY_SHIFT	0x1000000ULL
 
+/* --dma-loop maps its anonymous page here, below every pin's IOVA */
+#define GMW_DMA_LOOP_IOVA	0x10000ULL
+
 /* one pinned range: an io_uring fixed buffer or a DMA mapping */
 struct scn_pin {
 	__u64 page;
@@ -201,6 +204,7 @@ struct cfg {
 	__u64 hold_s;
 	bool hold_until_signal;
 	bool dma_per_page;	/* --pin's DMA: a mapping per page */
+	__u64 dma_loop;		/* --dma-loop: timed map+unmap pairs, 0: none */
 	enum ioas_copy ioas_copy;	/* --ioas-copy src|dst */
 	bool unpin_on_signal;
 	__u64 start_delay_ms;
@@ -309,6 +313,8 @@ struct dma_ctx {
 	__u32 ioas_id;
 	__u32 copy_ioas_id;		/* --ioas-copy: the second IOAS */
 	__u64 nmaps, nunmaps, ncopies;
+	__u64 loop_pairs, loop_ns;	/* --dma-loop: pairs done, their time */
+	long loop_ret;			/* its first failure (-errno), 0: none */
 	char error[256];	/* "": none */
 };
 
@@ -528,6 +534,7 @@ void run_race(struct run *r);
 long dma_map(struct run *r, void *va, __u64 len, __u64 iova);
 long dma_unmap(struct run *r, __u64 iova, __u64 len);
 void dma_close(struct run *r);
+void dma_loop(struct run *r);
 
 /* pins.c */
 void do_pin(struct run *r);
