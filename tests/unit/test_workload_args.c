@@ -190,6 +190,13 @@ static void test_cross_checks(void **state)
 			      "src", NULL };
 	char *copy_bad[] = { "gmem-workload", "--pin", "1", "--pin-with", "iommufd",
 			     "--ioas-copy", "both", NULL };
+	/* --dma-loop: a DMA --pin-with, with or without --pin */
+	char *loop[] = { "gmem-workload", "--pin-with", "vfio", "--dma-loop", "5", NULL };
+	char *loop_pin[] = { "gmem-workload", "--pin", "1", "--pin-with", "iommufd",
+			     "--dma-loop", "0x10", NULL };
+	char *loop_uring[] = { "gmem-workload", "--pin", "1", "--dma-loop", "5", NULL };
+	char *loop_zero[] = { "gmem-workload", "--pin-with", "vfio", "--dma-loop", "0", NULL };
+	char *with_alone[] = { "gmem-workload", "--pin-with", "vfio", NULL };
 	struct cfg c;
 
 	assert_int_not_equal(parse(&c, unaligned, ARGC(unaligned)), 0);
@@ -201,6 +208,13 @@ static void test_cross_checks(void **state)
 	assert_int_equal(c.ioas_copy, COPY_DST);
 	assert_int_not_equal(parse(&c, copy_vfio, ARGC(copy_vfio)), 0);
 	assert_int_not_equal(parse(&c, copy_bad, ARGC(copy_bad)), 0);
+	assert_int_equal(parse(&c, loop, ARGC(loop)), 0);
+	assert_int_equal(c.dma_loop, 5);
+	assert_int_equal(parse(&c, loop_pin, ARGC(loop_pin)), 0);
+	assert_int_equal(c.dma_loop, 16);
+	assert_int_not_equal(parse(&c, loop_uring, ARGC(loop_uring)), 0);
+	assert_int_not_equal(parse(&c, loop_zero, ARGC(loop_zero)), 0);
+	assert_int_not_equal(parse(&c, with_alone, ARGC(with_alone)), 0);
 }
 
 static void test_rounds(void **state)
