@@ -147,7 +147,7 @@ static const struct argp_option options[] = {
 	  "mappings in one container or IOAS; the release unmaps them at once)", 3 },
 	{ "dma-loop", OPT_DMA_LOOP, "N", 0, "with --pin-with vfio or iommufd: "
 	  "before the conversions, map and unmap one anonymous page for device "
-	  "DMA N times at IOVA 0x10000, timed (dma.loop in the report): what a "
+	  "DMA N times at IOVA 0xc0000000, timed (dma.loop in the report): what a "
 	  "tracer adds to a device mapping that is not of guest memory; --pin may "
 	  "be left out", 3 },
 	{ "vfio-device", OPT_VFIO_DEVICE, "BDF", 0, "the PCI device for --pin-with "

@@ -137,8 +137,9 @@ enum ioas_copy {
 /* --ioas-copy puts each mapping at its IOVA plus this in the second IOAS */
 #define GMW_IOAS_COPY_SHIFT	0x1000000ULL
 
-/* --dma-loop maps its anonymous page here, below every pin's IOVA */
-#define GMW_DMA_LOOP_IOVA	0x10000ULL
+/* --dma-loop maps its anonymous page here: where a host driver's 32-bit DMA
+ * IOVAs are allocated (down from 4 GiB), far from the pins' (GMW_DMA_IOVA_BASE) */
+#define GMW_DMA_LOOP_IOVA	0xc0000000ULL
 
 /* one pinned range: an io_uring fixed buffer or a DMA mapping */
 struct scn_pin {
