@@ -174,7 +174,7 @@ static int workload_under_enforce(const char *const *argv, const char *out, cons
 		live_cannot_run("LSM", "no policy hook loads here (gmemtrace enforce exits 3)");
 	pid = live_spawn((char *const *)argv, NULL, err);
 	assert_true(pid > 0);
-	if (!live_wait_for(out, "\"attach\"", 120)) {
+	if (!live_wait_attached(out)) {
 		dump_verifier_end(err);
 		fail_msg("enforce did not attach");
 	}

@@ -131,7 +131,7 @@ static void test_guest_request_open_at_end(void **state)
 	if (!live_require_tracing())
 		skip();
 	w = live_spawn((char *const *)wargv, NULL, wl_err);
-	assert_true(live_wait_for(wl_err, "ready", 30));
+	assert_true(live_wait_for(wl_err, "ready", LIVE_START_S));
 	snprintf(pid, sizeof(pid), "%d", w);
 	{
 		const char *targv[] = { live_bin("gmemtrace"), "trace", "-f", "json", "-o", out,
@@ -139,9 +139,9 @@ static void test_guest_request_open_at_end(void **state)
 
 		t = live_spawn((char *const *)targv, NULL, err);
 	}
-	assert_true(live_wait_for(out, "\"attach\"", 30));
+	assert_true(live_wait_attached(out));
 	kill(w, SIGUSR1);	/* the guest runs, its first request is abandoned */
-	assert_true(live_wait_for(wl_err, "holding", 120));
+	assert_true(live_wait_for(wl_err, "holding", LIVE_START_S));
 	kill(t, SIGINT);	/* tracing ends with the request still open */
 	assert_int_equal(live_wait(t, 30), 0);
 	kill(w, SIGTERM);

@@ -149,7 +149,7 @@ static void test_holders_exit(void **state)
 		live_cannot_run("GMEM", "io_uring cannot pin guest_memfd pages here");
 	tracer = live_spawn((char *const *)argv, NULL, err);
 	assert_true(tracer > 0);
-	if (!live_wait_for(err, "holding ", 60)) {
+	if (!live_wait_for(err, "holding ", LIVE_START_S)) {
 		live_dump(err, 20);
 		fail_msg("gmem-workload did not reach its hold");
 	}

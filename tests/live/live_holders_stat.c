@@ -154,7 +154,7 @@ static void test_export_holders(void **state)
 					  "--hold", "3", "--json-out", (char *)wlj, NULL },
 			  NULL, err);
 	assert_true(exp > 0);
-	if (!live_wait_for(err, "holding ", 60)) {
+	if (!live_wait_for(err, "holding ", LIVE_START_S)) {
 		live_dump(err, 20);
 		fail_msg("gmem-workload did not reach its hold");
 	}

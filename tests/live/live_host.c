@@ -408,8 +408,8 @@ static void test_tid_maps_to_process(void **state)
 	snprintf(tidbuf, sizeof(tidbuf), "%d", tid);
 	tp = live_spawn((char *const *)t, NULL, t_err);
 	sp = live_spawn((char *const *)s, NULL, s_err);
-	assert_true(live_wait_for(t_out, "\"attach\"", 20));
-	assert_true(live_wait_for(s_out, "\"attach\"", 20));
+	assert_true(live_wait_attached(t_out));
+	assert_true(live_wait_attached(s_out));
 	assert_int_equal(write(go_pipe[1], "g", 1), 1);
 	assert_int_equal(waitpid(child, NULL, 0), child);
 	/* both end by themselves once the process is gone */

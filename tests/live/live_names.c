@@ -363,7 +363,7 @@ static pid_t hold(const struct hostile *h, const char *err)
 
 	assert_true(pid > 0);
 	snprintf(needle, sizeof(needle), "holding %d", pid);
-	if (!live_wait_for(err, needle, 60)) {
+	if (!live_wait_for(err, needle, LIVE_START_S)) {
 		live_dump(err, 20);
 		fail_msg("gmem-workload did not reach its hold");
 	}

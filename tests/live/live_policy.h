@@ -101,7 +101,7 @@ static inline pid_t live_enforce_start(const char *out, const char *err, ...)
 	argv[n++] = out;
 	argv[n] = NULL;
 	pid = live_spawn((char *const *)argv, NULL, err);
-	if (pid > 0 && live_wait_for(out, "\"attach\"", 180))
+	if (pid > 0 && live_wait_attached(out))
 		return pid;
 	live_dump(err, 40);
 	return -1;

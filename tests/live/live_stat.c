@@ -183,12 +183,12 @@ static void test_stat_equals_trace(void **state)
 	if (!live_require_tracing())
 		skip();
 	wp = live_spawn((char *const *)w, NULL, w_err);
-	assert_true(live_wait_for(w_err, "ready", 20));
+	assert_true(live_wait_for(w_err, "ready", LIVE_START_S));
 	snprintf(pidbuf, sizeof(pidbuf), "%d", wp);
 	sp = live_spawn((char *const *)s, NULL, NULL);
 	tp = live_spawn((char *const *)t, NULL, NULL);
-	assert_true(live_wait_for(s_out, "\"attach\"", 20));
-	assert_true(live_wait_for(t_out, "\"attach\"", 20));
+	assert_true(live_wait_attached(s_out));
+	assert_true(live_wait_attached(t_out));
 	kill(wp, SIGUSR1);
 	assert_int_equal(live_wait(wp, 30), 0);
 	assert_int_equal(live_wait(tp, 10), 0);

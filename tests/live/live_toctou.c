@@ -101,7 +101,7 @@ static void run_race(bool want_kill)
 		skip();
 	pid = live_spawn((char *const *)argv, NULL, err);
 	assert_true(pid > 0);
-	if (!live_wait_for(out, "\"attach\"", 120)) {
+	if (!live_wait_attached(out)) {
 		live_dump(err, 40);
 		fail_msg("enforce did not attach");
 	}

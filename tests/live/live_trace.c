@@ -272,10 +272,10 @@ static void test_pid_filter(void **state)
 	if (!live_require_tracing())
 		skip();
 	p1 = live_spawn((char *const *)w1, NULL, w1_err);
-	assert_true(live_wait_for(w1_err, "ready", 20));
+	assert_true(live_wait_for(w1_err, "ready", LIVE_START_S));
 	snprintf(pidbuf, sizeof(pidbuf), "%d", p1);
 	tp = live_spawn((char *const *)t, NULL, t_err);
-	assert_true(live_wait_for(t_out, "\"attach\"", 20));
+	assert_true(live_wait_attached(t_out));
 	/* another VMM doing the same thing must not show up */
 	assert_int_equal(live_run((char *const *)w2, NULL, NULL, 30), 0);
 	kill(p1, SIGUSR1);
@@ -313,7 +313,7 @@ static void test_comm_filter(void **state)
 		skip();
 	assert_int_equal(live_run((char *const *)cp, NULL, NULL, 10), 0);
 	tp = live_spawn((char *const *)t, NULL, t_err);
-	assert_true(live_wait_for(t_out, "\"attach\"", 20));
+	assert_true(live_wait_attached(t_out));
 	assert_int_equal(live_run((char *const *)w2, NULL, NULL, 30), 0);
 	assert_int_equal(live_run((char *const *)w1, NULL, NULL, 30), 0);
 	kill(tp, SIGINT);
@@ -360,7 +360,7 @@ static void test_cgroup_filter(void **state)
 		 "echo $$ > %s/cgroup.procs && exec %s --conversions 5 --json-out %s >/dev/null",
 		 cg, live_bin("gmem-workload"), w1_json);
 	tp = live_spawn((char *const *)t, NULL, t_err);
-	assert_true(live_wait_for(t_out, "\"attach\"", 20));
+	assert_true(live_wait_attached(t_out));
 	assert_int_equal(live_run((char *const *)w2, NULL, NULL, 30), 0);
 	assert_int_equal(live_run((char *const *)w1, NULL, NULL, 30), 0);
 	kill(tp, SIGINT);
@@ -398,10 +398,10 @@ static void test_full_ring_buffer_counted(void **state)
 	if (!live_require_tracing())
 		skip();
 	wp = live_spawn((char *const *)w, NULL, w_err);
-	assert_true(live_wait_for(w_err, "ready", 20));
+	assert_true(live_wait_for(w_err, "ready", LIVE_START_S));
 	snprintf(pidbuf, sizeof(pidbuf), "%d", wp);
 	tp = live_spawn((char *const *)t, NULL, NULL);
-	assert_true(live_wait_for(t_out, "\"attach\"", 20));
+	assert_true(live_wait_attached(t_out));
 	kill(tp, SIGSTOP);		/* the reader stalls ... */
 	kill(wp, SIGUSR1);		/* ... while 500 conversions happen */
 	assert_int_equal(live_wait(wp, 60), 0);

@@ -165,6 +165,11 @@ bool live_wait_for(const char *path, const char *needle, double timeout_s)
 	return false;
 }
 
+bool live_wait_attached(const char *path)
+{
+	return live_wait_for(path, "\"attach\"", LIVE_START_S);
+}
+
 json_object *live_read_json(const char *path)
 {
 	return json_object_from_file(path);

@@ -34,6 +34,13 @@ json_object *live_gmemtrace_script(const char *cmd, const char *script, const ch
 
 /* wait until the file contains the string (tracer attached, "ready" printed) */
 bool live_wait_for(const char *path, const char *needle, double timeout_s);
+/* The ceiling for a process to start: a tracer probes by loading before it
+ * attaches, which takes tens of seconds under TCG on a busy host (a 20 s
+ * wait failed in CI); a workload's "ready" or "holding" can queue behind it.
+ * The waits end as soon as the line is there, so the ceiling is generous. */
+#define LIVE_START_S	180
+/* the tracer writing JSON to path has attached (its attach record) */
+bool live_wait_attached(const char *path);
 
 json_object *live_read_json(const char *path);
 /* NDJSON: array of the records; NULL if the file is missing */

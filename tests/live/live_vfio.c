@@ -346,7 +346,7 @@ static void test_vfio_holder_exit(void **state)
 		return;
 	tracer = live_spawn((char *const *)argv, NULL, err);
 	assert_true(tracer > 0);
-	if (!live_wait_for(err, "holding ", 60)) {
+	if (!live_wait_for(err, "holding ", LIVE_START_S)) {
 		live_dump(err, 20);
 		fail_msg("gmem-workload did not reach its hold");
 	}

@@ -409,7 +409,7 @@ static void test_own_probes_invisible(void **state)
 	if (!live_require_tracing())
 		skip();
 	t = live_spawn(targv, NULL, err);
-	assert_true(live_wait_for(out, "\"attach\"", 30));
+	assert_true(live_wait_attached(out));
 	/* features creates a throw-away VM and issues every ioctl on it */
 	assert_int_equal(live_run(fargv, NULL, NULL, 120), 0);
 	kill(t, SIGINT);

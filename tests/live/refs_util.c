@@ -71,7 +71,7 @@ void wl_start(struct wl *w, const char *tag, const char *const *extra)
 	w->pid = live_spawn((char *const *)argv, NULL, w->err);
 	assert_true(w->pid > 0);
 	snprintf(needle, sizeof(needle), "holding %d", w->pid);
-	if (!live_wait_for(w->err, needle, 60)) {
+	if (!live_wait_for(w->err, needle, LIVE_START_S)) {
 		live_dump(w->err, 20);
 		fail_msg("gmem-workload did not reach its hold");
 	}
