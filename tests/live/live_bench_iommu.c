@@ -27,8 +27,8 @@
 
 #include "live_util.h"
 
-#define PAIRS	2000
-#define ROUNDS	3
+#define PAIRS	20000
+#define ROUNDS	5
 
 enum column { BARE, EMPTY, TRACE, HOLDERS, NCOLS };
 static const char *const col_name[NCOLS] = { "bare", "empty", "trace", "holders" };
