@@ -22,9 +22,11 @@
  * ends the holders over its IOVAs (docs/refs.md).
  *
  * Linked with uapi.bpf.c and holders.bpf.c (ring buffer, filters, the
- * holder map and its stack map). Not a hot path: IOMMU maps and unmaps
- * are rare where devices are passed through with pinned memory; an unmap
- * with no iommu_map holder alive stops at one global read.
+ * holder map and its stack map). A hot path where the IOMMU translates a
+ * driver's streaming DMA (a NIC maps and unmaps per packet): a map of memory
+ * that is not guest_memfd's costs the walk's first step; an unmap stops at
+ * one global read while no iommu_map holder is alive, and otherwise at the
+ * granule index below unless the holders' granules are among its own.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -53,6 +55,84 @@ extern struct {
 
 /* iommu_map holders alive: an unmap with none stops here */
 __u64 gmt_iommu_live = 0;
+
+/*
+ * The granule index: how many iommu_map holders touch each 1 GiB of IOVA
+ * space. An unmap whose granules hold none ends nothing: it stops after at
+ * most IOMMU_GRANULES_MAX lookups instead of walking every holder (the
+ * holder map is a hash of GMT_HOLD_MAX entries, walked bucket by bucket).
+ * 1 GiB: a VM's device IOVAs are its guest physical addresses, while a
+ * host driver's DMA IOVAs are allocated down from 4 GiB (or from the top of
+ * its DMA mask), so they rarely share a granule with guest RAM. Counts grow
+ * before a holder is inserted and shrink after it is deleted, so an unmap
+ * never misses a holder; entries stay at 0 rather than being deleted under
+ * a concurrent increment. A holder over more granules than the limit is
+ * counted in gmt_iommu_wide, and a granule that found no room sets
+ * gmt_iommu_unindexed for good: while either is set, every unmap walks.
+ */
+#define IOMMU_GRANULE_SHIFT	30
+#define IOMMU_GRANULES_MAX	16
+#define IOMMU_GRANULE_ENTRIES	4096
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IOMMU_GRANULE_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* empty unless --holders sees a holder */
+	__type(key, __u64);
+	__type(value, __u64);
+} gmt_iommu_granules SEC(".maps");
+
+__u64 gmt_iommu_wide = 0;
+__u32 gmt_iommu_unindexed = 0;
+
+/* [*first, *last] granules of [iova, iova + len); false if over the limit */
+static __always_inline bool iommu_granules(__u64 iova, __u64 len, __u64 *first, __u64 *last)
+{
+	if (!len || iova + len - 1 < iova)
+		return false;
+	*first = iova >> IOMMU_GRANULE_SHIFT;
+	*last = (iova + len - 1) >> IOMMU_GRANULE_SHIFT;
+	return *last - *first < IOMMU_GRANULES_MAX;
+}
+
+/* a holder of [iova, iova + len) enters (d = 1) or leaves (d = -1) the index */
+static void iommu_index(__u64 iova, __u64 len, __s64 d)
+{
+	__u64 g, last, zero = 0, *n;
+	int i;
+
+	if (!iommu_granules(iova, len, &g, &last)) {
+		__sync_fetch_and_add(&gmt_iommu_wide, d);
+		return;
+	}
+	for (i = 0; i < IOMMU_GRANULES_MAX && g <= last; i++, g++) {
+		n = bpf_map_lookup_elem(&gmt_iommu_granules, &g);
+		if (!n && d > 0) {
+			bpf_map_update_elem(&gmt_iommu_granules, &g, &zero, BPF_NOEXIST);
+			n = bpf_map_lookup_elem(&gmt_iommu_granules, &g);
+		}
+		if (n)
+			__sync_fetch_and_add(n, d);
+		else if (d > 0)
+			gmt_iommu_unindexed = 1;
+	}
+}
+
+/* may an unmap of [lo, hi) touch a holder? */
+static __always_inline bool iommu_granules_held(__u64 lo, __u64 hi)
+{
+	__u64 g, last, *n;
+	int i;
+
+	if (gmt_iommu_wide || gmt_iommu_unindexed || !iommu_granules(lo, hi - lo, &g, &last))
+		return true;
+	for (i = 0; i < IOMMU_GRANULES_MAX && g <= last; i++, g++) {
+		n = bpf_map_lookup_elem(&gmt_iommu_granules, &g);
+		if (n && *n)
+			return true;
+	}
+	return false;
+}
 
 /* guest_memfd pages mapped contiguously (one holder) */
 struct iommu_piece {
@@ -115,7 +195,9 @@ __noinline int gmt_iommu_hold(struct iommu_walk *w)
 	v.h.iova = p->iova;
 	v.h.paddr = p->pfn << IOMMU_PAGE_SHIFT;
 	v.h.id = __sync_fetch_and_add(&gmt_holder_next_id, 1);
+	iommu_index(k.iova, v.h.len, 1);	/* first: a racing unmap must look */
 	if (bpf_map_update_elem(&gmt_holders, &k, &v, BPF_NOEXIST)) {
+		iommu_index(k.iova, v.h.len, -1);
 		gmt_count(bpf_map_lookup_elem(&gmt_holders, &k) ? GMT_CNT_IOMMU_IOVA_TAKEN :
 				  GMT_CNT_HOLD_FULL);
 		return 0;
@@ -208,13 +290,17 @@ struct unmap_ctx {
 static long iommu_end_cb(struct bpf_map *map, struct gmt_holder_key *k, struct gmt_hval *v,
 			 struct unmap_ctx *c)
 {
+	__u64 iova = k->iova, len = v->h.len;	/* read before the delete frees them */
+
 	/* any overlap ends it: a part unmapped is a mapping gone (early, never late) */
 	if (k->index != GMT_HOLD_IOMMU_MAP || k->ring_fd != -1 || k->tgid ||
-	    k->iova >= c->hi || k->iova + v->h.len <= c->lo)
+	    iova >= c->hi || iova + len <= c->lo)
 		return 0;
 	gmt_hold_emit(v, GMT_EV_HOLDER_END, GMT_HOLD_END_UNMAP, c->now);
-	if (!bpf_map_delete_elem(map, k))
+	if (!bpf_map_delete_elem(map, k)) {
 		__sync_fetch_and_sub(&gmt_iommu_live, 1);
+		iommu_index(iova, len, -1);	/* after: never before the holder goes */
+	}
 	return 0;
 }
 
@@ -228,6 +314,8 @@ int BPF_PROG(gmt_iommu_unmap, unsigned long iova, size_t size, size_t unmapped_s
 		return 0;
 	c.lo = iova;
 	c.hi = iova + unmapped_size < iova ? ~0ULL : iova + unmapped_size;
+	if (!iommu_granules_held(c.lo, c.hi))
+		return 0;
 	c.now = bpf_ktime_get_ns();
 	bpf_for_each_map_elem(&gmt_holders, iommu_end_cb, &c, 0);
 	return 0;
