@@ -46,9 +46,9 @@ static int attach_empty(const char *tp)
 			     sizeof(insns) / sizeof(insns[0]), NULL);
 	if (prog < 0)
 		return prog;
-	link = bpf_raw_tracepoint_open(tp, prog);
+	link = bpf_raw_tracepoint_open(tp, prog);	/* libbpf 1.x: -errno on failure */
 	close(prog);	/* the link holds it */
-	return link < 0 ? -errno : link;
+	return link;
 }
 
 /* the workload's ns per map+unmap pair in one column; pinned: one guest_memfd
